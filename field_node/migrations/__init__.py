@@ -1,0 +1,1 @@
+"""The field node's versioned SQL migrations (see shared/migrations.py)."""

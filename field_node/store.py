@@ -1,0 +1,173 @@
+"""The node's local store: signing and saving records, the outbox, the roster copy, small state values.
+
+Saving is one ``BEGIN IMMEDIATE`` transaction: read the last sequence number and hash, sign the next
+record, insert it with status ``pending``.  When ``save_records`` returns, the record is signed, on disk
+and queued for the hub; nothing else ever writes a sequence number.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from peewee import fn
+
+from field_node.db import database
+from field_node.models import PENDING, REJECTED, SENT, Household, Member, Record, State
+from shared.errors import ErrorCode, FieldsyncError
+from shared.protocol import expand
+from shared.records import GENESIS_PREV, SealedRecord, seal
+from shared.schemas import BODY_SCHEMAS, body_errors
+
+
+def get_state(key: str, default: str | None = None) -> str | None:
+    row = State.get_or_none(State.key == key)
+    return row.value if row else default
+
+
+def set_state(key: str, value: Any) -> None:
+    State.insert(key=key, value=str(value)).on_conflict_replace().execute()
+
+
+def now_text() -> str:
+    """The Pi's clock: information only (it may be years off without a network)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class EntryProblem:
+    index: int
+    message: str
+    details: dict[str, Any]
+
+
+def check_entry(kind: str, body: Any) -> dict[str, Any] | None:
+    """Problems the node can see before signing: the schema, and a household it does not serve."""
+    if kind not in BODY_SCHEMAS:
+        return {"kind": [f"不认识的记录类型：{kind}"]}
+    errors = body_errors(kind, body)
+    if errors:
+        return errors
+    if Household.get_or_none(Household.number == body["household"]) is None:
+        return {"household": ["本站点的花名册里没有这个户编号，请先同步花名册或核对户编号。"]}
+    return None
+
+
+def _last_link() -> tuple[int, bytes]:
+    last = Record.select(Record.seq, Record.hash).order_by(Record.seq.desc()).first()
+    return (last.seq, bytes(last.hash)) if last else (0, GENESIS_PREV)
+
+
+def save_records(key: Ed25519PrivateKey, node_id: int, entries: list[tuple[str, dict[str, Any]]]
+                 ) -> tuple[list[SealedRecord], list[EntryProblem]]:
+    """Validate, sign and save entries (kind, body).  Bad entries are returned, never stop the good ones."""
+    problems, valid = [], []
+    for index, (kind, body) in enumerate(entries):
+        errors = check_entry(kind, body)
+        if errors:
+            problems.append(EntryProblem(index, "记录内容不符合要求，未保存。", errors))
+        else:
+            valid.append((kind, body))
+    saved = []
+    with database.atomic("IMMEDIATE"):
+        seq, prev = _last_link()
+        for kind, body in valid:
+            seq += 1
+            record = seal(key, node_id, seq, prev, kind, body, now_text())
+            Record.create(seq=seq, kind=kind, household=body.get("household"), month=body.get("month"),
+                          prev=record.prev, content=record.content, signature=record.signature,
+                          hash=record.hash, status=PENDING, created_at=now_text())
+            prev = record.hash
+            saved.append(record)
+    return saved, problems
+
+
+def head() -> int:
+    return _last_link()[0]
+
+
+def next_run(limit: int) -> list[SealedRecord]:
+    """The first run of consecutive pending records, at most ``limit`` (a batch must be consecutive)."""
+    rows = (Record.select(Record.seq, Record.prev, Record.content, Record.signature)
+            .where(Record.status == PENDING).order_by(Record.seq).limit(limit))
+    run: list[SealedRecord] = []
+    for row in rows:
+        if run and row.seq != run[-1].seq + 1:
+            break
+        run.append(SealedRecord(row.seq, bytes(row.prev), bytes(row.content), bytes(row.signature)))
+    return run
+
+
+@dataclass
+class BatchResult:
+    sent: int
+    rejected: int
+    retry: int
+
+
+def apply_push_reply(reply: dict[str, Any]) -> BatchResult:
+    """Record what the hub said about each record, in one transaction."""
+    done = expand(reply["accepted"]) + expand(reply["duplicates"])
+    result = BatchResult(len(done), 0, 0)
+    with database.atomic("IMMEDIATE"):
+        for start in range(0, len(done), 500):
+            (Record.update(status=SENT, sent_at=now_text(), error_code=None, error_message=None,
+                           error_details=None)
+             .where(Record.seq.in_(done[start:start + 500])).execute())
+        for item in reply["rejected"]:
+            final = item["final"]
+            result.rejected += final
+            result.retry += not final
+            (Record.update(status=REJECTED if final else PENDING, error_code=item["code"],
+                           error_message=item["message"],
+                           error_details=json.dumps(item["details"], ensure_ascii=False))
+             .where(Record.seq == item["seq"]).execute())
+        set_state("hub_hwm", reply["hwm"])
+    return result
+
+
+def requeue_missing(missing: list[list[int]]) -> int:
+    """Records the hub reports missing (it lost them, say from a restored backup) go back in the outbox."""
+    requeued = 0
+    with database.atomic("IMMEDIATE"):
+        for first, last in missing:
+            requeued += (Record.update(status=PENDING, sent_at=None)
+                         .where(Record.status == SENT, Record.seq.between(first, last)).execute())
+    return requeued
+
+
+def apply_roster_page(page: dict[str, Any]) -> int:
+    """Upsert the households of one roster page and move the cursor, in one transaction."""
+    with database.atomic("IMMEDIATE"):
+        for household in page["households"]:
+            Member.delete().where(Member.household == household["number"]).execute()
+            Household.delete().where(Household.number == household["number"]).execute()
+            if not household["assigned"]:
+                continue
+            Household.create(**{k: household[k] for k in ("number", "township", "village", "household_type",
+                                                          "monitoring_type", "monitoring_since")})
+            for member in household["members"]:
+                Member.create(household=household["number"], **member)
+        set_state("roster_cursor", page["cursor"])
+    return len(page["households"])
+
+
+def counts() -> dict[str, int]:
+    found = dict.fromkeys((PENDING, SENT, REJECTED), 0)
+    found.update(dict(Record.select(Record.status, fn.COUNT(Record.seq)).group_by(Record.status).tuples()))
+    return found
+
+
+def problems_listed(status: str, limit: int = 50) -> list[Record]:
+    return list(Record.select().where(Record.status == status, Record.error_code.is_null(False))
+                .order_by(Record.seq).limit(limit))
+
+
+def require(key: str) -> str:
+    value = get_state(key)
+    if value is None:
+        raise FieldsyncError(ErrorCode.NOT_ENROLLED)
+    return value

@@ -1,0 +1,121 @@
+"""Syncing with the hub: push what the hub lacks, then pull roster changes.
+
+One pass: ask the hub what it holds (records it reports missing go back into the outbox), push the outbox
+in batches of consecutive records, mark each record as the hub answered, then pull the roster from the
+saved cursor.  Every step commits locally before the next request, so a pass killed at any point resumes
+where it stopped and the hub's idempotence makes a resend harmless.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from field_node import store
+from field_node.db import database
+from field_node.node import Node
+from shared import wire
+from shared.errors import ErrorCode, FieldsyncError
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class SyncReport:
+    batches: int = 0
+    sent: int = 0
+    rejected: int = 0
+    retry: int = 0
+    requeued: int = 0
+    households: int = 0
+
+
+@contextmanager
+def sync_lock(node: Node) -> Iterator[None]:
+    """One sync at a time per data folder (a watch loop and a manual sync must not interleave)."""
+    with open(node.data_dir / "sync.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise FieldsyncError(ErrorCode.HUB_UNREACHABLE, "另一个同步正在进行，请稍后再试。") from exc
+        yield
+
+
+def push_outbox(node: Node, hub, echo: Echo, report: SyncReport) -> None:
+    batch_size = node.settings["BATCH_SIZE"]
+    total = store.counts()["pending"]
+    while True:
+        with database.connection_context():
+            run = store.next_run(batch_size)
+            head = store.head()
+        if not run:
+            return
+        reply = hub.push(wire.encode_batch(run, head))
+        with database.connection_context():
+            result = store.apply_push_reply(reply)
+        report.batches += 1
+        report.sent += result.sent
+        report.rejected += result.rejected
+        report.retry += result.retry
+        echo(f"第 {report.batches} 批：发送 {len(run)} 条（序号 {run[0].seq}–{run[-1].seq}），"
+             f"县里已收 {result.sent}，拒收 {result.rejected}，待重发 {result.retry}；"
+             f"进度 {min(report.sent + report.rejected, total)}/{total}")
+        if result.retry:  # the hub could not check some records; try them again on the next pass
+            return
+
+
+def pull_roster(node: Node, hub, echo: Echo, report: SyncReport) -> None:
+    while True:
+        with database.connection_context():
+            cursor = store.get_state("roster_cursor", "")
+        page = hub.roster_page(cursor)
+        with database.connection_context():
+            report.households += store.apply_roster_page(page)
+        if not page["more"]:
+            break
+    echo(f"花名册：更新 {report.households} 户。")
+
+
+def sync_once(node: Node, echo: Echo = print) -> SyncReport:
+    """One full pass; raises FieldsyncError (HUB_UNREACHABLE and others) on failure, losing nothing."""
+    report = SyncReport()
+    with sync_lock(node):
+        hub = node.hub()
+        state = hub.state()
+        with database.connection_context():
+            report.requeued = store.requeue_missing(state["missing"] + [[state["head"] + 1, 2**62]])
+        if report.requeued:
+            echo(f"县级平台缺少 {report.requeued} 条已发送的记录，将重新发送。")
+        push_outbox(node, hub, echo, report)
+        pull_roster(node, hub, echo, report)
+        with database.atomic("IMMEDIATE"):
+            store.set_state("last_contact", store.now_text())
+    return report
+
+
+def backoff_delay(failures: int, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with full jitter: a random wait up to base·2^(failures-1), at most ``cap``."""
+    return rng() * min(cap, base * 2 ** (failures - 1))
+
+
+def watch(node: Node, echo: Echo = print, sleep: Callable[[float], None] = time.sleep,
+          passes: int | None = None) -> None:
+    """Sync forever (or ``passes`` times): steady interval while the hub answers, backoff while it does not."""
+    failures = 0
+    done = 0
+    while passes is None or done < passes:
+        done += 1
+        try:
+            sync_once(node, echo)
+            failures = 0
+            delay = node.settings["WATCH_INTERVAL"]
+        except FieldsyncError as error:
+            failures += 1
+            delay = backoff_delay(failures, node.settings["BACKOFF_BASE"], node.settings["BACKOFF_MAX"])
+            echo(f"同步未完成：{error.message}（{delay:.0f} 秒后重试）")
+        if passes is None or done < passes:
+            sleep(delay)

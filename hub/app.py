@@ -1,0 +1,51 @@
+"""The hub's application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from hub import api, db, errors, pages
+from hub.serializers import ErrorSchema
+from hub.settings import ENV_PREFIX, HUB_SETTINGS
+from shared import settings
+from shared.protocol import API_PREFIX
+from shared.wire import PROTOCOL_VERSION
+
+
+class HubApi(Api):
+    """flask-smorest's Api documenting our one error shape instead of its own."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
+def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool = True) -> Flask:
+    """Build the hub.  ``check_schema`` refuses to start on a database that needs `fieldsync-hub migrate`."""
+    app = Flask(__name__)
+    app.config.from_mapping(settings.load(HUB_SETTINGS, ENV_PREFIX))
+    app.config.update(
+        API_TITLE="fieldsync hub",
+        API_VERSION=str(PROTOCOL_VERSION),
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_AS_ASCII=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]
+    app.json.ensure_ascii = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    db.init_app(app)
+    if check_schema:
+        db.ensure_current()
+    smorest = HubApi(app, spec_kwargs={"components": {"securitySchemes": {"nodeSignature": {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": "Fieldsync node=<id>,counter=<n>,signature=<base64url> (docs/protocol.md)"}}}})
+    smorest.register_blueprint(api.blp)
+    app.register_blueprint(pages.bp)
+    errors.init_app(app)  # after flask-smorest, so our error shape wins
+    return app

@@ -1,0 +1,165 @@
+"""`fieldsync-hub`: set up and run the county hub.
+
+Messages are in Chinese for the county clerk; `--help` texts are in English for the maintainer.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+import qrcode
+
+from hub import county, db, nodes, roster
+from hub.app import create_app
+from hub.models import Node
+from hub.pages import node_rows
+from shared.errors import ErrorCode, FieldsyncError
+
+
+def run_in_app(check_schema: bool = True) -> Callable:
+    """Run a command inside the hub app (database bound and connected); print FieldsyncErrors plainly."""
+
+    def decorate(command: Callable) -> Callable:
+        @wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                app = create_app(click.get_current_context().obj, check_schema=check_schema)
+                with app.app_context(), db.database.connection_context():
+                    return command(app, *args, **kwargs)
+            except FieldsyncError as error:
+                click.echo(f"错误：{error.message}", err=True)
+                for key, value in error.details.items():
+                    click.echo(f"  {key}: {value}", err=True)
+                sys.exit(1)
+
+        return wrapper
+
+    return decorate
+
+
+@click.group()
+@click.option("--data-dir", envvar="FIELDSYNC_DATA_DIR", default="hub-data", show_default=True,
+              help="Folder for the SQLite database, QR codes and exports [env FIELDSYNC_DATA_DIR].")
+@click.option("--database-url", envvar="FIELDSYNC_DATABASE_URL", default="",
+              help="postgresql://… to use PostgreSQL; empty for SQLite in the data folder "
+                   "[env FIELDSYNC_DATABASE_URL].")
+@click.pass_context
+def main(ctx: click.Context, data_dir: str, database_url: str) -> None:
+    """fieldsync county hub: receives signed visit records from village field nodes."""
+    ctx.obj = {"DATA_DIR": data_dir, "DATABASE_URL": database_url}
+
+
+@main.command()
+@click.option("--county", "county_name", required=True, help="County name, e.g. 融安县.")
+@click.option("--township", "townships", multiple=True, help="A township of the county; repeat for each.")
+@run_in_app(check_schema=False)
+def init(app: Any, county_name: str, townships: tuple[str, ...]) -> None:
+    """Create the database (or bring it up to date) and set the county and its townships."""
+    applied = db.migrate()
+    _, added = county.init_county(county_name, list(townships))
+    click.echo(f"数据库结构已是最新（本次应用 {len(applied)} 个迁移）。")
+    click.echo(f"县：{county_name}；新增乡镇 {len(added)} 个：{'、'.join(added) or '无'}")
+
+
+@main.command()
+@run_in_app(check_schema=False)
+def migrate(app: Any) -> None:
+    """Apply the schema migrations this release needs."""
+    applied = db.migrate()
+    for migration in applied:
+        click.echo(f"已应用迁移 {migration.version:04d} {migration.name}")
+    click.echo("数据库结构已是最新。")
+
+
+@main.command()
+@click.option("--bind", default=None, help="host:port to listen on [env FIELDSYNC_BIND, default 127.0.0.1:8000].")
+@click.option("--workers", type=int, default=None, help="gunicorn worker processes [env FIELDSYNC_WORKERS].")
+@run_in_app()
+def serve(app: Any, bind: str | None, workers: int | None) -> None:
+    """Serve the hub with gunicorn (refuses to start on an outdated schema)."""
+    import os
+
+    from hub.serve import HubServer, gunicorn_options
+
+    os.environ["FIELDSYNC_DATA_DIR"] = app.config["DATA_DIR"]
+    os.environ["FIELDSYNC_DATABASE_URL"] = app.config["DATABASE_URL"]
+    HubServer(gunicorn_options(bind or app.config["BIND"], workers or app.config["WORKERS"])).run()
+
+
+@main.command("add-node")
+@click.argument("name")
+@click.option("--village", "villages", multiple=True, required=True,
+              help="A village the station serves, as 乡镇/村; repeat for each.")
+@click.option("--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the enrolment QR code PNG [default: <data dir>/enrol-<NAME>.png].")
+@run_in_app()
+def add_node(app: Any, name: str, villages: tuple[str, ...], qr_path: Path | None) -> None:
+    """Register a village station and print its one-time enrolment code."""
+    found = [nodes.find_village(label) for label in villages]
+    node, code = nodes.register(name, found, app.config["ENROLMENT_CODE_HOURS"])
+    hub_url = app.config["PUBLIC_URL"]
+    qr_path = qr_path or Path(app.config["DATA_DIR"]) / f"enrol-{node.id}.png"
+    qrcode.make(f"fieldsync://enroll?hub={hub_url}&code={code}").save(qr_path)
+    click.echo(f"已添加站点“{name}”（编号 {node.id}），负责：{'、'.join(v.label for v in found)}")
+    click.echo(f"一次性登记码：{code}（{app.config['ENROLMENT_CODE_HOURS']} 小时内有效，只能用一次）")
+    click.echo(f"登记二维码：{qr_path}")
+    click.echo(f"在站点上运行：fieldsync-node enroll --hub {hub_url} --code {code}")
+
+
+@main.command("revoke-node")
+@click.argument("name")
+@run_in_app()
+def revoke_node(app: Any, name: str) -> None:
+    """Revoke a station (lost or stolen Pi): its key can no longer sync; what it sent is kept."""
+    node = Node.get_or_none(Node.name == name)
+    if node is None:
+        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的站点。")
+    nodes.revoke(node)
+    click.echo(f"站点“{name}”已停用。它已同步的 {node.hwm} 条记录保留；之后的同步请求会被拒绝并报警。")
+
+
+@main.command("import-roster")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@run_in_app()
+def import_roster(app: Any, file: Path) -> None:
+    """Import a household roster (CSV or XLSX, Chinese or English headers; DOMAIN.md §10)."""
+    report = roster.import_roster(file)
+    click.echo(f"读取 {report.rows} 行：新增 {report.households_created} 户，更新 {report.households_changed} 户，"
+               f"未变 {report.households_unchanged} 户。")
+    if report.villages_created:
+        click.echo(f"新建村（安置点）{len(report.villages_created)} 个：{'、'.join(report.villages_created)}")
+    for warning in report.warnings:
+        click.echo(f"提醒 第 {warning.row} 行：{warning.message}")
+    for error in report.errors:
+        where = f"第 {error.row} 行" if error.row else "文件"
+        click.echo(f"未导入 {where}：{error.message}", err=True)
+    if report.errors:
+        click.echo(f"{len(report.errors)} 行未导入，其余已导入。请修改这些行后重新导入同一文件（已导入的不会重复）。",
+                   err=True)
+        sys.exit(2)
+
+
+@main.command("nodes")
+@run_in_app()
+def list_nodes(app: Any) -> None:
+    """List stations: what the hub holds of each, what it is missing, rejections and alarms."""
+    rows = node_rows()
+    if not rows:
+        click.echo("还没有站点。")
+    for row in rows:
+        node, state = row["node"], row["state"]
+        status = "已停用" if node.revoked_at else ("已登记" if node.enrolled_at else "待登记")
+        missing = "，".join(f"{a}-{b}" if a != b else str(a) for a, b in state["missing"]) or "无"
+        click.echo(f"{node.name}（编号 {node.id}，{status}）负责 {'、'.join(row['villages'])}")
+        click.echo(f"  已收到连续至 {state['hwm']}，站点最新 {state['head']}，共持有 {state['held']} 条；"
+                   f"缺少：{missing}；拒收 {row['rejected']}；未处理报警 {row['alarms']}；"
+                   f"最后联系 {node.last_seen_at or '从未'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""The hub's database: declared unbound, bound by the app factory, one connection per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask
+from peewee import Database, DatabaseProxy, SqliteDatabase
+from playhouse.db_url import parse as parse_url
+from playhouse.pool import PooledPostgresqlDatabase
+
+from shared import migrations
+
+database = DatabaseProxy()
+MIGRATIONS_PACKAGE = "hub.migrations"
+MIGRATE_COMMAND = "fieldsync-hub migrate"
+
+# FULL: a commit that returned is on disk, so an acknowledgement is never taken back by a power cut.
+SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1, "busy_timeout": 15000}
+
+
+def open_database(url: str, data_dir: str | Path) -> Database:
+    """SQLite at <data_dir>/hub.db when ``url`` is empty; PostgreSQL (pooled) for postgresql:// URLs."""
+    if not url:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        return SqliteDatabase(str(Path(data_dir) / "hub.db"), pragmas=SQLITE_PRAGMAS)
+    if url.startswith(("postgresql://", "postgres://")):
+        params = parse_url(url)
+        return PooledPostgresqlDatabase(params.pop("database"), max_connections=32, stale_timeout=300,
+                                        **params)
+    raise ValueError("FIELDSYNC_DATABASE_URL must be empty (SQLite) or start with postgresql://")
+
+
+def bind(url: str, data_dir: str | Path) -> Database:
+    real = open_database(url, data_dir)
+    database.initialize(real)
+    return real
+
+
+def init_app(app: Flask) -> None:
+    """Bind the database for this app and open/close a connection around each request."""
+    bind(app.config["DATABASE_URL"], app.config["DATA_DIR"])
+
+    @app.before_request
+    def _connect() -> None:
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(_exc: BaseException | None) -> None:
+        if not database.is_closed():
+            database.close()
+
+
+def migrate() -> list[migrations.Migration]:
+    return migrations.migrate(database, MIGRATIONS_PACKAGE)
+
+
+def ensure_current() -> None:
+    with database.connection_context():
+        migrations.ensure_current(database, MIGRATIONS_PACKAGE, MIGRATE_COMMAND)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """A transaction that takes the write lock up front (SQLite IMMEDIATE), so writers queue, never fail."""
+    if migrations.dialect(database) == "sqlite":
+        with database.atomic("IMMEDIATE"):
+            yield
+    else:
+        with database.atomic():
+            yield

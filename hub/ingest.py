@@ -1,0 +1,251 @@
+"""Taking in a node's push: verify every record, store each exactly once, say per record what happened.
+
+The work is split in two phases.  The CPU work — rebuilding the hash chain, checking signatures, parsing
+and validating — happens before any lock is taken.  The second phase runs in one write transaction with the
+node's row locked: it compares each record with what the hub already holds at that (node, seq), inserts
+the new ones, and moves the node's high-water mark.  The reply is built only after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub import nodes
+from hub.db import write_transaction
+from hub.models import Household, Node, Record, Visit, VisitEmployment
+from shared.errors import ErrorCode
+from shared.protocol import ranges
+from shared.records import GENESIS_PREV, envelope_problem, record_hash, signature_valid
+from shared.schemas import BODY_SCHEMAS, body_errors
+from shared.wire import Batch
+
+ACCEPTED, DUPLICATE, REJECTED, RETRY = "accepted", "duplicate", "rejected", "retry"
+
+
+@dataclass
+class Checked:
+    """One frame after the CPU phase."""
+
+    seq: int
+    prev: bytes
+    content: bytes
+    signature: bytes
+    hash: bytes
+    kind: str = ""
+    body: dict[str, Any] | None = None
+    household_id: int | None = None
+    problem: tuple[ErrorCode, dict[str, Any]] | None = None
+
+
+@dataclass
+class Outcome:
+    seq: int
+    status: str
+    code: ErrorCode | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def household_index(node: Node) -> dict[str, int]:
+    """Household number -> id for the node's villages: the only households its records may name."""
+    query = Household.select(Household.number, Household.id).where(
+        Household.village.in_(nodes.village_ids(node)))
+    return dict(query.tuples())
+
+
+def _validate(node: Node, checked: Checked, households: dict[str, int]) -> None:
+    code, found = envelope_problem(checked.content, node.id, checked.seq, BODY_SCHEMAS)
+    if code is not None:
+        checked.problem = (ErrorCode[code], found)
+        return
+    checked.kind, checked.body = found["kind"], found["body"]
+    errors = body_errors(checked.kind, checked.body)
+    if errors:
+        checked.problem = (ErrorCode.RECORD_INVALID, {"fields": errors})
+        return
+    checked.household_id = households.get(checked.body["household"])
+    if checked.household_id is None:
+        checked.problem = (ErrorCode.HOUSEHOLD_NOT_ASSIGNED, {"household": checked.body["household"]})
+
+
+def check_frames(node: Node, batch: Batch) -> tuple[list[Checked], list[Outcome]]:
+    """CPU phase.  Stops at the first bad signature: what follows it cannot be chained, so it is retried."""
+    public_key = nodes.public_key(node)
+    households = household_index(node)
+    checked: list[Checked] = []
+    prev = batch.first_prev
+    for index, (content, signature) in enumerate(batch.frames):
+        seq = batch.first_seq + index
+        if not signature_valid(public_key, prev, content, signature):
+            unprocessed = [Outcome(seq, RETRY, ErrorCode.BAD_SIGNATURE)]
+            unprocessed += [Outcome(later, RETRY, ErrorCode.BAD_BATCH, {"reason": "after a bad signature"})
+                            for later in range(seq + 1, batch.first_seq + len(batch.frames))]
+            return checked, unprocessed
+        item = Checked(seq, prev, content, signature, record_hash(prev, content))
+        _validate(node, item, households)
+        checked.append(item)
+        prev = item.hash
+    return checked, []
+
+
+@dataclass(frozen=True)
+class Held:
+    hash: bytes
+    prev: bytes
+    status: str
+    reason: str | None
+
+
+def _held_around(node: Node, first: int, last: int) -> dict[int, Held]:
+    query = (Record.select(Record.seq, Record.hash, Record.prev, Record.status, Record.reason)
+             .where(Record.node == node, Record.seq.between(first - 1, last + 1)))
+    return {seq: Held(bytes(h), bytes(p), status, reason) for seq, h, p, status, reason in query.tuples()}
+
+
+def _chain_fault(item: Checked, held: dict[int, Held]) -> str | None:
+    before, after = held.get(item.seq - 1), held.get(item.seq + 1)
+    if item.seq == 1 and item.prev != GENESIS_PREV:
+        return "the first record must start the chain"
+    if before is not None and before.hash != item.prev:
+        return "does not follow the record held before it"
+    if after is not None and after.prev != item.hash:
+        return "the record held after it does not follow it"
+    return None
+
+
+def _held_outcome(item: Checked, existing: Held) -> Outcome:
+    if existing.hash != item.hash:
+        return Outcome(item.seq, REJECTED, ErrorCode.SEQUENCE_CONFLICT)
+    if existing.status == REJECTED:
+        reason = json.loads(existing.reason)
+        return Outcome(item.seq, REJECTED, ErrorCode[reason["code"]], reason["details"])
+    return Outcome(item.seq, DUPLICATE)
+
+
+def _record_row(node: Node, item: Checked, now: Any) -> dict[str, Any]:
+    rejected = item.problem is not None
+    return {
+        "node": node.id, "seq": item.seq, "kind": item.kind or "?",
+        "status": REJECTED if rejected else ACCEPTED,
+        "reason": json.dumps({"code": item.problem[0].name, "details": item.problem[1]}, ensure_ascii=False)
+        if rejected else None,
+        "hash": item.hash, "prev": item.prev, "content": item.content, "signature": item.signature,
+        "household": item.household_id, "received_at": now,
+    }
+
+
+def _store(node: Node, items: list[Checked], now: Any) -> None:
+    """Insert the new records, then their visit projections (accepted visits only)."""
+    if not items:
+        return
+    Record.insert_many([_record_row(node, item, now) for item in items]).execute()
+    visits = [item for item in items if item.problem is None and item.kind == "visit"]
+    if not visits:
+        return
+    record_ids = dict(Record.select(Record.seq, Record.id)
+                      .where(Record.node == node, Record.seq.in_([item.seq for item in visits])).tuples())
+    Visit.insert_many([_visit_row(item, record_ids[item.seq], now) for item in visits]).execute()
+    with_work = [item for item in visits if item.body["employment"]]
+    if with_work:
+        visit_ids = dict(Visit.select(Visit.record, Visit.id)
+                         .where(Visit.record.in_([record_ids[item.seq] for item in with_work])).tuples())
+        VisitEmployment.insert_many([
+            {"visit": visit_ids[record_ids[item.seq]], "id_number": job["person"], "place": job["place"],
+             "province": job.get("province", ""), "months": job["months"], "wage": job["wage"]}
+            for item in with_work for job in item.body["employment"]
+        ]).execute()
+
+
+def _visit_row(item: Checked, record_id: int, now: Any) -> dict[str, Any]:
+    body, income = item.body, item.body["income"]
+    return {
+        "record": record_id, "household": item.household_id, "month": body["month"],
+        "visit_date": body["date"], "visitor": body["visitor"], "method": body["method"],
+        "wage": income["wage"], "business": income["business"], "property": income["property"],
+        "transfer": income["transfer"], "expenses": income["expenses"], "ack_status": body["ack"]["status"],
+        "risks": ",".join(body["risks"]), "corrects": body.get("corrects"), "received_at": now,
+    }
+
+
+def _held_above(node: Node, seq: int) -> list[int]:
+    return [held for (held,) in Record.select(Record.seq).where(Record.node == node, Record.seq > seq)
+            .order_by(Record.seq).tuples()]
+
+
+def _advance_hwm(node: Node) -> tuple[int, list[int]]:
+    """Move the contiguous high-water mark; return it with the held sequence numbers above it."""
+    above = _held_above(node, node.hwm)
+    hwm = node.hwm
+    while above and above[0] == hwm + 1:
+        hwm = above.pop(0)
+    return hwm, above
+
+
+def missing_ranges(hwm: int, held_above: list[int], head: int) -> list[list[int]]:
+    """Sequence ranges up to ``head`` that the hub does not hold."""
+    missing, expected = [], hwm + 1
+    for seq in [*held_above, head + 1]:
+        if seq > expected:
+            missing.append([expected, seq - 1])
+        expected = seq + 1
+    return missing
+
+
+def ingest(node: Node, batch: Batch) -> dict[str, Any]:
+    """Process one push batch and return the reply (after the commit)."""
+    checked, outcomes = check_frames(node, batch)
+    now = nodes.utcnow()
+    with write_transaction():
+        nodes.lock(node)
+        node = Node.get_by_id(node.id)
+        held = _held_around(node, batch.first_seq, batch.first_seq + len(batch.frames) - 1)
+        new: list[Checked] = []
+        for item in checked:
+            existing = held.get(item.seq)
+            if existing is not None:
+                outcome = _held_outcome(item, existing)
+                if outcome.code is ErrorCode.SEQUENCE_CONFLICT:
+                    nodes.raise_alarm(node, ErrorCode.SEQUENCE_CONFLICT, "同一序号收到两条不同的记录。",
+                                      item.seq, item.content)
+                outcomes.append(outcome)
+                continue
+            fault = _chain_fault(item, held)
+            if fault:
+                nodes.raise_alarm(node, ErrorCode.CHAIN_BROKEN, fault, item.seq, item.content)
+                outcomes.append(Outcome(item.seq, REJECTED, ErrorCode.CHAIN_BROKEN, {"reason": fault}))
+                continue
+            new.append(item)
+            held[item.seq] = Held(item.hash, item.prev, REJECTED if item.problem else ACCEPTED, None)
+            outcomes.append(Outcome(item.seq, REJECTED, *item.problem) if item.problem
+                            else Outcome(item.seq, ACCEPTED))
+        _store(node, new, now)
+        hwm, held_above = _advance_hwm(node)
+        head = max(node.head, batch.head)
+        Node.update(hwm=hwm, head=head, last_seen_at=now).where(Node.id == node.id).execute()
+    return push_reply(hwm, head, held_above, outcomes)
+
+
+def push_reply(hwm: int, head: int, held_above: list[int], outcomes: list[Outcome]) -> dict[str, Any]:
+    outcomes.sort(key=lambda outcome: outcome.seq)
+    return {
+        "hwm": hwm,
+        "head": head,
+        "missing": missing_ranges(hwm, held_above, head),
+        "accepted": ranges([o.seq for o in outcomes if o.status == ACCEPTED]),
+        "duplicates": ranges([o.seq for o in outcomes if o.status == DUPLICATE]),
+        "rejected": [_rejection(o) for o in outcomes if o.status in (REJECTED, RETRY)],
+    }
+
+
+def _rejection(outcome: Outcome) -> dict[str, Any]:
+    return {"seq": outcome.seq, "code": outcome.code.name, "message": outcome.code.default_message,
+            "details": outcome.details, "final": outcome.status == REJECTED}
+
+
+def node_state(node: Node) -> dict[str, Any]:
+    """What the hub holds of ``node``: its high-water mark and the ranges it is still missing."""
+    held = Record.select().where(Record.node == node).count()
+    above = _held_above(node, node.hwm)
+    return {"node_id": node.id, "hwm": node.hwm, "head": node.head, "held": held,
+            "missing": missing_ranges(node.hwm, above, node.head)}

@@ -1,0 +1,1 @@
+"""The hub's versioned SQL migrations (see shared/migrations.py)."""

@@ -1,0 +1,161 @@
+"""Peewee models of the hub's tables (the schema itself is defined by hub/migrations/*.sql)."""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BlobField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from hub.db import database
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class County(BaseModel):
+    id = AutoField()
+    name = TextField()
+
+
+class Township(BaseModel):
+    id = AutoField()
+    name = TextField(unique=True)
+    position = IntegerField(default=0)
+
+
+class Village(BaseModel):
+    id = AutoField()
+    township = ForeignKeyField(Township, backref="villages")
+    name = TextField()
+
+    @property
+    def label(self) -> str:
+        return f"{self.township.name}/{self.name}"
+
+
+class RosterClock(BaseModel):
+    id = IntegerField(primary_key=True)
+    value = BigIntegerField()
+
+
+class Household(BaseModel):
+    id = AutoField()
+    number = TextField(unique=True)
+    village = ForeignKeyField(Village, backref="households")
+    previous_village = ForeignKeyField(Village, null=True)
+    household_type = TextField()
+    monitoring_type = TextField(default="")
+    monitoring_since = TextField(null=True)
+    digest = TextField()
+    change_seq = BigIntegerField()
+
+
+class Person(BaseModel):
+    id = AutoField()
+    household = ForeignKeyField(Household, backref="members")
+    id_number = TextField()
+    name = TextField()
+    name_pinyin = TextField()
+    gender = TextField()
+    birth_date = TextField(null=True)
+    relation = TextField(default="")
+    labour_ability = TextField(default="")
+    student = TextField(default="")
+    phone = TextField(default="")
+    dibao = BooleanField()
+    tekun = BooleanField()
+    relocated = BooleanField()
+    disabled = BooleanField()
+    status = TextField()
+
+
+class Node(BaseModel):
+    id = AutoField()
+    name = TextField(unique=True)
+    public_key = BlobField(null=True)
+    enrolment_code_hash = TextField(null=True)
+    enrolment_expires_at = DateTimeField(null=True)
+    enrolled_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    last_counter = BigIntegerField(default=0)
+    hwm = BigIntegerField(default=0)
+    head = BigIntegerField(default=0)
+    last_seen_at = DateTimeField(null=True)
+    created_at = DateTimeField()
+
+
+class NodeVillage(BaseModel):
+    id = AutoField()
+    node = ForeignKeyField(Node, backref="village_links")
+    village = ForeignKeyField(Village)
+
+
+class Record(BaseModel):
+    id = AutoField()
+    node = ForeignKeyField(Node, backref="records")
+    seq = BigIntegerField()
+    kind = TextField()
+    status = TextField()
+    reason = TextField(null=True)
+    hash = BlobField()
+    prev = BlobField()
+    content = BlobField()
+    signature = BlobField()
+    household = ForeignKeyField(Household, null=True)
+    received_at = DateTimeField()
+
+
+class Visit(BaseModel):
+    id = AutoField()
+    record = ForeignKeyField(Record, unique=True)
+    household = ForeignKeyField(Household, backref="visits")
+    month = CharField()
+    visit_date = CharField()
+    visitor = TextField()
+    method = TextField()
+    wage = BigIntegerField()
+    business = BigIntegerField()
+    property = BigIntegerField()
+    transfer = BigIntegerField()
+    expenses = BigIntegerField()
+    ack_status = TextField()
+    risks = TextField(default="")
+    corrects = TextField(null=True)
+    received_at = DateTimeField()
+
+
+class VisitEmployment(BaseModel):
+    id = AutoField()
+    visit = ForeignKeyField(Visit, backref="employment")
+    id_number = TextField()
+    place = TextField()
+    province = TextField(default="")
+    months = IntegerField()
+    wage = BigIntegerField()
+
+
+class Alarm(BaseModel):
+    id = AutoField()
+    node = ForeignKeyField(Node, backref="alarms")
+    code = TextField()
+    seq = BigIntegerField(null=True)
+    detail = TextField()
+    evidence = BlobField(null=True)
+    created_at = DateTimeField()
+    resolved_at = DateTimeField(null=True)
+
+
+ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, Record, Visit,
+              VisitEmployment, Alarm]

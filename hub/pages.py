@@ -1,0 +1,44 @@
+"""The hub's pages for county staff (Chinese): what arrived, from which station, and what is wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+from peewee import fn
+
+from hub import ingest
+from hub.models import Alarm, County, Household, Node, NodeVillage, Person, Record, Township, Village, Visit
+
+bp = Blueprint("pages", __name__)
+
+
+def node_rows() -> list[dict[str, Any]]:
+    """One row per station: villages, sync position, missing ranges, open alarms."""
+    villages: dict[int, list[str]] = {}
+    links = (NodeVillage.select(NodeVillage, Village, Township).join(Village).join(Township))
+    for link in links:
+        villages.setdefault(link.node_id, []).append(link.village.label)
+    alarms = dict(Alarm.select(Alarm.node, fn.COUNT(Alarm.id)).where(Alarm.resolved_at.is_null())
+                  .group_by(Alarm.node).tuples())
+    rejected = dict(Record.select(Record.node, fn.COUNT(Record.id)).where(Record.status == "rejected")
+                    .group_by(Record.node).tuples())
+    rows = []
+    for node in Node.select().order_by(Node.name):
+        state = ingest.node_state(node)
+        rows.append({"node": node, "villages": villages.get(node.id, []), "state": state,
+                     "alarms": alarms.get(node.id, 0), "rejected": rejected.get(node.id, 0)})
+    return rows
+
+
+@bp.route("/")
+def overview() -> str:
+    county = County.select().first()
+    months = (Visit.select(Visit.month, fn.COUNT(Visit.id), fn.COUNT(Visit.household.distinct()))
+              .group_by(Visit.month).order_by(Visit.month.desc()).limit(12).tuples())
+    open_alarms = (Alarm.select(Alarm, Node).join(Node).where(Alarm.resolved_at.is_null())
+                   .order_by(Alarm.created_at.desc()).limit(50))
+    return render_template(
+        "overview.html", county=county.name if county else "", nodes=node_rows(), months=list(months),
+        households=Household.select().count(), persons=Person.select().count(),
+        townships=Township.select().count(), villages=Village.select().count(), alarms=list(open_alarms))

@@ -1,0 +1,325 @@
+"""The county's household roster at the hub: importing the spreadsheets counties keep, serving changes.
+
+An import reads a CSV (UTF-8, with or without BOM) or XLSX file with Chinese or English headers, one row
+per person.  A row that cannot be read is reported with its row number and the reason; the rest still
+imports.  Households are written as units and only when their content changed, so importing the same file
+twice changes nothing.  Every changed household takes the next value of the roster clock, which nodes use
+as their pull cursor (a counter that only grows, never a wall-clock time).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pypinyin import lazy_pinyin
+
+from hub.db import write_transaction
+from hub.models import Household, Person, RosterClock, Township, Village
+from shared import idnumber
+from shared.errors import ErrorCode, FieldsyncError
+from shared.roster import (
+    HOUSEHOLD_TYPES,
+    MONITORING_TYPES,
+    PERSON_STATUSES,
+    REQUIRED_COLUMNS,
+    ROSTER_COLUMNS,
+    YES_NO,
+)
+
+HEADER_TO_KEY = {**{key: key for key in ROSTER_COLUMNS}, **{zh: key for key, zh in ROSTER_COLUMNS.items()}}
+BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled")
+HOUSEHOLD_COLUMNS = ("township", "village", "household_type", "monitoring_type", "monitoring_since")
+WRITE_CHUNK = 500
+
+
+@dataclass
+class RowError:
+    row: int
+    message: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    households_created: int = 0
+    households_changed: int = 0
+    households_unchanged: int = 0
+    villages_created: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value).strip()
+
+
+def _rows_from_csv(path: Path) -> Iterator[list[str]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            yield from csv.reader(handle)
+    except UnicodeDecodeError as exc:
+        raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE,
+                             "文件不是 UTF-8 编码：请在表格软件中“另存为 CSV UTF-8”后重新导入。") from exc
+
+
+def _rows_from_xlsx(path: Path) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE) from exc
+    try:
+        for values in workbook.worksheets[0].iter_rows(values_only=True):
+            yield [_cell_text(value) for value in values]
+    finally:
+        workbook.close()
+
+
+def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (spreadsheet row number, {english key: text}) for every non-empty data row."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        rows = _rows_from_xlsx(path)
+    elif path.suffix.lower() == ".csv":
+        rows = _rows_from_csv(path)
+    else:
+        raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE, "只能导入 .csv 或 .xlsx 文件。")
+    header = next(rows, None)
+    if header is None:
+        raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE, "文件是空的。")
+    keys = [HEADER_TO_KEY.get(_cell_text(name)) for name in header]
+    missing = [ROSTER_COLUMNS[key] for key in REQUIRED_COLUMNS if key not in keys]
+    if missing:
+        raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE, f"缺少必需的列：{'、'.join(missing)}。",
+                             {"missing_columns": missing})
+    for number, values in enumerate(rows, start=2):
+        if not any(_cell_text(value) for value in values):
+            continue
+        yield number, {key: _cell_text(value) for key, value in zip(keys, values, strict=False) if key}
+
+
+def _parse_date(text: str) -> str | None:
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise ValueError(f"日期“{text}”看不懂，请写成 2024-03-01 这样的格式")
+
+
+def _choice(row: dict[str, str], key: str, allowed: Iterable[str], default: str = "") -> str:
+    value = row.get(key, "") or default
+    if value not in allowed:
+        raise ValueError(f"“{ROSTER_COLUMNS[key]}”应为 {' / '.join(a for a in allowed if a)} 之一")
+    return value
+
+
+def parse_row(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Turn one spreadsheet row into a clean person record; raise ValueError with a Chinese reason."""
+    for key in REQUIRED_COLUMNS:
+        if not row.get(key):
+            raise ValueError(f"“{ROSTER_COLUMNS[key]}”不能为空")
+    warnings = []
+    id_number = idnumber.normalise(row["id_number"])
+    problem = idnumber.problem(id_number)
+    if problem and problem.code in ("excel_number", "shape"):
+        raise ValueError(problem.message)
+    if problem:
+        warnings.append(f"{problem.message}（已导入，清洗时会列入异常清单）")
+    gender = row.get("gender") or (idnumber.gender(id_number) if not problem else "")
+    birth = _parse_date(row.get("birth_date", "")) or (
+        idnumber.birth_date(id_number).isoformat() if not problem else None)
+    person = {
+        "id_number": id_number, "name": row["name"], "name_pinyin": "".join(lazy_pinyin(row["name"])),
+        "gender": _choice({"gender": gender}, "gender", ("男", "女")), "birth_date": birth,
+        "relation": row.get("relation", ""), "labour_ability": row.get("labour_ability", ""),
+        "student": row.get("student", ""), "phone": row.get("phone", "").replace(" ", ""),
+        "status": _choice(row, "status", PERSON_STATUSES, default="正常"),
+        **{key: YES_NO[_choice(row, key, tuple(YES_NO))] for key in BOOLEAN_COLUMNS},
+    }
+    household = {
+        "number": row["household_id"], "township": row["township"], "village": row["village"],
+        "household_type": _choice(row, "household_type", HOUSEHOLD_TYPES),
+        "monitoring_type": _choice(row, "monitoring_type", ("", *MONITORING_TYPES)),
+        "monitoring_since": _parse_date(row.get("monitoring_since", "")),
+    }
+    return {"household": household, "person": person}, warnings
+
+
+@dataclass
+class _HouseholdDraft:
+    fields: dict[str, Any]
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    complete: bool = True
+
+    def digest(self) -> str:
+        content = {"household": self.fields, "members": [self.members[k] for k in sorted(self.members)]}
+        return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _collect(path: Path, report: ImportReport) -> dict[str, _HouseholdDraft]:
+    drafts: dict[str, _HouseholdDraft] = {}
+    for number, row in read_table(path):
+        report.rows += 1
+        try:
+            parsed, warnings = parse_row(row)
+        except ValueError as exc:
+            report.errors.append(RowError(number, str(exc)))
+            if row.get("household_id") in drafts:
+                drafts[row["household_id"]].complete = False
+            continue
+        report.warnings += [RowError(number, text) for text in warnings]
+        household, person = parsed["household"], parsed["person"]
+        draft = drafts.setdefault(household["number"], _HouseholdDraft(household))
+        if draft.fields != household:
+            report.errors.append(RowError(number, "同一户编号的各行户信息（乡镇、村、户类型等）不一致，本行未导入"))
+            draft.complete = False
+        elif person["id_number"] in draft.members:
+            report.errors.append(RowError(number, "同一户中证件号码重复，本行未导入"))
+        else:
+            draft.members[person["id_number"]] = person
+    return drafts
+
+
+def _villages(drafts: dict[str, _HouseholdDraft], report: ImportReport) -> dict[tuple[str, str], int]:
+    """Village ids by (township, village), creating villages of known townships as the roster names them."""
+    townships = {t.name: t.id for t in Township.select()}
+    found = {(v.township.name, v.name): v.id for v in Village.select(Village, Township).join(Township)}
+    for number, draft in list(drafts.items()):
+        place = (draft.fields["township"], draft.fields["village"])
+        if place in found:
+            continue
+        if place[0] not in townships:
+            report.errors.append(RowError(0, f"户 {number}：县里没有乡镇“{place[0]}”，该户未导入"
+                                             f"（已有：{'、'.join(townships)}）"))
+            del drafts[number]
+            continue
+        found[place] = Village.create(township=townships[place[0]], name=place[1]).id
+        report.villages_created.append("/".join(place))
+    return found
+
+
+def _next_clock() -> int:
+    RosterClock.update(value=RosterClock.value + 1).where(RosterClock.id == 1).execute()
+    return RosterClock.get_by_id(1).value
+
+
+def _write_chunk(chunk: list[_HouseholdDraft], villages: dict[tuple[str, str], int], report: ImportReport,
+                 clock: list[int]) -> None:
+    existing = {h.number: h for h in Household.select().where(
+        Household.number.in_([draft.fields["number"] for draft in chunk]))}
+    for draft in chunk:
+        digest = draft.digest()
+        current = existing.get(draft.fields["number"])
+        if current is not None and current.digest == digest:
+            report.households_unchanged += 1
+            continue
+        if not clock:
+            clock.append(_next_clock())
+        village_id = villages[(draft.fields["township"], draft.fields["village"])]
+        values = {"village": village_id, "household_type": draft.fields["household_type"],
+                  "monitoring_type": draft.fields["monitoring_type"],
+                  "monitoring_since": draft.fields["monitoring_since"], "digest": digest,
+                  "change_seq": clock[0]}
+        if current is None:
+            household_id = Household.insert(number=draft.fields["number"], **values).execute()
+            report.households_created += 1
+        else:
+            if current.village_id != village_id:
+                values["previous_village"] = current.village_id
+            Household.update(**values).where(Household.id == current.id).execute()
+            household_id = current.id
+            report.households_changed += 1
+        _write_members(household_id, draft)
+
+
+def _write_members(household_id: int, draft: _HouseholdDraft) -> None:
+    """Upsert members by ID number; drop members absent from the file only when all the household's rows
+    were readable (a half-read household must not lose people)."""
+    held = {p.id_number: p.id for p in Person.select(Person.id, Person.id_number)
+            .where(Person.household == household_id)}
+    for id_number, person in draft.members.items():
+        if id_number in held:
+            Person.update(**person).where(Person.id == held[id_number]).execute()
+        else:
+            Person.insert(household=household_id, **person).execute()
+    gone = [pid for number, pid in held.items() if number not in draft.members]
+    if gone and draft.complete:
+        Person.delete().where(Person.id.in_(gone)).execute()
+
+
+def import_roster(path: Path) -> ImportReport:
+    """Import a roster file; see the module docstring for the guarantees."""
+    report = ImportReport()
+    drafts = _collect(Path(path), report)
+    clock: list[int] = []  # one clock value for the whole import, taken on the first change
+    with write_transaction():
+        villages = _villages(drafts, report)
+        ordered = list(drafts.values())
+        for start in range(0, len(ordered), WRITE_CHUNK):
+            _write_chunk(ordered[start:start + WRITE_CHUNK], villages, report, clock)
+    return report
+
+
+def _cursor(text: str | None) -> tuple[int, int]:
+    if not text:
+        return (0, 0)
+    try:
+        clock, household_id = (int(part) for part in text.split(":"))
+    except ValueError as exc:
+        raise FieldsyncError(ErrorCode.BAD_REQUEST, "cursor 格式不对，请清空后重新同步花名册。") from exc
+    return clock, household_id
+
+
+def changes_for(village_ids: list[int], cursor: str | None, limit: int) -> dict[str, Any]:
+    """Households of ``village_ids`` (or that just left them) changed after ``cursor``, oldest first."""
+    clock, last_id = _cursor(cursor)
+    after = (Household.change_seq > clock) | ((Household.change_seq == clock) & (Household.id > last_id))
+    query = (Household.select(Household, Village, Township).join(Village, on=Household.village)
+             .join(Township)
+             .where(after & (Household.village.in_(village_ids) | Household.previous_village.in_(village_ids)))
+             .order_by(Household.change_seq, Household.id).limit(limit + 1))
+    households = list(query)
+    more = len(households) > limit
+    households = households[:limit]
+    members: dict[int, list[dict[str, Any]]] = {}
+    if households:
+        for person in Person.select().where(Person.household.in_([h.id for h in households])).order_by(Person.id):
+            members.setdefault(person.household_id, []).append(_person_document(person))
+    next_cursor = f"{households[-1].change_seq}:{households[-1].id}" if households else f"{clock}:{last_id}"
+    return {"households": [_household_document(h, members.get(h.id, []), village_ids) for h in households],
+            "cursor": next_cursor, "more": more}
+
+
+def _household_document(household: Household, members: list[dict[str, Any]],
+                        village_ids: list[int]) -> dict[str, Any]:
+    return {"number": household.number, "township": household.village.township.name,
+            "village": household.village.name, "assigned": household.village_id in village_ids,
+            "household_type": household.household_type, "monitoring_type": household.monitoring_type,
+            "monitoring_since": household.monitoring_since, "members": members}
+
+
+def _person_document(person: Person) -> dict[str, Any]:
+    return {"id_number": person.id_number, "name": person.name, "gender": person.gender,
+            "birth_date": person.birth_date, "relation": person.relation,
+            "labour_ability": person.labour_ability, "student": person.student, "phone": person.phone,
+            "status": person.status, "dibao": bool(person.dibao), "tekun": bool(person.tekun),
+            "relocated": bool(person.relocated), "disabled": bool(person.disabled)}

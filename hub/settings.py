@@ -1,0 +1,23 @@
+"""Every hub setting, its default and its meaning.  Read from ``FIELDSYNC_<NAME>``."""
+
+from __future__ import annotations
+
+from shared.settings import Setting
+
+ENV_PREFIX = "FIELDSYNC_"
+
+HUB_SETTINGS: list[Setting] = [
+    Setting("DATA_DIR", "hub-data", "Folder holding the SQLite database, enrolment QR codes and exports."),
+    Setting("DATABASE_URL", "", "Database URL. Empty means SQLite at <DATA_DIR>/hub.db; "
+            "postgresql://user@host:port/db selects PostgreSQL (pooled connections)."),
+    Setting("COUNTY", "", "The county this hub serves, shown on every page (set by `fieldsync-hub init`)."),
+    Setting("PUBLIC_URL", "http://127.0.0.1:8000", "The URL nodes and phones use to reach this hub; "
+            "it goes into enrolment QR codes."),
+    Setting("BIND", "127.0.0.1:8000", "Address gunicorn listens on for `fieldsync-hub serve`."),
+    Setting("WORKERS", 2, "Number of gunicorn worker processes for `fieldsync-hub serve`.", int),
+    Setting("ENROLMENT_CODE_HOURS", 168, "How long a one-time enrolment code stays valid, in hours.", int),
+    Setting("MAX_BATCH_RECORDS", 1000, "Most records one push may carry.", int),
+    Setting("MAX_BATCH_BYTES", 8 * 1024 * 1024, "Most bytes a push may expand to after decompression.", int),
+    Setting("MAX_REQUEST_BYTES", 4 * 1024 * 1024, "Most bytes of any request body as sent.", int),
+    Setting("PULL_PAGE_SIZE", 500, "Households per page of a roster pull.", int),
+]

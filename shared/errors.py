@@ -1,0 +1,72 @@
+"""Stable error codes shared by the hub, the node and the sync protocol.
+
+Every error a person can meet — an HTTP error reply, a per-record rejection inside a push reply, a CLI
+failure — carries one of these codes.  Codes are part of the protocol: never rename or reuse one; add new
+ones at the end of their group.  The message is in Chinese (the people reading it are grid members and
+county clerks) and says what to do; ``details`` carries machine-readable context and never personal data.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+
+class ErrorCode(Enum):
+    """A stable error code: its HTTP status and the default message shown to a person."""
+
+    # Request-level errors (1xx of the docs table).
+    BAD_REQUEST = (400, "请求格式不正确，请升级站点软件或联系县级管理员。")
+    INVALID_FIELDS = (400, "提交的内容有字段不符合要求，请按提示修改后重新提交。")
+    BAD_BATCH = (400, "同步数据包无法读取（可能在传输中损坏），请重新同步。")
+    PAYLOAD_TOO_LARGE = (413, "一次提交的数据太多，请减少每批记录数后重新同步。")
+    NOT_FOUND = (404, "没有这个地址，请检查网址是否正确。")
+    METHOD_NOT_ALLOWED = (405, "该地址不支持这种请求方式。")
+    UNSUPPORTED_VERSION = (426, "站点软件版本过旧，请先升级站点软件再同步。")
+    INTERNAL = (500, "服务器内部出错，数据未受影响；请稍后重试，如持续出现请联系县级管理员。")
+    SCHEMA_OUTDATED = (503, "数据库结构版本过旧，请先运行 fieldsync-hub migrate。")
+
+    # Authentication and enrolment.
+    UNAUTHENTICATED = (401, "请求没有有效的站点签名，请重新登记站点（fieldsync-node enroll）。")
+    UNKNOWN_NODE = (401, "县级平台不认识这个站点，请联系县级管理员重新登记。")
+    NODE_REVOKED = (403, "该站点已被县级平台停用，不能再同步。如设备丢失后找回，请联系县级管理员重新登记。")
+    REPLAYED_REQUEST = (409, "这个请求已经处理过（可能是重放），请重新同步。")
+    ENROLMENT_CODE_INVALID = (403, "登记码无效、已使用或已过期，请向县级管理员申请新的登记码。")
+    ALREADY_ENROLLED = (409, "本站点已经登记过；如需更换登记，请先备份数据后使用 --force。")
+
+    # Per-record rejection reasons inside a push reply.
+    BAD_SIGNATURE = (422, "记录签名与内容不符（记录可能被篡改），已拒收。")
+    WRONG_NODE = (422, "记录不属于发送它的站点，已拒收。")
+    SEQUENCE_CONFLICT = (409, "同一序号已收到内容不同的另一条记录（疑似复制的存储卡或重装的站点），已拒收并报警。")
+    CHAIN_BROKEN = (409, "记录与本站点前一条记录衔接不上（疑似复制的存储卡），已拒收并报警。")
+    RECORD_INVALID = (422, "记录内容不符合要求，已拒收；请更正后重新录入。")
+    HOUSEHOLD_NOT_ASSIGNED = (422, "该户不属于本站点负责的村，已拒收；请核对户编号。")
+    UNKNOWN_KIND = (422, "不认识的记录类型，请升级站点软件。")
+
+    # Roster import and local (node) errors.
+    ROSTER_UNREADABLE = (400, "花名册文件无法读取：请另存为 UTF-8 的 CSV 或 XLSX 后重新导入。")
+    ROSTER_ROW_INVALID = (422, "花名册有一行无法导入，请按提示修改该行。")
+    HUB_UNREACHABLE = (503, "连接不上县级平台，数据已安全保存在本站，有网络后会自动同步。")
+    NOT_ENROLLED = (409, "本站点还没有登记，请先运行 fieldsync-node enroll。")
+    NOT_FOUND_LOCAL = (404, "没有找到要找的对象，请检查名称。")
+
+    @property
+    def http_status(self) -> int:
+        return self.value[0]
+
+    @property
+    def default_message(self) -> str:
+        return self.value[1]
+
+
+class FieldsyncError(Exception):
+    """The one exception type of the project: a code, a message a person can act on, and details."""
+
+    def __init__(self, code: ErrorCode, message: str | None = None, details: dict[str, Any] | None = None):
+        self.code = code
+        self.message = message or code.default_message
+        self.details = details or {}
+        super().__init__(f"{code.name}: {self.message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code.name, "message": self.message, "details": self.details}

@@ -1,0 +1,91 @@
+"""Versioned SQL migrations, the same runner for every database.
+
+Migrations are files ``NNNN_name.sql`` in a package, applied in order, each in its own transaction, and
+recorded in ``schema_version``.  The SQL is written once for SQLite and PostgreSQL; the few type names that
+differ are placeholders: ``{ID}`` (auto-increment primary key), ``{BLOB}``, ``{BOOL}``, ``{TS}``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from peewee import Database, PostgresqlDatabase
+
+from shared.errors import ErrorCode, FieldsyncError
+
+_FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
+_TYPES = {
+    "sqlite": {"ID": "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB": "BLOB", "BOOL": "INTEGER", "TS": "TIMESTAMP",
+               "BIGINT": "INTEGER"},
+    "postgresql": {"ID": "BIGSERIAL PRIMARY KEY", "BLOB": "BYTEA", "BOOL": "BOOLEAN", "TS": "TIMESTAMP",
+                   "BIGINT": "BIGINT"},
+}
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def dialect(db: Database) -> str:
+    target = getattr(db, "obj", db)  # unwrap a DatabaseProxy
+    return "postgresql" if isinstance(target, PostgresqlDatabase) else "sqlite"
+
+
+def available(package: str) -> list[Migration]:
+    found = []
+    for entry in resources.files(package).iterdir():
+        match = _FILE.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    return sorted(found, key=lambda migration: migration.version)
+
+
+def latest_version(package: str) -> int:
+    return available(package)[-1].version
+
+
+def current_version(db: Database) -> int:
+    if "schema_version" not in db.get_tables():
+        return 0
+    row = db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
+    return row[0] or 0
+
+
+def _statements(sql: str, db: Database) -> list[str]:
+    rendered = sql.format(**_TYPES[dialect(db)])
+    return [statement.strip() for statement in rendered.split(";") if statement.strip()]
+
+
+def migrate(db: Database, package: str) -> list[Migration]:
+    """Apply every migration newer than the database; return those applied."""
+    db.execute_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+    applied = []
+    for migration in available(package):
+        if migration.version <= current_version(db):
+            continue
+        with db.atomic():
+            for statement in _statements(migration.sql, db):
+                db.execute_sql(statement)
+            db.execute_sql("INSERT INTO schema_version (version, name) VALUES (%s, %s)"
+                           if dialect(db) == "postgresql" else
+                           "INSERT INTO schema_version (version, name) VALUES (?, ?)",
+                           (migration.version, migration.name))
+        applied.append(migration)
+    return applied
+
+
+def ensure_current(db: Database, package: str, command: str) -> None:
+    """Refuse to run on a schema older (or newer) than this release's."""
+    have, want = current_version(db), latest_version(package)
+    if have != want:
+        raise FieldsyncError(
+            ErrorCode.SCHEMA_OUTDATED,
+            f"数据库结构版本为 {have}，本程序需要 {want}：请先运行 {command}。" if have < want else
+            f"数据库结构版本 {have} 比本程序（{want}）新：请升级程序。",
+            {"have": have, "want": want},
+        )

@@ -1,0 +1,31 @@
+"""The sync protocol's endpoints and reply vocabulary, shared by hub and node.
+
+Endpoints (all under ``/api/v1``; the OpenAPI document at ``/api/v1/openapi.json`` describes them):
+
+* ``POST /enroll`` — one-time code + the node's public key (+ proof of possession) -> node id, villages.
+* ``POST /push`` — a gzip batch of signed records (shared.wire) -> per-record outcome and high-water mark.
+* ``GET /roster?cursor=C`` — the node's villages' household changes after cursor C.
+* ``GET /state`` — what the hub holds of this node: high-water mark and missing ranges.
+"""
+
+from __future__ import annotations
+
+API_PREFIX = "/api/v1"
+ENROLL_PATH = f"{API_PREFIX}/enroll"
+PUSH_PATH = f"{API_PREFIX}/push"
+ROSTER_PATH = f"{API_PREFIX}/roster"
+STATE_PATH = f"{API_PREFIX}/state"
+
+def ranges(seqs: list[int]) -> list[list[int]]:
+    """Compress sorted sequence numbers into inclusive [first, last] runs."""
+    runs: list[list[int]] = []
+    for seq in seqs:
+        if runs and runs[-1][1] == seq - 1:
+            runs[-1][1] = seq
+        else:
+            runs.append([seq, seq])
+    return runs
+
+
+def expand(runs: list[list[int]]) -> list[int]:
+    return [seq for first, last in runs for seq in range(first, last + 1)]

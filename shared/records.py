@@ -1,0 +1,102 @@
+"""Signed records: the envelope, its canonical bytes, its hash chain and its signature.
+
+A record is an envelope ``{v, node, seq, prev, kind, created_at, body}`` signed by its node.  What is signed
+is ``SIGNING_PREFIX + prev + content`` where ``content`` is the RFC 8785 canonical JSON of the envelope
+*without* ``prev`` and ``prev`` is the raw 32-byte hash of the node's previous record (zeros for the
+first).  Keeping ``prev`` outside the JSON lets the hub recompute it from the record before instead of
+receiving it, while still verifying exactly the bytes that arrived (docs/records.md explains the choice).
+
+A record's hash is SHA-256 of the signed message, so each record commits to the whole chain before it.
+``seq`` orders records and protects against replay; ``created_at`` is information only (village Pis have
+no real-time clock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+FORMAT_VERSION = 1
+SIGNING_PREFIX = b"fieldsync-record-v1\x00"
+GENESIS_PREV = bytes(32)
+HASH_SIZE = 32
+SIGNATURE_SIZE = 64
+ENVELOPE_FIELDS = frozenset({"v", "node", "seq", "kind", "created_at", "body"})
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of ``value``."""
+    return rfc8785.dumps(value)
+
+
+def signed_message(prev: bytes, content: bytes) -> bytes:
+    return SIGNING_PREFIX + prev + content
+
+
+def record_hash(prev: bytes, content: bytes) -> bytes:
+    return hashlib.sha256(signed_message(prev, content)).digest()
+
+
+@dataclass(frozen=True)
+class SealedRecord:
+    """A record as it is stored and sent: its position, the bytes that were signed, and the signature."""
+
+    seq: int
+    prev: bytes
+    content: bytes
+    signature: bytes
+
+    @property
+    def hash(self) -> bytes:
+        return record_hash(self.prev, self.content)
+
+    def envelope(self) -> dict[str, Any]:
+        return json.loads(self.content)
+
+
+def envelope(node_id: int, seq: int, kind: str, body: dict[str, Any], created_at: str) -> dict[str, Any]:
+    return {"v": FORMAT_VERSION, "node": node_id, "seq": seq, "kind": kind, "created_at": created_at,
+            "body": body}
+
+
+def seal(key: Ed25519PrivateKey, node_id: int, seq: int, prev: bytes, kind: str, body: dict[str, Any],
+         created_at: str) -> SealedRecord:
+    """Encode and sign one record."""
+    content = canonical(envelope(node_id, seq, kind, body, created_at))
+    return SealedRecord(seq, prev, content, key.sign(signed_message(prev, content)))
+
+
+def signature_valid(public_key: Ed25519PublicKey, prev: bytes, content: bytes, signature: bytes) -> bool:
+    try:
+        public_key.verify(signature, signed_message(prev, content))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def envelope_problem(content: bytes, node_id: int, seq: int, known_kinds: set[str] | dict
+                     ) -> tuple[str, dict[str, Any]] | tuple[None, dict[str, Any]]:
+    """Check the envelope around a body: returns (error code name, details) or (None, envelope)."""
+    try:
+        env = json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return "RECORD_INVALID", {"reason": "content is not JSON"}
+    if not isinstance(env, dict) or set(env) != ENVELOPE_FIELDS:
+        return "RECORD_INVALID", {"reason": "envelope fields", "expected": sorted(ENVELOPE_FIELDS)}
+    if env["v"] != FORMAT_VERSION:
+        return "RECORD_INVALID", {"reason": "format version", "expected": FORMAT_VERSION}
+    if env["node"] != node_id:
+        return "WRONG_NODE", {"node": env["node"]}
+    if env["seq"] != seq:
+        return "RECORD_INVALID", {"reason": "seq does not match its position", "expected": seq}
+    if env["kind"] not in known_kinds:
+        return "UNKNOWN_KIND", {"kind": str(env["kind"])[:40]}
+    if not isinstance(env["created_at"], str) or len(env["created_at"]) > 40:
+        return "RECORD_INVALID", {"reason": "created_at"}
+    return None, env
