@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, g
 from peewee import Database, DatabaseProxy, SqliteDatabase
 from playhouse.db_url import parse as parse_url
 from playhouse.pool import PooledPostgresqlDatabase
@@ -45,11 +45,12 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _connect() -> None:
-        database.connect(reuse_if_open=True)
+        g.opened_connection = database.connect(reuse_if_open=True)
 
-    @app.teardown_appcontext
+    @app.teardown_request
     def _close(_exc: BaseException | None) -> None:
-        if not database.is_closed():
+        # Close only what this request opened (a CLI command or a test may hold the connection around it).
+        if g.pop("opened_connection", False) and not database.is_closed():
             database.close()
 
 

@@ -201,6 +201,9 @@ def ingest(node: Node, batch: Batch) -> dict[str, Any]:
         node = Node.get_by_id(node.id)
         held = _held_around(node, batch.first_seq, batch.first_seq + len(batch.frames) - 1)
         new: list[Checked] = []
+        if outcomes:  # a bad signature inside a request the node signed: its storage or software is suspect
+            nodes.raise_alarm(node, ErrorCode.BAD_SIGNATURE, "站点发来的记录签名无效（存储卡损坏或软件被改动？）。",
+                              outcomes[0].seq, once=True)
         for item in checked:
             existing = held.get(item.seq)
             if existing is not None:

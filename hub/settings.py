@@ -10,7 +10,6 @@ HUB_SETTINGS: list[Setting] = [
     Setting("DATA_DIR", "hub-data", "Folder holding the SQLite database, enrolment QR codes and exports."),
     Setting("DATABASE_URL", "", "Database URL. Empty means SQLite at <DATA_DIR>/hub.db; "
             "postgresql://user@host:port/db selects PostgreSQL (pooled connections)."),
-    Setting("COUNTY", "", "The county this hub serves, shown on every page (set by `fieldsync-hub init`)."),
     Setting("PUBLIC_URL", "http://127.0.0.1:8000", "The URL nodes and phones use to reach this hub; "
             "it goes into enrolment QR codes."),
     Setting("BIND", "127.0.0.1:8000", "Address gunicorn listens on for `fieldsync-hub serve`."),

@@ -1,0 +1,133 @@
+"""The node against a real hub over loopback HTTP: enrol, pull, save offline, push, recover."""
+
+from __future__ import annotations
+
+import os
+import random
+import stat
+
+import pytest
+
+from devtools import synthetic
+from field_node import store, sync
+from field_node.db import database
+from field_node.models import Household, Record
+from hub import db as hub_db_module
+from hub.models import Record as HubRecord
+from shared.errors import FieldsyncError
+from shared.records import record_hash, signature_valid
+from tests.support import VILLAGES, households_of
+
+
+def visits_for(rows, villages, month="2026-10"):
+    rnd = random.Random(3)
+    return [("visit", synthetic.visit_body(rnd, members, month, "网格员")) for village in villages
+            for members in households_of(rows, village).values()]
+
+
+def hub_count(app) -> int:
+    with app.app_context(), hub_db_module.database.connection_context():
+        return HubRecord.select().count()
+
+
+def test_the_private_key_is_readable_by_its_owner_only(enrolled):
+    assert stat.S_IMODE(os.stat(enrolled.key_path).st_mode) == 0o600
+
+
+def test_a_full_pass_pulls_the_roster_and_pushes_everything_once(app, live_hub, enrolled):
+    lines: list[str] = []
+    sync.sync_once(enrolled, lines.append)
+    with database.connection_context():
+        assert Household.select().count() == len(households_of(live_hub["rows"], VILLAGES[0])) + len(
+            households_of(live_hub["rows"], VILLAGES[1]))
+        saved, problems = store.save_records(enrolled.key(), enrolled.node_id,
+                                             visits_for(live_hub["rows"], VILLAGES[:2]))
+    assert saved and not problems
+    enrolled.settings["BATCH_SIZE"] = 4
+    report = sync.sync_once(enrolled, lines.append)
+    assert report.sent == len(saved) and report.batches == -(-len(saved) // 4)
+    assert any(line.startswith("第 1 批") for line in lines)
+    assert hub_count(app) == len(saved)
+    with database.connection_context():
+        assert store.counts() == {"pending": 0, "sent": len(saved), "rejected": 0}
+    assert sync.sync_once(enrolled, lines.append).sent == 0
+    assert hub_count(app) == len(saved)
+
+
+def test_saved_records_form_a_signed_chain(enrolled, live_hub):
+    sync.sync_once(enrolled, lambda _: None)
+    with database.connection_context():
+        store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub["rows"], VILLAGES[:1]))
+        rows = list(Record.select().order_by(Record.seq))
+    public = enrolled.key().public_key()
+    prev = bytes(32)
+    for expected_seq, row in enumerate(rows, start=1):
+        assert row.seq == expected_seq and bytes(row.prev) == prev
+        assert signature_valid(public, bytes(row.prev), bytes(row.content), bytes(row.signature))
+        prev = record_hash(bytes(row.prev), bytes(row.content))
+        assert bytes(row.hash) == prev
+
+
+def test_bad_entries_are_reported_and_good_ones_saved(enrolled, live_hub):
+    sync.sync_once(enrolled, lambda _: None)
+    good = visits_for(live_hub["rows"], VILLAGES[:1])[:2]
+    bad_money = ("visit", dict(good[0][1], income=dict(good[0][1]["income"], wage=12.5)))
+    unknown_household = ("visit", dict(good[0][1], household="9999"))
+    with database.connection_context():
+        saved, problems = store.save_records(enrolled.key(), enrolled.node_id,
+                                             [good[0], bad_money, unknown_household, good[1]])
+    assert [r.seq for r in saved] == [1, 2]
+    assert [(p.index, list(p.details)) for p in problems] == [(1, ["income"]), (2, ["household"])]
+
+
+def test_an_unreachable_hub_loses_nothing_and_says_so(enrolled, live_hub):
+    sync.sync_once(enrolled, lambda _: None)
+    with database.connection_context():
+        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub["rows"], VILLAGES[:1]))
+        store.set_state("hub_url", "http://127.0.0.1:9")
+    with pytest.raises(FieldsyncError) as caught:
+        sync.sync_once(enrolled, lambda _: None)
+    assert caught.value.code.name == "HUB_UNREACHABLE" and "安全保存" in caught.value.message
+    with database.connection_context():
+        assert store.counts()["pending"] == len(saved)
+
+
+def test_records_the_hub_lost_are_sent_again(app, enrolled, live_hub):
+    sync.sync_once(enrolled, lambda _: None)
+    with database.connection_context():
+        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub["rows"], VILLAGES[:1]))
+    sync.sync_once(enrolled, lambda _: None)
+    with app.app_context(), hub_db_module.database.connection_context():  # a restore from an older backup
+        from hub.models import Node, Visit, VisitEmployment
+
+        VisitEmployment.delete().execute()
+        Visit.delete().execute()
+        HubRecord.delete().where(HubRecord.seq > 2).execute()
+        Node.update(hwm=2, head=2).execute()
+    report = sync.sync_once(enrolled, lambda _: None)
+    assert report.requeued == len(saved) - 2 and report.sent == len(saved) - 2
+    assert hub_count(app) == len(saved)
+
+
+def test_watch_backs_off_with_jitter_while_the_hub_is_down(enrolled):
+    with database.connection_context():
+        store.set_state("hub_url", "http://127.0.0.1:9")
+    waits: list[float] = []
+    lines: list[str] = []
+    sync.watch(enrolled, lines.append, sleep=waits.append, passes=4)
+    assert len(waits) == 3 and all("同步未完成" in line for line in lines)
+    for failures, wait in enumerate(waits, start=1):
+        assert 0 <= wait <= enrolled.settings["BACKOFF_BASE"] * 2 ** (failures - 1)
+
+
+def test_backoff_delay_is_capped():
+    assert sync.backoff_delay(50, 5, 900, rng=lambda: 1.0) == 900
+    assert sync.backoff_delay(1, 5, 900, rng=lambda: 0.5) == 2.5
+
+
+def test_a_second_enrolment_of_the_same_folder_is_refused(enrolled, live_hub):
+    from field_node import node as node_module
+
+    with pytest.raises(FieldsyncError) as caught:
+        node_module.enroll(enrolled, live_hub["url"], "AAAA-BBBB-CCCC")
+    assert caught.value.code.name == "ALREADY_ENROLLED"

@@ -1,0 +1,37 @@
+"""Versioned migrations: the schema they build is the one the models describe, and an old schema is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub import db
+from hub.app import create_app
+from hub.models import ALL_MODELS
+from shared import migrations
+from shared.errors import FieldsyncError
+
+
+def test_every_model_column_exists_in_the_migrated_schema(app, hub_db):
+    for model in ALL_MODELS:
+        columns = {column.name for column in db.database.get_columns(model._meta.table_name)}
+        assert {field.column_name for field in model._meta.sorted_fields} == columns, model.__name__
+
+
+def test_migrate_is_idempotent(app, hub_db):
+    assert db.migrate() == []
+    assert migrations.current_version(db.database) == migrations.latest_version(db.MIGRATIONS_PACKAGE)
+
+
+def test_a_hub_refuses_to_start_on_an_unmigrated_database(tmp_path, database_url):
+    with pytest.raises(FieldsyncError) as caught:
+        create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url})
+    assert caught.value.code.name == "SCHEMA_OUTDATED" and "fieldsync-hub migrate" in caught.value.message
+
+
+def test_the_cli_migrates_then_the_hub_starts(tmp_path, database_url, runner):
+    from hub.cli import main
+
+    args = ["--data-dir", str(tmp_path), "--database-url", database_url]
+    result = runner.invoke(main, [*args, "migrate"])
+    assert result.exit_code == 0, result.output
+    create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url})
