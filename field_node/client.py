@@ -23,8 +23,9 @@ def _hub_error(response: requests.Response) -> FieldsyncError:
         payload = response.json()
         return FieldsyncError(ErrorCode[payload["code"]], payload.get("message"), payload.get("details") or {})
     except (ValueError, KeyError, TypeError):
-        return FieldsyncError(ErrorCode.HUB_UNREACHABLE, f"县级平台返回了无法识别的答复（HTTP {response.status_code}），"
-                                                         "数据仍安全保存在本站，稍后会重试。")
+        return FieldsyncError(ErrorCode.HUB_UNREACHABLE,
+                              f"县级平台返回了无法识别的答复（HTTP {response.status_code}），"
+                              "数据仍安全保存在本站，稍后会重试。")
 
 
 def _send(session: requests.Session, method: str, url: str, timeout: float, **kwargs: Any) -> Any:

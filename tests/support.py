@@ -49,8 +49,8 @@ class SimNode:
             _, code = nodes.register(name, found, 24)
         self.key = keys.generate()
         public = keys.public_bytes(self.key)
-        reply = client.post(ENROLL_PATH, json={"code": code, "public_key": keys.b64encode(public),
-                                               "proof": keys.b64encode(self.key.sign(wire.enrol_message(code, public)))})
+        proof = keys.b64encode(self.key.sign(wire.enrol_message(code, public)))
+        reply = client.post(ENROLL_PATH, json={"code": code, "public_key": keys.b64encode(public), "proof": proof})
         assert reply.status_code == 200, reply.json
         self.node_id = reply.json["node_id"]
         self.code = code
