@@ -73,11 +73,17 @@ def seal(key: Ed25519PrivateKey, node_id: int, seq: int, prev: bytes, kind: str,
 
 
 def signature_valid(public_key: Ed25519PublicKey, prev: bytes, content: bytes, signature: bytes) -> bool:
+    return verified_hash(public_key, prev, content, signature) is not None
+
+
+def verified_hash(public_key: Ed25519PublicKey, prev: bytes, content: bytes, signature: bytes) -> bytes | None:
+    """The record's hash if its signature is valid, else None (one message build serves both)."""
+    message = signed_message(prev, content)
     try:
-        public_key.verify(signature, signed_message(prev, content))
+        public_key.verify(signature, message)
     except InvalidSignature:
-        return False
-    return True
+        return None
+    return hashlib.sha256(message).digest()
 
 
 def envelope_problem(content: bytes, node_id: int, seq: int, known_kinds: set[str] | dict

@@ -7,9 +7,11 @@ integers: no floats ever enter signed data (DOMAIN.md §3; PRIOR-ART "Keep float
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
 # Closed vocabularies. Keys are what the record stores; values are the Chinese labels people see.
 VISIT_METHODS = {"in_person": "入户", "phone": "电话", "wechat": "微信"}
@@ -36,96 +38,172 @@ ACK_STATUSES = {"confirmed": "户主认可", "disputed": "户主不认可", "not
 MAX_MONTHLY_YUAN = 10_000_000  # a bound on what a schema accepts; plausibility is a cleaning rule (I6)
 ID_NUMBER_SHAPE = r"^\d{17}[\dX]$"
 MONTH_SHAPE = r"^\d{4}-(0[1-9]|1[0-2])$"
+DATE_SHAPE = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 HASH_SHAPE = r"^[0-9a-f]{64}$"
+
+# Messages people read (grid members at entry, clerks in the hub's reasons), in Chinese.
+COMMON_MESSAGES = {"required": "必填。", "null": "不能为空值。", "validator_failed": "取值不对。"}
 
 
 class StrictSchema(Schema):
-    """Every schema refuses unknown fields."""
+    """Every schema refuses unknown fields, and says so in Chinese."""
+
+    error_messages = {"unknown": "不认识的字段，请删除。", "type": "格式不对：应为一个对象。"}
 
     class Meta:
         unknown = RAISE
 
 
-def yuan(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_MONTHLY_YUAN), **kwargs)
+class _Unvalidated:
+    """Fields whose checks all live in ``_deserialize``: skip marshmallow's validator chain when empty
+    (it builds a validator object on every call)."""
+
+    def _validate(self, value: Any) -> None:
+        if self.validators:
+            super()._validate(value)
 
 
-def one_of(vocabulary: dict[str, str]) -> validate.OneOf:
-    return validate.OneOf(list(vocabulary), error="必须是以下之一：{choices}")
+class Yuan(_Unvalidated, fields.Integer):
+    """A whole number in a range (money in yuan by default): no floats, no booleans, no strings.
+
+    The type and range checks live in one method instead of a Range validator: the hub validates every
+    record it receives, and marshmallow's per-validator machinery is a large share of that cost.
+    """
+
+    default_error_messages = {**COMMON_MESSAGES, "invalid": "应为 {low} 到 {high} 之间的整数（不能有小数）。"}
+
+    def __init__(self, low: int = 0, high: int = MAX_MONTHLY_YUAN, **kwargs: Any):
+        metadata = {"minimum": low, "maximum": high, **kwargs.pop("metadata", {})}
+        super().__init__(strict=True, metadata=metadata, **kwargs)
+        self.low, self.high = low, high
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if type(value) is not int or not self.low <= value <= self.high:
+            raise self.make_error("invalid", low=self.low, high=self.high)
+        return value
+
+
+class Text(_Unvalidated, fields.String):
+    """A string with, optionally, a length limit, a pattern or a closed vocabulary — checked in one place."""
+
+    default_error_messages = {**COMMON_MESSAGES, "invalid": "应为文字。", "too_long": "最多 {max_length} 个字。",
+                              "too_short": "不能为空。", "pattern": "格式不对。",
+                              "choice": "必须是以下之一：{choices}。"}
+
+    def __init__(self, *, max_length: int | None = None, pattern: str | None = None,
+                 choices: dict[str, str] | None = None, **kwargs: Any):
+        metadata = dict(kwargs.pop("metadata", {}))
+        if max_length:
+            metadata["maxLength"] = max_length
+        if pattern:
+            metadata["pattern"] = pattern
+        if choices:
+            metadata["enum"] = list(choices)
+        super().__init__(metadata=metadata, **kwargs)
+        self.max_length = max_length
+        self.pattern = re.compile(pattern) if pattern else None
+        self.choices = choices
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if type(value) is not str:
+            raise self.make_error("invalid")
+        if not value and self.required:
+            raise self.make_error("too_short")
+        if self.max_length and len(value) > self.max_length:
+            raise self.make_error("too_long", max_length=self.max_length)
+        if self.pattern and not self.pattern.match(value):
+            raise self.make_error("pattern")
+        if self.choices and value not in self.choices:
+            raise self.make_error("choice", choices="、".join(f"{k}（{v}）" for k, v in self.choices.items()))
+        return value
+
+
+class _Nested(_Unvalidated, fields.Nested):
+    pass
+
+
+class _List(_Unvalidated, fields.List):
+    pass
+
+
+def nested(schema: type[Schema], **kwargs: Any) -> fields.Nested:
+    return _Nested(schema, error_messages={**COMMON_MESSAGES, "type": "格式不对：应为一个对象。"}, **kwargs)
+
+
+def listing(item: fields.Field, **kwargs: Any) -> fields.List:
+    return _List(item, error_messages={**COMMON_MESSAGES, "invalid": "应为一个列表。"}, **kwargs)
 
 
 class IncomeSchema(StrictSchema):
     """The month's household income by the four sources, and operating expenses (DOMAIN.md §3)."""
 
-    wage = yuan(required=True, metadata={"description": "工资性收入, yuan"})
-    business = yuan(required=True, metadata={"description": "经营性收入, yuan"})
-    property = yuan(required=True, metadata={"description": "财产性收入, yuan"})
-    transfer = yuan(required=True, metadata={"description": "转移性收入, yuan"})
-    expenses = yuan(required=True, metadata={"description": "生产经营性支出, yuan"})
+    wage = Yuan(required=True, metadata={"description": "工资性收入, yuan"})
+    business = Yuan(required=True, metadata={"description": "经营性收入, yuan"})
+    property = Yuan(required=True, metadata={"description": "财产性收入, yuan"})
+    transfer = Yuan(required=True, metadata={"description": "转移性收入, yuan"})
+    expenses = Yuan(required=True, metadata={"description": "生产经营性支出, yuan"})
 
 
 class EmploymentSchema(StrictSchema):
     """One labourer's work this month (DOMAIN.md §4)."""
 
-    person = fields.String(required=True, validate=validate.Regexp(ID_NUMBER_SHAPE),
-                           metadata={"description": "the labourer's citizen ID number (roster key)"})
-    place = fields.String(required=True, validate=one_of(WORK_PLACES))
-    province = fields.String(validate=validate.Length(max=20),
-                             metadata={"description": "province worked in, for place=outside"})
-    months = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=12),
-                            metadata={"description": "months worked so far this year"})
-    wage = yuan(required=True, metadata={"description": "wage earned this month, yuan"})
+    person = Text(required=True, pattern=ID_NUMBER_SHAPE,
+                  metadata={"description": "the labourer's citizen ID number (roster key)"})
+    place = Text(required=True, choices=WORK_PLACES)
+    province = Text(max_length=20, metadata={"description": "province worked in, for place=outside"})
+    months = Yuan(low=0, high=12, required=True, metadata={"description": "months worked so far this year"})
+    wage = Yuan(required=True, metadata={"description": "wage earned this month, yuan"})
 
 
 class ChangeSchema(StrictSchema):
     """A change in the family noted at the visit."""
 
-    type = fields.String(required=True, validate=one_of(CHANGE_TYPES))
-    name = fields.String(validate=validate.Length(min=1, max=50))
-    id_number = fields.String(validate=validate.Regexp(ID_NUMBER_SHAPE))
-    date = fields.String(validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
-    note = fields.String(validate=validate.Length(max=200))
+    type = Text(required=True, choices=CHANGE_TYPES)
+    name = Text(max_length=50)
+    id_number = Text(pattern=ID_NUMBER_SHAPE)
+    date = Text(pattern=DATE_SHAPE)
+    note = Text(max_length=200)
 
 
 class AcknowledgementSchema(StrictSchema):
     """The household's acknowledgement of the recorded figures (DOMAIN.md §3, P11)."""
 
-    status = fields.String(required=True, validate=one_of(ACK_STATUSES))
-    by = fields.String(validate=validate.Length(max=50), metadata={"description": "who confirmed"})
-    signature_sha256 = fields.String(validate=validate.Regexp(HASH_SHAPE),
-                                     metadata={"description": "hash of the signature drawn on screen"})
+    status = Text(required=True, choices=ACK_STATUSES)
+    by = Text(max_length=50, metadata={"description": "who confirmed"})
+    signature_sha256 = Text(pattern=HASH_SHAPE, metadata={"description": "hash of the signature drawn on screen"})
 
 
 class ConfirmedWarningSchema(StrictSchema):
     """A warning shown at entry that the grid member confirmed, with the reason given."""
 
-    code = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    code = Text(required=True, max_length=40)
+    reason = Text(required=True, max_length=200)
 
 
 class VisitSchema(StrictSchema):
     """A monthly household visit or contact (DOMAIN.md §1–§4)."""
 
-    household = fields.String(required=True, validate=validate.Length(min=1, max=40),
-                              metadata={"description": "户编号, the county's household number"})
-    month = fields.String(required=True, validate=validate.Regexp(MONTH_SHAPE),
-                          metadata={"description": "the month this visit reports, YYYY-MM"})
-    date = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"),
-                         metadata={"description": "the day of the visit or contact, YYYY-MM-DD"})
-    visitor = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    method = fields.String(required=True, validate=one_of(VISIT_METHODS))
-    income = fields.Nested(IncomeSchema, required=True)
-    employment = fields.List(fields.Nested(EmploymentSchema), load_default=list)
-    changes = fields.List(fields.Nested(ChangeSchema), load_default=list)
-    risks = fields.List(fields.String(validate=one_of(RISKS)), load_default=list)
-    ack = fields.Nested(AcknowledgementSchema, required=True)
-    note = fields.String(validate=validate.Length(max=500))
-    warnings = fields.List(fields.Nested(ConfirmedWarningSchema))
-    corrects = fields.String(validate=validate.Regexp(HASH_SHAPE),
-                             metadata={"description": "hash of the record this one corrects"})
+    household = Text(required=True, max_length=40, metadata={"description": "户编号, the county's household number"})
+    month = Text(required=True, pattern=MONTH_SHAPE, metadata={"description": "the month this visit reports, YYYY-MM"})
+    date = Text(required=True, pattern=DATE_SHAPE,
+                metadata={"description": "the day of the visit or contact, YYYY-MM-DD"})
+    visitor = Text(required=True, max_length=50)
+    method = Text(required=True, choices=VISIT_METHODS)
+    income = nested(IncomeSchema, required=True)
+    employment = listing(nested(EmploymentSchema), load_default=list)
+    changes = listing(nested(ChangeSchema), load_default=list)
+    risks = listing(Text(choices=RISKS), load_default=list)
+    ack = nested(AcknowledgementSchema, required=True)
+    note = Text(max_length=500)
+    warnings = listing(nested(ConfirmedWarningSchema))
+    corrects = Text(pattern=HASH_SHAPE, metadata={"description": "hash of the record this one corrects"})
 
     @validates_schema
     def date_within_month(self, data: dict[str, Any], **_: Any) -> None:
+        try:
+            date.fromisoformat(data["date"])
+        except ValueError as exc:
+            raise ValidationError("不是有效的日期。", field_name="date") from exc
         if data["date"][:7] < data["month"]:
             raise ValidationError("走访日期不能早于所报月份。", field_name="date")
 
