@@ -69,10 +69,10 @@ class Push(MethodView):
     def post(self) -> dict[str, Any]:
         """Push signed records; the reply says per record what happened, after the hub committed."""
         _check_protocol()
-        node = nodes.authenticate(request)
+        node, counter = nodes.authenticate(request)
         batch = wire.decode_batch(request.get_data(), current_app.config["MAX_BATCH_BYTES"],
                                   current_app.config["MAX_BATCH_RECORDS"])
-        return ingest.ingest(node, batch)
+        return ingest.ingest(node, batch, counter)
 
 
 @blp.route("/roster")
@@ -83,7 +83,7 @@ class Roster(MethodView):
     def get(self, args: dict[str, str]) -> dict[str, Any]:
         """Households of the node's villages changed after the cursor, oldest first."""
         _check_protocol()
-        node = nodes.authenticate(request)
+        node = nodes.authenticate_read(request)
         return roster.changes_for(nodes.village_ids(node), args["cursor"], current_app.config["PULL_PAGE_SIZE"])
 
 
@@ -94,4 +94,4 @@ class State(MethodView):
     def get(self) -> dict[str, Any]:
         """What the hub holds of the calling node."""
         _check_protocol()
-        return ingest.node_state(nodes.authenticate(request))
+        return ingest.node_state(nodes.authenticate_read(request))

@@ -196,12 +196,13 @@ def missing_ranges(hwm: int, held_above: list[int], head: int) -> list[list[int]
     return missing
 
 
-def ingest(node: Node, batch: Batch) -> dict[str, Any]:
-    """Process one push batch and return the reply (after the commit)."""
+def ingest(node: Node, batch: Batch, counter: int) -> dict[str, Any]:
+    """Process one push batch, authenticated with request ``counter``; return the reply after the commit."""
     checked, outcomes = check_frames(node, batch)
     now = nodes.utcnow().isoformat(" ")  # database form, written as-is by insert_rows
     with write_transaction():
         nodes.lock(node)
+        nodes.consume_counter(node, counter)
         node = Node.get_by_id(node.id)
         held = _held_around(node, batch.first_seq, batch.first_seq + len(batch.frames) - 1)
         new: list[Checked] = []

@@ -96,8 +96,13 @@ def raise_alarm(node: Node, code: ErrorCode, detail: str, seq: int | None = None
     Alarm.create(node=node, code=code.name, seq=seq, detail=detail, evidence=evidence, created_at=utcnow())
 
 
-def authenticate(request: Request) -> Node:
-    """The node a request comes from, after checking its signature and that its counter is new."""
+def authenticate(request: Request) -> tuple[Node, int]:
+    """The node a request comes from and the request's counter, after checking its signature.
+
+    The counter is checked here without writing; ``consume_counter`` records it atomically in the
+    transaction that does the request's work, so a replay is refused before any heavy work and a request
+    whose work was rolled back can be sent again.
+    """
     auth = wire.parse_authorization(request.headers.get("Authorization"))
     node = Node.get_or_none(Node.id == auth.node_id)
     if node is None or node.public_key is None:
@@ -110,12 +115,28 @@ def authenticate(request: Request) -> Node:
             raise_alarm(node, ErrorCode.NODE_REVOKED, "停用的站点密钥仍在尝试同步（设备可能被盗或被复制）。",
                         once=True)
         raise FieldsyncError(ErrorCode.NODE_REVOKED)
-    with write_transaction():
-        fresh = (Node.update(last_counter=auth.counter, last_seen_at=utcnow())
-                 .where(Node.id == node.id, Node.last_counter < auth.counter).execute())
+    if auth.counter <= node.last_counter:
+        raise _replayed(node.last_counter)
+    return node, auth.counter
+
+
+def _replayed(last_counter: int) -> FieldsyncError:
+    return FieldsyncError(ErrorCode.REPLAYED_REQUEST, details={"last_counter": last_counter})
+
+
+def consume_counter(node: Node, counter: int) -> None:
+    """Record the request's counter inside the current transaction; a concurrent duplicate loses here."""
+    fresh = (Node.update(last_counter=counter, last_seen_at=utcnow())
+             .where(Node.id == node.id, Node.last_counter < counter).execute())
     if not fresh:
-        raise FieldsyncError(ErrorCode.REPLAYED_REQUEST, details={"last_counter": node.last_counter})
-    node.last_counter = auth.counter
+        raise _replayed(Node.get_by_id(node.id).last_counter)
+
+
+def authenticate_read(request: Request) -> Node:
+    """Authenticate a request that changes nothing else: the counter is recorded at once."""
+    node, counter = authenticate(request)
+    with write_transaction():
+        consume_counter(node, counter)
     return node
 
 
