@@ -167,6 +167,7 @@ def parse_row(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
 @dataclass
 class _HouseholdDraft:
     fields: dict[str, Any]
+    first_row: int
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     complete: bool = True
 
@@ -188,7 +189,7 @@ def _collect(path: Path, report: ImportReport) -> dict[str, _HouseholdDraft]:
             continue
         report.warnings += [RowError(number, text) for text in warnings]
         household, person = parsed["household"], parsed["person"]
-        draft = drafts.setdefault(household["number"], _HouseholdDraft(household))
+        draft = drafts.setdefault(household["number"], _HouseholdDraft(household, number))
         if draft.fields != household:
             report.errors.append(RowError(number, "同一户编号的各行户信息（乡镇、村、户类型等）不一致，本行未导入"))
             draft.complete = False
@@ -208,8 +209,8 @@ def _villages(drafts: dict[str, _HouseholdDraft], report: ImportReport) -> dict[
         if place in found:
             continue
         if place[0] not in townships:
-            report.errors.append(RowError(0, f"户 {number}：县里没有乡镇“{place[0]}”，该户未导入"
-                                             f"（已有：{'、'.join(townships)}）"))
+            report.errors.append(RowError(draft.first_row, f"户 {number}：县里没有乡镇“{place[0]}”，该户未导入"
+                                                           f"（已有：{'、'.join(townships)}）"))
             del drafts[number]
             continue
         found[place] = Village.create(township=townships[place[0]], name=place[1]).id
