@@ -14,7 +14,8 @@ from typing import Any
 
 from hub import nodes
 from hub.db import insert_rows, write_transaction
-from hub.models import Household, Node, Record, Visit, VisitEmployment
+from hub.models import Household, Node, Record
+from hub.projections import KINDS, Stored
 from shared.errors import ErrorCode
 from shared.protocol import ranges
 from shared.records import GENESIS_PREV, envelope_problem, verified_hash
@@ -64,9 +65,12 @@ def _validate(node: Node, checked: Checked, households: dict[str, int]) -> None:
     if errors:
         checked.problem = (ErrorCode.RECORD_INVALID, {"fields": errors})
         return
-    checked.household_id = households.get(checked.body["household"])
+    field_name = KINDS[checked.kind].household_field
+    if field_name is None:
+        return
+    checked.household_id = households.get(checked.body[field_name])
     if checked.household_id is None:
-        checked.problem = (ErrorCode.HOUSEHOLD_NOT_ASSIGNED, {"household": checked.body["household"]})
+        checked.problem = (ErrorCode.HOUSEHOLD_NOT_ASSIGNED, {"household": checked.body[field_name]})
 
 
 def _verified_prefix(node: Node, batch: Batch) -> list[Checked]:
@@ -148,28 +152,15 @@ def _record_row(node: Node, item: Checked, now: str) -> dict[str, Any]:
 
 
 def _store(node: Node, items: list[Checked], now: str) -> None:
-    """Insert the new records, then their visit projections (accepted visits only)."""
-    visits = {item.seq: item for item in items if item.problem is None and item.kind == "visit"}
-    record_ids = insert_rows(Record, [_record_row(node, item, now) for item in items], returning=("seq", "id"))
-    visit_rows = [_visit_row(visits[seq], record_id, now) for seq, record_id in record_ids if seq in visits]
-    visit_ids = insert_rows(Visit, visit_rows, returning=("id", "record"))
-    seq_of_record = {record_id: seq for seq, record_id in record_ids}
-    insert_rows(VisitEmployment, [
-        {"visit": visit_id, "id_number": job["person"], "place": job["place"], "province": job.get("province", ""),
-         "months": job["months"], "wage": job["wage"]}
-        for visit_id, record_id in visit_ids for job in visits[seq_of_record[record_id]].body["employment"]
-    ])
-
-
-def _visit_row(item: Checked, record_id: int, now: str) -> dict[str, Any]:
-    body, income = item.body, item.body["income"]
-    return {
-        "record": record_id, "household": item.household_id, "month": body["month"],
-        "visit_date": body["date"], "visitor": body["visitor"], "method": body["method"],
-        "wage": income["wage"], "business": income["business"], "property": income["property"],
-        "transfer": income["transfer"], "expenses": income["expenses"], "ack_status": body["ack"]["status"],
-        "risks": ",".join(body["risks"]), "corrects": body.get("corrects"), "received_at": now,
-    }
+    """Insert the new records, then project the accepted ones, kind by kind."""
+    record_ids = dict(insert_rows(Record, [_record_row(node, item, now) for item in items], returning=("seq", "id")))
+    by_kind: dict[str, list[Stored]] = {}
+    for item in items:
+        if item.problem is None:
+            by_kind.setdefault(item.kind, []).append(
+                Stored(record_ids[item.seq], node.id, item.household_id, item.body))
+    for kind, stored in by_kind.items():
+        KINDS[kind].project(stored, now)
 
 
 def _held_above(node: Node, seq: int) -> list[int]:

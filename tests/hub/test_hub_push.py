@@ -171,3 +171,10 @@ def test_a_newer_protocol_is_refused_with_an_upgrade_message(node, visits):
     headers = {**node.headers("POST", PUSH_PATH, body), wire.PROTOCOL_HEADER: "99"}
     reply = node.client.post(PUSH_PATH, data=body, headers=headers)
     assert reply.status_code == 426 and reply.json["code"] == "UNSUPPORTED_VERSION"
+
+
+def test_every_record_kind_has_its_hub_handling():
+    from hub.projections import KINDS
+    from shared.schemas import BODY_SCHEMAS
+
+    assert set(KINDS) == set(BODY_SCHEMAS)

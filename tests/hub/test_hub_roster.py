@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from devtools import synthetic
-from hub.models import Household, Person, RosterClock, Village
+from hub.models import Household, Person, RosterClock
 from hub.roster import import_roster
 from shared.errors import FieldsyncError
 from shared.roster import ROSTER_COLUMNS
