@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,14 @@ class Node:
 
     data_dir: Path
     settings: dict[str, Any]
+    _key: Ed25519PrivateKey | None = field(default=None, repr=False)
 
     @property
     def key_path(self) -> Path:
         return self.data_dir / KEY_FILE
 
     def key(self) -> Ed25519PrivateKey:
-        if not hasattr(self, "_key"):
+        if self._key is None:
             if not self.key_path.exists():
                 raise FieldsyncError(ErrorCode.NOT_ENROLLED)
             self._key = keys.load_private_key(self.key_path)

@@ -101,7 +101,7 @@ def envelope_problem(content: bytes, node_id: int, seq: int, known_kinds: set[st
         return "WRONG_NODE", {"node": env["node"]}
     if env["seq"] != seq:
         return "RECORD_INVALID", {"reason": "seq does not match its position", "expected": seq}
-    if env["kind"] not in known_kinds:
+    if not isinstance(env["kind"], str) or env["kind"] not in known_kinds:
         return "UNKNOWN_KIND", {"kind": str(env["kind"])[:40]}
     if not isinstance(env["created_at"], str) or len(env["created_at"]) > 40:
         return "RECORD_INVALID", {"reason": "created_at"}

@@ -1,0 +1,96 @@
+"""Property-based tests: hostile or random input never escapes as anything but a clear, typed refusal."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import rfc8785
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared import keys, wire
+from shared.errors import FieldsyncError
+from shared.records import GENESIS_PREV, canonical, envelope_problem, seal, signature_valid
+from shared.schemas import BODY_SCHEMAS, body_errors
+
+KEY = keys.generate()
+json_scalars = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=20)
+json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4) |
+                           st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+
+visit_bodies = st.fixed_dictionaries({
+    "household": st.text(min_size=1, max_size=40).filter(str.strip),
+    "month": st.sampled_from(["2026-01", "2026-10", "2025-12"]),
+    "date": st.sampled_from(["2026-10-01", "2026-10-31", "2026-12-15"]),
+    "visitor": st.text(min_size=1, max_size=50),
+    "method": st.sampled_from(["in_person", "phone", "wechat"]),
+    "income": st.fixed_dictionaries({k: st.integers(0, 10_000_000) for k in
+                                     ("wage", "business", "property", "transfer", "expenses")}),
+    "ack": st.fixed_dictionaries({"status": st.sampled_from(["confirmed", "disputed", "not_reached"])}),
+})
+
+
+@given(json_values)
+def test_canonical_bytes_are_stable_and_parse_back(value):
+    encoded = canonical(value)
+    assert json.loads(encoded) == value
+    assert canonical(json.loads(encoded)) == encoded
+    assert rfc8785.dumps(json.loads(encoded)) == encoded
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=60)
+@given(visit_bodies)
+def test_valid_visits_are_accepted_and_sign_verifiably(body):
+    errors = body_errors("visit", body)
+    if body["date"][:7] >= body["month"]:
+        assert errors is None, errors
+    record = seal(KEY, 1, 1, GENESIS_PREV, "visit", body, "t")
+    assert signature_valid(KEY.public_key(), record.prev, record.content, record.signature)
+    assert envelope_problem(record.content, 1, 1, BODY_SCHEMAS) == (None, json.loads(record.content))
+
+
+@given(json_values)
+def test_any_json_body_gets_errors_not_exceptions(value):
+    errors = body_errors("visit", value)
+    assert errors, "a random value is never a valid visit"
+    json.dumps(errors, ensure_ascii=False)
+
+
+@given(st.binary(max_size=300))
+def test_random_push_bodies_are_refused_as_bad_batches(data):
+    for body in (data, gzip.compress(data), gzip.compress(wire.BATCH_MAGIC + data)):
+        try:
+            batch = wire.decode_batch(body, 10_000, 50)
+        except FieldsyncError as error:
+            assert error.code.name in {"BAD_BATCH", "PAYLOAD_TOO_LARGE"}
+        else:
+            assert batch.frames
+
+
+@given(st.binary(max_size=200))
+def test_random_content_never_breaks_the_envelope_check(content):
+    code, details = envelope_problem(content, 1, 1, BODY_SCHEMAS)
+    assert code is not None
+    json.dumps(details)
+
+
+@given(st.text(max_size=80))
+def test_random_authorization_headers_are_unauthenticated(header):
+    try:
+        wire.parse_authorization(header)
+    except FieldsyncError as error:
+        assert error.code.name == "UNAUTHENTICATED"
+
+
+@given(st.fixed_dictionaries({k: json_values for k in ("v", "node", "seq", "kind", "created_at", "body")}))
+def test_random_envelopes_are_refused_with_a_code(envelope):
+    code, details = envelope_problem(canonical(envelope), 1, 1, BODY_SCHEMAS)
+    assert code is not None or body_errors(details["kind"], details["body"])
+
+
+@given(json_values, json_values, json_values)
+def test_random_kinds_and_bodies_in_a_right_envelope_are_refused_with_a_code(kind, created_at, body):
+    envelope = {"v": 1, "node": 1, "seq": 1, "kind": kind, "created_at": created_at, "body": body}
+    code, details = envelope_problem(canonical(envelope), 1, 1, BODY_SCHEMAS)
+    assert code is not None or body_errors(details["kind"], details["body"])
