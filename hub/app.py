@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from hub import api, db, errors, pages
+from hub import api, db, errors, pages, security
 from hub.serializers import ErrorSchema
 from hub.settings import ENV_PREFIX, HUB_SETTINGS
 from shared import settings
@@ -48,4 +48,5 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     smorest.register_blueprint(api.blp)
     app.register_blueprint(pages.bp)
     errors.init_app(app)  # after flask-smorest, so our error shape wins
+    security.init_app(app)
     return app

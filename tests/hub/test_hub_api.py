@@ -132,3 +132,10 @@ def test_the_overview_page_is_in_chinese(app, client, county):
     page = client.get("/").get_data(as_text=True)
     assert "村级站点同步情况" in page and "东村站" in page
     assert Household.select().count() > 0
+
+
+def test_every_reply_carries_security_headers(client):
+    for path in ("/", "/api/v1/openapi.json", "/nothing"):
+        headers = client.get(path).headers
+        assert headers["X-Content-Type-Options"] == "nosniff" and "frame-ancestors 'none'" in headers[
+            "Content-Security-Policy"]
