@@ -22,7 +22,7 @@ test: $(STAMP)  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP)  ## measured figures of the spine (see README)
-	$(PY) -m devtools.bench
+	$(PY) -m devtools.bench_sync
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

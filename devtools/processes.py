@@ -1,0 +1,103 @@
+"""Real hub and node processes on loopback, for the benchmarks and the end-to-end tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.request import urlopen
+
+BIN = Path(sys.executable).parent
+CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(*args: str, env: dict[str, str] | None = None, check: bool = True, timeout: float = 120
+        ) -> subprocess.CompletedProcess:
+    done = subprocess.run([str(BIN / args[0]), *args[1:]], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    if check and done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+@dataclass
+class Hub:
+    """A hub's data folder and, when started, its gunicorn process group."""
+
+    data_dir: Path
+    database_url: str = ""
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return run("fieldsync-hub", "--data-dir", str(self.data_dir), "--database-url", self.database_url, *args,
+                   check=check)
+
+    def start(self, workers: int = 2, timeout: float = 30) -> None:
+        self.process = subprocess.Popen(
+            [str(BIN / "fieldsync-hub"), "--data-dir", str(self.data_dir), "--database-url", self.database_url,
+             "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            env={**os.environ, "FIELDSYNC_PUBLIC_URL": self.url})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"hub exited: {self.process.stderr.read().decode()[-2000:]}")
+            try:
+                with urlopen(f"{self.url}/api/v1/openapi.json", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.kill()
+        raise RuntimeError("hub did not answer")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal gunicorn's whole process group (master and workers) and wait for it."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+        self.process.wait(timeout=30)
+        self.process = None
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+    def add_node(self, name: str, villages: list[str]) -> str:
+        """Register a node and return its one-time enrolment code."""
+        labels = [arg for village in villages for arg in ("--village", village)]
+        return CODE.search(self.cli("add-node", name, *labels).stdout)[0]
+
+
+@dataclass
+class Station:
+    """A field node's data folder, driven through `fieldsync-node`."""
+
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def cli(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+        return run("fieldsync-node", "--data-dir", str(self.data_dir), *args, env=self.env, check=check,
+                   timeout=timeout)
+
+    def popen(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen([str(BIN / "fieldsync-node"), "--data-dir", str(self.data_dir), *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, **self.env})
