@@ -36,6 +36,9 @@ def run_in_app(check_schema: bool = True) -> Callable:
                 for key, value in error.details.items():
                     click.echo(f"  {key}: {value}", err=True)
                 sys.exit(1)
+            except OSError as error:
+                click.echo(f"错误：无法读写文件 {error.filename or ''}（{error.strerror}）。请检查路径和权限。", err=True)
+                sys.exit(1)
 
         return wrapper
 
@@ -103,12 +106,13 @@ def add_node(app: Any, name: str, villages: tuple[str, ...], qr_path: Path | Non
     found = [nodes.find_village(label) for label in villages]
     node, code = nodes.register(name, found, app.config["ENROLMENT_CODE_HOURS"])
     hub_url = app.config["PUBLIC_URL"]
-    qr_path = qr_path or Path(app.config["DATA_DIR"]) / f"enrol-{node.id}.png"
-    qrcode.make(f"fieldsync://enroll?hub={hub_url}&code={code}").save(qr_path)
     click.echo(f"已添加站点“{name}”（编号 {node.id}），负责：{'、'.join(v.label for v in found)}")
     click.echo(f"一次性登记码：{code}（{app.config['ENROLMENT_CODE_HOURS']} 小时内有效，只能用一次）")
-    click.echo(f"登记二维码：{qr_path}")
     click.echo(f"在站点上运行：fieldsync-node enroll --hub {hub_url} --code {code}")
+    qr_path = qr_path or Path(app.config["DATA_DIR"]) / f"enrol-{node.id}.png"
+    qr_path.parent.mkdir(parents=True, exist_ok=True)
+    qrcode.make(f"fieldsync://enroll?hub={hub_url}&code={code}").save(qr_path)
+    click.echo(f"登记二维码：{qr_path}")
 
 
 @main.command("revoke-node")
