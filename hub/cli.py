@@ -37,7 +37,8 @@ def run_in_app(check_schema: bool = True) -> Callable:
                     click.echo(f"  {key}: {value}", err=True)
                 sys.exit(1)
             except OSError as error:
-                click.echo(f"错误：无法读写文件 {error.filename or ''}（{error.strerror}）。请检查路径和权限。", err=True)
+                click.echo(f"错误：无法读写文件 {error.filename or ''}（{error.strerror}）。请检查路径和权限。",
+                           err=True)
                 sys.exit(1)
 
         return wrapper
