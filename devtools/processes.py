@@ -50,16 +50,21 @@ class Hub:
         return run("fieldsync-hub", "--data-dir", str(self.data_dir), "--database-url", self.database_url, *args,
                    check=check)
 
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir.parent / f"{self.data_dir.name}.log"
+
     def start(self, workers: int = 2, timeout: float = 30) -> None:
+        log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [str(BIN / "fieldsync-hub"), "--data-dir", str(self.data_dir), "--database-url", self.database_url,
              "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "FIELDSYNC_PUBLIC_URL": self.url})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"hub exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"hub exited: {self.log_path.read_text(errors='replace')[-2000:]}")
             try:
                 with urlopen(f"{self.url}/api/v1/openapi.json", timeout=1):
                     return

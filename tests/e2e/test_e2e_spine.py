@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import sqlite3
 import time
@@ -121,6 +122,18 @@ def test_offline_capture_then_sync_two_nodes(hub, tmp_path):
         assert "同步完成" in done.stdout
         assert_exactly_once(hub, node)
     assert hub_query(hub, "SELECT COUNT(*) FROM visit")[0][0] == 200
+    assert_no_personal_data(hub.log_path.read_text(encoding="utf-8", errors="replace"))
+
+
+ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def assert_no_personal_data(log: str) -> None:
+    """DOMAIN.md §9: no ID number, phone number or name from the roster in a log line."""
+    assert log.strip(), "the hub wrote no log at all"
+    assert not ID_NUMBER.search(log) and not PHONE.search(log)
+    assert not any(row["name"] in log for row in ROWS if len(row["name"]) >= 3)
 
 
 def test_copied_sd_card_is_refused_and_raises_an_alarm(hub, tmp_path):
