@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from hub import api, db, errors, pages, security
+from hub import api, db, errors, metrics, pages, security
 from hub.serializers import ErrorSchema
 from hub.settings import ENV_PREFIX, HUB_SETTINGS
 from shared import settings
@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
         "description": "Fieldsync node=<id>,counter=<n>,signature=<base64url> (docs/protocol.md)"}}}})
     smorest.register_blueprint(api.blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(metrics.bp)
     errors.init_app(app)  # after flask-smorest, so our error shape wins
     security.init_app(app)
     return app

@@ -178,3 +178,12 @@ def test_every_record_kind_has_its_hub_handling():
     from shared.schemas import BODY_SCHEMAS
 
     assert set(KINDS) == set(BODY_SCHEMAS)
+
+
+def test_metrics_count_what_the_hub_holds(client, node, visits):
+    node.push(visits)
+    node.push([node.seal(dict(visits[0].envelope()["body"], method="x"))])
+    text = client.get("/metrics").get_data(as_text=True)
+    assert f'fieldsync_records{{node="站点甲",status="accepted"}} {float(len(visits))}' in text
+    assert 'fieldsync_records_rejected{reason="RECORD_INVALID"} 1.0' in text
+    assert 'fieldsync_node_missing_records{node="站点甲"} 0.0' in text
