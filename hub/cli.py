@@ -17,7 +17,7 @@ import qrcode
 from hub import county, db, nodes, roster
 from hub.app import create_app
 from hub.models import Node
-from hub.pages import node_rows
+from hub.pages import local_time, node_rows
 from shared.errors import ErrorCode, FieldsyncError
 
 
@@ -163,7 +163,7 @@ def list_nodes(app: Any) -> None:
         click.echo(f"{node.name}（编号 {node.id}，{status}）负责 {'、'.join(row['villages'])}")
         click.echo(f"  已收到连续至 {state['hwm']}，站点最新 {state['head']}，共持有 {state['held']} 条；"
                    f"缺少：{missing}；拒收 {row['rejected']}；未处理报警 {row['alarms']}；"
-                   f"最后联系 {node.last_seen_at or '从未'}")
+                   f"最后联系 {local_time(node.last_seen_at)}")
 
 
 if __name__ == "__main__":

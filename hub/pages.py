@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from peewee import fn
 
 from hub import ingest
 from hub.models import Alarm, County, Household, Node, NodeVillage, Person, Record, Township, Village, Visit
 
 bp = Blueprint("pages", __name__)
+
+
+def local_time(value: datetime | None, zone: str | None = None) -> str:
+    """A UTC time from the database, shown in the county's time zone (what a clerk's clock says)."""
+    if value is None:
+        return "从未"
+    zone = zone or current_app.config["TIMEZONE"]
+    return value.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.app_template_filter("local_time")
+def _local_time_filter(value: datetime | None) -> str:
+    return local_time(value)
 
 
 def node_rows() -> list[dict[str, Any]]:
