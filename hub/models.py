@@ -79,6 +79,9 @@ class Person(BaseModel):
     relocated = BooleanField()
     disabled = BooleanField()
     status = TextField()
+    id_problem = TextField(default="")  # I1, computed once when the row arrives (hub/roster.py)
+    phone_problem = TextField(default="")  # I9, likewise
+    checked = BooleanField(default=False)
 
 
 class Node(BaseModel):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -37,6 +38,7 @@ HEADER_TO_KEY = {**{key: key for key in ROSTER_COLUMNS}, **{zh: key for key, zh 
 BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled")
 HOUSEHOLD_COLUMNS = ("township", "village", "household_type", "monitoring_type", "monitoring_since")
 WRITE_CHUNK = 500
+MOBILE = re.compile(r"^1[3-9]\d{9}$")  # DOMAIN.md I9
 
 
 @dataclass
@@ -132,6 +134,17 @@ def _choice(row: dict[str, str], key: str, allowed: Iterable[str], default: str 
     return value
 
 
+def _id_disagreement(id_number: str, problem: str, gender: str, birth: str | None) -> str:
+    """I1: the ID number's own problem, or its disagreement with the recorded gender or birth date."""
+    if problem:
+        return problem
+    if gender and gender != idnumber.gender(id_number):
+        return "gender_mismatch"
+    if birth and birth != idnumber.birth_date(id_number).isoformat():
+        return "birth_mismatch"
+    return ""
+
+
 def parse_row(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     """Turn one spreadsheet row into a clean person record; raise ValueError with a Chinese reason."""
     for key in REQUIRED_COLUMNS:
@@ -147,11 +160,14 @@ def parse_row(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     gender = row.get("gender") or (idnumber.gender(id_number) if not problem else "")
     birth = _parse_date(row.get("birth_date", "")) or (
         idnumber.birth_date(id_number).isoformat() if not problem else None)
+    phone = row.get("phone", "").replace(" ", "")
     person = {
+        "id_problem": _id_disagreement(id_number, problem.code if problem else "", gender, birth),
+        "phone_problem": "" if not phone or MOBILE.match(phone) else "invalid", "checked": True,
         "id_number": id_number, "name": row["name"], "name_pinyin": "".join(lazy_pinyin(row["name"])),
         "gender": _choice({"gender": gender}, "gender", ("男", "女")), "birth_date": birth,
         "relation": row.get("relation", ""), "labour_ability": row.get("labour_ability", ""),
-        "student": row.get("student", ""), "phone": row.get("phone", "").replace(" ", ""),
+        "student": row.get("student", ""), "phone": phone,
         "status": _choice(row, "status", PERSON_STATUSES, default="正常"),
         **{key: YES_NO[_choice(row, key, tuple(YES_NO))] for key in BOOLEAN_COLUMNS},
     }

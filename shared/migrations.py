@@ -2,7 +2,8 @@
 
 Migrations are files ``NNNN_name.sql`` in a package, applied in order, each in its own transaction, and
 recorded in ``schema_version``.  The SQL is written once for SQLite and PostgreSQL; the few type names that
-differ are placeholders: ``{ID}`` (auto-increment primary key), ``{BLOB}``, ``{BOOL}``, ``{TS}``.
+differ are placeholders: ``{ID}`` (auto-increment primary key), ``{BLOB}``, ``{BOOL}``, ``{TS}``, ``{BIGINT}``,
+``{FALSE}``/``{TRUE}``, and ``{EMPTY}`` for a literal ``{}``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from shared.errors import ErrorCode, FieldsyncError
 _FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
 _TYPES = {
     "sqlite": {"ID": "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB": "BLOB", "BOOL": "INTEGER", "TS": "TIMESTAMP",
-               "BIGINT": "INTEGER"},
+               "BIGINT": "INTEGER", "FALSE": "0", "TRUE": "1", "EMPTY": "{}"},
     "postgresql": {"ID": "BIGSERIAL PRIMARY KEY", "BLOB": "BYTEA", "BOOL": "BOOLEAN", "TS": "TIMESTAMP",
-                   "BIGINT": "BIGINT"},
+                   "BIGINT": "BIGINT", "FALSE": "FALSE", "TRUE": "TRUE", "EMPTY": "{}"},
 }
 
 

@@ -6,13 +6,14 @@ import pytest
 
 from hub import db
 from hub.app import create_app
+from hub.cleaning.models import CLEANING_MODELS
 from hub.models import ALL_MODELS
 from shared import migrations
 from shared.errors import FieldsyncError
 
 
 def test_every_model_column_exists_in_the_migrated_schema(app, hub_db):
-    for model in ALL_MODELS:
+    for model in [*ALL_MODELS, *CLEANING_MODELS]:
         columns = {column.name for column in db.database.get_columns(model._meta.table_name)}
         assert {field.column_name for field in model._meta.sorted_fields} == columns, model.__name__
 

@@ -1,0 +1,95 @@
+"""The rule catalogue: every rule's id, names, policy source, severity and parameters (DOMAIN.md §6).
+
+Parameters are county configuration — thresholds and deadlines change every year — so their defaults live
+here and a county's values in the ``cleaning_setting`` table (`fieldsync-hub rule-setting`).  A rule is one
+function registered with ``@rule``; it returns findings, and the runner turns findings into anomalies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+RULES_VERSION = "2026.1"
+
+# name -> (default, meaning)
+PARAMETERS: dict[str, tuple[Any, str]] = {
+    "p1_min_income": (10_000, "P1: annual per-capita net income below this is a key support target, yuan"),
+    "p3_min_growth": (0.20, "P3: yearly income growth below this share is slow growth (003 §二: 20 %)"),
+    "p4_min_months": (6, "P4: a labourer working fewer months than this in the year is flagged"),
+    "p11_same_months": (3, "P11: identical income figures this many months in a row look copied"),
+    "i6_min_wage": (1_810, "I6: a monthly wage below this (the region's minimum wage) is implausible, yuan"),
+    "i6_max_wage": (50_000, "I6: a monthly wage above this is implausible, yuan"),
+    "i7_threshold": (3.5, "I7: modified z-score beyond which an income is an outlier in its village"),
+    "i7_min_households": (8, "I7: villages with fewer households with income records are not judged"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found by a rule: a stable subject key, where it belongs, and the data it rests on."""
+
+    rule: str
+    subject_key: str
+    household_id: int | None
+    subject: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}:{self.subject_key}"
+
+    @property
+    def digest(self) -> str:
+        """Hash of the data behind the finding: an answer "correct as it is" holds until this changes."""
+        return hashlib.sha256(json.dumps(self.detail, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a run examines: the month (``period``), the hub's date, and the county's parameters."""
+
+    period: str
+    today: date
+    params: dict[str, Any]
+
+    def month(self, back: int) -> str:
+        """The month ``back`` months before the period, as YYYY-MM."""
+        year, month = (int(part) for part in self.period.split("-"))
+        index = year * 12 + month - 1 - back
+        return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+    @property
+    def year(self) -> int:
+        return int(self.period[:4])
+
+    @property
+    def month_number(self) -> int:
+        return int(self.period[5:])
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    zh: str
+    en: str
+    source: str
+    severity: str  # high | medium | low
+    find: Callable[[Context], Iterable[Finding]]
+
+
+CATALOGUE: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, zh: str, en: str, source: str, severity: str) -> Callable:
+    """Register a rule function in the catalogue."""
+
+    def register(find: Callable[[Context], Iterable[Finding]]) -> Callable[[Context], Iterable[Finding]]:
+        CATALOGUE[rule_id] = Rule(rule_id, zh, en, source, severity, find)
+        return find
+
+    return register

@@ -1,0 +1,49 @@
+"""Peewee models of the cleaning tables (schema: hub/migrations/0002_cleaning.sql)."""
+
+from __future__ import annotations
+
+from peewee import AutoField, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from hub.models import BaseModel, Household, Township, Village
+
+OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
+ANSWER_CORRECT = "correct"  # 核实无误: stays answered until the data it was raised on change
+
+
+class CleaningRun(BaseModel):
+    id = AutoField()
+    started_at = DateTimeField()
+    finished_at = DateTimeField(null=True)
+    period = TextField()
+    rules_version = TextField()
+    settings = TextField()
+    counts = TextField(default="{}")
+    opened = IntegerField(default=0)
+    closed = IntegerField(default=0)
+
+
+class Anomaly(BaseModel):
+    id = AutoField()
+    key = TextField(unique=True)
+    rule = TextField()
+    township = ForeignKeyField(Township, null=True)
+    village = ForeignKeyField(Village, null=True)
+    household = ForeignKeyField(Household, null=True)
+    subject = TextField()
+    detail = TextField()
+    digest = TextField()
+    status = TextField()
+    answer = TextField(null=True)
+    answered_at = DateTimeField(null=True)
+    first_run = ForeignKeyField(CleaningRun)
+    last_run = ForeignKeyField(CleaningRun)
+    opened_at = DateTimeField()
+    closed_at = DateTimeField(null=True)
+
+
+class CleaningSetting(BaseModel):
+    key = TextField(primary_key=True)
+    value = TextField()
+
+
+CLEANING_MODELS = [CleaningRun, Anomaly, CleaningSetting]

@@ -1,0 +1,292 @@
+"""The rules of DOMAIN.md §6, each a small function whose heavy work is one SQL query.
+
+Rules read the roster tables and ``household_month`` — a temporary table the runner builds once per run
+with one figure per household and month (the latest record; disagreements are rule I5's business).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterator
+
+from peewee import JOIN, Case, fn
+
+from hub.cleaning.catalogue import Context, Finding, rule
+from hub.db import database
+from hub.models import Household, Person, Visit, VisitEmployment
+from shared.idnumber import mask
+
+LABOUR = ("普通劳动力", "技能劳动力")
+WEAK = "弱劳动力或半劳动力"
+LIVING = "正常"
+
+
+def build_household_months(ctx: Context) -> None:
+    """One row per household and month over the two years the rules look at: the latest visit's figures."""
+    database.execute_sql("DROP TABLE IF EXISTS household_month")
+    param = database.param
+    database.execute_sql(
+        f"CREATE TEMPORARY TABLE household_month AS "
+        f"SELECT v.household_id, v.month, v.wage, v.business, v.property, v.transfer, v.expenses, "
+        f"v.wage + v.business + v.property + v.transfer - v.expenses AS net, v.ack_status "
+        f"FROM visit v JOIN (SELECT MAX(id) AS id FROM visit WHERE month BETWEEN {param} AND {param} "
+        f"GROUP BY household_id, month) latest ON latest.id = v.id",
+        (ctx.month(23), ctx.period))
+    database.execute_sql("CREATE INDEX household_month_key ON household_month (household_id, month)")
+
+
+def _rows(sql: str, params: tuple = ()) -> list[tuple]:
+    return database.execute_sql(sql.replace("?", database.param), params).fetchall()
+
+
+def living_members() -> dict[int, int]:
+    query = (Person.select(Person.household, fn.COUNT(Person.id)).where(Person.status == LIVING)
+             .group_by(Person.household))
+    return dict(query.tuples())
+
+
+def annual_per_capita(ctx: Context) -> dict[int, tuple[float, int]]:
+    """Household -> (annualised per-capita net income over the 12 months to the period, months recorded)."""
+    members = living_members()
+    found = {}
+    for household_id, total, months in _rows(
+            "SELECT household_id, SUM(net), COUNT(*) FROM household_month WHERE month BETWEEN ? AND ? "
+            "GROUP BY household_id", (ctx.month(11), ctx.period)):
+        if members.get(household_id):
+            found[household_id] = (float(total) * 12 / months / members[household_id], months)
+    return found
+
+
+@rule("P1", "人均纯收入低于帮扶线", "Annual per-capita net income below the support line", "000 §24 §30; 001 §26 §33",
+      "high")
+def low_income(ctx: Context) -> Iterator[Finding]:
+    line = ctx.params["p1_min_income"]
+    for household_id, (income, months) in annual_per_capita(ctx).items():
+        if income < line:
+            yield Finding("P1", str(household_id), household_id, "户年人均纯收入偏低",
+                          {"per_capita": round(income), "line": line, "months_recorded": months})
+
+
+def _year_on_year(ctx: Context) -> Iterator[tuple[int, float, float]]:
+    """Household, monthly average this year to the period, and over the same months last year."""
+    last_year = f"{ctx.year - 1:04d}"
+    rows = _rows(
+        "SELECT household_id, SUM(CASE WHEN month >= ? THEN net ELSE 0 END), "
+        "SUM(CASE WHEN month >= ? THEN 1 ELSE 0 END), SUM(CASE WHEN month < ? THEN net ELSE 0 END), "
+        "SUM(CASE WHEN month < ? THEN 1 ELSE 0 END) FROM household_month "
+        "WHERE (month BETWEEN ? AND ?) OR (month BETWEEN ? AND ?) GROUP BY household_id",
+        (f"{ctx.year:04d}-01", f"{ctx.year:04d}-01", f"{ctx.year:04d}-01", f"{ctx.year:04d}-01",
+         f"{ctx.year:04d}-01", ctx.period, f"{last_year}-01", f"{last_year}{ctx.period[4:]}"))
+    for household_id, this_total, this_months, last_total, last_months in rows:
+        if this_months and last_months:
+            yield household_id, float(this_total) / this_months, float(last_total) / last_months
+
+
+@rule("P2", "收入不增反降", "Income fell against the same period last year", "000 §30; 001 §33", "high")
+def income_fell(ctx: Context) -> Iterator[Finding]:
+    for household_id, this, last in _year_on_year(ctx):
+        if this < last:
+            yield Finding("P2", str(household_id), household_id, "收入比上年同期下降",
+                          {"monthly_this_year": round(this), "monthly_last_year": round(last)})
+
+
+@rule("P3", "收入增速缓慢", "Income grew slower than the configured rate", "001 §33; 003 §二", "medium")
+def slow_growth(ctx: Context) -> Iterator[Finding]:
+    target = ctx.params["p3_min_growth"]
+    for household_id, this, last in _year_on_year(ctx):
+        if last > 0 and 0 <= (this - last) / last < target:
+            yield Finding("P3", str(household_id), household_id, "收入增速低于目标",
+                          {"growth": round((this - last) / last, 3), "target": target})
+
+
+@rule("P4", "劳动力务工不足", "Labourer not working, or fewer than the configured months", "000 §30; 001 §33",
+      "medium")
+def underemployed(ctx: Context) -> Iterator[Finding]:
+    worked = (VisitEmployment.select(VisitEmployment.id_number, fn.MAX(VisitEmployment.months).alias("months"))
+              .join(Visit).where(Visit.month.between(f"{ctx.year:04d}-01", ctx.period))
+              .group_by(VisitEmployment.id_number).alias("worked"))
+    query = (Person.select(Person.household, Person.id_number, worked.c.months)
+             .join(worked, JOIN.LEFT_OUTER, on=(worked.c.id_number == Person.id_number))
+             .where(Person.status == LIVING, Person.labour_ability.in_(LABOUR),
+                    Person.birth_date <= f"{ctx.year - 16:04d}-12-31",
+                    Person.birth_date > f"{ctx.year - 60:04d}-12-31"))
+    required = ctx.params["p4_min_months"]
+    for household_id, id_number, months in query.tuples():
+        if months is None or (ctx.month_number == 12 and months < required):
+            yield Finding("P4", f"{household_id}:{id_number}", household_id, f"劳动力 {mask(id_number)} 务工不足",
+                          {"months_worked": months or 0, "required": required})
+
+
+@rule("P5", "当月未走访", "Household not visited or contacted this month", "002 §二(一)3; 004 §二(一)3", "high")
+def not_visited(ctx: Context) -> Iterator[Finding]:
+    visited = Visit.select(Visit.household).where(Visit.month == ctx.period)
+    for (household_id,) in Household.select(Household.id).where(Household.id.not_in(visited)).tuples():
+        yield Finding("P5", f"{household_id}:{ctx.period}", household_id, f"{ctx.period} 未走访或联系",
+                      {"month": ctx.period})
+
+
+@rule("P6", "无劳动力或劳动力不足", "No labour, weak labour only, or labour under a quarter of members",
+      "000 §27; 001 §29", "medium")
+def lacking_labour(ctx: Context) -> Iterator[Finding]:
+    labour = fn.SUM(Case(None, [(Person.labour_ability.in_(LABOUR), 1)], 0))
+    covered = fn.MAX(Case(None, [((Person.dibao == True) | (Person.tekun == True), 1)], 0))  # noqa: E712
+    query = (Person.select(Person.household, fn.COUNT(Person.id), labour, covered).where(Person.status == LIVING)
+             .group_by(Person.household))
+    for household_id, members, labourers, has_cover in query.tuples():
+        if (labourers == 0 or labourers * 4 < members) and not has_cover:
+            yield Finding("P6", str(household_id), household_id, "无劳动力或劳动力不足，且未享受低保/特困",
+                          {"members": members, "labourers": labourers})
+
+
+@rule("P11", "收入未经户认可或照抄", "Income not acknowledged, or the same figures copied month after month",
+      "001 §32; 002 §二(四)3", "high")
+def unacknowledged_or_copied(ctx: Context) -> Iterator[Finding]:
+    for (household_id,) in _rows("SELECT household_id FROM household_month WHERE month = ? AND ack_status <> ?",
+                                 (ctx.period, "confirmed")):
+        yield Finding("P11", f"{household_id}:ack:{ctx.period}", household_id, f"{ctx.period} 收入未经户认可",
+                      {"month": ctx.period})
+    months = ctx.params["p11_same_months"]
+    same = " AND ".join(f"MIN({column}) = MAX({column})" for column in
+                        ("wage", "business", "property", "transfer", "expenses"))
+    for (household_id,) in _rows(
+            f"SELECT household_id FROM household_month WHERE month BETWEEN ? AND ? "
+            f"GROUP BY household_id HAVING COUNT(*) = ? AND {same}", (ctx.month(months - 1), ctx.period, months)):
+        yield Finding("P11", f"{household_id}:copied:{ctx.period}", household_id, f"连续 {months} 个月收入完全相同",
+                      {"months": months, "to": ctx.period})
+
+
+@rule("I1", "身份证号码无效或不一致", "ID number invalid, or disagreeing with birth date / gender", "GB 11643-1999",
+      "high")
+def invalid_id(ctx: Context) -> Iterator[Finding]:
+    for household_id, id_number, problem in (Person.select(Person.household, Person.id_number, Person.id_problem)
+                                             .where(Person.id_problem != "").tuples()):
+        yield Finding("I1", f"{household_id}:{id_number}", household_id, f"证件号码 {mask(id_number)} 有误",
+                      {"problem": problem})
+
+
+@rule("I2", "同一人在两户", "The same person (ID number) in two households", "DOMAIN.md §6", "high")
+def same_person_twice(ctx: Context) -> Iterator[Finding]:
+    shared = (Person.select(Person.id_number).group_by(Person.id_number)
+              .having(fn.COUNT(Person.household.distinct()) > 1))
+    for household_id, id_number in (Person.select(Person.household, Person.id_number)
+                                    .where(Person.id_number.in_(shared)).tuples()):
+        yield Finding("I2", f"{household_id}:{id_number}", household_id, f"{mask(id_number)} 同时在多户", {})
+
+
+@rule("I3", "疑似重复人员", "Probable duplicate persons: same birth date and same name or pinyin in one village",
+      "DOMAIN.md §6", "medium")
+def probable_duplicates(ctx: Context) -> Iterator[Finding]:
+    groups = (Person.select(Household.village, Person.birth_date, Person.name_pinyin).join(Household)
+              .where(Person.birth_date.is_null(False), Person.name_pinyin != "")
+              .group_by(Household.village, Person.birth_date, Person.name_pinyin)
+              .having(fn.COUNT(Person.id_number.distinct()) > 1))
+    keys = {(village, birth, pinyin) for village, birth, pinyin in groups.tuples()}
+    if not keys:
+        return
+    members: dict[tuple, list[tuple[int, str, str]]] = defaultdict(list)
+    query = (Person.select(Household.village, Person.birth_date, Person.name_pinyin, Person.household, Person.name,
+                           Person.id_number).join(Household)
+             .where(Person.birth_date.in_({birth for _, birth, _ in keys})))
+    for village, birth, pinyin, household_id, name, id_number in query.tuples():
+        if (village, birth, pinyin) in keys:
+            members[(village, birth, pinyin)].append((household_id, name, id_number))
+    for (village, birth, pinyin), people in members.items():
+        people.sort()
+        yield Finding("I3", f"{village}:{birth}:{pinyin}", people[0][0], "疑似同一人重复登记（同村同生日，同名或同音）",
+                      {"persons": [{"name": name, "id": mask(id_number), "household": household_id}
+                                   for household_id, name, id_number in people], "birth_date": birth})
+
+
+@rule("I4", "已故人员仍有务工或走访记录", "Deceased member still counted or paid", "DOMAIN.md §6", "high")
+def deceased_still_counted(ctx: Context) -> Iterator[Finding]:
+    query = (VisitEmployment.select(Visit.household, VisitEmployment.id_number).join(Visit)
+             .join(Person, on=((Person.id_number == VisitEmployment.id_number) & (Person.household == Visit.household)))
+             .where(Visit.month == ctx.period, Person.status == "死亡").distinct())
+    for household_id, id_number in query.tuples():
+        yield Finding("I4", f"{household_id}:{id_number}:{ctx.period}", household_id,
+                      f"已故人员 {mask(id_number)} 仍有务工记录", {"month": ctx.period})
+
+
+@rule("I5", "同户同月记录不一致", "Two visit records for one household and month disagree", "DOMAIN.md §6",
+      "medium")
+def disagreeing_visits(ctx: Context) -> Iterator[Finding]:
+    differs = " OR ".join(f"MIN({column}) <> MAX({column})" for column in
+                          ("wage", "business", "property", "transfer", "expenses"))
+    for household_id, month, count in _rows(
+            f"SELECT household_id, month, COUNT(*) FROM visit WHERE month BETWEEN ? AND ? "
+            f"GROUP BY household_id, month HAVING COUNT(*) > 1 AND COUNT(corrects) = 0 AND ({differs})",
+            (ctx.month(11), ctx.period)):
+        yield Finding("I5", f"{household_id}:{month}", household_id, f"{month} 有 {count} 条不一致的走访记录",
+                      {"month": month, "records": count})
+
+
+def _age_16_birth(ctx: Context) -> str:
+    return f"{ctx.year - 16:04d}{ctx.period[4:]}-01"
+
+
+@rule("I6", "不可能或不合理的数值", "Impossible or implausible values", "DOMAIN.md §6", "high")
+def implausible_values(ctx: Context) -> Iterator[Finding]:
+    low, high = ctx.params["i6_min_wage"], ctx.params["i6_max_wage"]
+    query = (VisitEmployment.select(Visit.household, VisitEmployment.id_number, VisitEmployment.months,
+                                    VisitEmployment.wage, Person.birth_date).join(Visit)
+             .join(Person, JOIN.LEFT_OUTER,
+                   on=((Person.id_number == VisitEmployment.id_number) & (Person.household == Visit.household)))
+             .where(Visit.month == ctx.period))
+    for household_id, id_number, months, wage, birth in query.tuples():
+        problems = []
+        if months > ctx.month_number:
+            problems.append("务工月数超过本年已过月数")
+        if wage and not months:
+            problems.append("有工资但务工月数为0")
+        if months and not wage:
+            problems.append("有务工月数但本月工资为0")
+        if wage and wage < low:
+            problems.append("月工资低于最低工资标准")
+        if wage > high:
+            problems.append("月工资异常偏高")
+        if birth and birth > _age_16_birth(ctx):
+            problems.append("务工人员未满16岁")
+        if problems:
+            yield Finding("I6", f"{household_id}:{id_number}:{ctx.period}", household_id,
+                          f"{mask(id_number)}：{'；'.join(problems)}", {"months": months, "wage": wage,
+                                                                      "problems": problems})
+
+
+def modified_z_scores(values: list[float]) -> list[float]:
+    """0.6745·|x − median| / MAD; all zeros where the MAD is 0 (DHIS2's convention)."""
+    median = statistics.median(values)
+    mad = statistics.median(abs(value - median) for value in values)
+    return [0.0 if mad == 0 else 0.6745 * abs(value - median) / mad for value in values]
+
+
+@rule("I7", "收入明显偏离同村", "Income far outside its village peers (modified z-score)", "DOMAIN.md §6", "low")
+def income_outliers(ctx: Context) -> Iterator[Finding]:
+    incomes = annual_per_capita(ctx)
+    villages = dict(Household.select(Household.id, Household.village).tuples())
+    by_village: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for household_id, (income, _) in incomes.items():
+        if household_id in villages:
+            by_village[villages[household_id]].append((household_id, income))
+    for members in by_village.values():
+        if len(members) < ctx.params["i7_min_households"]:
+            continue
+        for (household_id, income), score in zip(members, modified_z_scores([m[1] for m in members]), strict=True):
+            if score > ctx.params["i7_threshold"]:
+                yield Finding("I7", str(household_id), household_id, "人均收入明显偏离同村",
+                              {"per_capita": round(income), "score": round(score, 1)})
+
+
+@rule("I8", "走访日期在未来", "Visit dated in the future", "DOMAIN.md §6", "medium")
+def future_visits(ctx: Context) -> Iterator[Finding]:
+    for household_id, visit_date, record_id in (Visit.select(Visit.household, Visit.visit_date, Visit.record)
+                                                .where(Visit.visit_date > ctx.today.isoformat()).tuples()):
+        yield Finding("I8", f"{household_id}:{record_id}", household_id, f"走访日期 {visit_date} 晚于今天",
+                      {"visit_date": visit_date})
+
+
+@rule("I9", "手机号码格式不对", "Mobile number not 11 digits starting 1[3-9]", "DOMAIN.md §6", "low")
+def invalid_phone(ctx: Context) -> Iterator[Finding]:
+    for household_id, id_number in (Person.select(Person.household, Person.id_number)
+                                    .where(Person.phone_problem != "").tuples()):
+        yield Finding("I9", f"{household_id}:{id_number}", household_id, f"{mask(id_number)} 的手机号码格式不对", {})
