@@ -166,5 +166,15 @@ def list_nodes(app: Any) -> None:
                    f"最后联系 {local_time(node.last_seen_at)}")
 
 
+def _register_cleaning() -> None:
+    from hub.cleaning.commands import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_cleaning()
+
+
 if __name__ == "__main__":
     main()

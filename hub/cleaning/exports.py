@@ -1,0 +1,152 @@
+"""What the county sends out: per-township anomaly lists, the monthly untransferred-labour table, the quarterly
+income classes, and visit coverage per village — as XLSX and as CSV (UTF-8 with BOM, so Excel opens it).
+
+ID numbers never appear in full: subjects are written with masked numbers (DOMAIN.md §9).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from peewee import JOIN, Case, fn
+
+from hub.cleaning import rules
+from hub.cleaning.catalogue import CATALOGUE, Context
+from hub.cleaning.models import CLOSED, Anomaly
+from hub.models import County, Household, Person, Township, Village, Visit, VisitEmployment
+
+STATUS_ZH = {"open": "待核实", "answered": "已核实", "closed": "已消除"}
+ANOMALY_HEADERS = ["乡(镇)", "村(安置点)", "户编号", "户主", "规则", "问题", "说明", "严重程度", "状态", "首次发现"]
+LABOUR_TABLE_HEADERS = ["序号", "县(区)", "乡(镇)", "村(安置点)", "姓名", "性别", "年龄", "未转移就业人员类型",
+                        "家庭类型", "是否开展\"251\"就业帮扶", "开展\"251\"帮扶是否有台账", "目前转移就业状况",
+                        "未转移就业原因", "备注"]
+INCOME_HEADERS = ["乡(镇)", "村(安置点)", "户编号", "户主", "户类型", "年人均纯收入(元)", "收入档次", "预警"]
+COVERAGE_HEADERS = ["乡(镇)", "村(安置点)", "户数", "已走访", "走访率"]
+SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
+
+
+def write_table(base: Path, headers: list[str], rows: Iterable[list[Any]]) -> list[Path]:
+    """Write ``base``.xlsx and ``base``.csv with the same rows; return both paths."""
+    rows = list(rows)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    for column in sheet.columns:
+        sheet.column_dimensions[column[0].column_letter].width = max(10, min(40, max(len(str(c.value or ""))
+                                                                                     for c in column) * 2))
+    sheet.freeze_panes = "A2"
+    xlsx, csv_path = base.with_suffix(".xlsx"), base.with_suffix(".csv")
+    workbook.save(xlsx)
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        writer.writerows(rows)
+    return [xlsx, csv_path]
+
+
+def _heads() -> dict[int, str]:
+    query = Person.select(Person.household, Person.name).where(Person.relation == "户主")
+    return dict(query.tuples())
+
+
+def anomaly_lists(out: Path, township: str | None = None) -> list[Path]:
+    """One list per township of its open and answered anomalies, grouped by village and household."""
+    heads = _heads()
+    written = []
+    townships = Township.select().order_by(Township.position)
+    if township:
+        townships = townships.where(Township.name == township)
+    for place in townships:
+        query = (Anomaly.select(Anomaly, Village, Household).join(Village, JOIN.LEFT_OUTER)
+                 .switch(Anomaly).join(Household, JOIN.LEFT_OUTER)
+                 .where(Anomaly.township == place.id, Anomaly.status != CLOSED)
+                 .order_by(Village.name, Household.number, Anomaly.rule))
+        rows = [[place.name, a.village.name if a.village else "", a.household.number if a.household else "",
+                 heads.get(a.household_id, ""), a.rule, CATALOGUE[a.rule].zh if a.rule in CATALOGUE else a.rule,
+                 f"{a.subject}；{_detail_text(a.detail)}", SEVERITY_ZH.get(CATALOGUE[a.rule].severity, ""),
+                 STATUS_ZH[a.status], a.opened_at.strftime("%Y-%m-%d")] for a in query]
+        written += write_table(out / f"异常清单-{place.name}", ANOMALY_HEADERS, rows)
+    return written
+
+
+def _detail_text(detail: str) -> str:
+    values = json.loads(detail)
+    return "，".join(f"{key}={value}" for key, value in values.items() if not isinstance(value, list | dict))
+
+
+def _age(birth: str | None, on: date) -> int | str:
+    if not birth:
+        return ""
+    born = date.fromisoformat(birth)
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def untransferred_labour(out: Path, period: str) -> list[Path]:
+    """The monthly table of labourers not in transferred employment (DOMAIN.md §4), in its exact columns."""
+    on = date.fromisoformat(f"{period}-01")
+    working = (VisitEmployment.select(VisitEmployment.id_number).join(Visit).where(Visit.month == period))
+    county = County.select().first()
+    query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
+             .where(Person.status == "正常", Person.labour_ability.in_(rules.LABOUR),
+                    Person.id_number.not_in(working))
+             .order_by(Township.position, Village.name, Household.number))
+    rows = []
+    for index, person in enumerate(query, start=1):
+        household = person.household
+        kind = "监测对象" if household.household_type == "监测户" else "脱贫劳动力"
+        rows.append([index, county.name if county else "", household.village.township.name, household.village.name,
+                     person.name, person.gender, _age(person.birth_date, on), kind, household.household_type,
+                     "", "", "未转移就业", "", ""])
+    return write_table(out / f"未转移就业脱贫劳动力就业情况统计表-{period}", LABOUR_TABLE_HEADERS, rows)
+
+
+def income_class(per_capita: float) -> str:
+    """DOMAIN.md §2 (004 §二(一)): high ≥ 15,000, middle 11,000–15,000, low < 11,000 yuan per person."""
+    return "高收入" if per_capita >= 15_000 else ("中等收入" if per_capita >= 11_000 else "低收入")
+
+
+def quarterly_income(out: Path, ctx: Context) -> list[Path]:
+    incomes = rules.annual_per_capita(ctx)
+    alerts: dict[int, list[str]] = {}
+    for rule_id in ("P1", "P2", "P3", "P4"):
+        for finding in CATALOGUE[rule_id].find(ctx):
+            alerts.setdefault(finding.household_id, []).append(rule_id)
+    heads = _heads()
+    query = (Household.select(Household, Village, Township).join(Village).join(Township)
+             .order_by(Township.position, Village.name, Household.number))
+    rows = []
+    for household in query:
+        if household.id in incomes:
+            income = incomes[household.id][0]
+            rows.append([household.village.township.name, household.village.name, household.number,
+                         heads.get(household.id, ""), household.household_type, round(income), income_class(income),
+                         "、".join(sorted(set(alerts.get(household.id, []))))])
+    return write_table(out / f"收入分档与预警-{ctx.period}", INCOME_HEADERS, rows)
+
+
+def coverage(period: str) -> list[dict[str, Any]]:
+    """Visit coverage per village for a month: households, households visited or contacted, share."""
+    visited = (Visit.select(Visit.household).where(Visit.month == period).distinct())
+    query = (Village.select(Township.name, Village.name, fn.COUNT(Household.id),
+                            fn.SUM(Case(None, [(Household.id.in_(visited), 1)], 0)))
+             .join(Township).switch(Village).join(Household, JOIN.LEFT_OUTER, on=(Household.village == Village.id))
+             .group_by(Township.name, Township.position, Village.name).order_by(Township.position, Village.name))
+    return [{"township": t, "village": v, "households": n, "visited": int(seen or 0),
+             "share": (int(seen or 0) / n) if n else 0.0} for t, v, n, seen in query.tuples()]
+
+
+def coverage_table(out: Path, period: str) -> list[Path]:
+    rows = [[c["township"], c["village"], c["households"], c["visited"], f"{c['share']:.0%}"] for c in coverage(period)]
+    return write_table(out / f"走访覆盖-{period}", COVERAGE_HEADERS, rows)

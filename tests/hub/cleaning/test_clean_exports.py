@@ -1,0 +1,66 @@
+"""What the county sends out opens in Excel with its Chinese headers, and never shows a full ID number."""
+
+from __future__ import annotations
+
+import re
+
+from openpyxl import load_workbook
+
+from hub.cleaning import exports, runner
+from hub.cleaning.catalogue import Context
+from hub.cli import main
+from tests.hub.cleaning.county_factory import PERIOD, TODAY, baseline, build
+
+FULL_ID = re.compile(r"\d{17}[\dX]")
+
+
+def test_exports_have_their_chinese_headers_and_masked_ids(hub_db, tmp_path):
+    county = build(tmp_path)
+    baseline(county)
+    runner.run(PERIOD, TODAY)
+    ctx = Context(PERIOD, TODAY, runner.parameters())
+    from hub.cleaning import rules
+
+    rules.build_household_months(ctx)
+    written = exports.anomaly_lists(tmp_path / "out") + exports.untransferred_labour(tmp_path / "out", PERIOD)
+    written += exports.quarterly_income(tmp_path / "out", ctx) + exports.coverage_table(tmp_path / "out", PERIOD)
+    for path in written:
+        if path.suffix == ".csv":
+            raw = path.read_bytes()
+            assert raw.startswith(b"\xef\xbb\xbf") and not FULL_ID.search(raw.decode("utf-8-sig"))
+    labour = load_workbook(tmp_path / "out" / f"未转移就业脱贫劳动力就业情况统计表-{PERIOD}.xlsx").active
+    assert [c.value for c in labour[1]] == exports.LABOUR_TABLE_HEADERS
+    coverage = load_workbook(tmp_path / "out" / f"走访覆盖-{PERIOD}.xlsx").active
+    assert [c.value for c in coverage[1]] == exports.COVERAGE_HEADERS
+    assert [c.value for c in coverage[2]][2:] == [10, 10, "100%"]
+    income = load_workbook(tmp_path / "out" / f"收入分档与预警-{PERIOD}.xlsx").active
+    assert {row[6] for row in income.iter_rows(min_row=2, values_only=True)} <= {"高收入", "中等收入", "低收入"}
+
+
+def test_the_anomaly_list_groups_a_townships_problems(hub_db, tmp_path):
+    county = build(tmp_path)
+    baseline(county, skip={county.rows[0]["household_id"]})  # one household never visited: P5
+    runner.run(PERIOD, TODAY)
+    paths = exports.anomaly_lists(tmp_path / "out", "板榄镇")
+    sheet = load_workbook(paths[0]).active
+    assert [c.value for c in sheet[1]] == exports.ANOMALY_HEADERS
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert any(row[4] == "P5" and row[2] == county.rows[0]["household_id"] for row in rows)
+    assert all(not FULL_ID.search(" ".join(str(v) for v in row)) for row in rows)
+
+
+def test_clean_and_export_commands(app, runner, tmp_path, database_url):
+    from hub import db
+
+    with db.database.connection_context():
+        county = build(tmp_path)
+        baseline(county)
+    args = ["--data-dir", app.config["DATA_DIR"], "--database-url", database_url]
+    result = runner.invoke(main, [*args, "clean", "--period", PERIOD])
+    assert result.exit_code == 0, result.output
+    assert "清洗完成" in result.output and "P5" in result.output
+    assert runner.invoke(main, [*args, "clean", "--period", "2026-13"]).exit_code == 1
+    settings = runner.invoke(main, [*args, "rule-setting", "p1_min_income", "12000"])
+    assert "p1_min_income = 12000" in settings.output
+    exported = runner.invoke(main, [*args, "export", "--out", str(tmp_path / "reports"), "--period", PERIOD])
+    assert exported.exit_code == 0 and "已写出" in exported.output
