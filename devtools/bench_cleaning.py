@@ -99,7 +99,8 @@ def generate(members: int, villages_per_township: int, seed: int = 1) -> dict[st
             executemany(f"INSERT INTO household (id, number, village_id, household_type, monitoring_type, "
                         f"monitoring_since, digest, change_seq) VALUES ({', '.join([p] * 8)})", h_rows)
             executemany(f"INSERT INTO person (household_id, id_number, name, name_pinyin, gender, birth_date, "
-                        f"relation, labour_ability, student, phone, dibao, tekun, relocated, disabled, status, id_problem, "
+                        f"relation, labour_ability, student, phone, dibao, tekun, relocated, disabled, status, "
+                        f"id_problem, "
                         f"phone_problem, checked) VALUES ({', '.join([p] * 18)})", p_rows)
             executemany(f"INSERT INTO record (id, node_id, seq, kind, status, hash, prev, content, signature, "
                         f"household_id, received_at) VALUES ({', '.join([p] * 11)})", r_rows)

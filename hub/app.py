@@ -9,6 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from hub import api, db, errors, metrics, pages, security
+from hub.cleaning import views as cleaning_views
 from hub.serializers import ErrorSchema
 from hub.settings import ENV_PREFIX, HUB_SETTINGS
 from shared import settings
@@ -48,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     smorest.register_blueprint(api.blp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(cleaning_views.bp)
     errors.init_app(app)  # after flask-smorest, so our error shape wins
     security.init_app(app)
     return app
