@@ -61,3 +61,11 @@ def test_the_record_example_verifies():
     assert hashlib.sha256(signed_message(prev, content)).digest() == record_hash
     pretty = json.loads(re.findall(r"```json\n(.*?)\n```", page, re.S)[0])
     assert pretty == json.loads(content)
+
+
+def test_every_cleaning_parameter_is_documented():
+    from hub.cleaning.catalogue import PARAMETERS
+
+    page = read("docs/settings.md")
+    for name in PARAMETERS:
+        assert f"`{name}`" in page
