@@ -111,7 +111,7 @@ def write_roster_csv(rows: list[dict[str, Any]], path: Path, chinese_headers: bo
     with Path(path).open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([ROSTER_COLUMNS[k] for k in keys] if chinese_headers else keys)
-        writer.writerows([[row[k] for k in keys] for row in rows])
+        writer.writerows([[row.get(k, "") for k in keys] for row in rows])
 
 
 def write_roster_xlsx(rows: list[dict[str, Any]], path: Path, chinese_headers: bool = True) -> None:
@@ -122,7 +122,7 @@ def write_roster_xlsx(rows: list[dict[str, Any]], path: Path, chinese_headers: b
     sheet = workbook.active
     sheet.append([ROSTER_COLUMNS[k] for k in keys] if chinese_headers else keys)
     for row in rows:
-        sheet.append([str(row[k]) for k in keys])  # text cells: an ID number must keep all 18 characters
+        sheet.append([str(row.get(k, "")) for k in keys])  # text cells: an ID number must keep all 18 characters
     for cell in sheet["I"][1:]:
         cell.number_format = "@"
     workbook.save(path)

@@ -60,6 +60,11 @@ class Household(BaseModel):
     monitoring_since = TextField(null=True)
     digest = TextField()
     change_seq = BigIntegerField()
+    helper = TextField(default="")  # 帮扶责任人
+    helper_since = TextField(null=True)
+    plan_date = TextField(null=True)  # 帮扶计划制定时间
+    measures = TextField(default="")  # 帮扶措施
+    risk_eliminated = TextField(null=True)  # 风险消除时间
 
 
 class Person(BaseModel):
@@ -82,6 +87,8 @@ class Person(BaseModel):
     id_problem = TextField(default="")  # I1, computed once when the row arrives (hub/roster.py)
     phone_problem = TextField(default="")  # I9, likewise
     checked = BooleanField(default=False)
+    returned_since = TextField(null=True)  # 返乡时间 (a returned migrant labourer)
+    support_251 = BooleanField(default=False)  # 是否开展"251"就业帮扶
 
 
 class Node(BaseModel):

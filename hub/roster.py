@@ -35,8 +35,9 @@ from shared.roster import (
 )
 
 HEADER_TO_KEY = {**{key: key for key in ROSTER_COLUMNS}, **{zh: key for key, zh in ROSTER_COLUMNS.items()}}
-BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled")
-HOUSEHOLD_COLUMNS = ("township", "village", "household_type", "monitoring_type", "monitoring_since")
+BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled", "support_251")
+SUPPORT_COLUMNS = ("household_type", "monitoring_type", "monitoring_since", "helper", "helper_since", "plan_date",
+                   "measures", "risk_eliminated")
 WRITE_CHUNK = 500
 MOBILE = re.compile(r"^1[3-9]\d{9}$")  # DOMAIN.md I9
 
@@ -169,6 +170,7 @@ def parse_row(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         "relation": row.get("relation", ""), "labour_ability": row.get("labour_ability", ""),
         "student": row.get("student", ""), "phone": phone,
         "status": _choice(row, "status", PERSON_STATUSES, default="正常"),
+        "returned_since": _parse_date(row.get("returned_since", "")),
         **{key: YES_NO[_choice(row, key, tuple(YES_NO))] for key in BOOLEAN_COLUMNS},
     }
     household = {
@@ -176,6 +178,9 @@ def parse_row(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         "household_type": _choice(row, "household_type", HOUSEHOLD_TYPES),
         "monitoring_type": _choice(row, "monitoring_type", ("", *MONITORING_TYPES)),
         "monitoring_since": _parse_date(row.get("monitoring_since", "")),
+        "helper": row.get("helper", ""), "helper_since": _parse_date(row.get("helper_since", "")),
+        "plan_date": _parse_date(row.get("plan_date", "")), "measures": row.get("measures", ""),
+        "risk_eliminated": _parse_date(row.get("risk_eliminated", "")),
     }
     return {"household": household, "person": person}, warnings
 
@@ -252,10 +257,8 @@ def _write_chunk(chunk: list[_HouseholdDraft], villages: dict[tuple[str, str], i
         if not clock:
             clock.append(_next_clock())
         village_id = villages[(draft.fields["township"], draft.fields["village"])]
-        values = {"village": village_id, "household_type": draft.fields["household_type"],
-                  "monitoring_type": draft.fields["monitoring_type"],
-                  "monitoring_since": draft.fields["monitoring_since"], "digest": digest,
-                  "change_seq": clock[0]}
+        values = {key: draft.fields[key] for key in SUPPORT_COLUMNS}
+        values.update(village=village_id, digest=digest, change_seq=clock[0])
         if current is None:
             household_id = Household.insert(number=draft.fields["number"], **values).execute()
             report.households_created += 1

@@ -28,6 +28,14 @@ ROSTER_COLUMNS: dict[str, str] = {
     "relocated": "是否易地搬迁",
     "disabled": "是否残疾",
     "status": "人员状态",
+    # Optional columns: support and employment data used by rules P7, P8 and P10.
+    "helper": "帮扶责任人",
+    "helper_since": "帮扶责任人确定时间",
+    "plan_date": "帮扶计划制定时间",
+    "measures": "帮扶措施",
+    "risk_eliminated": "风险消除时间",
+    "returned_since": "返乡时间",
+    "support_251": "是否开展\"251\"就业帮扶",
 }
 REQUIRED_COLUMNS = ("household_id", "township", "village", "household_type", "name", "id_number")
 HOUSEHOLD_TYPES = ("脱贫户", "监测户")

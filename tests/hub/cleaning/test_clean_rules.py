@@ -43,13 +43,29 @@ def planted_roster() -> list[dict]:
         twin["birth_date"]), False)
     by_household[H["h9"]][1]["status"] = "死亡"  # I4
     by_household[H["g0"]][0]["phone"] = "1234567"  # I9
+    monitored = {"household_type": "监测户", "monitoring_type": "边缘易致贫户"}
+    for row in by_household[H["h5"]]:  # P7: monitored since October, no helper, no plan
+        row.update(monitored, monitoring_since="2026-10-01")
+    for row in by_household[H["h3"]]:  # look-alike: helper and plan in time, developmental measures
+        row.update(monitored, monitoring_since="2026-10-01", helper="李四", helper_since="2026-10-03",
+                   plan_date="2026-10-08", measures="产业帮扶、就业帮扶")
+    for row in by_household[H["g3"]]:  # P8: risk "eliminated" three months after entry
+        row.update(monitored, monitoring_since="2026-03-01", risk_eliminated="2026-06-01", helper="王五",
+                   helper_since="2026-03-02", plan_date="2026-03-05", measures="就业帮扶")
+    for row in by_household[H["g2"]]:  # look-alike: eleven months
+        row.update(monitored, monitoring_since="2025-01-01", risk_eliminated="2025-12-01", helper="王五",
+                   helper_since="2025-01-02", plan_date="2025-01-05", measures="就业帮扶")
+    by_household[H["g9"]][0].update(returned_since="2026-09-01", support_251="否")  # P10
+    by_household[H["g0"]][0].update(returned_since="2026-11-01", support_251="否")  # back less than a month
+    by_household[H["h0"]][0].update(returned_since="2026-01-01", support_251="是")  # supported
     return rows
 
 
 @pytest.fixture
 def county(hub_db, tmp_path):
     county = build(tmp_path, planted_roster())
-    planted = {H["h1"], H["h2"], H["h5"], H["g1"], H["g2"], H["g3"], H["g6"], H["g7"], H["g9"], H["g0"], H["h4"]}
+    planted = {H["h1"], H["h2"], H["h5"], H["g1"], H["g2"], H["g3"], H["g6"], H["g7"], H["g9"], H["g0"], H["h4"],
+               H["h6"]}
     baseline(county, skip=planted)
     for index, month in enumerate(MONTHS):
         h = index  # the business figure varies month by month in every household
@@ -75,6 +91,10 @@ def county(hub_db, tmp_path):
             county.normal_month(H["g9"], month, 9)
         county.normal_month(H["g0"], month, 0, visit_date="2026-12-01" if month == PERIOD else None)  # I8
         county.normal_month(H["h4"], month, 4, business=(37_500 if month.startswith("2026") else 30_000) + h)  # I7
+        if "2026-07" <= month <= "2026-09":  # P9 at 2026-09: h6's work not recorded in the third quarter
+            county.normal_month(H["h6"], month, 6, jobs=[], wage=0, business=8_000 + h)
+        else:
+            county.normal_month(H["h6"], month, 6)
     county.normal_month(H["h0"], "2026-09", 0, business=99)  # I5: a second, different record
     county.normal_month(H["h3"], "2026-09", 3)  # look-alike: a second, identical record
     # I4: h9's deceased spouse still has work recorded every month (the baseline lists both adults' jobs)
@@ -88,6 +108,10 @@ EXPECTED = {
     "P4": {"h1"},  # its two labourers have no work recorded this year
     "P5": {"h5"},
     "P6": {"g6"},  # g7 has the same labour but is on 低保
+    "P7": {"h5"},  # h3 got its helper, plan and measures in time
+    "P8": {"g3"},  # g2 stayed eleven months
+    "P9": set(),  # checked at quarter ends only; see test_employment_is_verified_by_quarter_end
+    "P10": {"g9"},  # g0's labourer is back less than a month, h0's has support
     "P11": {"g1", "g2"},  # g3 repeated its figures two months only
     "I1": {"g4"},
     "I2": {"g5", "h6"},
@@ -101,10 +125,10 @@ EXPECTED = {
 }
 
 
-def findings(rule_id: str) -> set[str]:
+def findings(rule_id: str, period: str = PERIOD) -> set[str]:
     from hub.cleaning import rules
 
-    ctx = Context(PERIOD, TODAY, runner.parameters())
+    ctx = Context(period, TODAY, runner.parameters())
     rules.build_household_months(ctx)
     numbers = dict(Household.select(Household.id, Household.number).tuples())
     names = {number: name for name, number in H.items()}
@@ -114,6 +138,10 @@ def findings(rule_id: str) -> set[str]:
 @pytest.mark.parametrize("rule_id", sorted(EXPECTED))
 def test_each_rule_finds_its_cases_and_nothing_else(county, rule_id):
     assert findings(rule_id) == EXPECTED[rule_id]
+
+
+def test_employment_is_verified_by_quarter_end(county):
+    assert findings("P9", "2026-09") == {"h6"}
 
 
 def test_every_rule_of_the_catalogue_is_tested():
