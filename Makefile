@@ -21,8 +21,11 @@ test: $(STAMP)  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
-bench: $(STAMP)  ## measured figures of the spine (see README)
+BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+bench: $(STAMP)  ## measured figures (see README): sync spine, then cleaning runs on 1,000,000 members
 	$(PY) -m devtools.bench_sync
+	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
