@@ -78,4 +78,20 @@ def export(app: Any, out: Path, period: str | None, township: str | None) -> Non
         click.echo(f"已写出 {path}")
 
 
-COMMANDS = [clean, rule_setting, export]
+@click.command()
+@click.argument("anomaly_id", type=int)
+@click.option("--verdict", type=click.Choice(["correct", "corrected", "unverifiable"]), required=True,
+              help="correct: the record is right as it is (e.g. an I3 pair that are two people); corrected: fixed at "
+                   "the source; unverifiable: could not be checked.")
+@run_in_app()
+def answer(app: Any, anomaly_id: int, verdict: str) -> None:
+    """Record the answer to one anomaly (the township verification queue comes in a later release)."""
+    from hub.cleaning.models import Anomaly
+
+    if Anomaly.get_or_none(Anomaly.id == anomaly_id) is None:
+        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有编号为 {anomaly_id} 的异常。")
+    runner.answer(anomaly_id, verdict)
+    click.echo(f"异常 {anomaly_id} 已记录核实结果：{verdict}。")
+
+
+COMMANDS = [clean, rule_setting, export, answer]

@@ -54,7 +54,7 @@ def test_clean_and_export_commands(app, runner, tmp_path, database_url):
 
     with db.database.connection_context():
         county = build(tmp_path)
-        baseline(county)
+        baseline(county, skip={county.rows[0]["household_id"]})  # one P5 anomaly to answer
     args = ["--data-dir", app.config["DATA_DIR"], "--database-url", database_url]
     result = runner.invoke(main, [*args, "clean", "--period", PERIOD])
     assert result.exit_code == 0, result.output
@@ -64,3 +64,9 @@ def test_clean_and_export_commands(app, runner, tmp_path, database_url):
     assert "p1_min_income = 12000" in settings.output
     exported = runner.invoke(main, [*args, "export", "--out", str(tmp_path / "reports"), "--period", PERIOD])
     assert exported.exit_code == 0 and "已写出" in exported.output
+    from hub.cleaning.models import ANSWERED, Anomaly
+
+    first = Anomaly.select().first()
+    answered = runner.invoke(main, [*args, "answer", str(first.id), "--verdict", "correct"])
+    assert answered.exit_code == 0 and Anomaly.get_by_id(first.id).status == ANSWERED
+    assert runner.invoke(main, [*args, "answer", "99999", "--verdict", "correct"]).exit_code == 1
