@@ -58,6 +58,7 @@ def generate(members: int, villages_per_township: int, seed: int = 1) -> dict[st
         node = Node.create(name="基准站", created_at=date(2026, 1, 1))
     households = members // 4
     pinyin: dict[str, str] = {}
+    used: set[str] = set()
     p = db.database.param
     counts = {"households": 0, "persons": 0, "visits": 0}
     record_id = visit_id = 0
@@ -74,6 +75,9 @@ def generate(members: int, villages_per_township: int, seed: int = 1) -> dict[st
                         date(2010 + rnd.randint(0, 10), rnd.randint(1, 12), rnd.randint(1, 28))
                     male = m != 1
                     id_number = synthetic.make_id_number(rnd, birth, male)
+                    while id_number in used:
+                        id_number = synthetic.make_id_number(rnd, birth, male)
+                    used.add(id_number)
                     if rnd.random() < 0.005:  # planted: a mistyped check character (I1)
                         id_number = id_number[:17] + ("0" if id_number[17] != "0" else "1")
                     name = rnd.choice(synthetic.SURNAMES) + "".join(rnd.choice(synthetic.GIVEN) for _ in range(2))
@@ -85,7 +89,8 @@ def generate(members: int, villages_per_township: int, seed: int = 1) -> dict[st
                                    "户主" if m == 0 else "其他", labour, "", "13800000000" if m == 0 else "",
                                    False, False, False, False, "正常", id_problem, "", True))
                     people.append((id_number, adult))
-                base = rnd.randint(800, 4000)
+                base = rnd.randint(2_200, 4_500)  # per labourer and month
+                workers = [number for number, adult in people if adult and rnd.random() < 0.8]
                 for month in MONTHS:
                     if rnd.random() < 0.01:  # planted: a month without a visit (P5)
                         continue
@@ -93,12 +98,12 @@ def generate(members: int, villages_per_township: int, seed: int = 1) -> dict[st
                     visit_id += 1
                     r_rows.append((record_id, node.id, record_id, "visit", "accepted", record_id.to_bytes(32, "big"),
                                    bytes(32), b"{}", bytes(64), hid, "2026-11-01 00:00:00"))
-                    wage = base + rnd.randint(-200, 200)
-                    v_rows.append((visit_id, record_id, hid, month, f"{month}-10", "网格员", "in_person", wage,
-                                   rnd.choice([0, 300, 800]), 0, 200, 100, "confirmed", "", None,
-                                   "2026-11-01 00:00:00"))
-                    worker = people[0][0]
-                    e_rows.append((visit_id, worker, "county", "", int(month[5:]), wage))
+                    wages = [base + rnd.randint(-200, 200) for _ in workers]
+                    v_rows.append((visit_id, record_id, hid, month, f"{month}-10", "网格员", "in_person", sum(wages),
+                                   rnd.choice([0, 300, 800, 1500]), 0, rnd.choice([200, 420]), 100, "confirmed", "",
+                                   None, "2026-11-01 00:00:00"))
+                    e_rows += [(visit_id, worker, "county", "", int(month[5:]), wage)
+                               for worker, wage in zip(workers, wages, strict=True)]
             executemany(f"INSERT INTO household (id, number, village_id, household_type, monitoring_type, "
                         f"monitoring_since, digest, change_seq) VALUES ({', '.join([p] * 8)})", h_rows)
             executemany(f"INSERT INTO person (household_id, id_number, name, name_pinyin, gender, birth_date, "
