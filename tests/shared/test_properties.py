@@ -5,11 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 
+import pytest
 import rfc8785
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from marshmallow import ValidationError
 
-from shared import keys, wire
+from shared import keys, schemas, wire
 from shared.errors import FieldsyncError
 from shared.records import GENESIS_PREV, canonical, envelope_problem, seal, signature_valid
 from shared.schemas import BODY_SCHEMAS, body_errors
@@ -94,3 +96,38 @@ def test_random_kinds_and_bodies_in_a_right_envelope_are_refused_with_a_code(kin
     envelope = {"v": 1, "node": 1, "seq": 1, "kind": kind, "created_at": created_at, "body": body}
     code, details = envelope_problem(canonical(envelope), 1, 1, BODY_SCHEMAS)
     assert code is not None or body_errors(details["kind"], details["body"])
+
+
+FLAT_SCHEMAS = [schemas.IncomeSchema, schemas.EmploymentSchema, schemas.ChangeSchema, schemas.AcknowledgementSchema,
+                schemas.ConfirmedWarningSchema]
+field_values = (st.none() | st.booleans() | st.integers(-5, 10_000_001) | st.floats(allow_nan=False)
+                | st.sampled_from(["", "in_person", "county", "outside", "confirmed", "birth", "450224198001010011",
+                                   "2026-10-01", "广东", "x" * 60, "0" * 64]))
+
+
+@pytest.mark.parametrize("schema_class", FLAT_SCHEMAS)
+def test_every_nested_schema_of_a_record_is_flat(schema_class):
+    assert schemas.is_flat(schema_class())
+
+
+@pytest.mark.parametrize("schema_class", FLAT_SCHEMAS)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_fast_path_accepts_exactly_what_marshmallow_accepts(schema_class, data):
+    schema = schema_class()
+    keys = list(schema.load_fields) + ["unknown"]
+    value = data.draw(st.dictionaries(st.sampled_from(keys), field_values, max_size=len(keys)))
+    nested = schemas.nested(schema_class)
+    fast = nested._fast_load(value)
+    try:
+        slow = schema.load(value)
+    except ValidationError:
+        assert fast is None
+    else:
+        assert fast is None or fast == slow
+
+
+def test_the_fast_path_takes_valid_objects():
+    income = {"wage": 1, "business": 2, "property": 0, "transfer": 3, "expenses": 4}
+    assert schemas.nested(schemas.IncomeSchema)._fast_load(income) == income
+    assert schemas.nested(schemas.IncomeSchema)._fast_load({**income, "wage": 1.5}) is None
