@@ -24,8 +24,9 @@ test: $(STAMP)  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 bench: $(STAMP)  ## measured figures (see README): sync spine, then cleaning runs on 1,000,000 members
-	$(PY) -m devtools.bench_sync
-	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"
+	$(PY) -m devtools.bench_sync; sync=$$?; \
+	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"; clean=$$?; \
+	exit $$(( sync || clean ))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
