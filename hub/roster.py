@@ -135,7 +135,7 @@ def _choice(row: dict[str, str], key: str, allowed: Iterable[str], default: str 
     return value
 
 
-def _id_disagreement(id_number: str, problem: str, gender: str, birth: str | None) -> str:
+def id_disagreement(id_number: str, problem: str, gender: str, birth: str | None) -> str:
     """I1: the ID number's own problem, or its disagreement with the recorded gender or birth date."""
     if problem:
         return problem
@@ -163,7 +163,7 @@ def parse_row(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         idnumber.birth_date(id_number).isoformat() if not problem else None)
     phone = row.get("phone", "").replace(" ", "")
     person = {
-        "id_problem": _id_disagreement(id_number, problem.code if problem else "", gender, birth),
+        "id_problem": id_disagreement(id_number, problem.code if problem else "", gender, birth),
         "phone_problem": "" if not phone or MOBILE.match(phone) else "invalid", "checked": True,
         "id_number": id_number, "name": row["name"], "name_pinyin": "".join(lazy_pinyin(row["name"])),
         "gender": _choice({"gender": gender}, "gender", ("男", "女")), "birth_date": birth,

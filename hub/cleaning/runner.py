@@ -49,14 +49,14 @@ def previous_month(today: date) -> str:
 
 def backfill_person_checks() -> int:
     """Rows that arrived before the checks existed get them once (I1, I9); later imports compute them."""
-    from hub.roster import MOBILE, _id_disagreement
+    from hub.roster import MOBILE, id_disagreement
 
     pending = list(Person.select(Person.id, Person.id_number, Person.gender, Person.birth_date, Person.phone)
                    .where(Person.checked == False).tuples())  # noqa: E712
     with write_transaction():
         for person_id, id_number, gender, birth, phone in pending:
             problem = idnumber.problem(id_number)
-            Person.update(id_problem=_id_disagreement(id_number, problem.code if problem else "", gender, birth),
+            Person.update(id_problem=id_disagreement(id_number, problem.code if problem else "", gender, birth),
                           phone_problem="" if not phone or MOBILE.match(phone) else "invalid",
                           checked=True).where(Person.id == person_id).execute()
     return len(pending)
