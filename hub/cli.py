@@ -158,7 +158,8 @@ def list_nodes(app: Any) -> None:
         click.echo("还没有站点。")
     for row in rows:
         node, state = row["node"], row["state"]
-        status = "已停用" if node.revoked_at else ("已登记" if node.enrolled_at else "待登记")
+        status = "已停用" if node.revoked_at else "长时间未联系" if row["silent"] else (
+            "已登记" if node.enrolled_at else "待登记")
         missing = "，".join(f"{a}-{b}" if a != b else str(a) for a, b in state["missing"]) or "无"
         click.echo(f"{node.name}（编号 {node.id}，{status}）负责 {'、'.join(row['villages'])}")
         click.echo(f"  已收到连续至 {state['hwm']}，站点最新 {state['head']}，共持有 {state['held']} 条；"

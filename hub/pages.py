@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,8 +28,12 @@ def _local_time_filter(value: datetime | None) -> str:
     return local_time(value)
 
 
-def node_rows() -> list[dict[str, Any]]:
-    """One row per station: villages, sync position, missing ranges, open alarms."""
+def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
+    """One row per station: villages, sync position, missing ranges, open alarms.
+
+    Stations silent for longer than ``silent_hours`` (a dead or stolen Pi, usually) come first, longest silent
+    first; then the rest by name.
+    """
     villages: dict[int, list[str]] = {}
     links = (NodeVillage.select(NodeVillage, Village, Township).join(Village).join(Township))
     for link in links:
@@ -38,11 +42,17 @@ def node_rows() -> list[dict[str, Any]]:
                   .group_by(Alarm.node).tuples())
     rejected = dict(Record.select(Record.node, fn.COUNT(Record.id)).where(Record.status == "rejected")
                     .group_by(Record.node).tuples())
+    hours = current_app.config["SILENT_HOURS"] if silent_hours is None else silent_hours
+    cutoff = datetime.utcnow() - timedelta(hours=hours)
     rows = []
     for node in Node.select().order_by(Node.name):
         state = ingest.node_state(node)
-        rows.append({"node": node, "villages": villages.get(node.id, []), "state": state,
+        heard = node.last_seen_at or node.enrolled_at
+        silent = heard is not None and not node.revoked_at and heard < cutoff
+        rows.append({"node": node, "villages": villages.get(node.id, []), "state": state, "silent": silent,
                      "alarms": alarms.get(node.id, 0), "rejected": rejected.get(node.id, 0)})
+    rows.sort(key=lambda row: (0, row["node"].last_seen_at or row["node"].enrolled_at) if row["silent"]
+              else (1, datetime.min))
     return rows
 
 

@@ -13,6 +13,8 @@ HUB_SETTINGS: list[Setting] = [
     Setting("PUBLIC_URL", "http://127.0.0.1:8000", "The URL nodes and phones use to reach this hub; "
             "it goes into enrolment QR codes."),
     Setting("TIMEZONE", "Asia/Shanghai", "Time zone in which pages and commands show times (stored in UTC)."),
+    Setting("SILENT_HOURS", 72, "A station not heard from for longer than this is listed first as silent "
+            "(a dead or stolen Pi, usually).", int),
     Setting("BIND", "127.0.0.1:8000", "Address gunicorn listens on for `fieldsync-hub serve`."),
     Setting("WORKERS", 2, "Number of gunicorn worker processes for `fieldsync-hub serve`.", int),
     Setting("ENROLMENT_CODE_HOURS", 168, "How long a one-time enrolment code stays valid, in hours.", int),

@@ -139,3 +139,14 @@ def test_every_reply_carries_security_headers(client):
         headers = client.get(path).headers
         assert headers["X-Content-Type-Options"] == "nosniff" and "frame-ancestors 'none'" in headers[
             "Content-Security-Policy"]
+
+
+def test_silent_stations_are_listed_first(app, client, county):
+    from hub.pages import node_rows
+
+    quiet = SimNode(app, client, "安静站", VILLAGES[:1])
+    SimNode(app, client, "活跃站", VILLAGES[1:2])
+    Node.update(last_seen_at=datetime.utcnow() - timedelta(days=10)).where(Node.id == quiet.node_id).execute()
+    rows = node_rows(silent_hours=72)
+    assert [(row["node"].name, row["silent"]) for row in rows] == [("安静站", True), ("活跃站", False)]
+    assert "长时间未联系" in client.get("/").get_data(as_text=True)
