@@ -105,9 +105,9 @@ field_values = (st.none() | st.booleans() | st.integers(-5, 10_000_001) | st.flo
                                    "2026-10-01", "广东", "x" * 60, "0" * 64]))
 
 
-@pytest.mark.parametrize("schema_class", FLAT_SCHEMAS)
-def test_every_nested_schema_of_a_record_is_flat(schema_class):
-    assert schemas.is_flat(schema_class())
+@pytest.mark.parametrize("schema_class", [*FLAT_SCHEMAS, schemas.VisitSchema])
+def test_every_record_schema_takes_the_fast_path(schema_class):
+    assert schemas.fast_capable(schema_class)
 
 
 @pytest.mark.parametrize("schema_class", FLAT_SCHEMAS)
@@ -117,8 +117,7 @@ def test_the_fast_path_accepts_exactly_what_marshmallow_accepts(schema_class, da
     schema = schema_class()
     keys = list(schema.load_fields) + ["unknown"]
     value = data.draw(st.dictionaries(st.sampled_from(keys), field_values, max_size=len(keys)))
-    nested = schemas.nested(schema_class)
-    fast = nested._fast_load(value)
+    fast = schemas.fast_load(schema, value)
     try:
         slow = schema.load(value)
     except ValidationError:
@@ -129,5 +128,40 @@ def test_the_fast_path_accepts_exactly_what_marshmallow_accepts(schema_class, da
 
 def test_the_fast_path_takes_valid_objects():
     income = {"wage": 1, "business": 2, "property": 0, "transfer": 3, "expenses": 4}
-    assert schemas.nested(schemas.IncomeSchema)._fast_load(income) == income
-    assert schemas.nested(schemas.IncomeSchema)._fast_load({**income, "wage": 1.5}) is None
+    assert schemas.fast_load(schemas.IncomeSchema(), income) == income
+    assert schemas.fast_load(schemas.IncomeSchema(), {**income, "wage": 1.5}) is None
+
+
+mutations = st.sampled_from(["drop", "none", "float", "extra", "bad_month", "late_date", "bad_job", "keep"])
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(visit_bodies, st.lists(st.tuples(mutations, st.sampled_from(["household", "month", "date", "income",
+                                                                    "ack", "employment", "risks", "note"])),
+                              max_size=3))
+def test_the_fast_path_agrees_with_marshmallow_on_whole_visits(body, changes):
+    body = dict(body, employment=[{"person": "450224198001010011", "place": "outside", "province": "广东",
+                                   "months": 3, "wage": 3000}])
+    for mutation, key in changes:
+        if mutation == "drop":
+            body.pop(key, None)
+        elif mutation == "none":
+            body[key] = None
+        elif mutation == "float":
+            body[key] = 1.5
+        elif mutation == "extra":
+            body["unexpected"] = 1
+        elif mutation == "bad_month":
+            body["month"] = "2026-13"
+        elif mutation == "late_date":
+            body["date"] = "2020-01-01"
+        elif mutation == "bad_job":
+            body["employment"] = [{"person": "x", "place": "moon", "months": 13, "wage": -1}]
+    schema = schemas.VisitSchema()
+    fast = schemas.fast_load(schema, body)
+    try:
+        slow = schema.load(body)
+    except ValidationError:
+        assert fast is None
+    else:
+        assert fast is None or fast == slow
