@@ -13,7 +13,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -22,6 +21,7 @@ from pathlib import Path
 from pypinyin import lazy_pinyin
 
 from devtools import synthetic
+from devtools.scratch import postgres_schema
 from hub import county as county_setup
 from hub import db
 from hub.app import create_app
@@ -164,23 +164,16 @@ def bench(database_url: str, members: int, villages_per_township: int) -> tuple[
 
 @contextmanager
 def scratch_schema(url: str) -> Iterator[str]:
-    """A fresh PostgreSQL schema for one benchmark run, dropped afterwards ("" passes SQLite through)."""
+    """A fresh PostgreSQL schema for one run, dropped afterwards ("" passes SQLite through)."""
     if not url:
         yield url
         return
-    import psycopg2
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(url)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        if hasattr(db.database.obj, "close_all"):
-            db.database.obj.close_all()
-        admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
+    with postgres_schema(url, "bench") as scoped:
+        try:
+            yield scoped
+        finally:
+            if hasattr(db.database.obj, "close_all"):
+                db.database.obj.close_all()
 
 
 def main() -> int:

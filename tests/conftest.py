@@ -6,17 +6,16 @@ CI sets that variable, and then an unreachable PostgreSQL fails the run instead 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg2
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
 from devtools import synthetic
+from devtools.scratch import postgres_schema
 from hub import county, db
 from hub.app import create_app
 
@@ -30,16 +29,10 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "sqlite":
         yield ""
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(POSTGRES_URL)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        db.database.obj.close_all() if hasattr(db.database.obj, "close_all") else None
-        admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
+    with postgres_schema(POSTGRES_URL) as url:
+        yield url
+        if hasattr(db.database.obj, "close_all"):
+            db.database.obj.close_all()
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import re
 import shutil
 import sqlite3
 import time
-import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import psycopg2
@@ -21,6 +22,7 @@ import requests
 
 from devtools import synthetic
 from devtools.processes import Hub, Station
+from devtools.scratch import postgres_schema
 from shared import keys, wire
 from shared.protocol import PUSH_PATH
 from shared.records import GENESIS_PREV, record_hash, signature_valid
@@ -34,25 +36,22 @@ ROWS = synthetic.generate_roster(99, VILLAGES, 20)
 @pytest.fixture(params=BACKENDS)
 def hub(request, tmp_path):
     """A hub with the county and roster, served by gunicorn (2 workers), on SQLite or PostgreSQL."""
-    url, schema = "", None
-    if request.param == "postgres":
-        schema = f"e2e_{uuid.uuid4().hex[:10]}"
-        with psycopg2.connect(POSTGRES_URL) as admin:
-            admin.autocommit = True
-            admin.cursor().execute(f"CREATE SCHEMA {schema}")
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with ExitStack() as stack:
+        url = stack.enter_context(postgres_schema(POSTGRES_URL, "e2e")) if request.param == "postgres" else ""
+        yield from running_hub(tmp_path, url)
+
+
+def running_hub(tmp_path: Path, url: str) -> Iterator[Hub]:
+    """Set up a hub in tmp_path on the database at url, serve it, and stop it afterwards."""
     hub = Hub(tmp_path / "hub", url)
     hub.cli("init", "--county", synthetic.COUNTY, *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
     synthetic.write_roster_csv(ROWS, tmp_path / "roster.csv")
     hub.cli("import-roster", str(tmp_path / "roster.csv"))
     hub.start()
-    yield hub
-    hub.kill()
-    if schema:
-        admin = psycopg2.connect(POSTGRES_URL)
-        admin.autocommit = True
-        admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
+    try:
+        yield hub
+    finally:
+        hub.kill()
 
 
 def hub_query(hub: Hub, sql: str, params: tuple = ()) -> list[tuple]:
