@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test bench lint clean venv
+.PHONY: demo test bench lint clean venv browser translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,16 +17,30 @@ venv: $(STAMP)
 demo: $(STAMP)  ## a hub on SQLite, a county, a roster, a node, a month of signed visits, synced
 	$(PY) -m devtools.demo
 
-test: $(STAMP)  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_POSTGRES_URL is set)
+test: $(STAMP) browser  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_POSTGRES_URL is set)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
+# Browser tests drive Debian's Chromium (never a downloaded browser) and need a CJK font for the screenshots.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi wenquanyi || { \
+	  $(SUDO) apt-get install -y --no-install-recommends chromium fonts-wqy-microhei || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-wqy-microhei; }; }
+
+# Re-extract the station app's strings, merge them into the Chinese catalogue, compile it.
+translations: $(STAMP)
+	$(VENV)/bin/pybabel extract -F field_node/web/babel.cfg --no-location --omit-header -o field_node/web/messages.pot .
+	$(VENV)/bin/pybabel update -i field_node/web/messages.pot -d field_node/web/translations -l zh --no-location
+	$(VENV)/bin/pybabel compile -d field_node/web/translations
+
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-bench: $(STAMP)  ## measured figures (see README): sync spine, then cleaning runs on 1,000,000 members
+bench: $(STAMP)  ## measured figures (see README): sync spine, station app, cleaning runs on 1,000,000 members
 	$(PY) -m devtools.bench_sync; sync=$$?; \
+	$(PY) -m devtools.bench_station; station=$$?; \
 	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"; clean=$$?; \
-	exit $$(( sync || clean ))
+	exit $$(( sync || station || clean ))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -24,6 +24,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
+    """Poll ``url`` until it answers; fail with the process's log if it exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited: {log_path.read_text(errors='replace')[-2000:]}")
+        try:
+            with urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def stop_group(process: subprocess.Popen | None, sig: int = signal.SIGKILL) -> None:
+    """Signal a process group started with start_new_session and wait for its leader."""
+    if process is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    process.wait(timeout=30)
+
+
 def run(*args: str, env: dict[str, str] | None = None, check: bool = True, timeout: float = 120
         ) -> subprocess.CompletedProcess:
     done = subprocess.run([str(BIN / args[0]), *args[1:]], capture_output=True, text=True, timeout=timeout,
@@ -61,25 +84,15 @@ class Hub:
              "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "FIELDSYNC_PUBLIC_URL": self.url})
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"hub exited: {self.log_path.read_text(errors='replace')[-2000:]}")
-            try:
-                with urlopen(f"{self.url}/api/v1/openapi.json", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.kill()
-        raise RuntimeError("hub did not answer")
+        try:
+            wait_for(f"{self.url}/api/v1/openapi.json", self.process, self.log_path, timeout)
+        except RuntimeError:
+            self.kill()
+            raise
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal gunicorn's whole process group (master and workers) and wait for it."""
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, sig)
-        self.process.wait(timeout=30)
+        stop_group(self.process, sig)
         self.process = None
 
     def stop(self) -> None:
@@ -106,3 +119,17 @@ class Station:
         return subprocess.Popen([str(BIN / "fieldsync-node"), "--data-dir", str(self.data_dir), *args],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 env={**os.environ, **self.env})
+
+    def serve(self, port: int, timeout: float = 30) -> subprocess.Popen:
+        """Start the station app (`fieldsync-node serve`) on loopback and wait until it answers."""
+        log_path = self.data_dir.parent / f"{self.data_dir.name}-web.log"
+        log = log_path.open("ab")
+        process = subprocess.Popen(
+            [str(BIN / "fieldsync-node"), "--data-dir", str(self.data_dir), "serve", "--bind", f"127.0.0.1:{port}"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **self.env})
+        try:
+            wait_for(f"http://127.0.0.1:{port}/login", process, log_path, timeout)
+        except RuntimeError:
+            stop_group(process)
+            raise
+        return process

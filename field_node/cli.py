@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
+from field_node import accounts, store, sync
 from field_node import node as node_module
-from field_node import store, sync
 from field_node.db import database
 from field_node.models import PENDING, REJECTED
 from shared.errors import FieldsyncError
@@ -121,6 +121,36 @@ def status(opened: node_module.Node) -> None:
             for record in store.problems_listed(status_name):
                 click.echo(f"  {label} 序号 {record.seq}（户 {record.household}，{record.month}）："
                            f"{record.error_message} [{record.error_code}] {record.error_details or ''}")
+
+
+@main.command("add-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The person's name, as it goes into each record.")
+@click.option("--admin", is_flag=True, help="Make a station admin (may add accounts on the accounts page).")
+@click.password_option(help="The password (asked twice when not given).")
+@with_node
+def add_user(opened: node_module.Node, username: str, display_name: str, admin: bool, password: str) -> None:
+    """Add an account that may sign in to the station app (a grid member, or with --admin the station admin)."""
+    with database.connection_context():
+        account = accounts.create_account(username, display_name, password, "admin" if admin else "member")
+    click.echo(f"已添加账户 {account.username}（{account.display_name}，{accounts.ROLES[account.role]}）。")
+
+
+@main.command()
+@click.option("--bind", default=None, help="host:port to listen on [default: setting WEB_BIND, 0.0.0.0:8080].")
+@with_node
+def serve(opened: node_module.Node, bind: str | None) -> None:
+    """Serve the station app (one process, WEB_THREADS threads) to phones on the station Wi-Fi."""
+    import waitress
+
+    from field_node.web import create_app
+
+    address = bind or opened.settings["WEB_BIND"]
+    host, _, port = address.rpartition(":")
+    app = create_app(data_dir=opened.data_dir)
+    click.echo(f"站点应用已启动：http://{host}:{port}/ （同一 Wi-Fi 下的手机用本机地址访问）")
+    waitress.serve(app, host=host, port=int(port), threads=opened.settings["WEB_THREADS"], ident="fieldsync",
+                   expose_tracebacks=False)
 
 
 if __name__ == "__main__":

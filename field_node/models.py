@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from peewee import AutoField, BlobField, BooleanField, ForeignKeyField, IntegerField, Model, TextField
+from peewee import (
+    AutoField,
+    BlobField,
+    BooleanField,
+    CompositeKey,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
 
 from field_node.db import database
 
@@ -64,3 +74,56 @@ class Member(BaseModel):
     tekun = BooleanField()
     relocated = BooleanField()
     disabled = BooleanField()
+    search = TextField(default="")
+
+
+class Account(BaseModel):
+    """A person who may sign in at the station; ``role`` is ``member`` or ``admin``."""
+
+    username = TextField(primary_key=True)
+    display_name = TextField()
+    password_hash = TextField()
+    role = TextField()
+    origin = TextField()
+    active = BooleanField(default=True)
+    failed_logins = IntegerField(default=0)
+    locked_until = FloatField(null=True)
+    created_at = TextField()
+
+
+class Visit(BaseModel):
+    """A visit record of this node, for display; the signed record itself stays in ``record``."""
+
+    seq = IntegerField(primary_key=True)
+    household = TextField()
+    month = TextField()
+    visit_date = TextField()
+    method = TextField()
+    author = TextField(null=True)
+    wage = IntegerField()
+    business = IntegerField()
+    property = IntegerField()
+    transfer = IntegerField()
+    expenses = IntegerField()
+    risks = TextField()
+    superseded_by = IntegerField(null=True)
+
+    def net(self) -> int:
+        """The four sources less operating expenses (DOMAIN.md §3)."""
+        return self.wage + self.business + self.property + self.transfer - self.expenses
+
+
+class Draft(BaseModel):
+    household = TextField()
+    author = TextField()
+    fields = TextField()
+    updated_at = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("household", "author")
+
+
+class SignatureImage(BaseModel):
+    sha256 = TextField(primary_key=True)
+    png = BlobField()
+    created_at = TextField()

@@ -15,4 +15,12 @@ NODE_SETTINGS: list[Setting] = [
             "each further failure, with full jitter.", float),
     Setting("BACKOFF_MAX", 900.0, "`sync --watch`: longest wait between passes while the hub is unreachable, "
             "in seconds.", float),
+    Setting("WEB_BIND", "0.0.0.0:8080", "`serve`: address the station app listens on (the station Wi-Fi and the Pi's "
+            "own screen reach it here)."),
+    Setting("WEB_THREADS", 4, "`serve`: threads answering requests in the one station-app process.", int),
+    Setting("PAGE_SIZE", 50, "Households per page of the month's coverage list.", int),
+    Setting("INCOME_DROP_WARNING", 0.3, "Visit form: warn (and ask for a reason) when the month's net income is "
+            "lower than last month's by more than this share.", float),
+    Setting("LOGIN_ATTEMPTS", 5, "Wrong passwords in a row before an account is locked.", int),
+    Setting("LOCKOUT_MINUTES", 15.0, "How long a locked account stays locked.", float),
 ]

@@ -15,8 +15,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from peewee import fn
 
+from field_node import visits
 from field_node.db import database
 from field_node.models import PENDING, REJECTED, SENT, Household, Member, Record, State
+from field_node.search import search_keys
 from shared.errors import ErrorCode, FieldsyncError
 from shared.protocol import expand
 from shared.records import GENESIS_PREV, SealedRecord, seal
@@ -80,9 +82,15 @@ def save_records(key: Ed25519PrivateKey, node_id: int, entries: list[tuple[str, 
             Record.create(seq=seq, kind=kind, household=body.get("household"), month=body.get("month"),
                           prev=record.prev, content=record.content, signature=record.signature,
                           hash=record.hash, status=PENDING, created_at=now_text())
+            if kind in PROJECTIONS:
+                PROJECTIONS[kind](seq, body)
             prev = record.hash
             saved.append(record)
     return saved, problems
+
+
+# Record kinds with a display table on the node, written in the transaction that signs the record.
+PROJECTIONS = {"visit": visits.project}
 
 
 def head() -> int:
@@ -150,7 +158,7 @@ def apply_roster_page(page: dict[str, Any]) -> int:
             Household.create(**{k: household[k] for k in ("number", "township", "village", "household_type",
                                                           "monitoring_type", "monitoring_since")})
             for member in household["members"]:
-                Member.create(household=household["number"], **member)
+                Member.create(household=household["number"], search=search_keys(member["name"]), **member)
         set_state("roster_cursor", page["cursor"])
     return len(page["households"])
 

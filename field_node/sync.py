@@ -9,6 +9,7 @@ where it stopped and the hub's idempotence makes a resend harmless.
 from __future__ import annotations
 
 import fcntl
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -41,7 +42,8 @@ def sync_lock(node: Node) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise FieldsyncError(ErrorCode.HUB_UNREACHABLE, "另一个同步正在进行，请稍后再试。") from exc
+            raise FieldsyncError(ErrorCode.HUB_UNREACHABLE, "另一个同步正在进行，请稍后再试。",
+                                 {"busy": True}) from exc
         yield
 
 
@@ -81,7 +83,27 @@ def pull_roster(node: Node, hub, echo: Echo, report: SyncReport) -> None:
 
 
 def sync_once(node: Node, echo: Echo = print) -> SyncReport:
-    """One full pass; raises FieldsyncError (HUB_UNREACHABLE and others) on failure, losing nothing."""
+    """One full pass; raises FieldsyncError (HUB_UNREACHABLE and others) on failure, losing nothing.
+
+    Its outcome is kept in the ``last_sync`` state (time, sent, rejected, or the error) for the sync page.
+    """
+    try:
+        report = _pass(node, echo)
+    except FieldsyncError as error:
+        if not error.details.get("busy"):
+            _remember({"at": store.now_text(), "ok": False, "code": error.code.name, "message": error.message})
+        raise
+    _remember({"at": store.now_text(), "ok": True, "sent": report.sent, "rejected": report.rejected,
+               "retry": report.retry, "households": report.households})
+    return report
+
+
+def _remember(outcome: dict) -> None:
+    with database.atomic("IMMEDIATE"):
+        store.set_state("last_sync", json.dumps(outcome, ensure_ascii=False))
+
+
+def _pass(node: Node, echo: Echo) -> SyncReport:
     report = SyncReport()
     with sync_lock(node):
         hub = node.hub()

@@ -8,11 +8,11 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from hub import api, db, errors, metrics, pages, security
+from hub import api, db, errors, metrics, pages
 from hub.cleaning import views as cleaning_views
 from hub.serializers import ErrorSchema
 from hub.settings import ENV_PREFIX, HUB_SETTINGS
-from shared import settings
+from shared import settings, web_security
 from shared.protocol import API_PREFIX
 from shared.wire import PROTOCOL_VERSION
 
@@ -51,5 +51,5 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     app.register_blueprint(metrics.bp)
     app.register_blueprint(cleaning_views.bp)
     errors.init_app(app)  # after flask-smorest, so our error shape wins
-    security.init_app(app)
+    web_security.init_app(app)
     return app

@@ -144,6 +144,7 @@ class Visit(BaseModel):
     risks = TextField(default="")
     corrects = TextField(null=True)
     received_at = DateTimeField()
+    superseded_by = BigIntegerField(null=True)
 
 
 class VisitEmployment(BaseModel):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.db import insert_rows
-from hub.models import Visit, VisitEmployment
+from hub.models import Record, Visit, VisitEmployment
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,25 @@ def project_visits(stored: list[Stored], now: str) -> None:
         })
     visit_ids = dict((record_id, visit_id) for visit_id, record_id in
                      insert_rows(Visit, rows, returning=("id", "record")))
+    supersede_corrected([(visit_ids[item.record_id], item) for item in stored if item.body.get("corrects")])
     insert_rows(VisitEmployment, [
         {"visit": visit_ids[item.record_id], "id_number": job["person"], "place": job["place"],
          "province": job.get("province", ""), "months": job["months"], "wage": job["wage"]}
         for item in stored for job in item.body["employment"]
     ])
+
+
+def supersede_corrected(corrections: list[tuple[int, Stored]]) -> None:
+    """Mark each visit a correction names as superseded by it: same household, named by its record hash.
+
+    Both rows stay; the corrected one only stops counting.  A correction naming a record the hub does not
+    hold (one it rejected, say) supersedes nothing.
+    """
+    for visit_id, item in corrections:
+        named = Record.select(Record.id).where(Record.hash == bytes.fromhex(item.body["corrects"]),
+                                               Record.household == item.household_id)
+        (Visit.update(superseded_by=visit_id)
+         .where(Visit.record.in_(named), Visit.superseded_by.is_null(), Visit.id != visit_id).execute())
 
 
 KINDS: dict[str, KindHandling] = {"visit": KindHandling("household", project_visits)}

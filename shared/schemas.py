@@ -35,6 +35,15 @@ CHANGE_TYPES = {
     "moved_out": "迁出",
     "new_member": "新增成员",
 }
+# What a grid member may confirm as unchanged from last month, explicitly (copying silently is what P11 flags).
+UNCHANGED_ITEMS = {
+    "wage": "工资性收入",
+    "business": "经营性收入",
+    "property": "财产性收入",
+    "transfer": "转移性收入",
+    "expenses": "生产经营性支出",
+    "employment": "务工情况",
+}
 ACK_STATUSES = {"confirmed": "户主认可", "disputed": "户主不认可", "not_reached": "未能当面确认"}
 
 MAX_MONTHLY_YUAN = 10_000_000  # a bound on what a schema accepts; plausibility is a cleaning rule (I6)
@@ -269,6 +278,7 @@ class VisitSchema(StrictSchema):
     date = Text(required=True, pattern=DATE_SHAPE,
                 metadata={"description": "the day of the visit or contact, YYYY-MM-DD"})
     visitor = Text(required=True, max_length=50)
+    author = Text(max_length=40, metadata={"description": "the node account that entered the record"})
     method = Text(required=True, choices=VISIT_METHODS)
     income = nested(IncomeSchema, required=True)
     employment = listing(nested(EmploymentSchema), load_default=list)
@@ -277,6 +287,8 @@ class VisitSchema(StrictSchema):
     ack = nested(AcknowledgementSchema, required=True)
     note = Text(max_length=500)
     warnings = listing(nested(ConfirmedWarningSchema))
+    unchanged = listing(Text(choices=UNCHANGED_ITEMS), metadata={
+        "description": "figures confirmed with the household as unchanged from last month"})
     corrects = Text(pattern=HASH_SHAPE, metadata={"description": "hash of the record this one corrects"})
 
     FAST_CHECKS = ("date_within_month",)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,10 @@ class SimNode:
         record = seal(self.key, self.node_id, len(self.records) + 1, prev, kind, body, "2026-10-15T08:00:00Z")
         self.records.append(record)
         return record
+
+    @staticmethod
+    def seal_body_of(record: SealedRecord) -> dict[str, Any]:
+        return json.loads(record.content)["body"]
 
     def visits(self, households: dict[str, list[dict[str, Any]]], month: str = MONTH) -> list[SealedRecord]:
         return [self.seal(synthetic.visit_body(self.rnd, members, month, "网格员")) for members in

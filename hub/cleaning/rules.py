@@ -32,6 +32,7 @@ def build_household_months(ctx: Context) -> None:
         f"SELECT v.household_id, v.month, v.wage, v.business, v.property, v.transfer, v.expenses, "
         f"v.wage + v.business + v.property + v.transfer - v.expenses AS net, v.ack_status "
         f"FROM visit v JOIN (SELECT MAX(id) AS id FROM visit WHERE month BETWEEN {param} AND {param} "
+        f"AND superseded_by IS NULL "
         f"GROUP BY household_id, month) latest ON latest.id = v.id",
         (ctx.month(23), ctx.period))
     database.execute_sql("CREATE INDEX household_month_key ON household_month (household_id, month)")
@@ -292,8 +293,8 @@ def disagreeing_visits(ctx: Context) -> Iterator[Finding]:
     differs = " OR ".join(f"MIN({column}) <> MAX({column})" for column in
                           ("wage", "business", "property", "transfer", "expenses"))
     for household_id, month, count in _rows(
-            f"SELECT household_id, month, COUNT(*) FROM visit WHERE month BETWEEN ? AND ? "
-            f"GROUP BY household_id, month HAVING COUNT(*) > 1 AND COUNT(corrects) = 0 AND ({differs})",
+            f"SELECT household_id, month, COUNT(*) FROM visit WHERE month BETWEEN ? AND ? AND superseded_by IS NULL "
+            f"GROUP BY household_id, month HAVING COUNT(*) > 1 AND ({differs})",
             (ctx.month(11), ctx.period)):
         yield Finding("I5", f"{household_id}:{month}", household_id, f"{month} 有 {count} 条不一致的走访记录",
                       {"month": month, "records": count})

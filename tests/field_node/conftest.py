@@ -42,3 +42,34 @@ def enrolled(app, live_hub, opened_node):
         _, code = nodes.register("测试站", [nodes.find_village("/".join(v)) for v in VILLAGES[:2]], 24)
     node_module.enroll(opened_node, live_hub["url"], code)
     return opened_node
+
+
+def recent_months(count: int) -> list[str]:
+    """The ``count`` months before the station's current month, oldest first."""
+    from field_node import visits
+    from field_node.store import now_text
+
+    months = visits.months_back(now_text()[:7], count + 1)
+    return months[:-1]
+
+
+@pytest.fixture
+def station(tmp_path: Path):
+    """A seeded station (two villages, eight households each, visits for the last two months) and its app."""
+    from devtools import station as seeding
+    from field_node.web import create_app
+
+    opened, rows = seeding.seed_station(tmp_path / "station", VILLAGES[:2], 8, recent_months(2))
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, data_dir=opened.data_dir)
+    return {"node": opened, "rows": rows, "app": app}
+
+
+@pytest.fixture
+def member_client(station):
+    """A test client signed in as the grid member ``wang``."""
+    from devtools.station import PASSWORD
+
+    client = station["app"].test_client()
+    reply = client.post("/login", data={"username": "wang", "password": PASSWORD})
+    assert reply.status_code == 302
+    return client

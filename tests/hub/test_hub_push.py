@@ -187,3 +187,25 @@ def test_metrics_count_what_the_hub_holds(client, node, visits):
     assert f'fieldsync_records{{node="站点甲",status="accepted"}} {float(len(visits))}' in text
     assert 'fieldsync_records_rejected{reason="RECORD_INVALID"} 1.0' in text
     assert 'fieldsync_node_missing_records{node="站点甲"} 0.0' in text
+
+
+def test_a_correction_supersedes_the_visit_it_names_and_both_are_kept(node, visits):
+    assert node.push(visits).status_code == 200
+    original = visits[0]
+    body = node.seal_body_of(original)
+    correction = node.seal({**body, "income": {**body["income"], "wage": body["income"]["wage"] + 700},
+                            "corrects": original.hash.hex()})
+    assert node.push([correction]).status_code == 200
+    rows = {row.record.seq: row for row in Visit.select().join(Record)}
+    assert rows[original.seq].superseded_by == rows[correction.seq].id
+    assert rows[correction.seq].superseded_by is None
+    assert Visit.select().where(Visit.superseded_by.is_null()).count() == len(visits)
+
+
+def test_a_correction_cannot_supersede_another_households_visit(node, visits):
+    assert node.push(visits).status_code == 200
+    other_body = node.seal_body_of(visits[1])
+    stray = node.seal({**other_body, "corrects": visits[0].hash.hex()})
+    assert node.push([stray]).status_code == 200
+    first = Visit.select().join(Record).where(Record.seq == visits[0].seq).get()
+    assert first.superseded_by is None

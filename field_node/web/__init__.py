@@ -1,0 +1,124 @@
+"""The station app: the web pages grid members use on their phones over the station's Wi-Fi.
+
+``create_app`` opens the node's data folder (binding its database), then registers sign-in, the month's
+coverage, households and the visit form, the sync page and the accounts page.  Each request opens the
+database connection it needs and closes it in teardown.  Pages are Simplified Chinese by default, through
+the Flask-Babel catalogue in ``translations/``; ``?lang=en`` switches to English for maintainers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import traceback
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from field_node import node as node_module
+from field_node import store
+from field_node.db import database
+from field_node.web import accounts_views, auth, households, sync_views, visit_views
+from shared import web_security
+
+log = logging.getLogger("fieldsync.station")
+LANGUAGES = ("zh", "en")
+SECRET_FILE = "web.secret"
+
+
+def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path | None = None) -> Flask:
+    app = Flask(__name__)
+    opened = node_module.open_node(data_dir or (test_config or {}).get("DATA_DIR"))
+    app.config.update(
+        NODE=opened,
+        SECRET_KEY=_secret_key(opened.data_dir),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,  # the session bounds it; a form left open on a phone must still submit
+        BABEL_DEFAULT_LOCALE="zh",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.config.update(test_config or {})
+    Babel(app, locale_selector=_locale)
+    CSRFProtect(app)
+    login = LoginManager(app)
+    auth.init_login(login)
+    for module in (auth, households, visit_views, sync_views, accounts_views):
+        app.register_blueprint(module.bp)
+    _init_database(app)
+    _init_errors(app)
+    web_security.init_app(app, web_security.STATION_POLICY)
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.context_processor(lambda: {"station_name": store.get_state("node_name") or _("Station (not enrolled)")})
+    return app
+
+
+def node() -> node_module.Node:
+    """The node this app serves (its settings, its key)."""
+    return current_app.config["NODE"]
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A session key made once per station and kept beside the node's key, readable by its owner only."""
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _locale() -> str:
+    asked = request.args.get("lang") or request.cookies.get("lang")
+    return asked if asked in LANGUAGES else "zh"
+
+
+def _init_database(app: Flask) -> None:
+    @app.before_request
+    def _connect() -> None:
+        if request.endpoint != "static":
+            database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(_: BaseException | None) -> None:
+        if not database.is_closed():
+            database.close()
+
+    @app.after_request
+    def _remember_language(response):  # noqa: ANN001, ANN202 - Flask's hook signature
+        if request.args.get("lang") in LANGUAGES:
+            response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
+        return response
+
+
+def _init_errors(app: Flask) -> None:
+    def page(status: int, message: str):  # noqa: ANN202
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):  # noqa: ANN202
+        return page(400, _("The form had expired. Go back, reload the page and submit again; "
+                           "what you typed is kept in the draft."))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):  # noqa: ANN202
+        messages = {403: _("Only the station admin may open this page."),
+                    404: _("This page does not exist. Go back to this month's list."),
+                    405: _("This address does not accept that kind of request."),
+                    413: _("What was sent is too large (is the signature picture very big?). Try again.")}
+        return page(error.code or 400, messages.get(error.code or 400, _("The request could not be read.")))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):  # noqa: ANN202
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error("event=internal_error type=%s path=%s\n%s", type(error).__name__, request.path, frames)
+        return page(500, _("Something went wrong on the station. Nothing saved was lost; try again, and tell "
+                           "the station admin if it happens again."))

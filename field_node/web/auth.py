@@ -1,0 +1,82 @@
+"""Sign-in at the station: each grid member with their own account, so every record says who made it."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from field_node import accounts
+from field_node.models import Account
+
+bp = Blueprint("auth", __name__)
+
+
+class StationUser(UserMixin):
+    """The signed-in account, as Flask-Login wants it."""
+
+    def __init__(self, account: Account):
+        self.username = account.username
+        self.display_name = account.display_name
+        self.role = account.role
+
+    def get_id(self) -> str:
+        return self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def init_login(login: LoginManager) -> None:
+    login.login_view = "auth.sign_in"
+    login.login_message = None
+
+    @login.user_loader
+    def _load(username: str) -> StationUser | None:
+        account = Account.get_or_none(Account.username == username)
+        return StationUser(account) if account and account.active else None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this station: never send a grid member to another site after sign-in."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("households.coverage")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def sign_in() -> Any:
+    if request.method == "GET":
+        return render_template("login.html", error=None, username="")
+    settings = current_app.config["NODE"].settings
+    username = request.form.get("username", "")
+    account = accounts.sign_in(username, request.form.get("password", ""), settings["LOGIN_ATTEMPTS"],
+                               settings["LOCKOUT_MINUTES"] * 60)
+    if account is None:
+        error = _("Wrong user name or password, or the account is locked after too many tries "
+                  "(wait %(minutes)d minutes or ask the station admin).", minutes=int(settings["LOCKOUT_MINUTES"]))
+        return render_template("login.html", error=error, username=username), 401
+    login_user(StationUser(account))
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.route("/logout", methods=["POST"])
+def sign_out() -> Any:
+    logout_user()
+    return redirect(url_for("auth.sign_in"))
+
+
+def require_sign_in(blueprint: Blueprint, *, admin: bool = False) -> None:
+    """Every page of ``blueprint`` needs a signed-in account (and the admin role when ``admin``)."""
+
+    @blueprint.before_request
+    def _check() -> Any:
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        if admin and not current_user.is_admin:
+            abort(403)
+        return None

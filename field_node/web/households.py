@@ -1,0 +1,68 @@
+"""This month's coverage (the landing page) and the household page."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from field_node import visits
+from field_node.models import Household, Member
+from field_node.store import now_text
+from field_node.web import auth, chart
+from shared.idnumber import mask
+from shared.schemas import RISKS, VISIT_METHODS
+
+bp = Blueprint("households", __name__)
+auth.require_sign_in(bp)
+FILTERS = ("all", visits.NOT_YET, visits.CONTACTED, visits.VISITED)
+
+
+def this_month() -> str:
+    """The station's month, from the Pi's clock (a wrong clock shows a wrong month, never loses data)."""
+    return now_text()[:7]
+
+
+def age_in(birth_date: str | None, month: str) -> int | None:
+    if not birth_date:
+        return None
+    year, number = int(month[:4]), int(month[5:])
+    born = date.fromisoformat(birth_date)
+    return year - born.year - ((number, 1) < (born.month, born.day))
+
+
+@bp.route("/")
+def coverage() -> Any:
+    month = request.args.get("month") or this_month()
+    if not visits.valid_month(month):
+        abort(404)
+    query = request.args.get("q", "").strip()[:40]
+    shown = request.args.get("show", "all")
+    shown = shown if shown in FILTERS else "all"
+    rows = visits.coverage(month, visits.search(query) if query else None)
+    counts = visits.counts(rows)
+    listed = [row for row in rows if shown == "all" or row.status == shown]
+    size = current_app.config["NODE"].settings["PAGE_SIZE"]
+    pages = max(1, -(-len(listed) // size))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    return render_template("coverage.html", month=month, query=query, shown=shown, counts=counts,
+                           total=len(rows), rows=listed[(page - 1) * size:page * size], page=page, pages=pages,
+                           filters=FILTERS)
+
+
+@bp.route("/h/<number>")
+def household(number: str) -> Any:
+    found = Household.get_or_none(Household.number == number)
+    if found is None:
+        abort(404)
+    month = this_month()
+    members = list(Member.select().where(Member.household == number).order_by(Member.id))
+    months = visits.months_back(month, 12)
+    latest = visits.latest(number)
+    return render_template(
+        "household.html", household=found, month=month, latest=latest,
+        members=[{"member": m, "masked": mask(m.id_number), "age": age_in(m.birth_date, month)} for m in members],
+        chart=chart.bars(months, visits.monthly_net(number, months)),
+        risks=[RISKS[r] for r in (latest.risks.split(",") if latest and latest.risks else [])],
+        history=visits.history(number), methods=VISIT_METHODS, saved=request.args.get("saved", type=int))

@@ -1,0 +1,120 @@
+"""Recording a visit: the form, drafts kept on the node, saving (signed and queued) and corrections."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from field_node import store, visits
+from field_node.db import database
+from field_node.models import Draft, Household, Member, SignatureImage, Visit
+from field_node.web import auth, visit_form
+from field_node.web.households import this_month
+from shared.schemas import ACK_STATUSES, CHANGE_TYPES, RISKS, UNCHANGED_ITEMS, VISIT_METHODS, WORK_PLACES
+
+bp = Blueprint("visits", __name__)
+auth.require_sign_in(bp)
+
+
+def _context(number: str, month: str) -> visit_form.Context:
+    household = Household.get_or_none(Household.number == number)
+    if household is None:
+        abort(404)
+    members = list(Member.select().where(Member.household == number).order_by(Member.id))
+    last = visits.latest(number, before=month)
+    return visit_form.Context(household, members, month, date.fromisoformat(store.now_text()[:10]), last,
+                              visits.body_of(last.seq) if last else None,
+                              current_app.config["NODE"].settings["INCOME_DROP_WARNING"])
+
+
+def _corrected(number: str) -> Visit | None:
+    """The visit being corrected (``?correct=<seq>`` or the form's ``corrects``), checked to be this household's."""
+    seq = request.values.get("correct", type=int)
+    if seq is None:
+        return None
+    found = Visit.get_or_none(Visit.seq == seq, Visit.household == number)
+    if found is None or found.superseded_by is not None:
+        abort(404)
+    return found
+
+
+def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, outcome=None,  # noqa: ANN001
+            corrected: Visit | None = None, draft_time: str | None = None) -> Any:
+    head = next((m.name for m in ctx.members if m.relation == "户主"), "")
+    return render_template(
+        "visit_form.html", ctx=ctx, values=values, errors=outcome.errors if outcome else {},
+        warnings=outcome.warnings if outcome else {}, corrected=corrected, draft_time=draft_time,
+        head=head, methods=VISIT_METHODS, places=WORK_PLACES, risks=RISKS, change_types=CHANGE_TYPES,
+        ack_statuses=ACK_STATUSES, unchanged_items=UNCHANGED_ITEMS, sources=visit_form.SOURCES,
+        change_rows=range(visit_form.CHANGE_ROWS),
+        changes_open=bool(values.get("change_0_type")) or any(k.startswith("change_") for k in
+                                                              (outcome.errors if outcome else {})),
+        last_jobs={m.id: ctx.last_job(m) for m in ctx.labourers},
+    ), status
+
+
+@bp.route("/h/<number>/visit", methods=["GET"])
+def form(number: str) -> Any:
+    corrected = _corrected(number)
+    ctx = _context(number, corrected.month if corrected else this_month())
+    draft = Draft.get_or_none(Draft.household == number, Draft.author == current_user.username)
+    if draft is not None:
+        values = MultiDict(json.loads(draft.fields))
+        return _render(ctx, values, corrected=_corrected_from(values, number) or corrected,
+                       draft_time=draft.updated_at)
+    if corrected:
+        return _render(ctx, visit_form.values_of(visits.body_of(corrected.seq), ctx), corrected=corrected)
+    head = next((m.name for m in ctx.members if m.relation == "户主"), "")
+    return _render(ctx, MultiDict({"date": store.now_text()[:10], "ack_by": head}))
+
+
+def _corrected_from(values: MultiDict, number: str) -> Visit | None:
+    seq = values.get("correct", type=int)
+    return Visit.get_or_none(Visit.seq == seq, Visit.household == number) if seq else None
+
+
+@bp.route("/h/<number>/visit", methods=["POST"])
+def save(number: str) -> Any:
+    corrected = _corrected(number)
+    ctx = _context(number, corrected.month if corrected else this_month())
+    outcome = visit_form.parse(request.form, ctx, current_user.username, current_user.display_name)
+    if outcome.body is None:
+        return _render(ctx, request.form, status=422, outcome=outcome, corrected=corrected)
+    if corrected:
+        outcome.body["corrects"] = visits.record_hash(corrected.seq)
+    opened = current_app.config["NODE"]
+    if outcome.signature_png:
+        SignatureImage.insert(sha256=outcome.body["ack"]["signature_sha256"], png=outcome.signature_png,
+                              created_at=store.now_text()).on_conflict_ignore().execute()
+    saved, problems = store.save_records(opened.key(), opened.node_id, [("visit", outcome.body)])
+    if problems:  # the schema refused what the form checks let through: show it, keep the entry
+        outcome.errors = {name: "；".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+                          for name, messages in problems[0].details.items()}
+        return _render(ctx, request.form, status=422, outcome=outcome, corrected=corrected)
+    Draft.delete().where(Draft.household == number, Draft.author == current_user.username).execute()
+    return redirect(url_for("households.household", number=number, saved=saved[0].seq))
+
+
+@bp.route("/h/<number>/draft", methods=["POST"])
+def keep_draft(number: str) -> Any:
+    """The form as typed so far, kept on the node (the phone's browser may be closed at any moment)."""
+    if Household.get_or_none(Household.number == number) is None:
+        abort(404)
+    fields = {key: request.form.getlist(key) for key in request.form if key != "csrf_token"}
+    with database.atomic("IMMEDIATE"):
+        (Draft.insert(household=number, author=current_user.username,
+                      fields=json.dumps(fields, ensure_ascii=False), updated_at=store.now_text())
+         .on_conflict_replace().execute())
+    return "", 204
+
+
+@bp.route("/h/<number>/draft/discard", methods=["POST"])
+def discard_draft(number: str) -> Any:
+    Draft.delete().where(Draft.household == number, Draft.author == current_user.username).execute()
+    target = {"correct": request.form.get("correct")} if request.form.get("correct") else {}
+    return redirect(url_for("visits.form", number=number, **target))
