@@ -1,0 +1,1 @@
+"""Job postings at the hub: recognising duplicates, QR codes (issue 5)."""
