@@ -31,16 +31,17 @@ browser:
 # Re-extract the station app's strings, merge them into the Chinese catalogue, compile it.
 translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -F field_node/web/babel.cfg --no-location --omit-header -o field_node/web/messages.pot .
-	$(VENV)/bin/pybabel update -i field_node/web/messages.pot -d field_node/web/translations -l zh --no-location
+	$(VENV)/bin/pybabel update -i field_node/web/messages.pot -d field_node/web/translations -l zh --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d field_node/web/translations
 
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-bench: $(STAMP)  ## measured figures (see README): sync spine, station app, cleaning runs on 1,000,000 members
+bench: $(STAMP)  ## measured figures (see README): sync spine, station app, job postings, cleaning runs
 	$(PY) -m devtools.bench_sync; sync=$$?; \
 	$(PY) -m devtools.bench_station; station=$$?; \
+	$(PY) -m devtools.bench_postings; postings=$$?; \
 	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"; clean=$$?; \
-	exit $$(( sync || station || clean ))
+	exit $$(( sync || station || postings || clean ))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,63 +1,63 @@
-"""Station accounts: who may sign in at the node, with hashed passwords and a lockout after failures.
+"""Station accounts on the node: created here by the station admin or pulled from the hub, and sign-in.
 
-Accounts come from the station admin (``fieldsync-node add-user`` or the accounts page) or, later, from the
-hub at sync.  The Pi has no real-time clock, so a lock that seems to last longer than the lockout period
-(the clock jumped back) counts as expired rather than locking a grid member out for years.
+The Pi has no real-time clock, so a lock that seems to last longer than the lockout period (the clock jumped
+back) counts as expired rather than locking a grid member out for years.
 """
 
 from __future__ import annotations
 
-import re
 import time
-
-from werkzeug.security import check_password_hash, generate_password_hash
+from collections.abc import Callable
+from typing import Any
 
 from field_node.db import database
 from field_node.models import Account
 from field_node.store import now_text
+from shared.accounts import ROLES, check_new_account, hash_password, password_matches
 from shared.errors import ErrorCode, FieldsyncError
 
-ROLES = {"member": "网格员", "admin": "站点管理员"}
-USERNAME = re.compile(r"^[a-z0-9_.-]{2,40}$")
-MIN_PASSWORD = 6
-# PBKDF2 rather than scrypt: scrypt's 32 MB working set would double the station process's memory.
-PASSWORD_METHOD = "pbkdf2:sha256:200000"
+__all__ = ["ROLES", "apply_hub_accounts", "create_account", "is_locked", "sign_in"]
+HUB, NODE = "hub", "node"
 
 
-def create_account(username: str, display_name: str, password: str, role: str = "member",
-                   origin: str = "node") -> Account:
-    """Add an account; a FieldsyncError says in Chinese what to change."""
-    username = username.strip().lower()
-    problems = {}
-    if not USERNAME.match(username):
-        problems["username"] = ["用户名为 2–40 个小写字母、数字或 _ . -。"]
-    if not display_name.strip() or len(display_name) > 50:
-        problems["display_name"] = ["请填写姓名（最多 50 个字）。"]
-    if len(password) < MIN_PASSWORD:
-        problems["password"] = [f"密码至少 {MIN_PASSWORD} 位。"]
-    if role not in ROLES:
-        problems["role"] = ["角色只能是网格员或站点管理员。"]
-    if problems:
-        raise FieldsyncError(ErrorCode.INVALID_FIELDS, "账户信息不完整。", problems)
+def create_account(username: str, display_name: str, password: str, role: str = "member") -> Account:
+    """Add an account made at this station; a FieldsyncError says in Chinese what to change."""
+    username = check_new_account(username, display_name, password, role)
     with database.atomic("IMMEDIATE"):
         if Account.get_or_none(Account.username == username):
             raise FieldsyncError(ErrorCode.INVALID_FIELDS, "用户名已被使用。", {"username": ["用户名已被使用。"]})
-        return Account.create(username=username, display_name=display_name.strip(), role=role, origin=origin,
-                              password_hash=generate_password_hash(password, PASSWORD_METHOD),
-                              created_at=now_text())
+        return Account.create(username=username, display_name=display_name.strip(), role=role, origin=NODE,
+                              password_hash=hash_password(password), created_at=now_text())
+
+
+def apply_hub_accounts(documents: list[dict[str, Any]]) -> int:
+    """Make the hub's accounts for this station's villages the node's: add, update, and disable those the hub
+    no longer lists.  The county's account wins over a station-made one with the same user name."""
+    listed = {document["username"] for document in documents}
+    with database.atomic("IMMEDIATE"):
+        for document in documents:
+            (Account.insert(**document, origin=HUB, created_at=now_text())
+             .on_conflict(conflict_target=[Account.username],
+                          update={Account.display_name: document["display_name"],
+                                  Account.password_hash: document["password_hash"], Account.role: document["role"],
+                                  Account.active: document["active"], Account.origin: HUB})
+             .execute())
+        (Account.update(active=False)
+         .where(Account.origin == HUB, Account.username.not_in(listed or {""})).execute())
+    return len(documents)
 
 
 def sign_in(username: str, password: str, attempts: int, lockout_seconds: float,
-            clock=time.time) -> Account | None:
+            clock: Callable[[], float] = time.time) -> Account | None:
     """The account if the password is right and it is not locked; counts failures and locks after ``attempts``."""
     account = Account.get_or_none(Account.username == username.strip().lower())
     if account is None or not account.active:
-        check_password_hash(_DUMMY_HASH, password)  # same cost whether or not the account exists
+        password_matches(_DUMMY_HASH, password)  # same cost whether or not the account exists
         return None
     now = clock()
     if is_locked(account, lockout_seconds, now):
         return None
-    if check_password_hash(account.password_hash, password):
+    if password_matches(account.password_hash, password):
         Account.update(failed_logins=0, locked_until=None).where(Account.username == account.username).execute()
         return account
     failures = account.failed_logins + 1
@@ -72,4 +72,4 @@ def is_locked(account: Account, lockout_seconds: float, now: float) -> bool:
     return until is not None and now < until <= now + lockout_seconds
 
 
-_DUMMY_HASH = generate_password_hash("fieldsync", PASSWORD_METHOD)
+_DUMMY_HASH = hash_password("fieldsync")

@@ -15,7 +15,7 @@ from field_node import store
 from field_node.db import database
 from shared import keys, wire
 from shared.errors import ErrorCode, FieldsyncError
-from shared.protocol import ENROLL_PATH, PUSH_PATH, ROSTER_PATH, STATE_PATH
+from shared.protocol import ACCOUNTS_PATH, ENROLL_PATH, POSTINGS_PATH, PUSH_PATH, ROSTER_PATH, STATE_PATH
 
 
 def _hub_error(response: requests.Response) -> FieldsyncError:
@@ -100,3 +100,9 @@ class HubClient:
 
     def roster_page(self, cursor: str) -> dict[str, Any]:
         return self._signed("GET", f"{ROSTER_PATH}?cursor={cursor}")
+
+    def accounts(self) -> list[dict[str, Any]]:
+        return self._signed("GET", ACCOUNTS_PATH)["accounts"]
+
+    def postings_page(self, cursor: int) -> dict[str, Any]:
+        return self._signed("GET", f"{POSTINGS_PATH}?cursor={cursor}")

@@ -127,3 +127,30 @@ class SignatureImage(BaseModel):
     sha256 = TextField(primary_key=True)
     png = BlobField()
     created_at = TextField()
+
+
+class Posting(BaseModel):
+    """A job posting the station shows: its own (``local_seq`` set) or one the hub sent."""
+
+    posting_id = TextField(primary_key=True)
+    kind = TextField()
+    employer = TextField()
+    title = TextField()
+    township = TextField(null=True)
+    village = TextField(null=True)
+    place = TextField()
+    pay = IntegerField()
+    pay_unit = TextField()
+    headcount = IntegerField()
+    period_start = TextField(null=True)
+    period_end = TextField(null=True)
+    requirements = TextField(null=True)
+    contact_name = TextField()
+    contact_phone = TextField()
+    valid_until = TextField()
+    status = TextField()
+    published = BooleanField()
+    source = TextField()
+    group_id = TextField()
+    local_seq = IntegerField(null=True)
+    updated_at = TextField()

@@ -9,34 +9,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from peewee import fn
 
-from field_node import visits
+from field_node import postings, visits
 from field_node.db import database
-from field_node.models import PENDING, REJECTED, SENT, Household, Member, Record, State
+from field_node.models import PENDING, REJECTED, SENT, Household, Member, Record
 from field_node.search import search_keys
+from field_node.state import get_state, now_text, set_state
 from shared.errors import ErrorCode, FieldsyncError
+from shared.kinds import BODY_SCHEMAS, body_errors
 from shared.protocol import expand
 from shared.records import GENESIS_PREV, SealedRecord, seal
-from shared.schemas import BODY_SCHEMAS, body_errors
-
-
-def get_state(key: str, default: str | None = None) -> str | None:
-    row = State.get_or_none(State.key == key)
-    return row.value if row else default
-
-
-def set_state(key: str, value: Any) -> None:
-    State.insert(key=key, value=str(value)).on_conflict_replace().execute()
-
-
-def now_text() -> str:
-    """The Pi's clock: information only (it may be years off without a network)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -53,7 +39,8 @@ def check_entry(kind: str, body: Any) -> dict[str, Any] | None:
     errors = body_errors(kind, body)
     if errors:
         return errors
-    if Household.get_or_none(Household.number == body["household"]) is None:
+    names_household = "household" in BODY_SCHEMAS[kind].fields
+    if names_household and Household.get_or_none(Household.number == body["household"]) is None:
         return {"household": ["本站点的花名册里没有这个户编号，请先同步花名册或核对户编号。"]}
     return None
 
@@ -90,7 +77,7 @@ def save_records(key: Ed25519PrivateKey, node_id: int, entries: list[tuple[str, 
 
 
 # Record kinds with a display table on the node, written in the transaction that signs the record.
-PROJECTIONS = {"visit": visits.project}
+PROJECTIONS = {"visit": visits.project, "posting": postings.project_local}
 
 
 def head() -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from field_node import store
+from field_node import accounts, postings, store
 from field_node.db import database
 from field_node.node import Node
 from shared import wire
@@ -82,6 +82,38 @@ def pull_roster(node: Node, hub, echo: Echo, report: SyncReport) -> None:
     echo(f"花名册：更新 {report.households} 户。")
 
 
+def pull_postings(hub, echo: Echo) -> None:  # noqa: ANN001 - client.HubClient
+    """Job postings for the station's board: county-wide and this township's, from the saved cursor."""
+    received = 0
+    while True:
+        with database.connection_context():
+            cursor = int(store.get_state("postings_cursor", "0"))
+        try:
+            page = hub.postings_page(cursor)
+        except FieldsyncError as error:
+            if error.code is ErrorCode.NOT_FOUND:  # a hub of an earlier release
+                return
+            raise
+        with database.connection_context():
+            received += postings.apply_posting_page(page)
+        if not page["more"]:
+            break
+    echo(f"招聘岗位：更新 {received} 个。")
+
+
+def pull_accounts(hub, echo: Echo) -> None:  # noqa: ANN001 - client.HubClient
+    """The county's station accounts for this node's villages (a hub without the endpoint is skipped)."""
+    try:
+        documents = hub.accounts()
+    except FieldsyncError as error:
+        if error.code is ErrorCode.NOT_FOUND:
+            return
+        raise
+    with database.connection_context():
+        accounts.apply_hub_accounts(documents)
+    echo(f"账户：县级平台为本站点设置了 {len(documents)} 个账户。")
+
+
 def sync_once(node: Node, echo: Echo = print) -> SyncReport:
     """One full pass; raises FieldsyncError (HUB_UNREACHABLE and others) on failure, losing nothing.
 
@@ -114,6 +146,8 @@ def _pass(node: Node, echo: Echo) -> SyncReport:
             echo(f"县级平台缺少 {report.requeued} 条已发送的记录，将重新发送。")
         push_outbox(node, hub, echo, report)
         pull_roster(node, hub, echo, report)
+        pull_accounts(hub, echo)
+        pull_postings(hub, echo)
         with database.atomic("IMMEDIATE"):
             store.set_state("last_contact", store.now_text())
     return report

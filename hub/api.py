@@ -8,18 +8,22 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from hub import ingest, nodes, roster
+from hub import field_accounts, ingest, nodes, roster
 from hub.models import County, Township, Village
+from hub.postings import store as postings
 from hub.serializers import (
     EnrollReplySchema,
     EnrollRequestSchema,
     ErrorSchema,
+    PostingQuerySchema,
     PushReplySchema,
     RosterQuerySchema,
     StateReplySchema,
 )
 from shared import keys, wire
+from shared.accounts import AccountListSchema
 from shared.errors import ErrorCode, FieldsyncError
+from shared.postings import PostingPageSchema
 from shared.protocol import API_PREFIX
 from shared.roster import RosterPageSchema
 
@@ -95,3 +99,27 @@ class State(MethodView):
         """What the hub holds of the calling node."""
         _check_protocol()
         return ingest.node_state(nodes.authenticate_read(request))
+
+
+@blp.route("/accounts")
+class Accounts(MethodView):
+    @blp.doc(security=NODE_AUTH)
+    @blp.response(200, AccountListSchema)
+    def get(self) -> dict[str, Any]:
+        """The station accounts of the node's villages, with password hashes (sign-in works offline)."""
+        _check_protocol()
+        return {"accounts": field_accounts.for_node(nodes.authenticate_read(request))}
+
+
+@blp.route("/postings")
+class Postings(MethodView):
+    @blp.doc(security=NODE_AUTH)
+    @blp.arguments(PostingQuerySchema, location="query")
+    @blp.response(200, PostingPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Job postings for the node's townships and the whole county changed after the cursor (a counter)."""
+        _check_protocol()
+        node = nodes.authenticate_read(request)
+        townships = [township.name for township in Township.select(Township.name).join(Village)
+                     .where(Village.id.in_(nodes.village_ids(node))).distinct()]
+        return postings.changes_for_node(node, townships, args["cursor"], current_app.config["PULL_PAGE_SIZE"])

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_smorest import Api
+from flask_wtf.csrf import CSRFProtect
 
 from hub import api, db, errors, metrics, pages
 from hub.cleaning import views as cleaning_views
+from hub.postings import views as posting_views
+from hub.postings.board import HubBoard
 from hub.serializers import ErrorSchema
 from hub.settings import ENV_PREFIX, HUB_SETTINGS
-from shared import settings, web_security
+from shared import jobs_web, settings, web_security
 from shared.protocol import API_PREFIX
 from shared.wire import PROTOCOL_VERSION
+
+SECRET_FILE = "hub.secret"
 
 
 class HubApi(Api):
@@ -38,6 +46,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     if test_config:
         app.config.update(test_config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]
+    if not app.config.get("SECRET_KEY"):  # sessions carry the CSRF token of county and public forms
+        app.config["SECRET_KEY"] = web_security.secret_key(Path(app.config["DATA_DIR"]) / SECRET_FILE)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_TIME_LIMIT=None)
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db.init_app(app)
@@ -47,6 +58,12 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
         "type": "apiKey", "in": "header", "name": "Authorization",
         "description": "Fieldsync node=<id>,counter=<n>,signature=<base64url> (docs/protocol.md)"}}}})
     smorest.register_blueprint(api.blp)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.blp)  # the sync API is signed by each node's key, not a browser session
+    limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+                      default_limits=[])
+    app.register_blueprint(jobs_web.blueprint(HubBoard, limiter, lambda: app.config["INTEREST_RATE_LIMIT"]))
+    app.register_blueprint(posting_views.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(cleaning_views.bp)

@@ -14,7 +14,7 @@ from typing import Any
 import click
 import qrcode
 
-from hub import county, db, nodes, roster
+from hub import county, db, field_accounts, nodes, roster
 from hub.app import create_app
 from hub.models import Node
 from hub.pages import local_time, node_rows
@@ -165,6 +165,45 @@ def list_nodes(app: Any) -> None:
         click.echo(f"  已收到连续至 {state['hwm']}，站点最新 {state['head']}，共持有 {state['held']} 条；"
                    f"缺少：{missing}；拒收 {row['rejected']}；未处理报警 {row['alarms']}；"
                    f"最后联系 {local_time(node.last_seen_at)}")
+
+
+@main.command("import-postings")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@run_in_app()
+def import_postings(app: Any, file: Path) -> None:
+    """Import job postings from an XLSX or CSV list (one posting per row), each signed by the hub's key."""
+    from hub.postings import importer
+
+    report = importer.import_postings(file)
+    click.echo(f"共 {report.rows} 行：新增 {report.created} 个岗位（其中 {report.held} 个低于最低工资，待审核），"
+               f"{report.unchanged} 个已导入过，{len(report.errors)} 行有问题。")
+    for error in report.errors:
+        click.echo(f"  第 {error.row} 行：{error.message}", err=True)
+    if report.errors:
+        sys.exit(2)
+
+
+@main.command("add-field-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The grid member's name, as it goes into records.")
+@click.option("--village", required=True, help="The village, as 乡镇/村: every station serving it gets the account.")
+@click.option("--admin", is_flag=True, help="A station admin (may add accounts on the station itself).")
+@click.password_option(help="The password (asked twice when not given).")
+@run_in_app()
+def add_field_user(app: Any, username: str, display_name: str, village: str, admin: bool, password: str) -> None:
+    """Create a station account for a village's grid member; stations pull it at their next sync."""
+    account = field_accounts.create(username, display_name, password, nodes.find_village(village),
+                                    "admin" if admin else "member")
+    click.echo(f"已添加站点账户 {account.username}（{account.display_name}，{village}）；站点下次同步后可登录。")
+
+
+@main.command("disable-field-user")
+@click.argument("username")
+@run_in_app()
+def disable_field_user(app: Any, username: str) -> None:
+    """Disable a station account made here; stations stop accepting it at their next sync."""
+    account = field_accounts.disable(username)
+    click.echo(f"已停用站点账户 {account.username}；各站点下次同步后生效。")
 
 
 def _register_cleaning() -> None:

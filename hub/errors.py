@@ -18,6 +18,7 @@ _HTTP_CODES = {
     405: ErrorCode.METHOD_NOT_ALLOWED,
     413: ErrorCode.PAYLOAD_TOO_LARGE,
     422: ErrorCode.INVALID_FIELDS,
+    429: ErrorCode.TOO_MANY_REQUESTS,
 }
 
 

@@ -17,9 +17,9 @@ from hub.db import insert_rows, write_transaction
 from hub.models import Household, Node, Record
 from hub.projections import KINDS, Stored
 from shared.errors import ErrorCode
+from shared.kinds import BODY_SCHEMAS, body_errors
 from shared.protocol import ranges
 from shared.records import GENESIS_PREV, envelope_problem, verified_hash
-from shared.schemas import BODY_SCHEMAS, body_errors
 from shared.wire import Batch
 
 ACCEPTED, DUPLICATE, REJECTED, RETRY = "accepted", "duplicate", "rejected", "retry"

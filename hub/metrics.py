@@ -18,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from hub.models import Alarm, Node, Record
+from hub.own_records import HUB_NODE_NAME
 
 bp = Blueprint("metrics", __name__)
 
@@ -46,7 +47,7 @@ class DatabaseCollector:
         silent = GaugeMetricFamily("fieldsync_node_seconds_since_contact", "Seconds since the node last synced",
                                    labels=["node"])
         now = datetime.utcnow()
-        for node in Node.select().where(Node.enrolled_at.is_null(False)):
+        for node in Node.select().where(Node.enrolled_at.is_null(False), Node.name != HUB_NODE_NAME):
             lag.add_metric([node.name], node.head - node.hwm)
             if node.last_seen_at:
                 silent.add_metric([node.name], (now - node.last_seen_at).total_seconds())

@@ -112,6 +112,19 @@ class NodeVillage(BaseModel):
     village = ForeignKeyField(Village)
 
 
+class FieldAccount(BaseModel):
+    """A station account made at the hub for one village's grid members (shared/accounts.py)."""
+
+    id = AutoField()
+    username = TextField(unique=True)
+    display_name = TextField()
+    password_hash = TextField()
+    role = TextField()
+    village = ForeignKeyField(Village)
+    active = BooleanField(default=True)
+    changed_at = DateTimeField()
+
+
 class Record(BaseModel):
     id = AutoField()
     node = ForeignKeyField(Node, backref="records")
@@ -168,5 +181,60 @@ class Alarm(BaseModel):
     resolved_at = DateTimeField(null=True)
 
 
-ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, Record, Visit,
-              VisitEmployment, Alarm]
+class Posting(BaseModel):
+    """One version of a job posting (shared/postings.py); the current one has no ``superseded_by``."""
+
+    id = AutoField()
+    record = ForeignKeyField(Record, unique=True)
+    node = ForeignKeyField(Node)
+    posting_id = TextField()
+    kind = TextField()
+    employer = TextField()
+    title = TextField()
+    township = TextField(null=True)
+    village = TextField(null=True)
+    place = TextField()
+    pay = BigIntegerField()
+    pay_unit = TextField()
+    headcount = BigIntegerField()
+    period_start = TextField(null=True)
+    period_end = TextField(null=True)
+    requirements = TextField(null=True)
+    contact_name = TextField()
+    contact_phone = TextField()
+    valid_until = TextField()
+    status = TextField()
+    held = BooleanField()
+    decision = TextField(null=True)
+    group_id = BigIntegerField(null=True)
+    block_a = TextField()
+    block_b = TextField()
+    superseded_by = BigIntegerField(null=True)
+    change_seq = BigIntegerField()
+    received_at = DateTimeField()
+
+
+class Interest(BaseModel):
+    """A job-seeker's interest in a posting, matched to a roster person where possible."""
+
+    id = AutoField()
+    record = ForeignKeyField(Record, unique=True)
+    node = ForeignKeyField(Node)
+    posting_id = TextField()
+    name = TextField()
+    phone = TextField()
+    village = TextField()
+    id_number = TextField(null=True)
+    interest_date = TextField()
+    channel = TextField()
+    person = ForeignKeyField(Person, null=True)
+    received_at = DateTimeField()
+
+
+class PostingClock(BaseModel):
+    id = IntegerField(primary_key=True)
+    value = BigIntegerField()
+
+
+ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, FieldAccount, Record,
+              Visit, VisitEmployment, Alarm, Posting, Interest, PostingClock]

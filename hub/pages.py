@@ -11,6 +11,7 @@ from peewee import fn
 
 from hub import ingest
 from hub.models import Alarm, County, Household, Node, NodeVillage, Person, Record, Township, Village, Visit
+from hub.own_records import HUB_NODE_NAME
 
 bp = Blueprint("pages", __name__)
 
@@ -45,7 +46,7 @@ def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
     hours = current_app.config["SILENT_HOURS"] if silent_hours is None else silent_hours
     cutoff = datetime.utcnow() - timedelta(hours=hours)
     rows = []
-    for node in Node.select().order_by(Node.name):
+    for node in Node.select().where(Node.name != HUB_NODE_NAME).order_by(Node.name):
         state = ingest.node_state(node)
         heard = node.last_seen_at or node.enrolled_at
         silent = heard is not None and not node.revoked_at and heard < cutoff

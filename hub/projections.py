@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.db import insert_rows
 from hub.models import Record, Visit, VisitEmployment
+from hub.postings import store as postings
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,11 @@ def supersede_corrected(corrections: list[tuple[int, Stored]]) -> None:
          .where(Visit.record.in_(named), Visit.superseded_by.is_null(), Visit.id != visit_id).execute())
 
 
-KINDS: dict[str, KindHandling] = {"visit": KindHandling("household", project_visits)}
+KINDS: dict[str, KindHandling] = {
+    "visit": KindHandling("household", project_visits),
+    "posting": KindHandling(None, postings.project_postings),
+    "interest": KindHandling(None, postings.project_interests),
+}
 
 
 def register(kind: str, handling: KindHandling) -> None:

@@ -34,7 +34,6 @@ from shared.roster import (
     YES_NO,
 )
 
-HEADER_TO_KEY = {**{key: key for key in ROSTER_COLUMNS}, **{zh: key for key, zh in ROSTER_COLUMNS.items()}}
 BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled", "support_251")
 SUPPORT_COLUMNS = ("household_type", "monitoring_type", "monitoring_since", "helper", "helper_since", "plan_date",
                    "measures", "risk_eliminated")
@@ -94,8 +93,12 @@ def _rows_from_xlsx(path: Path) -> Iterator[list[str]]:
         workbook.close()
 
 
-def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (spreadsheet row number, {english key: text}) for every non-empty data row."""
+def read_table(path: Path, columns: dict[str, str] = ROSTER_COLUMNS,
+               required: tuple[str, ...] | list[str] = REQUIRED_COLUMNS) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (spreadsheet row number, {english key: text}) for every non-empty data row.
+
+    ``columns`` maps each English key to its Chinese header; a file may use either."""
+    header_to_key = {**{key: key for key in columns}, **{zh: key for key, zh in columns.items()}}
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
         rows = _rows_from_xlsx(path)
@@ -106,8 +109,8 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     header = next(rows, None)
     if header is None:
         raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE, "文件是空的。")
-    keys = [HEADER_TO_KEY.get(_cell_text(name)) for name in header]
-    missing = [ROSTER_COLUMNS[key] for key in REQUIRED_COLUMNS if key not in keys]
+    keys = [header_to_key.get(_cell_text(name)) for name in header]
+    missing = [columns[key] for key in required if key not in keys]
     if missing:
         raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE, f"缺少必需的列：{'、'.join(missing)}。",
                              {"missing_columns": missing})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from shared.schemas import StrictSchema
 
@@ -57,3 +57,8 @@ class StateReplySchema(StrictSchema):
 
 class RosterQuerySchema(StrictSchema):
     cursor = fields.String(load_default="", metadata={"description": "from the previous page; empty at first"})
+
+
+class PostingQuerySchema(StrictSchema):
+    cursor = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                            metadata={"description": "the cursor of the last page, 0 at first"})

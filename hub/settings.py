@@ -22,4 +22,10 @@ HUB_SETTINGS: list[Setting] = [
     Setting("MAX_BATCH_BYTES", 8 * 1024 * 1024, "Most bytes a push may expand to after decompression.", int),
     Setting("MAX_REQUEST_BYTES", 4 * 1024 * 1024, "Most bytes of any request body as sent.", int),
     Setting("PULL_PAGE_SIZE", 500, "Households per page of a roster pull.", int),
+    Setting("JOBS_URL", "", "Base URL printed in job posting QR codes (`<JOBS_URL>/j/<id>`). Empty: PUBLIC_URL. "
+            "Stations print the same URL; deploy/README.md says how phones on a station's Wi-Fi reach the node."),
+    Setting("INTEREST_RATE_LIMIT", "5/minute;30/hour", "Most 我想报名 submissions one address may make "
+            "(Flask-Limiter syntax)."),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", "Where rate-limit counters live. memory:// counts per gunicorn "
+            "worker; redis://127.0.0.1:6379 shares them between workers."),
 ]

@@ -25,6 +25,7 @@ class ErrorCode(Enum):
     UNSUPPORTED_VERSION = (426, "站点软件版本过旧，请先升级站点软件再同步。")
     INTERNAL = (500, "服务器内部出错，数据未受影响；请稍后重试，如持续出现请联系县级管理员。")
     SCHEMA_OUTDATED = (503, "数据库结构版本过旧，请先运行 fieldsync-hub migrate。")
+    TOO_MANY_REQUESTS = (429, "提交太频繁，请过几分钟再试。")
 
     # Authentication and enrolment.
     UNAUTHENTICATED = (401, "请求没有有效的站点签名，请重新登记站点（fieldsync-node enroll）。")

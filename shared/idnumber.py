@@ -81,3 +81,9 @@ def mask(id_number: str | None) -> str:
     if len(value) <= 10:
         return "*" * len(value)
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(phone: str | None) -> str:
+    """A phone number as lists show it: the first 3 and last 4 digits (DOMAIN.md §9)."""
+    value = (phone or "").strip()
+    return value[:3] + "*" * (len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)

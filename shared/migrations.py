@@ -58,7 +58,10 @@ def current_version(db: Database) -> int:
 
 
 def _statements(sql: str, db: Database) -> list[str]:
-    rendered = sql.format(**_TYPES[dialect(db)])
+    """The file's statements, split on ``;``; whole-line ``--`` comments are dropped first, so prose in them
+    may use any punctuation."""
+    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    rendered = code.format(**_TYPES[dialect(db)])
     return [statement.strip() for statement in rendered.split(";") if statement.strip()]
 
 

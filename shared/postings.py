@@ -16,9 +16,9 @@ import uuid
 from datetime import date
 from typing import Any
 
-from marshmallow import ValidationError, validates_schema
+from marshmallow import ValidationError, fields, validates_schema
 
-from shared.schemas import DATE_SHAPE, HASH_SHAPE, ID_NUMBER_SHAPE, StrictSchema, Text, Yuan
+from shared.schemas import DATE_SHAPE, HASH_SHAPE, ID_NUMBER_SHAPE, StrictSchema, Text, Yuan, listing, nested
 
 POSTING_KINDS = {
     "enterprise": "企业岗位",
@@ -131,3 +131,39 @@ def below_minimum_wage(pay: int, unit: str, minimums: dict[str, int]) -> bool:
     """
     minimum = minimums.get(unit)
     return minimum is not None and pay < minimum
+
+
+STATUS_LABELS = {**POSTING_STATUSES, "expired": "已过期"}
+
+
+class PostingDocumentSchema(StrictSchema):
+    """A current posting as the hub sends it to a station (the signed fields a job-seeker may see, and more)."""
+
+    posting_id = Text(required=True, pattern=POSTING_ID_SHAPE)
+    kind = Text(required=True, choices=POSTING_KINDS)
+    employer = Text(required=True)
+    title = Text(required=True)
+    township = Text(allow_none=True)
+    village = Text(allow_none=True)
+    place = Text(required=True)
+    pay = Yuan(required=True)
+    pay_unit = Text(required=True, choices=PAY_UNITS)
+    headcount = Yuan(required=True, low=1, high=10_000)
+    period_start = Text(allow_none=True)
+    period_end = Text(allow_none=True)
+    requirements = Text(allow_none=True)
+    contact_name = Text(required=True)
+    contact_phone = Text(required=True)
+    valid_until = Text(required=True)
+    status = Text(required=True, choices=POSTING_STATUSES)
+    published = fields.Boolean(required=True, metadata={"description": "false: the station drops the posting"})
+    source = Text(required=True, metadata={"description": "who posted it: a station's name or 县级平台"})
+    group = Text(required=True, metadata={"description": "posting_id standing for the same job posted elsewhere"})
+
+
+class PostingPageSchema(StrictSchema):
+    postings = listing(nested(PostingDocumentSchema), required=True)
+    minimum_wages = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                                metadata={"description": "the county's minimum pay per unit (month, day, hour)"})
+    cursor = fields.Integer(required=True)
+    more = fields.Boolean(required=True)

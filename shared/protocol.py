@@ -6,6 +6,8 @@ Endpoints (all under ``/api/v1``; the OpenAPI document at ``/api/v1/openapi.json
 * ``POST /push`` — a gzip batch of signed records (shared.wire) -> per-record outcome and high-water mark.
 * ``GET /roster?cursor=C`` — the node's villages' household changes after cursor C.
 * ``GET /state`` — what the hub holds of this node: high-water mark and missing ranges.
+* ``GET /postings?cursor=N`` — job postings for the node's townships and the county changed after N.
+* ``GET /accounts`` — the station accounts the county made for the node's villages (password hashes).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ ENROLL_PATH = f"{API_PREFIX}/enroll"
 PUSH_PATH = f"{API_PREFIX}/push"
 ROSTER_PATH = f"{API_PREFIX}/roster"
 STATE_PATH = f"{API_PREFIX}/state"
+ACCOUNTS_PATH = f"{API_PREFIX}/accounts"
+POSTINGS_PATH = f"{API_PREFIX}/postings"
 
 def ranges(seqs: list[int]) -> list[list[int]]:
     """Compress sorted sequence numbers into inclusive [first, last] runs."""

@@ -301,17 +301,3 @@ class VisitSchema(StrictSchema):
             raise ValidationError("不是有效的日期。", field_name="date") from exc
         if data["date"][:7] < data["month"]:
             raise ValidationError("走访日期不能早于所报月份。", field_name="date")
-
-
-# The record kinds this release knows, each with the schema of its body.
-BODY_SCHEMAS: dict[str, Schema] = {"visit": VisitSchema()}
-
-
-def body_errors(kind: str, body: Any) -> dict[str, Any] | None:
-    """Validate a body of ``kind``; return marshmallow's error dict, or None when it is valid."""
-    schema = BODY_SCHEMAS[kind]
-    if not isinstance(body, dict):
-        return {"_schema": ["记录内容必须是一个对象。"]}
-    if fast_load(schema, body) is not None:
-        return None
-    return schema.validate(body) or None

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
+
 from flask import Flask, Response
 
 BASE_HEADERS = {
@@ -24,3 +28,13 @@ def init_app(app: Flask, policy: str = HUB_POLICY) -> None:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+def secret_key(path: Path) -> str:
+    """A session key made once and kept in ``path``, readable by its owner only (mode 0600)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

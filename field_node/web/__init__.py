@@ -9,8 +9,6 @@ the Flask-Babel catalogue in ``translations/``; ``?lang=en`` switches to English
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import traceback
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,8 @@ from typing import Any
 from flask import Flask, current_app, render_template, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -25,8 +25,8 @@ from werkzeug.exceptions import HTTPException
 from field_node import node as node_module
 from field_node import store
 from field_node.db import database
-from field_node.web import accounts_views, auth, households, sync_views, visit_views
-from shared import web_security
+from field_node.web import accounts_views, auth, households, jobs, sync_views, visit_views
+from shared import jobs_web, web_security
 
 log = logging.getLogger("fieldsync.station")
 LANGUAGES = ("zh", "en")
@@ -38,7 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     opened = node_module.open_node(data_dir or (test_config or {}).get("DATA_DIR"))
     app.config.update(
         NODE=opened,
-        SECRET_KEY=_secret_key(opened.data_dir),
+        SECRET_KEY=web_security.secret_key(opened.data_dir / SECRET_FILE),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
@@ -51,8 +51,11 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     CSRFProtect(app)
     login = LoginManager(app)
     auth.init_login(login)
-    for module in (auth, households, visit_views, sync_views, accounts_views):
+    for module in (auth, households, visit_views, sync_views, accounts_views, jobs):
         app.register_blueprint(module.bp)
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
+    app.register_blueprint(jobs_web.blueprint(jobs.NodeBoard, limiter,
+                                              lambda: opened.settings["INTEREST_RATE_LIMIT"]))
     _init_database(app)
     _init_errors(app)
     web_security.init_app(app, web_security.STATION_POLICY)
@@ -64,16 +67,6 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
 def node() -> node_module.Node:
     """The node this app serves (its settings, its key)."""
     return current_app.config["NODE"]
-
-
-def _secret_key(data_dir: Path) -> str:
-    """A session key made once per station and kept beside the node's key, readable by its owner only."""
-    path = data_dir / SECRET_FILE
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
 
 
 def _locale() -> str:
@@ -113,7 +106,8 @@ def _init_errors(app: Flask) -> None:
         messages = {403: _("Only the station admin may open this page."),
                     404: _("This page does not exist. Go back to this month's list."),
                     405: _("This address does not accept that kind of request."),
-                    413: _("What was sent is too large (is the signature picture very big?). Try again.")}
+                    413: _("What was sent is too large (is the signature picture very big?). Try again."),
+                    429: _("Too many submissions from this phone. Wait a few minutes and try again.")}
         return page(error.code or 400, messages.get(error.code or 400, _("The request could not be read.")))
 
     @app.errorhandler(Exception)

@@ -27,6 +27,9 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     "p10_days_back": (30, "P10: a returned labourer back longer than this many days needs employment support"),
     "p11_same_months": (3, "P11: identical income figures this many months in a row look copied"),
     "i6_min_wage": (1_810, "I6: a monthly wage below this (the region's minimum wage) is implausible, yuan"),
+    "posting_min_wage_day": (83, "Job postings: pay per day below this is held for a county decision, yuan"),
+    "posting_min_wage_hour": (17, "Job postings: pay per hour below this is held for a county decision, yuan "
+                                  "(per month: i6_min_wage)"),
     "i6_max_wage": (50_000, "I6: a monthly wage above this is implausible, yuan"),
     "i7_threshold": (3.5, "I7: modified z-score beyond which an income is an outlier in its village"),
     "i7_min_households": (8, "I7: villages with fewer households with income records are not judged"),

@@ -175,7 +175,7 @@ def test_a_newer_protocol_is_refused_with_an_upgrade_message(node, visits):
 
 def test_every_record_kind_has_its_hub_handling():
     from hub.projections import KINDS
-    from shared.schemas import BODY_SCHEMAS
+    from shared.kinds import BODY_SCHEMAS
 
     assert set(KINDS) == set(BODY_SCHEMAS)
 

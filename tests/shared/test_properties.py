@@ -13,8 +13,8 @@ from marshmallow import ValidationError
 
 from shared import keys, schemas, wire
 from shared.errors import FieldsyncError
+from shared.kinds import BODY_SCHEMAS, body_errors
 from shared.records import GENESIS_PREV, canonical, envelope_problem, seal, signature_valid
-from shared.schemas import BODY_SCHEMAS, body_errors
 
 KEY = keys.generate()
 json_scalars = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=20)

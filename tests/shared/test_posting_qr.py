@@ -9,7 +9,7 @@ import pytest
 import zxingcpp  # the zxing-cpp wheel: a real decoder, as phones' scanners are
 from PIL import Image, ImageDraw
 
-from hub.postings.qr import posting_url, qr_png, qr_svg
+from shared.posting_qr import posting_url, qr_png, qr_svg
 from shared.postings import new_posting_id
 
 BASES = ["https://jobs.rongan.example.gov.cn", "https://hub.example.org/fieldsync/", "http://192.168.4.1:8080",

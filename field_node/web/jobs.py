@@ -1,0 +1,113 @@
+"""Job postings at the station: the public pages over the station's copy (shared/jobs_web.py), and the station's
+own postings — gig and seasonal work gathered at its 零工网点 — made and closed by signed-in staff."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from field_node import postings, store, visits
+from field_node.web import auth
+from shared.errors import ErrorCode, FieldsyncError
+from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, below_minimum_wage, new_posting_id
+
+bp = Blueprint("station_postings", __name__)
+auth.require_sign_in(bp)
+FORM_FIELDS = ("kind", "employer", "title", "place", "pay", "pay_unit", "headcount", "period_start", "period_end",
+               "requirements", "contact_name", "contact_phone", "valid_until")
+
+
+class NodeBoard:
+    channel = "node"
+
+    def today(self) -> date:
+        return date.fromisoformat(store.now_text()[:10])
+
+    def jobs_url(self) -> str:
+        node = current_app.config["NODE"]
+        return node.settings["JOBS_URL"] or store.get_state("hub_url") or request.host_url.rstrip("/")
+
+    def find(self, posting_id: str) -> dict[str, Any] | None:
+        posting = postings.find(posting_id)
+        if posting is None:
+            return None
+        document = postings.document(posting)
+        status = "expired" if document["status"] == "open" and document["valid_until"] < self.today().isoformat() \
+            else document["status"]
+        return {**document, "display_status": status, "sources": postings.sources(posting)}
+
+    def open_postings(self) -> list[dict[str, Any]]:
+        return [postings.document(posting) for posting in postings.board(self.today().isoformat())]
+
+    def register_interest(self, body: dict[str, Any]) -> None:
+        node = current_app.config["NODE"]
+        _, problems = store.save_records(node.key(), node.node_id, [("interest", body)])
+        if problems:
+            raise FieldsyncError(ErrorCode.RECORD_INVALID, problems[0].message, problems[0].details)
+
+
+@bp.route("/postings")
+def listing() -> Any:
+    return render_template("postings.html", own=postings.own(), kinds=POSTING_KINDS, units=PAY_UNITS,
+                           statuses=POSTING_STATUSES, today=store.now_text()[:10])
+
+
+@bp.route("/postings/new", methods=["GET", "POST"])
+def new() -> Any:
+    if request.method == "GET":
+        return _form({"kind": "gig", "pay_unit": "day"}, {})
+    values = {key: request.form.get(key, "").strip() for key in FORM_FIELDS}
+    body: dict[str, Any] = {key: value for key, value in values.items() if value}
+    errors: dict[str, str] = {}
+    for key in ("pay", "headcount"):
+        if key in body:
+            if body[key].isdigit():
+                body[key] = int(body[key])
+            else:
+                errors[key] = "应为整数。"
+    township, village = _station_place()
+    body.update(posting_id=new_posting_id(), township=township)
+    if village:
+        body["village"] = village
+    if errors:
+        return _form(values, errors, 422)
+    node = current_app.config["NODE"]
+    saved, problems = store.save_records(node.key(), node.node_id, [("posting", body)])
+    if problems:
+        details = problems[0].details
+        return _form(values, {k: "；".join(map(str, v)) if isinstance(v, list) else str(v)
+                              for k, v in details.items()}, 422)
+    return redirect(url_for("station_postings.listing", saved=body["posting_id"]))
+
+
+def _station_place() -> tuple[str, str | None]:
+    """The township (and, for a one-village station, the village) a station's posting belongs to."""
+    from field_node.models import Household
+
+    places = list(Household.select(Household.township, Household.village).distinct().limit(2).tuples())
+    if not places:
+        return "", None
+    return places[0][0], places[0][1] if len(places) == 1 else None
+
+
+def _form(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
+    low = values.get("pay", "").isdigit() and below_minimum_wage(int(values["pay"]), values.get("pay_unit", ""),
+                                                                 postings.minimum_wages())
+    return render_template("posting_form.html", values=values, errors=errors, kinds=POSTING_KINDS,
+                           units=PAY_UNITS, low_pay=low), status
+
+
+@bp.route("/postings/<posting_id>/status", methods=["POST"])
+def change_status(posting_id: str) -> Any:
+    """A new version of one of the station's postings: filled or withdrawn."""
+    posting = postings.Posting.get_or_none(postings.Posting.posting_id == posting_id)
+    status = request.form.get("status", "")
+    if posting is None or posting.local_seq is None or status not in POSTING_STATUSES:
+        abort(404)
+    body = {key: value for key, value in postings.document(posting).items() if value is not None}
+    body.update(status=status, replaces=visits.record_hash(posting.local_seq))
+    node = current_app.config["NODE"]
+    store.save_records(node.key(), node.node_id, [("posting", body)])
+    return redirect(url_for("station_postings.listing"))

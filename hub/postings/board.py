@@ -1,0 +1,43 @@
+"""The hub's side of the public job pages (shared/jobs_web.py): its published postings, interest signed by its key."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from hub import own_records
+from hub.postings import store
+
+BOARD_LIMIT = 500
+
+
+class HubBoard:
+    channel = "hub"
+
+    def today(self) -> date:
+        return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+    def jobs_url(self) -> str:
+        return current_app.config["JOBS_URL"] or current_app.config["PUBLIC_URL"]
+
+    def find(self, posting_id: str) -> dict[str, Any] | None:
+        posting = store.find_public(posting_id)
+        if posting is None:
+            return None
+        document = store.public_document(posting)
+        return {**document, "display_status": store.display_status(document, self.today()),
+                "sources": store.sources(posting)}
+
+    def open_postings(self) -> list[dict[str, Any]]:
+        today = self.today().isoformat()
+        query = (store.published().where(store.Posting.status == "open", store.Posting.valid_until >= today,
+                                         (store.Posting.group_id.is_null()) | (store.Posting.group_id ==
+                                                                                store.Posting.id))
+                 .order_by(store.Posting.valid_until, store.Posting.id).limit(BOARD_LIMIT))
+        return [store.public_document(posting) for posting in query]
+
+    def register_interest(self, body: dict[str, Any]) -> None:
+        own_records.sign("interest", body)

@@ -1,0 +1,103 @@
+"""Posting lists from enterprises (XLSX or CSV, Chinese or English headers) into signed hub postings.
+
+Each row becomes one posting signed by the hub's key; a row that cannot become a posting is reported with its
+row number and the reason, and the rest still import.  A row's posting id is derived from its employer, title,
+place and valid-until, so importing the same list twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub import own_records
+from hub.postings import store
+from hub.roster import RowError, _parse_date, read_table
+from shared.errors import FieldsyncError
+from shared.postings import PAY_UNITS, POSTING_KINDS
+
+POSTING_COLUMNS = {
+    "kind": "岗位类型", "employer": "用人单位", "title": "岗位名称", "township": "乡(镇)", "village": "村(安置点)",
+    "place": "工作地点", "pay": "薪酬", "pay_unit": "薪酬单位", "headcount": "招聘人数", "period_start": "开始日期",
+    "period_end": "结束日期", "requirements": "岗位要求", "contact_name": "联系人", "contact_phone": "联系电话",
+    "valid_until": "有效期至",
+}
+REQUIRED = ("employer", "title", "place", "pay", "pay_unit", "contact_name", "contact_phone", "valid_until")
+KIND_BY_LABEL = {**{key: key for key in POSTING_KINDS}, **{label: key for key, label in POSTING_KINDS.items()},
+                 "企业": "enterprise", "零工": "gig", "季节工": "gig"}
+UNIT_BY_LABEL = {**{key: key for key in PAY_UNITS}, **{label: key for key, label in PAY_UNITS.items()},
+                 "元/月": "month", "元/日": "day", "元/天": "day", "天": "day", "元/小时": "hour", "时": "hour",
+                 "计件": "piece", "元/件": "piece"}
+DATE_FIELDS = ("period_start", "period_end", "valid_until")
+_LONG_DIGIT_RUN = re.compile(r"\d{11,}")
+
+
+@dataclass
+class PostingImport:
+    rows: int = 0
+    created: int = 0
+    unchanged: int = 0
+    held: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+def stable_posting_id(row: dict[str, str]) -> str:
+    """Same row, same id; never a run of digits that could be read as a phone number."""
+    seed = "\x1f".join(row.get(key, "") for key in ("employer", "title", "place", "valid_until"))
+    for salt in range(100):
+        candidate = hashlib.sha256(f"{salt}\x1f{seed}".encode()).hexdigest()[:32]
+        if not _LONG_DIGIT_RUN.search(candidate):
+            return candidate
+    raise AssertionError("unreachable: no id without a long digit run")
+
+
+def row_body(row: dict[str, str]) -> tuple[dict[str, Any] | None, str | None]:
+    """The posting body of a row, or the reason (Chinese) it cannot be one."""
+    body: dict[str, Any] = {key: value for key, value in row.items() if value}
+    body["kind"] = KIND_BY_LABEL.get(row.get("kind", "") or "enterprise")
+    if body["kind"] is None:
+        return None, f"岗位类型“{row['kind']}”不认识，应为：{'、'.join(POSTING_KINDS.values())}。"
+    body["pay_unit"] = UNIT_BY_LABEL.get(row.get("pay_unit", ""))
+    if body["pay_unit"] is None:
+        return None, f"薪酬单位“{row.get('pay_unit', '')}”不认识，应为：月、日、小时或件。"
+    for key in ("pay", "headcount"):
+        text = row.get(key, "").replace(",", "")
+        if key == "headcount" and not text:
+            text = "1"
+        if not text.isdigit():
+            return None, f"{POSTING_COLUMNS[key]}应为整数（元或人数），现在是“{row.get(key, '')}”。"
+        body[key] = int(text)
+    for key in DATE_FIELDS:
+        if row.get(key):
+            parsed = _parse_date(row[key])
+            if parsed is None:
+                return None, f"{POSTING_COLUMNS[key]}“{row[key]}”不是日期，应写成 2026-12-31。"
+            body[key] = parsed
+    body["posting_id"] = stable_posting_id(row)
+    return body, None
+
+
+def import_postings(path: Path) -> PostingImport:
+    report = PostingImport()
+    for number, row in read_table(Path(path), POSTING_COLUMNS, REQUIRED):
+        report.rows += 1
+        body, problem = row_body(row)
+        if body is None:
+            report.errors.append(RowError(number, problem or ""))
+            continue
+        if store.find_current(body["posting_id"]) is not None:
+            report.unchanged += 1
+            continue
+        try:
+            own_records.sign("posting", body)
+        except FieldsyncError as error:
+            fields = error.details.get("fields", {})
+            reasons = "；".join(f"{POSTING_COLUMNS.get(k, k)}：{'、'.join(map(str, v))}" for k, v in fields.items())
+            report.errors.append(RowError(number, reasons or error.message))
+            continue
+        report.created += 1
+        report.held += bool(store.find_current(body["posting_id"]).held)
+    return report
