@@ -231,10 +231,24 @@ class Interest(BaseModel):
     received_at = DateTimeField()
 
 
+class Recommendation(BaseModel):
+    """A posting recommended to a roster labourer (a signed record from a station or the hub)."""
+
+    id = AutoField()
+    record = ForeignKeyField(Record, unique=True)
+    node = ForeignKeyField(Node)
+    posting_id = TextField()
+    person = ForeignKeyField(Person, null=True)
+    id_number = TextField()
+    recommended_on = TextField()
+    note = TextField(null=True)
+    received_at = DateTimeField()
+
+
 class PostingClock(BaseModel):
     id = IntegerField(primary_key=True)
     value = BigIntegerField()
 
 
 ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, FieldAccount, Record,
-              Visit, VisitEmployment, Alarm, Posting, Interest, PostingClock]
+              Visit, VisitEmployment, Alarm, Posting, Interest, Recommendation, PostingClock]

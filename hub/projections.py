@@ -69,6 +69,7 @@ KINDS: dict[str, KindHandling] = {
     "visit": KindHandling("household", project_visits),
     "posting": KindHandling(None, postings.project_postings),
     "interest": KindHandling(None, postings.project_interests),
+    "recommendation": KindHandling("household", postings.project_recommendations),
 }
 
 

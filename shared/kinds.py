@@ -9,10 +9,11 @@ from typing import Any
 
 from marshmallow import Schema
 
-from shared.postings import InterestSchema, PostingSchema
+from shared.postings import InterestSchema, PostingSchema, RecommendationSchema
 from shared.schemas import VisitSchema, fast_load
 
-BODY_SCHEMAS: dict[str, Schema] = {"visit": VisitSchema(), "posting": PostingSchema(), "interest": InterestSchema()}
+BODY_SCHEMAS: dict[str, Schema] = {"visit": VisitSchema(), "posting": PostingSchema(), "interest": InterestSchema(),
+                                   "recommendation": RecommendationSchema()}
 
 
 def body_errors(kind: str, body: Any) -> dict[str, Any] | None:

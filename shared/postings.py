@@ -167,3 +167,23 @@ class PostingPageSchema(StrictSchema):
                                 metadata={"description": "the county's minimum pay per unit (month, day, hour)"})
     cursor = fields.Integer(required=True)
     more = fields.Boolean(required=True)
+
+
+class RecommendationSchema(StrictSchema):
+    """A posting recommended to a roster labourer at the station or by the county (DOMAIN.md §4, 001 §8): it
+    counts toward the three-per-labourer aim and goes into the labourer's employment-support ledger."""
+
+    posting_id = Text(required=True, pattern=POSTING_ID_SHAPE)
+    person = Text(required=True, pattern=ID_NUMBER_SHAPE, error_messages={"pattern": ID_NUMBER_MESSAGE},
+                  metadata={"description": "the labourer's citizen ID number (roster key)"})
+    household = Text(required=True, max_length=40, metadata={"description": "户编号 of the labourer"})
+    date = _date(required=True, metadata={"description": "the day the posting was recommended, YYYY-MM-DD"})
+    note = Text(max_length=200)
+
+    FAST_CHECKS = ("date_is_real",)
+
+    @validates_schema
+    def date_is_real(self, data: dict[str, Any], **_: Any) -> None:
+        errors = _real_date_errors(data, ("date",))
+        if errors:
+            raise ValidationError(errors)

@@ -11,6 +11,7 @@ from field_node import visits
 from field_node.models import Household, Member
 from field_node.store import now_text
 from field_node.web import auth, chart
+from field_node.web.visit_form import is_labourer
 from shared.idnumber import mask
 from shared.schemas import RISKS, VISIT_METHODS
 
@@ -60,9 +61,11 @@ def household(number: str) -> Any:
     members = list(Member.select().where(Member.household == number).order_by(Member.id))
     months = visits.months_back(month, 12)
     latest = visits.latest(number)
+    labourers = [m for m in members if is_labourer(m, month)]
     return render_template(
         "household.html", household=found, month=month, latest=latest,
-        members=[{"member": m, "masked": mask(m.id_number), "age": age_in(m.birth_date, month)} for m in members],
+        members=[{"member": m, "masked": mask(m.id_number), "age": age_in(m.birth_date, month),
+                  "labourer": m in labourers} for m in members],
         chart=chart.bars(months, visits.monthly_net(number, months)),
         risks=[RISKS[r] for r in (latest.risks.split(",") if latest and latest.risks else [])],
         history=visits.history(number), methods=VISIT_METHODS, saved=request.args.get("saved", type=int))

@@ -111,3 +111,37 @@ def change_status(posting_id: str) -> Any:
     node = current_app.config["NODE"]
     store.save_records(node.key(), node.node_id, [("posting", body)])
     return redirect(url_for("station_postings.listing"))
+
+
+def _labourer(number: str, member_id: int):  # noqa: ANN202 - a Member
+    from field_node.models import Member
+
+    member = Member.get_or_none(Member.id == member_id, Member.household == number)
+    if member is None:
+        abort(404)
+    return member
+
+
+@bp.route("/h/<number>/recommend/<int:member_id>", methods=["GET", "POST"])
+def recommend(number: str, member_id: int) -> Any:
+    """Recommend an open posting to a labourer: a signed record for the labourer's ledger (001 §8)."""
+    member = _labourer(number, member_id)
+    today = store.now_text()[:10]
+    board = postings.board(today)
+    error = None
+    if request.method == "POST":
+        chosen = request.form.get("posting_id", "")
+        if chosen not in {posting.posting_id for posting in board}:
+            error = "请选择一个岗位。"
+        else:
+            body = {"posting_id": chosen, "person": member.id_number, "household": number, "date": today}
+            note = request.form.get("note", "").strip()[:200]
+            if note:
+                body["note"] = note
+            node = current_app.config["NODE"]
+            saved, problems = store.save_records(node.key(), node.node_id, [("recommendation", body)])
+            if not problems:
+                return redirect(url_for("households.household", number=number, saved=saved[0].seq))
+            error = problems[0].message
+    return render_template("recommend.html", member=member, number=number, board=board, units=PAY_UNITS,
+                           kinds=POSTING_KINDS, error=error), 422 if error else 200

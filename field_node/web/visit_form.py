@@ -46,15 +46,18 @@ class Context:
 
     @property
     def labourers(self) -> list[Member]:
-        """Living members of working age (16 and over) with some labour ability."""
-        return [m for m in self.members if m.status == LIVING and m.labour_ability in WORKING_ABILITY
-                and _age(m.birth_date, self.month) >= 16]
+        return [m for m in self.members if is_labourer(m, self.month)]
 
     def last_job(self, member: Member) -> dict[str, Any] | None:
         for job in (self.last_body or {}).get("employment", []):
             if job["person"] == member.id_number:
                 return job
         return None
+
+
+def is_labourer(member: Member, month: str) -> bool:
+    """A living member of working age (16 and over) with some labour ability."""
+    return member.status == LIVING and member.labour_ability in WORKING_ABILITY and _age(member.birth_date, month) >= 16
 
 
 def _age(birth_date: str | None, month: str) -> int:

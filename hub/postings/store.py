@@ -12,11 +12,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from peewee import fn
-
 from hub.cleaning.runner import parameters
 from hub.db import insert_rows, write_transaction
-from hub.models import Interest, Node, Person, Posting, PostingClock
+from hub.models import Interest, Node, Person, Posting, PostingClock, Recommendation
 from hub.postings.dedupe import posting_features, same_job
 from shared.errors import ErrorCode, FieldsyncError
 from shared.postings import below_minimum_wage
@@ -95,6 +93,16 @@ def project_interests(stored: list, now: str) -> None:  # list[projections.Store
                      "id_number": body.get("id_number"), "interest_date": body["date"], "channel": body["channel"],
                      "person": match_person(body), "received_at": now})
     insert_rows(Interest, rows)
+
+
+def project_recommendations(stored: list, now: str) -> None:  # list[projections.Stored]
+    people = dict(Person.select(Person.id_number, Person.id).where(
+        Person.id_number.in_([item.body["person"] for item in stored])).tuples())
+    insert_rows(Recommendation, [
+        {"record": item.record_id, "node": item.node_id, "posting_id": item.body["posting_id"],
+         "person": people.get(item.body["person"]), "id_number": item.body["person"],
+         "recommended_on": item.body["date"], "note": item.body.get("note"), "received_at": now}
+        for item in stored])
 
 
 def match_person(body: dict[str, Any]) -> int | None:
@@ -181,7 +189,26 @@ def quarter_start(today: date) -> str:
 
 
 def recommendations_per_person(since: str) -> dict[int, int]:
-    """Roster person -> distinct postings they registered interest in since ``since`` (recommendations)."""
-    query = (Interest.select(Interest.person, fn.COUNT(fn.DISTINCT(Interest.posting_id)))
-             .where(Interest.person.is_null(False), Interest.interest_date >= since).group_by(Interest.person))
-    return dict(query.tuples())
+    """Roster person -> distinct postings recommended to them or that they registered interest in, since
+    ``since``: each counts once toward the three-per-labourer aim (001 §8)."""
+    pairs = set(Interest.select(Interest.person, Interest.posting_id)
+                .where(Interest.person.is_null(False), Interest.interest_date >= since).tuples())
+    pairs |= set(Recommendation.select(Recommendation.person, Recommendation.posting_id)
+                 .where(Recommendation.person.is_null(False), Recommendation.recommended_on >= since).tuples())
+    counts: dict[int, int] = {}
+    for person, _ in pairs:
+        counts[person] = counts.get(person, 0) + 1
+    return counts
+
+
+def ledger(person_id: int) -> list[dict[str, Any]]:
+    """A labourer's employment-support ledger from postings: each recommendation and interest, newest first."""
+    titles = dict(Posting.select(Posting.posting_id, Posting.title).where(Posting.superseded_by.is_null()).tuples())
+    names = dict(Node.select(Node.id, Node.name).tuples())
+    entries = [{"date": r.recommended_on, "what": "推荐岗位", "posting_id": r.posting_id,
+                "title": titles.get(r.posting_id, ""), "by": names.get(r.node_id, ""), "note": r.note or ""}
+               for r in Recommendation.select().where(Recommendation.person == person_id)]
+    entries += [{"date": i.interest_date, "what": "报名", "posting_id": i.posting_id,
+                 "title": titles.get(i.posting_id, ""), "by": names.get(i.node_id, ""), "note": ""}
+                for i in Interest.select().where(Interest.person == person_id)]
+    return sorted(entries, key=lambda entry: entry["date"], reverse=True)

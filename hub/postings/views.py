@@ -160,3 +160,15 @@ def labourers() -> str:
     return render_template("postings/labourers.html", rows=short[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
                            total=len(short), page=page, page_size=PAGE_SIZE, since=since, mask=mask,
                            township=township, townships=[t.name for t in Township.select().order_by(Township.position)])
+
+
+@bp.route("/labourers/<int:person_id>")
+def labourer(person_id: int) -> str:
+    """A labourer's employment-support ledger from postings: recommendations and interest, with dates."""
+    person = Person.get_or_none(Person.id == person_id)
+    if person is None:
+        abort(404)
+    since = store.quarter_start(board.HubBoard().today())
+    return render_template("postings/labourer.html", person=person, masked=mask(person.id_number),
+                           entries=store.ledger(person_id), since=since,
+                           this_quarter=store.recommendations_per_person(since).get(person_id, 0))

@@ -94,3 +94,36 @@ def test_a_station_posting_without_valid_until_is_refused_with_a_message(enrolle
     assert re.search(r'id="error-valid_until"', text) and re.search(r'id="error-contact_phone"', text)
     with database.connection_context():
         assert Posting.select().count() == 0
+
+
+def test_a_job_recommended_to_a_labourer_reaches_the_county_ledger(app, live_hub, enrolled):
+    with app.app_context(), hub_database.database.connection_context():
+        county = hub_posting()
+        own_records.sign("posting", county)
+    sync.sync_once(enrolled, lambda _: None)
+    client = station_client(enrolled)
+    with database.connection_context():
+        from field_node.models import Member
+        from field_node.store import now_text
+        from field_node.web.visit_form import is_labourer
+
+        labourer = next(m for m in Member.select() if is_labourer(m, now_text()[:7]))
+        number = labourer.household_id
+    page = client.get(f"/h/{number}").get_data(as_text=True)
+    assert f"/h/{number}/recommend/{labourer.id}" in page
+    assert client.post(f"/h/{number}/recommend/{labourer.id}", data={}).status_code == 422
+    reply = client.post(f"/h/{number}/recommend/{labourer.id}", data={"posting_id": county["posting_id"],
+                                                                        "note": "本人有驾照"})
+    assert reply.status_code == 302
+    sync.sync_once(enrolled, lambda _: None)
+    with app.app_context(), hub_database.database.connection_context():
+        from hub.models import Person
+        from hub.postings import store as hub_store
+
+        person = Person.get(Person.id_number == labourer.id_number)
+        entries = hub_store.ledger(person.id)
+        assert [(e["what"], e["posting_id"], e["note"]) for e in entries] == [
+            ("推荐岗位", county["posting_id"], "本人有驾照")]
+        assert hub_store.recommendations_per_person("2000-01-01")[person.id] == 1
+    ledger_page = app.test_client().get(f"/postings/labourers/{person.id}").get_data(as_text=True)
+    assert "本人有驾照" in ledger_page and labourer.id_number not in ledger_page
