@@ -25,6 +25,7 @@ from field_node import visits
 from field_node.store import now_text
 
 TARGET_MS, TARGET_RSS_MB = 150.0, 80.0
+JOB_ID = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
 
 
 def seeded(folder: Path, households: int, months: int) -> tuple[Path, list[dict]]:
@@ -33,9 +34,25 @@ def seeded(folder: Path, households: int, months: int) -> tuple[Path, list[dict]
     recent = visits.months_back(visits.previous_month(now_text()[:7]), months)
     started = time.perf_counter()
     opened, rows = station.seed_station(folder / "station", villages, per_village, recent)
+    add_postings(opened, 40)
     print(f"seeded {len({r['household_id'] for r in rows}):,} households, "
           f"{len({r['household_id'] for r in rows}) * months:,} signed visits in {time.perf_counter() - started:.0f} s")
     return opened.data_dir, rows
+
+
+def add_postings(opened, count: int) -> None:  # noqa: ANN001 - a field_node Node
+    """The station's own gig postings, signed like any record: the board and its QR codes have work to do."""
+    from field_node.db import database
+    from field_node.store import save_records
+
+    bodies = [("posting", {"posting_id": JOB_ID if index == 0 else f"{index:08x}abcdef0123456789abcdef01",
+                           "kind": "gig", "employer": f"东岭村合作社{index}", "title": "砂糖橘采摘",
+                           "place": "东岭村果园", "pay": 130, "pay_unit": "day", "headcount": 5,
+                           "contact_name": "韦队长", "contact_phone": "13877001234", "valid_until": "2099-12-31"})
+              for index in range(count)]
+    with database.connection_context():
+        saved, problems = save_records(opened.key(), 1, bodies)
+        assert not problems, problems[0].details
 
 
 def signed_in(url: str) -> requests.Session:
@@ -71,6 +88,9 @@ def pages(rows: list[dict]) -> dict[str, str]:
         "household": f"/h/{number}",
         "visit form": f"/h/{number}/visit",
         "sync": "/sync",
+        "job board (public)": "/jobs",
+        "job posting QR code": f"/j/{JOB_ID}/qr.svg",
+        "job posting page (public)": f"/j/{JOB_ID}",
     }
 
 

@@ -15,7 +15,7 @@ from field_node import store
 from field_node.db import database
 from shared import keys, wire
 from shared.errors import ErrorCode, FieldsyncError
-from shared.protocol import ACCOUNTS_PATH, ENROLL_PATH, POSTINGS_PATH, PUSH_PATH, ROSTER_PATH, STATE_PATH
+from shared.protocol import ACCOUNTS_PATH, ENROLL_PATH, POSTINGS_PATH, PUSH_PATH, ROSTER_PATH, STATE_PATH, TASKS_PATH
 
 
 def _hub_error(response: requests.Response) -> FieldsyncError:
@@ -106,3 +106,6 @@ class HubClient:
 
     def postings_page(self, cursor: int) -> dict[str, Any]:
         return self._signed("GET", f"{POSTINGS_PATH}?cursor={cursor}")
+
+    def tasks_page(self, cursor: int) -> dict[str, Any]:
+        return self._signed("GET", f"{TASKS_PATH}?cursor={cursor}")

@@ -154,3 +154,14 @@ class Posting(BaseModel):
     group_id = TextField()
     local_seq = IntegerField(null=True)
     updated_at = TextField()
+
+
+class Task(BaseModel):
+    """A verification task the county sent for a household of this station (answered here, offline)."""
+
+    id = IntegerField(primary_key=True)
+    household = TextField()
+    question = TextField()
+    open = BooleanField()
+    answered_seq = IntegerField(null=True)
+    updated_at = TextField()

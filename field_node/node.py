@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from field_node import client, store
+from field_node import store
 from field_node.db import database, open_database
 from field_node.models import Record
 from field_node.settings import ENV_PREFIX, NODE_SETTINGS
 from shared import keys, settings
 from shared.errors import ErrorCode, FieldsyncError
+
+if TYPE_CHECKING:
+    from field_node import client
 
 KEY_FILE = "node.key"
 
@@ -43,6 +46,8 @@ class Node:
         return int(store.require("node_id"))
 
     def hub(self) -> client.HubClient:
+        from field_node import client  # requests is imported by syncing, not by the station's page process
+
         return client.HubClient(store.require("hub_url"), self.node_id, self.key(),
                                 self.settings["HTTP_TIMEOUT"])
 
@@ -63,6 +68,8 @@ def enroll(node: Node, hub_url: str, code: str) -> dict[str, Any]:
                                  "本数据目录已经登记过站点。如需重新登记，请换一个新的数据目录（旧数据请先备份）。")
     if not node.key_path.exists():
         keys.save_private_key(keys.generate(), node.key_path)
+    from field_node import client
+
     reply = client.enroll(hub_url, code, node.key(), node.settings["HTTP_TIMEOUT"])
     with database.atomic("IMMEDIATE"):
         store.set_state("node_id", reply["node_id"])

@@ -14,7 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from peewee import fn
 
-from field_node import postings, visits
+from field_node import postings, tasks, visits
 from field_node.db import database
 from field_node.models import PENDING, REJECTED, SENT, Household, Member, Record
 from field_node.search import search_keys
@@ -77,7 +77,7 @@ def save_records(key: Ed25519PrivateKey, node_id: int, entries: list[tuple[str, 
 
 
 # Record kinds with a display table on the node, written in the transaction that signs the record.
-PROJECTIONS = {"visit": visits.project, "posting": postings.project_local}
+PROJECTIONS = {"visit": visits.project, "posting": postings.project_local, "verification": tasks.project_answer}
 
 
 def head() -> int:

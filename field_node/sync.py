@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from field_node import accounts, postings, store
+from field_node import accounts, postings, store, tasks
 from field_node.db import database
 from field_node.node import Node
 from shared import wire
@@ -82,23 +82,36 @@ def pull_roster(node: Node, hub, echo: Echo, report: SyncReport) -> None:
     echo(f"花名册：更新 {report.households} 户。")
 
 
-def pull_postings(hub, echo: Echo) -> None:  # noqa: ANN001 - client.HubClient
-    """Job postings for the station's board: county-wide and this township's, from the saved cursor."""
+def pull_pages(fetch: Callable[[int], dict], apply: Callable[[dict], int], cursor_key: str) -> int | None:
+    """Pull a cursor-paged feed (postings, tasks) to its end; None when the hub is of an earlier release."""
     received = 0
     while True:
         with database.connection_context():
-            cursor = int(store.get_state("postings_cursor", "0"))
+            cursor = int(store.get_state(cursor_key, "0"))
         try:
-            page = hub.postings_page(cursor)
+            page = fetch(cursor)
         except FieldsyncError as error:
-            if error.code is ErrorCode.NOT_FOUND:  # a hub of an earlier release
-                return
+            if error.code is ErrorCode.NOT_FOUND:
+                return None
             raise
         with database.connection_context():
-            received += postings.apply_posting_page(page)
+            received += apply(page)
         if not page["more"]:
-            break
-    echo(f"招聘岗位：更新 {received} 个。")
+            return received
+
+
+def pull_postings(hub, echo: Echo) -> None:  # noqa: ANN001 - client.HubClient
+    """Job postings for the station's board: county-wide and this township's, from the saved cursor."""
+    received = pull_pages(hub.postings_page, postings.apply_posting_page, "postings_cursor")
+    if received is not None:
+        echo(f"招聘岗位：更新 {received} 个。")
+
+
+def pull_tasks(hub, echo: Echo) -> None:  # noqa: ANN001 - client.HubClient
+    """Verification tasks for the station's households."""
+    received = pull_pages(hub.tasks_page, tasks.apply_task_page, "tasks_cursor")
+    if received is not None:
+        echo(f"核实任务：更新 {received} 个。")
 
 
 def pull_accounts(hub, echo: Echo) -> None:  # noqa: ANN001 - client.HubClient
@@ -148,6 +161,7 @@ def _pass(node: Node, echo: Echo) -> SyncReport:
         pull_roster(node, hub, echo, report)
         pull_accounts(hub, echo)
         pull_postings(hub, echo)
+        pull_tasks(hub, echo)
         with database.atomic("IMMEDIATE"):
             store.set_state("last_contact", store.now_text())
     return report

@@ -8,7 +8,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from hub import field_accounts, ingest, nodes, roster
+from hub import field_accounts, ingest, nodes, roster, verification
 from hub.models import County, Township, Village
 from hub.postings import store as postings
 from hub.serializers import (
@@ -26,6 +26,7 @@ from shared.errors import ErrorCode, FieldsyncError
 from shared.postings import PostingPageSchema
 from shared.protocol import API_PREFIX
 from shared.roster import RosterPageSchema
+from shared.verification import TaskPageSchema
 
 blp = Blueprint("sync", __name__, url_prefix=API_PREFIX, description="Signed, offline-first sync for field nodes")
 NODE_AUTH = [{"nodeSignature": []}]
@@ -123,3 +124,15 @@ class Postings(MethodView):
         townships = [township.name for township in Township.select(Township.name).join(Village)
                      .where(Village.id.in_(nodes.village_ids(node))).distinct()]
         return postings.changes_for_node(node, townships, args["cursor"], current_app.config["PULL_PAGE_SIZE"])
+
+
+@blp.route("/tasks")
+class Tasks(MethodView):
+    @blp.doc(security=NODE_AUTH)
+    @blp.arguments(PostingQuerySchema, location="query")
+    @blp.response(200, TaskPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Verification tasks for the node's villages' households changed after the cursor (a counter)."""
+        _check_protocol()
+        node = nodes.authenticate_read(request)
+        return verification.tasks_for_node(node, args["cursor"], current_app.config["PULL_PAGE_SIZE"])

@@ -12,7 +12,7 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 
-from hub import api, db, errors, metrics, pages
+from hub import api, auth, db, errors, metrics, pages, read_api, verification_views
 from hub.cleaning import views as cleaning_views
 from hub.postings import views as posting_views
 from hub.postings.board import HubBoard
@@ -48,15 +48,19 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]
     if not app.config.get("SECRET_KEY"):  # sessions carry the CSRF token of county and public forms
         app.config["SECRET_KEY"] = web_security.secret_key(Path(app.config["DATA_DIR"]) / SECRET_FILE)
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_TIME_LIMIT=None)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_TIME_LIMIT=None,
+                      SESSION_COOKIE_SECURE=app.config["SECURE_COOKIES"],
+                      REMEMBER_COOKIE_SECURE=app.config["SECURE_COOKIES"], PERMANENT_SESSION_LIFETIME=8 * 3600)
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db.init_app(app)
     if check_schema:
         db.ensure_current()
-    smorest = HubApi(app, spec_kwargs={"components": {"securitySchemes": {"nodeSignature": {
-        "type": "apiKey", "in": "header", "name": "Authorization",
-        "description": "Fieldsync node=<id>,counter=<n>,signature=<base64url> (docs/protocol.md)"}}}})
+    smorest = HubApi(app, spec_kwargs={"components": {"securitySchemes": {
+        "nodeSignature": {"type": "apiKey", "in": "header", "name": "Authorization",
+                          "description": "Fieldsync node=<id>,counter=<n>,signature=<base64url> (docs/protocol.md)"},
+        "apiToken": {"type": "http", "scheme": "bearer",
+                     "description": "a county system's token from `fieldsync-hub add-token`, scoped like a user"}}}})
     smorest.register_blueprint(api.blp)
     csrf = CSRFProtect(app)
     csrf.exempt(api.blp)  # the sync API is signed by each node's key, not a browser session
@@ -64,6 +68,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
                       default_limits=[])
     app.register_blueprint(jobs_web.blueprint(HubBoard, limiter, lambda: app.config["INTEREST_RATE_LIMIT"]))
     app.register_blueprint(posting_views.bp)
+    smorest.register_blueprint(read_api.blp)
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(verification_views.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(cleaning_views.bp)

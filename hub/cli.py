@@ -14,7 +14,7 @@ from typing import Any
 import click
 import qrcode
 
-from hub import county, db, field_accounts, nodes, roster
+from hub import audit, county, db, field_accounts, nodes, roster, users, verification
 from hub.app import create_app
 from hub.models import Node
 from hub.pages import local_time, node_rows
@@ -183,6 +183,96 @@ def import_postings(app: Any, file: Path) -> None:
         sys.exit(2)
 
 
+CLI_PRINCIPAL = users.Principal("cli", "cli", "admin", None)  # whoever holds the server's shell
+
+
+@main.command("add-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The person's name, shown on pages and in the audit log.")
+@click.option("--role", type=click.Choice(list(users.ROLES)), required=True,
+              help="admin, staff (county-wide), township (one township: give --township) or viewer (read only).")
+@click.option("--township", default=None, help="The township of a township user.")
+@click.password_option(help="The password, at least 8 characters (asked twice when not given).")
+@run_in_app()
+def add_user(app: Any, username: str, display_name: str, role: str, township: str | None, password: str) -> None:
+    """Create a county user who signs in to the hub's pages."""
+    with db.write_transaction():
+        user = users.create_user(username, display_name, password, role, township)
+        audit.record(CLI_PRINCIPAL.actor, "user.create", f"user:{user.username}", None,
+                     {"role": role, "township": township}, "新建用户")
+    click.echo(f"已添加用户 {user.username}（{users.ROLES[role]}{'，' + township if township else ''}）。")
+
+
+@main.command("set-role")
+@click.argument("username")
+@click.option("--role", type=click.Choice(list(users.ROLES)), required=True, help="The new role.")
+@click.option("--township", default=None, help="The township, for the township role.")
+@click.option("--why", required=True, help="Why the role changes (goes into the audit log).")
+@run_in_app()
+def set_role(app: Any, username: str, role: str, township: str | None, why: str) -> None:
+    """Change a county user's role (recorded in the audit log with the reason)."""
+    with db.write_transaction():
+        user, before, after = users.set_role(username, role, township)
+        audit.record(CLI_PRINCIPAL.actor, "role.change", f"user:{user.username}", before, after, why)
+    click.echo(f"用户 {user.username} 的角色已改为 {users.ROLES[role]}。")
+
+
+@main.command("add-token")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["staff", "township", "viewer"]), default="viewer", show_default=True,
+              help="The scope of the token, as for a user.")
+@click.option("--township", default=None, help="The township of a township-scoped token.")
+@run_in_app()
+def add_token(app: Any, name: str, role: str, township: str | None) -> None:
+    """Create an API token for another county system (read API); it is shown once, only its hash is kept."""
+    with db.write_transaction():
+        row, token = users.create_token(name, role, township)
+        audit.record(CLI_PRINCIPAL.actor, "token.create", f"token:{row.name}", None,
+                     {"role": role, "township": township}, "新建 API 令牌")
+    click.echo(f"API 令牌“{name}”（{users.ROLES[role]}）：{token}")
+    click.echo("请妥善交给对方系统；本平台只保存它的摘要，丢失后只能重新生成。")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit log: every change, who made it, before and after, and why (a hash chain)."""
+
+
+@audit_group.command("verify")
+@run_in_app()
+def audit_verify(app: Any) -> None:
+    """Check the audit log's hash chain; name every altered, missing or re-chained entry."""
+    problems = audit.verify()
+    if not problems:
+        click.echo(f"审计日志完整：{audit.count()} 条记录，哈希链校验通过。")
+        return
+    for problem in problems:
+        click.echo(f"问题：{problem.message}", err=True)
+    sys.exit(3)
+
+
+@main.command("spot-check")
+@click.option("--month", required=True, help="The month, YYYY-MM.")
+@click.option("--seed", default=None, help="Draw with this seed (default: a new random one, recorded).")
+@click.option("--redraw", is_flag=True, help="Print the sample the month's recorded seed draws, to check it.")
+@run_in_app()
+def spot_check(app: Any, month: str, seed: str | None, redraw: bool) -> None:
+    """Draw the month's spot-check sample per township and send it out as verification tasks."""
+    from hub.models import Household, SpotCheck, Township
+
+    if redraw:
+        check = SpotCheck.get_or_none(SpotCheck.month == month)
+        if check is None:
+            raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"{month} 还没有抽查。")
+        names = dict(Township.select(Township.id, Township.name).tuples())
+        for township_id, ids in verification.sample(seed or check.seed, check.per_township).items():
+            numbers = [n for (n,) in Household.select(Household.number).where(Household.id.in_(ids)).tuples()]
+            click.echo(f"{names[township_id]}：{'、'.join(sorted(numbers)) or '（无农户）'}")
+        return
+    check = verification.draw_spot_check(CLI_PRINCIPAL, month, app.config["SPOT_CHECK_SIZE"], seed)
+    click.echo(f"{month} 抽查已下发：每个乡镇 {check.per_township} 户，种子 {check.seed}（用 --redraw 可核对样本）。")
+
+
 @main.command("add-field-user")
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="The grid member's name, as it goes into records.")
@@ -208,8 +298,9 @@ def disable_field_user(app: Any, username: str) -> None:
 
 def _register_cleaning() -> None:
     from hub.cleaning.commands import COMMANDS
+    from hub.department_lists import import_list_command
 
-    for command in COMMANDS:
+    for command in [*COMMANDS, import_list_command]:
         main.add_command(command)
 
 

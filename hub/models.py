@@ -250,5 +250,47 @@ class PostingClock(BaseModel):
     value = BigIntegerField()
 
 
+class CountyUser(BaseModel):
+    """A county or township user of the hub's pages (hub/users.py)."""
+
+    id = AutoField()
+    username = TextField(unique=True)
+    display_name = TextField()
+    password_hash = TextField()
+    role = TextField()
+    township = ForeignKeyField(Township, null=True)
+    active = BooleanField(default=True)
+    failed_logins = BigIntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    created_at = DateTimeField()
+
+
+class ApiToken(BaseModel):
+    """Another county system's token for the read API, scoped like a user; only its SHA-256 is kept."""
+
+    id = AutoField()
+    name = TextField(unique=True)
+    token_hash = TextField(unique=True)
+    role = TextField()
+    township = ForeignKeyField(Township, null=True)
+    active = BooleanField(default=True)
+    created_at = DateTimeField()
+
+
+class SpotCheck(BaseModel):
+    id = AutoField()
+    month = TextField(unique=True)
+    seed = TextField()
+    per_township = BigIntegerField()
+    drawn_by = TextField()
+    drawn_at = DateTimeField()
+
+
+class TaskClock(BaseModel):
+    id = IntegerField(primary_key=True)
+    value = BigIntegerField()
+
+
 ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, FieldAccount, Record,
-              Visit, VisitEmployment, Alarm, Posting, Interest, Recommendation, PostingClock]
+              Visit, VisitEmployment, Alarm, Posting, Interest, Recommendation, PostingClock, CountyUser, ApiToken,
+              SpotCheck, TaskClock]

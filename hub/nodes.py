@@ -10,6 +10,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Request
 
+from hub import audit
 from hub.db import database, write_transaction
 from hub.models import Alarm, Node, NodeVillage, Township, Village
 from shared import keys, wire
@@ -66,14 +67,19 @@ def enrol(code: str, public_key: bytes, proof: bytes) -> Node:
         updated = (Node.update(public_key=public_key, enrolled_at=utcnow(), enrolment_code_hash=None,
                                enrolment_expires_at=None)
                    .where(Node.id == node.id, Node.enrolment_code_hash == _code_hash(code)).execute())
+        if updated:
+            audit.record(f"node:{node.name}", "node.enrol", f"node:{node.name}", None,
+                         {"public_key": keys.b64encode(public_key)}, "一次性登记码")
     if not updated:  # someone else used the code between our read and our write
         raise FieldsyncError(ErrorCode.ENROLMENT_CODE_INVALID)
     return Node.get_by_id(node.id)
 
 
-def revoke(node: Node) -> None:
+def revoke(node: Node, actor: str = "cli", why: str = "") -> None:
     with write_transaction():
         Node.update(revoked_at=utcnow(), enrolment_code_hash=None).where(Node.id == node.id).execute()
+        audit.record(actor, "node.revoke", f"node:{node.name}", {"revoked": False}, {"revoked": True},
+                     why or "停用站点")
 
 
 def village_ids(node: Node) -> list[int]:

@@ -13,6 +13,7 @@ from typing import Any
 from hub.db import insert_rows
 from hub.models import Record, Visit, VisitEmployment
 from hub.postings import store as postings
+from hub.verification import project_verifications
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ KINDS: dict[str, KindHandling] = {
     "posting": KindHandling(None, postings.project_postings),
     "interest": KindHandling(None, postings.project_interests),
     "recommendation": KindHandling("household", postings.project_recommendations),
+    "verification": KindHandling("household", project_verifications),
 }
 
 

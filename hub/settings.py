@@ -26,6 +26,11 @@ HUB_SETTINGS: list[Setting] = [
             "Stations print the same URL; deploy/README.md says how phones on a station's Wi-Fi reach the node."),
     Setting("INTEREST_RATE_LIMIT", "5/minute;30/hour", "Most 我想报名 submissions one address may make "
             "(Flask-Limiter syntax)."),
+    Setting("LOGIN_ATTEMPTS", 5, "Wrong passwords in a row before a county user's account is locked.", int),
+    Setting("LOCKOUT_MINUTES", 15.0, "How long a locked county account stays locked.", float),
+    Setting("SECURE_COOKIES", False, "Send session cookies over HTTPS only. Set to 1 behind TLS (nginx), as in "
+            "production.", lambda raw: raw.strip().lower() in ("1", "true", "yes")),
+    Setting("SPOT_CHECK_SIZE", 5, "Households drawn per township for each month's spot check.", int),
     Setting("RATELIMIT_STORAGE_URI", "memory://", "Where rate-limit counters live. memory:// counts per gunicorn "
             "worker; redis://127.0.0.1:6379 shares them between workers."),
 ]

@@ -34,6 +34,7 @@ class ErrorCode(Enum):
     REPLAYED_REQUEST = (409, "这个请求已经处理过（可能是重放），请重新同步。")
     ENROLMENT_CODE_INVALID = (403, "登记码无效、已使用或已过期，请向县级管理员申请新的登记码。")
     ALREADY_ENROLLED = (409, "本站点已经登记过；如需更换登记，请先备份数据后使用 --force。")
+    FORBIDDEN = (403, "您的角色没有这项权限；如需办理，请联系县级管理员。")
 
     # Per-record rejection reasons inside a push reply.
     BAD_SIGNATURE = (422, "记录签名与内容不符（记录可能被篡改），已拒收。")

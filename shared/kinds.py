@@ -11,9 +11,10 @@ from marshmallow import Schema
 
 from shared.postings import InterestSchema, PostingSchema, RecommendationSchema
 from shared.schemas import VisitSchema, fast_load
+from shared.verification import VerificationSchema
 
 BODY_SCHEMAS: dict[str, Schema] = {"visit": VisitSchema(), "posting": PostingSchema(), "interest": InterestSchema(),
-                                   "recommendation": RecommendationSchema()}
+                                   "recommendation": RecommendationSchema(), "verification": VerificationSchema()}
 
 
 def body_errors(kind: str, body: Any) -> dict[str, Any] | None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 import re
-
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
-from qrcode.image.svg import SvgPathImage
+from typing import TYPE_CHECKING
 
 from shared.postings import POSTING_ID_SHAPE
+
+if TYPE_CHECKING:
+    import qrcode
 
 PUBLIC_PATH = "/j/"
 BORDER = 4  # the quiet zone the QR standard asks for, in modules
@@ -36,6 +36,10 @@ def posting_url(public_url: str, posting_id: str) -> str:
 
 
 def _code(url: str, box_size: int) -> qrcode.QRCode:
+    # qrcode (with Pillow) is imported on first use: a station's page process only pays for it once a code is drawn.
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=BORDER)
     code.add_data(url)
     code.make(fit=True)
@@ -51,4 +55,6 @@ def qr_png(url: str, box_size: int = 10) -> bytes:
 
 def qr_svg(url: str) -> str:
     """An SVG of the code (one path, sized in millimetres), for print pages that scale it to the paper."""
+    from qrcode.image.svg import SvgPathImage
+
     return _code(url, 10).make_image(image_factory=SvgPathImage).to_string(encoding="unicode")

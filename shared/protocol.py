@@ -7,6 +7,7 @@ Endpoints (all under ``/api/v1``; the OpenAPI document at ``/api/v1/openapi.json
 * ``GET /roster?cursor=C`` — the node's villages' household changes after cursor C.
 * ``GET /state`` — what the hub holds of this node: high-water mark and missing ranges.
 * ``GET /postings?cursor=N`` — job postings for the node's townships and the county changed after N.
+* ``GET /tasks?cursor=N`` — verification tasks for the node's villages' households changed after N.
 * ``GET /accounts`` — the station accounts the county made for the node's villages (password hashes).
 """
 
@@ -19,6 +20,7 @@ ROSTER_PATH = f"{API_PREFIX}/roster"
 STATE_PATH = f"{API_PREFIX}/state"
 ACCOUNTS_PATH = f"{API_PREFIX}/accounts"
 POSTINGS_PATH = f"{API_PREFIX}/postings"
+TASKS_PATH = f"{API_PREFIX}/tasks"
 
 def ranges(seqs: list[int]) -> list[list[int]]:
     """Compress sorted sequence numbers into inclusive [first, last] runs."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from devtools import synthetic
 from devtools.scratch import postgres_schema
 from hub import county, db
 from hub.app import create_app
+from shared.accounts import hash_password
 
 POSTGRES_URL = os.environ.get("FIELDSYNC_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -38,8 +41,8 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     """A hub on a migrated database with the Rong'an county and its townships."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "hub"), "DATABASE_URL": database_url},
-                     check_schema=False)
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "hub"), "DATABASE_URL": database_url,
+                      "WTF_CSRF_ENABLED": False}, check_schema=False)  # CSRF has tests of its own
     with app.app_context(), db.database.connection_context():
         db.migrate()
         county.init_county(synthetic.COUNTY, synthetic.RONGAN_TOWNSHIPS)
@@ -48,8 +51,38 @@ def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
         db.database.close()
 
 
+ADMIN_PASSWORD = "county-admin-1"
+_ADMIN_HASH = hash_password(ADMIN_PASSWORD)  # hashed once: PBKDF2 per test would cost seconds
+
+
+def make_user(app: Flask, username: str, role: str, township: str | None = None) -> int:
+    """A county user (password ``ADMIN_PASSWORD``), written directly: fixtures need many."""
+    from hub.models import CountyUser, Township
+
+    with app.app_context(), ExitStack() as stack:
+        if db.database.is_closed():  # a test may already hold the connection (hub_db)
+            stack.enter_context(db.database.connection_context())
+        township_id = Township.get(Township.name == township).id if township else None
+        return CountyUser.create(username=username, display_name=username, password_hash=_ADMIN_HASH, role=role,
+                                 township=township_id, created_at=datetime.utcnow()).id
+
+
+def signed_in(app: Flask, user_id: int) -> FlaskClient:
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+    return client
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    """A test client signed in as a county admin (the sync API and public pages ignore it)."""
+    return signed_in(app, make_user(app, "admin", "admin"))
+
+
+@pytest.fixture
+def anonymous(app: Flask) -> FlaskClient:
     return app.test_client()
 
 

@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 from field_node import node as node_module
 from field_node import store
 from field_node.db import database
-from field_node.web import accounts_views, auth, households, jobs, sync_views, visit_views
+from field_node.web import accounts_views, auth, households, jobs, sync_views, tasks_views, visit_views
 from shared import jobs_web, web_security
 
 log = logging.getLogger("fieldsync.station")
@@ -51,7 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     CSRFProtect(app)
     login = LoginManager(app)
     auth.init_login(login)
-    for module in (auth, households, visit_views, sync_views, accounts_views, jobs):
+    for module in (auth, households, visit_views, sync_views, accounts_views, jobs, tasks_views):
         app.register_blueprint(module.bp)
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
     app.register_blueprint(jobs_web.blueprint(jobs.NodeBoard, limiter,

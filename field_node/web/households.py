@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from field_node import visits
+from field_node import tasks, visits
 from field_node.models import Household, Member
 from field_node.store import now_text
 from field_node.web import auth, chart
@@ -47,9 +47,9 @@ def coverage() -> Any:
     size = current_app.config["NODE"].settings["PAGE_SIZE"]
     pages = max(1, -(-len(listed) // size))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    return render_template("coverage.html", month=month, query=query, shown=shown, counts=counts,
-                           total=len(rows), rows=listed[(page - 1) * size:page * size], page=page, pages=pages,
-                           filters=FILTERS)
+    return render_template("coverage.html", waiting_tasks=len(tasks.waiting()), month=month, query=query,
+                           shown=shown, counts=counts, total=len(rows), rows=listed[(page - 1) * size:page * size],
+                           page=page, pages=pages, filters=FILTERS)
 
 
 @bp.route("/h/<number>")
@@ -68,4 +68,5 @@ def household(number: str) -> Any:
                   "labourer": m in labourers} for m in members],
         chart=chart.bars(months, visits.monthly_net(number, months)),
         risks=[RISKS[r] for r in (latest.risks.split(",") if latest and latest.risks else [])],
-        history=visits.history(number), methods=VISIT_METHODS, saved=request.args.get("saved", type=int))
+        history=visits.history(number), methods=VISIT_METHODS, saved=request.args.get("saved", type=int),
+        tasks=tasks.waiting(number))

@@ -83,14 +83,18 @@ def export(app: Any, out: Path, period: str | None, township: str | None) -> Non
 @click.option("--verdict", type=click.Choice(["correct", "corrected", "unverifiable"]), required=True,
               help="correct: the record is right as it is (e.g. an I3 pair that are two people); corrected: fixed at "
                    "the source; unverifiable: could not be checked.")
+@click.option("--note", required=True, help="Who checked, when and how; what was corrected (into the audit log).")
 @run_in_app()
-def answer(app: Any, anomaly_id: int, verdict: str) -> None:
-    """Record the answer to one anomaly (the township verification queue comes in a later release)."""
+def answer(app: Any, anomaly_id: int, verdict: str, note: str) -> None:
+    """Record the answer to one anomaly, as the township queue's answer form does (audited)."""
+    from hub import verification
     from hub.cleaning.models import Anomaly
+    from hub.users import Principal
 
-    if Anomaly.get_or_none(Anomaly.id == anomaly_id) is None:
+    found = Anomaly.get_or_none(Anomaly.id == anomaly_id)
+    if found is None:
         raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有编号为 {anomaly_id} 的异常。")
-    runner.answer(anomaly_id, verdict)
+    verification.answer(Principal("cli", "cli", "admin", None), found, verdict, note)
     click.echo(f"异常 {anomaly_id} 已记录核实结果：{verdict}。")
 
 

@@ -22,7 +22,7 @@ from hub.cleaning.catalogue import CATALOGUE, Context
 from hub.cleaning.models import CLOSED, Anomaly
 from hub.models import County, Household, Person, Township, Village, Visit, VisitEmployment
 
-STATUS_ZH = {"open": "待核实", "answered": "已核实", "closed": "已消除"}
+STATUS_ZH = {"open": "待核实", "in_field": "已派村级核实", "answered": "已核实", "closed": "已消除"}
 ANOMALY_HEADERS = ["乡(镇)", "村(安置点)", "户编号", "户主", "规则", "问题", "说明", "严重程度", "状态", "首次发现"]
 LABOUR_TABLE_HEADERS = ["序号", "县(区)", "乡(镇)", "村(安置点)", "姓名", "性别", "年龄", "未转移就业人员类型",
                         "家庭类型", "是否开展\"251\"就业帮扶", "开展\"251\"帮扶是否有台账", "目前转移就业状况",

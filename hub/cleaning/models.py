@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peewee import AutoField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from hub.models import BaseModel, Household, Township, Village
+from hub.models import BaseModel, Household, Record, Township, Village
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
 ANSWER_CORRECT = "correct"  # 核实无误: stays answered until the data it was raised on change
@@ -35,10 +35,31 @@ class Anomaly(BaseModel):
     status = TextField()
     answer = TextField(null=True)
     answered_at = DateTimeField(null=True)
+    answer_note = TextField(null=True)
+    answered_by = TextField(null=True)
     first_run = ForeignKeyField(CleaningRun)
     last_run = ForeignKeyField(CleaningRun)
     opened_at = DateTimeField()
     closed_at = DateTimeField(null=True)
+
+
+class VerificationTask(BaseModel):
+    """A household to check on site, for an anomaly sent to the field or a spot check (hub/verification.py)."""
+
+    id = AutoField()
+    household = ForeignKeyField(Household)
+    anomaly = ForeignKeyField(Anomaly, null=True)
+    spot_check_id = IntegerField(null=True)
+    question = TextField()
+    status = TextField()
+    sent_by = TextField()
+    sent_at = DateTimeField()
+    change_seq = IntegerField()
+    answer = TextField(null=True)
+    answer_note = TextField(null=True)
+    answered_by = TextField(null=True)
+    answered_at = DateTimeField(null=True)
+    answer_record = ForeignKeyField(Record, null=True)
 
 
 class CleaningSetting(BaseModel):
@@ -46,4 +67,4 @@ class CleaningSetting(BaseModel):
     value = TextField()
 
 
-CLEANING_MODELS = [CleaningRun, Anomaly, CleaningSetting]
+CLEANING_MODELS = [CleaningRun, Anomaly, CleaningSetting, VerificationTask]

@@ -369,3 +369,6 @@ def invalid_phone(ctx: Context) -> Iterator[Finding]:
     for household_id, id_number in (Person.select(Person.household, Person.id_number)
                                     .where(Person.phone_problem != "").tuples()):
         yield Finding("I9", f"{household_id}:{id_number}", household_id, f"{mask(id_number)} 的手机号码格式不对", {})
+
+
+from hub.cleaning import cross_checks  # noqa: E402,F401 - registers X1–X3

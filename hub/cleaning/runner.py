@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from hub import audit
 from hub.cleaning import rules  # noqa: F401  (registers the rules)
 from hub.cleaning.catalogue import CATALOGUE, PARAMETERS, RULES_VERSION, Context, Finding
 from hub.cleaning.models import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN, Anomaly, CleaningRun, CleaningSetting
@@ -32,11 +33,12 @@ def parameters() -> dict[str, Any]:
     return values
 
 
-def set_parameter(name: str, value: str) -> Any:
+def set_parameter(name: str, value: str, actor: str = "cli") -> Any:
     if name not in PARAMETERS:
         raise KeyError(name)
     typed = type(PARAMETERS[name][0])(float(value) if isinstance(PARAMETERS[name][0], float) else int(value))
     with write_transaction():
+        audit.record(actor, "setting.change", f"setting:{name}", parameters()[name], typed, "县级参数调整")
         (CleaningSetting.insert(key=name, value=json.dumps(typed))
          .on_conflict(conflict_target=[CleaningSetting.key], preserve=[CleaningSetting.value]).execute())
     return typed
@@ -140,10 +142,3 @@ def reconcile(findings: list[Finding], run_record: CleaningRun, places: dict[int
         (Anomaly.update(status=CLOSED, closed_at=now, last_run=run_record.id)
          .where(Anomaly.id.in_(gone[start:start + 500])).execute())
     return opened + len(fresh), len(gone)
-
-
-def answer(anomaly_id: int, verdict: str) -> None:
-    """Record a township's answer (the full verification workflow is a later release)."""
-    with write_transaction():
-        Anomaly.update(status=ANSWERED, answer=verdict, answered_at=datetime.utcnow()).where(
-            Anomaly.id == anomaly_id).execute()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from peewee import JOIN, fn
 
+from hub import auth, verification_views
 from hub.cleaning import exports
 from hub.cleaning.catalogue import CATALOGUE
 from hub.cleaning.exports import STATUS_ZH
@@ -39,6 +40,9 @@ def _filters() -> dict[str, str]:
 @bp.route("/anomalies")
 def anomalies() -> str:
     chosen = _filters()
+    who = auth.principal()
+    if not who.county_wide:  # a township's queue: its own anomalies only
+        chosen["township"] = Township.get_by_id(who.township_id).name
     query = (Anomaly.select(Anomaly, Township, Village, Household)
              .join(Township, JOIN.LEFT_OUTER).switch(Anomaly).join(Village, JOIN.LEFT_OUTER)
              .switch(Anomaly).join(Household, JOIN.LEFT_OUTER))
@@ -53,17 +57,19 @@ def anomalies() -> str:
     total = query.count()
     rows = list(query.order_by(Township.position, Village.name, Household.number, Anomaly.rule)
                 .paginate(page, PAGE_SIZE))
-    by_status = dict(Anomaly.select(Anomaly.status, fn.COUNT(Anomaly.id)).group_by(Anomaly.status).tuples())
+    counted = Anomaly.select(Anomaly.status, fn.COUNT(Anomaly.id)).group_by(Anomaly.status)
+    if not who.county_wide:
+        counted = counted.where(Anomaly.township == who.township_id)
+    by_status = dict(counted.tuples())
+    townships = [t.name for t in Township.select().order_by(Township.position) if who.can_see(t.id)]
     return render_template("cleaning/anomalies.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
                            chosen=chosen, rules=CATALOGUE, status_zh=STATUS_ZH, by_status=by_status,
-                           townships=[t.name for t in Township.select().order_by(Township.position)])
+                           townships=townships)
 
 
 @bp.route("/anomalies/<int:anomaly_id>")
 def anomaly(anomaly_id: int) -> str:
-    found = Anomaly.get_or_none(Anomaly.id == anomaly_id)
-    if found is None:
-        abort(404)
+    found = verification_views.find_anomaly(anomaly_id)
     members: list[dict[str, Any]] = []
     visits: list[Any] = []
     if found.household_id:
@@ -73,4 +79,5 @@ def anomaly(anomaly_id: int) -> str:
                       .where(Visit.household == found.household_id).order_by(Visit.month.desc(), Visit.id.desc())
                       .limit(24))
     return render_template("cleaning/anomaly.html", anomaly=found, rule=CATALOGUE.get(found.rule),
-                           detail=json.loads(found.detail), members=members, visits=visits, status_zh=STATUS_ZH)
+                           detail=json.loads(found.detail), members=members, visits=visits, status_zh=STATUS_ZH,
+                           **verification_views.anomaly_context(found))

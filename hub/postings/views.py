@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from peewee import fn
 
-from hub import own_records
+from hub import auth, own_records
 from hub.models import Household, Node, Person, Posting, Township, Village
 from hub.postings import board, importer, store
 from shared.errors import FieldsyncError
@@ -78,6 +78,7 @@ def detail(posting_id: str) -> str:
 
 @bp.route("/<posting_id>/decision", methods=["POST"])
 def decision(posting_id: str) -> Any:
+    auth.require(auth.principal().can_write_county, "审核岗位", f"posting:{posting_id}")
     store.decide(posting_id, request.form.get("decision", ""))
     return redirect(url_for("postings.detail", posting_id=posting_id))
 
@@ -85,6 +86,7 @@ def decision(posting_id: str) -> Any:
 @bp.route("/<posting_id>/status", methods=["POST"])
 def change_status(posting_id: str) -> Any:
     """A new version of a posting the county made: filled or withdrawn (a station changes its own)."""
+    auth.require(auth.principal().can_write_county, "修改岗位", f"posting:{posting_id}")
     posting = store.find_current(posting_id)
     if posting is None or Node.get_by_id(posting.node_id).name != own_records.HUB_NODE_NAME:
         abort(404)
@@ -97,6 +99,7 @@ def change_status(posting_id: str) -> Any:
 
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Any:
+    auth.require(auth.principal().can_write_county, "发布岗位")
     if request.method == "GET":
         return _form({}, {})
     values = {key: request.form.get(key, "").strip() for key in FORM_FIELDS}
@@ -127,6 +130,7 @@ def _form(values: dict[str, str], errors: dict[str, str], status: int = 200, rep
 
 @bp.route("/import", methods=["POST"])
 def import_list() -> Any:
+    auth.require(auth.principal().can_write_county, "导入岗位表")
     upload = request.files.get("file")
     suffix = Path(upload.filename or "").suffix.lower() if upload else ""
     if upload is None or suffix not in (".xlsx", ".csv"):

@@ -21,6 +21,7 @@ VILLAGES = synthetic.default_villages(1)[:1]
 ROWS = synthetic.generate_roster(41, VILLAGES, 5)
 FUTURE = (date.today() + timedelta(days=45)).isoformat()
 PAST = (date.today() - timedelta(days=2)).isoformat()
+CLERK_PASSWORD = "clerk-pass-1"
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,7 @@ def world(tmp_path_factory):
     hub.cli("init", "--county", synthetic.COUNTY, *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
     synthetic.write_roster_csv(ROWS, root / "roster.csv")
     hub.cli("import-roster", str(root / "roster.csv"))
+    hub.cli("add-user", "clerk", "--name", "县人社局", "--role", "staff", "--password", CLERK_PASSWORD)
     hub.start(workers=1)
     station = Station(root / "station")
     station.cli("enroll", "--hub", hub.url, "--code", hub.add_node("岗位站", ["/".join(v) for v in VILLAGES]))
@@ -37,8 +39,16 @@ def world(tmp_path_factory):
     web = station.serve(port)
     try:
         with chromium() as browser:
+            county = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+            sign_in = county.new_page()
+            sign_in.goto(hub.url + "/login")
+            sign_in.fill("input[name=username]", "clerk")
+            sign_in.fill("input[name=password]", CLERK_PASSWORD)
+            sign_in.click("form button")
+            sign_in.wait_for_url(hub.url + "/")
+            sign_in.close()
             yield {"hub": hub, "station": station, "node_url": f"http://127.0.0.1:{port}", "browser": browser,
-                   "page": phone_page(browser)}
+                   "page": phone_page(browser), "county": county}
     finally:
         stop_group(web)
         hub.kill()
@@ -46,7 +56,7 @@ def world(tmp_path_factory):
 
 def post_at_hub(world: dict, title: str, valid_until: str) -> str:
     """County staff fill in the hub's posting form (a desktop-sized page); returns the posting id."""
-    page = world["browser"].new_page(viewport={"width": 1200, "height": 900})
+    page = world["county"].new_page()
     page.goto(world["hub"].url + "/postings/new")
     for name, value in (("employer", "融安县香杉木业有限公司"), ("title", title), ("place", "长安镇工业园"),
                         ("pay", "3600"), ("headcount", "6"), ("contact_name", "覃经理"),
@@ -114,7 +124,7 @@ def test_interest_at_the_station_reaches_the_county_view_after_a_sync(world):
     page.wait_for_selector("#interest-done")
     screenshot(page, "24-interest-done")
     world["station"].cli("sync")
-    county = world["browser"].new_page(viewport={"width": 1200, "height": 900})
+    county = world["county"].new_page()
     county.goto(f"{world['hub'].url}/postings/{posting_id}")
     text = county.inner_text("body")
     assert person["name"] in text and "报名（1）" in text and person["phone"] not in text

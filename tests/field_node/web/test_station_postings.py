@@ -17,6 +17,7 @@ from hub import own_records
 from hub.models import Interest
 from hub.models import Posting as HubPosting
 from shared.postings import new_posting_id
+from tests.conftest import make_user, signed_in
 
 FUTURE = (date.today() + timedelta(days=30)).isoformat()
 
@@ -125,5 +126,6 @@ def test_a_job_recommended_to_a_labourer_reaches_the_county_ledger(app, live_hub
         assert [(e["what"], e["posting_id"], e["note"]) for e in entries] == [
             ("推荐岗位", county["posting_id"], "本人有驾照")]
         assert hub_store.recommendations_per_person("2000-01-01")[person.id] == 1
-    ledger_page = app.test_client().get(f"/postings/labourers/{person.id}").get_data(as_text=True)
+    ledger_page = signed_in(app, make_user(app, "clerk", "staff")).get(
+        f"/postings/labourers/{person.id}").get_data(as_text=True)
     assert "本人有驾照" in ledger_page and labourer.id_number not in ledger_page

@@ -67,6 +67,6 @@ def test_clean_and_export_commands(app, runner, tmp_path, database_url):
     from hub.cleaning.models import ANSWERED, Anomaly
 
     first = Anomaly.select().first()
-    answered = runner.invoke(main, [*args, "answer", str(first.id), "--verdict", "correct"])
+    answered = runner.invoke(main, [*args, "answer", str(first.id), "--verdict", "correct", "--note", "已入户核实"])
     assert answered.exit_code == 0 and Anomaly.get_by_id(first.id).status == ANSWERED
-    assert runner.invoke(main, [*args, "answer", "99999", "--verdict", "correct"]).exit_code == 1
+    assert runner.invoke(main, [*args, "answer", "99999", "--verdict", "correct", "--note", "x"]).exit_code == 1

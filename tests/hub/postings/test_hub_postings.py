@@ -110,7 +110,9 @@ def test_bad_interest_gets_field_messages_and_echoes_no_id_number(app, client, c
     assert Interest.select().count() == 0
 
 
-def test_the_interest_form_needs_its_csrf_token_and_is_rate_limited(app, client, county):
+def test_the_interest_form_needs_its_csrf_token_and_is_rate_limited(app, anonymous, county):
+    app.config["WTF_CSRF_ENABLED"] = True  # read at each request; the fixture turns it off for other tests
+    client = anonymous
     body = posting_body()
     own_records.sign("posting", body)
     form = {"name": "韦某", "phone": "13800001111", "village": "东岭村"}

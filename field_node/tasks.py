@@ -1,0 +1,37 @@
+"""Verification tasks at the station: pulled from the hub, answered by a grid member on site with a signed record.
+
+A task answered here leaves the list at once (``answered_seq``); the hub closes it when the record arrives, and the
+next pull says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from field_node.db import database
+from field_node.models import Task
+from field_node.state import now_text, set_state
+
+
+def apply_task_page(page: dict[str, Any]) -> int:
+    with database.atomic("IMMEDIATE"):
+        for document in page["tasks"]:
+            existing = Task.get_or_none(Task.id == document["id"])
+            (Task.insert(id=document["id"], household=document["household"], question=document["question"],
+                         open=document["open"], answered_seq=existing.answered_seq if existing else None,
+                         updated_at=now_text()).on_conflict_replace().execute())
+        set_state("tasks_cursor", page["cursor"])
+    return len(page["tasks"])
+
+
+def project_answer(seq: int, body: dict[str, Any]) -> None:
+    """The station's own answer, written in the transaction that signs it."""
+    Task.update(answered_seq=seq).where(Task.id == body["task"]).execute()
+
+
+def waiting(household: str | None = None) -> list[Task]:
+    """Open tasks not yet answered here (of one household, or all)."""
+    query = Task.select().where(Task.open == True, Task.answered_seq.is_null())  # noqa: E712
+    if household:
+        query = query.where(Task.household == household)
+    return list(query.order_by(Task.id))
