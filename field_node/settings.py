@@ -23,6 +23,7 @@ NODE_SETTINGS: list[Setting] = [
             "lower than last month's by more than this share.", float),
     Setting("LOGIN_ATTEMPTS", 5, "Wrong passwords in a row before an account is locked.", int),
     Setting("LOCKOUT_MINUTES", 15.0, "How long a locked account stays locked.", float),
+    Setting("LOGIN_RATE_LIMIT", "10/minute;100/hour", "Most sign-in attempts one phone (address) may make."),
     Setting("JOBS_URL", "", "Base URL printed in job posting QR codes; empty: the hub's URL (the same codes as the "
             "hub's posters; deploy/README.md says how phones on the station Wi-Fi reach the node)."),
     Setting("INTEREST_RATE_LIMIT", "5/minute;30/hour", "Most 我想报名 submissions one phone (address) may make."),

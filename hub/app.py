@@ -71,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     smorest.register_blueprint(read_api.blp)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
+    web_security.limit_sign_in(app, limiter, "auth.sign_in", lambda: app.config["LOGIN_RATE_LIMIT"])
     app.register_blueprint(verification_views.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(metrics.bp)

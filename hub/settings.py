@@ -28,6 +28,7 @@ HUB_SETTINGS: list[Setting] = [
             "(Flask-Limiter syntax)."),
     Setting("LOGIN_ATTEMPTS", 5, "Wrong passwords in a row before a county user's account is locked.", int),
     Setting("LOCKOUT_MINUTES", 15.0, "How long a locked county account stays locked.", float),
+    Setting("LOGIN_RATE_LIMIT", "10/minute;100/hour", "Most sign-in attempts one address may make."),
     Setting("SECURE_COOKIES", False, "Send session cookies over HTTPS only. Set to 1 behind TLS (nginx), as in "
             "production.", lambda raw: raw.strip().lower() in ("1", "true", "yes")),
     Setting("SPOT_CHECK_SIZE", 5, "Households drawn per township for each month's spot check.", int),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, Response
+from flask_limiter import Limiter
 
 BASE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -38,3 +40,9 @@ def secret_key(path: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def limit_sign_in(app: Flask, limiter: Limiter, endpoint: str, rate: Callable[[], str]) -> None:
+    """Rate-limit sign-in attempts per address (on top of the per-account lockout): guessing many accounts
+    from one address is slowed as well as guessing one account from many."""
+    app.view_functions[endpoint] = limiter.limit(rate, methods=["POST"])(app.view_functions[endpoint])

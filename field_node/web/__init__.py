@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
     app.register_blueprint(jobs_web.blueprint(jobs.NodeBoard, limiter,
                                               lambda: opened.settings["INTEREST_RATE_LIMIT"]))
+    web_security.limit_sign_in(app, limiter, "auth.sign_in", lambda: opened.settings["LOGIN_RATE_LIMIT"])
     _init_database(app)
     _init_errors(app)
     web_security.init_app(app, web_security.STATION_POLICY)

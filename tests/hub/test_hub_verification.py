@@ -197,3 +197,9 @@ def test_the_household_page_shows_list_hits_and_masks_numbers(client, county, tm
     assert "死亡登记名单" in page and "2026-09-03" in page
     assert person.id_number not in page
     assert not person.phone or person.phone not in page
+
+
+def test_sign_in_attempts_are_rate_limited_per_address(app, anonymous, county):
+    statuses = [anonymous.post("/login", data={"username": f"nobody{i}", "password": "x"}).status_code
+                for i in range(12)]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
