@@ -128,6 +128,19 @@ def revoke_node(app: Any, name: str) -> None:
     click.echo(f"站点“{name}”已停用。它已同步的 {node.hwm} 条记录保留；之后的同步请求会被拒绝并报警。")
 
 
+@main.command("release-node")
+@click.argument("name")
+@click.option("--why", required=True, help="What the county checked before letting the station sync again (audited).")
+@run_in_app()
+def release_node(app: Any, name: str, why: str) -> None:
+    """Release a station quarantined as a suspected clone (after checking which device is the real one)."""
+    node = Node.get_or_none(Node.name == name)
+    if node is None:
+        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的站点。")
+    nodes.release(node, CLI_PRINCIPAL.actor, why)
+    click.echo(f"站点“{name}”已解除隔离，可以再次同步。")
+
+
 @main.command("import-roster")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @run_in_app()

@@ -207,11 +207,13 @@ def ingest(node: Node, batch: Batch, counter: int) -> dict[str, Any]:
                 if outcome.code is ErrorCode.SEQUENCE_CONFLICT:
                     nodes.raise_alarm(node, ErrorCode.SEQUENCE_CONFLICT, "同一序号收到两条不同的记录。",
                                       item.seq, item.content)
+                    nodes.quarantine(node, f"序号 {item.seq} 收到两条不同的记录")
                 outcomes.append(outcome)
                 continue
             fault = _chain_fault(item, held)
             if fault:
                 nodes.raise_alarm(node, ErrorCode.CHAIN_BROKEN, fault, item.seq, item.content)
+                nodes.quarantine(node, f"序号 {item.seq} 与前一条记录衔接不上")
                 outcomes.append(Outcome(item.seq, REJECTED, ErrorCode.CHAIN_BROKEN, {"reason": fault}))
                 continue
             new.append(item)

@@ -104,6 +104,8 @@ class Node(BaseModel):
     head = BigIntegerField(default=0)
     last_seen_at = DateTimeField(null=True)
     created_at = DateTimeField()
+    quarantined_at = DateTimeField(null=True)
+    quarantine_reason = TextField(null=True)
 
 
 class NodeVillage(BaseModel):

@@ -121,9 +121,26 @@ def authenticate(request: Request) -> tuple[Node, int]:
             raise_alarm(node, ErrorCode.NODE_REVOKED, "停用的站点密钥仍在尝试同步（设备可能被盗或被复制）。",
                         once=True)
         raise FieldsyncError(ErrorCode.NODE_REVOKED)
+    if node.quarantined_at:
+        raise FieldsyncError(ErrorCode.NODE_QUARANTINED, details={"since": node.quarantined_at.isoformat()})
     if auth.counter <= node.last_counter:
         raise _replayed(node.last_counter)
     return node, auth.counter
+
+
+def quarantine(node: Node, reason: str) -> None:
+    """Stop a suspected clone inside the current transaction: what it sent stays; its next request is refused."""
+    if Node.get_by_id(node.id).quarantined_at:
+        return
+    Node.update(quarantined_at=utcnow(), quarantine_reason=reason).where(Node.id == node.id).execute()
+    audit.record("hub", "node.quarantine", f"node:{node.name}", {"quarantined": False}, {"quarantined": True},
+                 reason)
+
+
+def release(node: Node, actor: str, why: str) -> None:
+    with write_transaction():
+        Node.update(quarantined_at=None, quarantine_reason=None).where(Node.id == node.id).execute()
+        audit.record(actor, "node.release", f"node:{node.name}", {"quarantined": True}, {"quarantined": False}, why)
 
 
 def _replayed(last_counter: int) -> FieldsyncError:

@@ -35,6 +35,7 @@ class ErrorCode(Enum):
     ENROLMENT_CODE_INVALID = (403, "登记码无效、已使用或已过期，请向县级管理员申请新的登记码。")
     ALREADY_ENROLLED = (409, "本站点已经登记过；如需更换登记，请先备份数据后使用 --force。")
     FORBIDDEN = (403, "您的角色没有这项权限；如需办理，请联系县级管理员。")
+    NODE_QUARANTINED = (403, "站点疑似被复制（同一密钥写出了不同的记录），已被隔离，不能同步；请联系县级管理员核查。")
 
     # Per-record rejection reasons inside a push reply.
     BAD_SIGNATURE = (422, "记录签名与内容不符（记录可能被篡改），已拒收。")

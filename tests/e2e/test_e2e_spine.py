@@ -135,7 +135,7 @@ def assert_no_personal_data(log: str) -> None:
     assert not any(row["name"] in log for row in ROWS if len(row["name"]) >= 3)
 
 
-def test_copied_sd_card_is_refused_and_raises_an_alarm(hub, tmp_path):
+def test_copied_sd_card_is_refused_quarantined_and_released_by_the_county(hub, tmp_path):
     original = station(hub, tmp_path, "原站", VILLAGES[:1])
     add_visits(original, VILLAGES[:1], 10, seed=1)
     original.cli("sync")
@@ -145,12 +145,17 @@ def test_copied_sd_card_is_refused_and_raises_an_alarm(hub, tmp_path):
     add_visits(copy, VILLAGES[:1], 5, seed=3)
     original.cli("sync")
     refused = copy.cli("sync", check=False)
-    assert refused.returncode == 2 and "拒收 5 条" in refused.stdout
+    assert refused.returncode == 1 and "拒收 5" in refused.stdout and "已被隔离" in refused.stderr
     assert_exactly_once(hub, original)
     status = copy.cli("status").stdout
     assert "SEQUENCE_CONFLICT" in status and "被拒收 5 条" in status
     codes = {code for (code,) in hub_query(hub, "SELECT code FROM alarm")}
     assert "SEQUENCE_CONFLICT" in codes
+    add_visits(original, VILLAGES[:1], 2, seed=4)  # the key is quarantined: the real station waits too
+    assert "已被隔离" in original.cli("sync", check=False).stderr
+    hub.cli("release-node", "原站", "--why", "核实：原站设备在村部，复制卡已收回")
+    original.cli("sync")
+    assert_exactly_once(hub, original)
 
 
 def test_the_hub_killed_in_the_middle_of_a_push(hub, tmp_path):
