@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test bench lint clean venv browser translations
+.PHONY: demo test bench faults lint clean venv system-deps translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,16 +17,22 @@ venv: $(STAMP)
 demo: $(STAMP)  ## a hub on SQLite, a county, a roster, a node, a month of signed visits, synced
 	$(PY) -m devtools.demo
 
-test: $(STAMP) browser  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_POSTGRES_URL is set)
+test: $(STAMP) system-deps  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_POSTGRES_URL is set)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
-# Browser tests drive Debian's Chromium (never a downloaded browser) and need a CJK font for the screenshots.
+# Debian packages the suite drives: Chromium for browser tests (never a downloaded browser), a CJK font for their
+# screenshots, faketime for the fault suite's wrong clocks.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-browser:
-	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi wenquanyi || { \
-	  $(SUDO) apt-get install -y --no-install-recommends chromium fonts-wqy-microhei || \
-	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-wqy-microhei; }; }
+DEBS := chromium fonts-wqy-microhei faketime
+system-deps:
+	@command -v chromium >/dev/null && command -v faketime >/dev/null && fc-list 2>/dev/null | grep -qi wenquanyi || { \
+	  $(SUDO) apt-get install -y --no-install-recommends $(DEBS) || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(DEBS); }; }
+
+faults: $(STAMP) system-deps  ## the fault suite: 100 kills of each kind, network faults, disk full, clocks, clones
+	$(PY) -m devtools.faults --runs 100
+	$(PY) -m devtools.faults --runs 20 --database-url "$(BENCH_POSTGRES_URL)" --restart-postgres
 
 # Re-extract the station app's strings, merge them into the Chinese catalogue, compile it.
 translations: $(STAMP)

@@ -13,12 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import click
+from peewee import DatabaseError
 
 from field_node import accounts, store, sync
 from field_node import node as node_module
 from field_node.db import database
 from field_node.models import PENDING, REJECTED
 from shared.errors import FieldsyncError
+
+STORAGE_FAILED = ("存储卡已满或读写出错：这一次的录入没有保存（之前保存的记录不受影响）。"
+                  "请清理存储空间或检查存储卡后重新运行。")
 
 
 def with_node(command: Callable) -> Callable:
@@ -31,6 +35,9 @@ def with_node(command: Callable) -> Callable:
             return command(opened, *args, **kwargs)
         except FieldsyncError as error:
             click.echo(f"错误：{error.message}", err=True)
+            sys.exit(1)
+        except (DatabaseError, OSError) as error:  # a full or failing SD card, most often
+            click.echo(f"错误：{STORAGE_FAILED}（{type(error).__name__}）", err=True)
             sys.exit(1)
 
     return wrapper

@@ -1,0 +1,335 @@
+"""`make faults`: the fault suite over real processes — nothing lost, nothing twice.
+
+A hub under gunicorn (SQLite, or PostgreSQL with ``--database-url``) and field nodes driven through
+`fieldsync-node`, with faults injected: nodes killed with SIGKILL while saving and while syncing, a fault-injecting
+TCP proxy between node and hub (drops, resets, stalls, truncated replies, 2G-like latency and bandwidth), the hub
+killed mid-push, PostgreSQL restarted mid-push (``--restart-postgres``), the node's disk full, its clock years wrong
+and jumping back, and a cloned node.  Every visit saved carries a unique note, so the hub's copy can be counted:
+
+    fault | runs | records sent | stored | lost | duplicated
+
+Lost and duplicated must be 0 (the exit status says so).  ``make test`` runs a short form (tests/e2e/test_faults.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg2
+
+from devtools import synthetic
+from devtools.fault_proxy import FaultProxy
+from devtools.processes import BIN, Hub, Station
+
+VILLAGES = synthetic.default_villages(1)[:2]
+ROWS = synthetic.generate_roster(77, VILLAGES, 15)
+FAMILIES = list({row["household_id"]: [r for r in ROWS if r["household_id"] == row["household_id"]]
+                 for row in ROWS}.values())
+
+
+@dataclass
+class Outcome:
+    fault: str
+    runs: int
+    sent: int = 0
+    stored: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == 0 and self.duplicated == 0 and not any(n.startswith("FAILED") for n in self.notes)
+
+
+class Suite:
+    def __init__(self, root: Path, database_url: str = "", seed: int = 5):
+        self.root = root
+        self.rnd = random.Random(seed)
+        self.hub = Hub(root / "hub", database_url)
+        self.hub.cli("init", "--county", synthetic.COUNTY,
+                     *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
+        synthetic.write_roster_csv(ROWS, root / "roster.csv")
+        self.hub.cli("import-roster", str(root / "roster.csv"))
+        self.hub.start(workers=2)
+        self.proxy = FaultProxy(self.hub.port, seed)
+        self.counter = 0
+
+    def close(self) -> None:
+        self.proxy.close()
+        self.hub.kill()
+
+    # -- stations and records ------------------------------------------------------------------------------
+    def station(self, name: str) -> Station:
+        node = Station(self.root / name, {"FIELDSYNC_NODE_HTTP_TIMEOUT": "3", "FIELDSYNC_NODE_BATCH_SIZE": "25"})
+        code = self.hub.add_node(name, ["/".join(v) for v in VILLAGES])
+        node.cli("enroll", "--hub", self.proxy.url, "--code", code)
+        node.cli("sync")
+        return node
+
+    def bodies(self, tag: str, count: int) -> list[dict]:
+        found = []
+        for _ in range(count):
+            self.counter += 1
+            body = synthetic.visit_body(self.rnd, self.rnd.choice(FAMILIES), "2026-10", "网格员")
+            found.append({**body, "note": f"{tag}-{self.counter}"})
+        return found
+
+    def write(self, node: Station, bodies: list[dict]) -> Path:
+        path = node.data_dir.parent / f"{node.data_dir.name}-{self.counter}.json"
+        path.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    @staticmethod
+    def saved_notes(node: Station) -> set[str]:
+        with sqlite3.connect(node.data_dir / "node.db") as conn:
+            return {json.loads(content)["body"].get("note", "") for (content,) in
+                    conn.execute("SELECT content FROM record WHERE kind = 'visit'")}
+
+    def add_until_saved(self, node: Station, bodies: list[dict]) -> None:
+        """What a person does when the screen did not say "saved": enter it again, once."""
+        missing = [b for b in bodies if b["note"] not in self.saved_notes(node)]
+        if missing:
+            node.cli("add", str(self.write(node, missing)))
+
+    def sync_clean(self, node: Station) -> None:
+        self.proxy.mode = "pass"
+        for _ in range(5):
+            if node.cli("sync", check=False).returncode == 0:
+                return
+            time.sleep(0.5)
+        node.cli("sync")
+
+    def hub_notes(self, node: Station) -> Counter:
+        with sqlite3.connect(node.data_dir / "node.db") as conn:
+            node_id = int(conn.execute("SELECT value FROM state WHERE key = 'node_id'").fetchone()[0])
+        sql = "SELECT content FROM record WHERE node_id = {} AND status = 'accepted' AND kind = 'visit'"
+        if self.hub.database_url:
+            with psycopg2.connect(self.hub.database_url) as conn, conn.cursor() as cursor:
+                cursor.execute(sql.format("%s"), (node_id,))
+                rows = cursor.fetchall()
+        else:
+            with sqlite3.connect(self.hub.data_dir / "hub.db") as conn:
+                rows = conn.execute(sql.format("?"), (node_id,)).fetchall()
+        return Counter(json.loads(bytes(content))["body"].get("note", "") for (content,) in rows)
+
+    def count(self, outcome: Outcome, node: Station, intended: list[dict]) -> Outcome:
+        held = self.hub_notes(node)
+        wanted = {b["note"] for b in intended}
+        outcome.sent = len(wanted)
+        outcome.stored = len(wanted & set(held))
+        outcome.lost = len(wanted - set(held))
+        outcome.duplicated = sum(n - 1 for n in held.values() if n > 1) + len(set(held) - wanted)
+        return outcome
+
+    # -- faults ------------------------------------------------------------------------------------------------
+    def killed_while_saving(self, runs: int) -> Outcome:
+        node, intended = self.station("kill-save"), []
+        for _ in range(runs):
+            bodies = self.bodies("kill-save", 30)
+            intended += bodies
+            adding = subprocess.Popen([str(BIN / "fieldsync-node"), "--data-dir", str(node.data_dir), "add",
+                                       str(self.write(node, bodies))], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+            time.sleep(self.rnd.uniform(0.2, 1.2))
+            adding.send_signal(signal.SIGKILL)
+            adding.wait()
+            self.check_integrity(node)
+            self.add_until_saved(node, bodies)
+        self.sync_clean(node)
+        return self.count(Outcome("node SIGKILL while saving", runs), node, intended)
+
+    def killed_while_syncing(self, runs: int) -> Outcome:
+        node, intended = self.station("kill-sync"), []
+        for _ in range(runs):
+            bodies = self.bodies("kill-sync", 60)
+            intended += bodies
+            node.cli("add", str(self.write(node, bodies)))
+            syncing = node.popen("sync")
+            time.sleep(self.rnd.uniform(0.3, 1.5))
+            syncing.send_signal(signal.SIGKILL)
+            syncing.wait()
+        self.sync_clean(node)
+        return self.count(Outcome("node SIGKILL while syncing", runs), node, intended)
+
+    def network(self, mode: str, runs: int) -> Outcome:
+        node, intended = self.station(f"net-{mode}"), []
+        for _ in range(runs):
+            bodies = self.bodies(f"net-{mode}", 40)
+            intended += bodies
+            node.cli("add", str(self.write(node, bodies)))
+            self.proxy.mode = mode
+            node.cli("sync", check=False, timeout=600)
+        self.sync_clean(node)
+        labels = {"drop": "connections dropped", "reset": "connections reset", "stall": "hub stalls (timeouts)",
+                  "truncate": "replies truncated", "slow": "2G latency and bandwidth", "flaky": "all of these, mixed"}
+        return self.count(Outcome(f"network: {labels[mode]}", runs), node, intended)
+
+    def hub_killed(self, runs: int) -> Outcome:
+        node, intended = self.station("hub-killed"), []
+        for _ in range(runs):
+            bodies = self.bodies("hub-killed", 150)
+            intended += bodies
+            node.cli("add", str(self.write(node, bodies)))
+            syncing = node.popen("sync")
+            time.sleep(self.rnd.uniform(0.2, 1.0))
+            self.hub.kill()
+            syncing.wait(timeout=120)
+            self.hub.start(workers=2)
+        self.sync_clean(node)
+        return self.count(Outcome("hub SIGKILL mid-push", runs), node, intended)
+
+    def postgres_restarted(self, runs: int) -> Outcome:
+        node, intended = self.station("pg-restart"), []
+        cluster = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
+        for _ in range(runs):
+            bodies = self.bodies("pg-restart", 150)
+            intended += bodies
+            node.cli("add", str(self.write(node, bodies)))
+            syncing = node.popen("sync")
+            time.sleep(self.rnd.uniform(0.2, 1.0))
+            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"], check=True,
+                           capture_output=True)
+            syncing.wait(timeout=120)
+        self.sync_clean(node)
+        return self.count(Outcome("PostgreSQL restarted mid-push", runs), node, intended)
+
+    def disk_full(self, runs: int) -> Outcome:
+        node, intended = self.station("disk-full"), []
+        outcome = Outcome("node disk full", runs)
+        for _ in range(runs):
+            bodies = self.bodies("disk-full", 400)
+            intended += bodies
+            size = (node.data_dir / "node.db").stat().st_size
+
+            def small_disk(limit: int = size + 64 * 1024) -> None:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails (EFBIG) instead of killing
+
+            done = subprocess.run([str(BIN / "fieldsync-node"), "--data-dir", str(node.data_dir), "add",
+                                   str(self.write(node, bodies))], capture_output=True, text=True,
+                                  preexec_fn=small_disk)
+            if done.returncode == 0:
+                outcome.notes.append("FAILED: a save larger than the disk reported success")
+            elif "Traceback" in done.stderr:
+                outcome.notes.append("FAILED: a full disk gave a stack trace, not a message")
+            self.check_integrity(node)
+            self.add_until_saved(node, bodies)  # space is back
+        self.sync_clean(node)
+        return self.count(outcome, node, intended)
+
+    def clock(self, runs: int) -> Outcome:
+        node, intended = self.station("clock"), []
+        outcome = Outcome("node clock years off, jumping back", runs)
+        if shutil.which("faketime") is None:
+            outcome.notes.append("FAILED: faketime is not installed (make faults installs it)")
+            return outcome
+        for run in range(runs):
+            for offset in ("+3y", "-5y", "+1d", "-2y"):
+                bodies = self.bodies("clock", 10)
+                intended += bodies
+                for args in (("add", str(self.write(node, bodies))), ("sync",)):
+                    done = subprocess.run(["faketime", "-f", offset, str(BIN / "fieldsync-node"), "--data-dir",
+                                           str(node.data_dir), *args], capture_output=True, text=True)
+                    if done.returncode not in (0, 2):
+                        outcome.notes.append(f"FAILED: {offset} {args[0]}: {done.stderr[-300:]}")
+            _ = run
+        self.sync_clean(node)
+        return self.count(outcome, node, intended)
+
+    def cloned(self, runs: int) -> Outcome:
+        outcome = Outcome("cloned node (same key, diverging records)", runs)
+        intended: list[dict] = []
+        original = None
+        for run in range(runs):
+            original = self.station(f"clone-{run}")
+            first = self.bodies("clone", 20)
+            intended += first
+            original.cli("add", str(self.write(original, first)))
+            self.sync_clean(original)
+            copy = Station(self.root / f"clone-{run}-copy", original.env)
+            shutil.copytree(original.data_dir, copy.data_dir)
+            more = self.bodies("clone", 5)  # the real station goes on and syncs first
+            intended += more
+            original.cli("add", str(self.write(original, more)))
+            self.sync_clean(original)
+            copy.cli("add", str(self.write(copy, self.bodies("clone-copy", 5))))
+            refused = copy.cli("sync", check=False)
+            if "已被隔离" not in refused.stderr:
+                outcome.notes.append("FAILED: the cloned key was not quarantined")
+            self.hub.cli("release-node", original.data_dir.name, "--why", "故障测试：核实原站，收回复制卡")
+            last = self.bodies("clone", 5)
+            intended += last
+            original.cli("add", str(self.write(original, last)))
+            self.sync_clean(original)
+        outcome.notes.append("the copy's records were refused (SEQUENCE_CONFLICT), the key quarantined")
+        held = Counter()
+        for run in range(runs):
+            held += self.hub_notes(Station(self.root / f"clone-{run}"))
+        wanted = {b["note"] for b in intended}
+        outcome.sent, outcome.stored = len(wanted), len(wanted & set(held))
+        outcome.lost = len(wanted - set(held))
+        outcome.duplicated = sum(n - 1 for n in held.values() if n > 1) + len(set(held) - wanted)
+        return outcome
+
+    @staticmethod
+    def check_integrity(node: Station) -> None:
+        with sqlite3.connect(node.data_dir / "node.db") as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",), "node.db corrupted"
+
+
+def run_suite(root: Path, runs: int, short: bool, database_url: str = "", restart_postgres: bool = False
+              ) -> list[Outcome]:
+    suite = Suite(root, database_url)
+    try:
+        few = max(1, runs // 10)
+        outcomes = [suite.killed_while_saving(runs), suite.killed_while_syncing(runs)]
+        modes = ("flaky", "slow") if short else ("drop", "reset", "stall", "truncate", "slow", "flaky")
+        outcomes += [suite.network(mode, few) for mode in modes]
+        outcomes += [suite.hub_killed(few), suite.disk_full(few), suite.clock(1), suite.cloned(1)]
+        if restart_postgres and database_url:
+            outcomes.append(suite.postgres_restarted(few))
+        return outcomes
+    finally:
+        suite.close()
+
+
+def table(outcomes: list[Outcome]) -> str:
+    lines = [f"{'fault':46} {'runs':>5} {'sent':>7} {'stored':>7} {'lost':>5} {'duplicated':>10}"]
+    for o in outcomes:
+        lines.append(f"{o.fault:46} {o.runs:5} {o.sent:7} {o.stored:7} {o.lost:5} {o.duplicated:10}"
+                     + ("" if o.ok else "   <-- FAILED"))
+        lines += [f"    {note}" for note in o.notes]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=100, help="runs of each kill fault (others run a tenth)")
+    parser.add_argument("--short", action="store_true", help="the short form `make test` runs")
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL for the hub (default: SQLite)")
+    parser.add_argument("--restart-postgres", action="store_true", help="also restart PostgreSQL mid-push")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        started = time.perf_counter()
+        outcomes = run_suite(Path(scratch), args.runs, args.short, args.database_url, args.restart_postgres)
+    print(table(outcomes))
+    print(f"({time.perf_counter() - started:.0f} s)")
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
