@@ -22,11 +22,11 @@ test: $(STAMP) system-deps  ## lint and the whole suite (PostgreSQL too when FIE
 	$(VENV)/bin/pytest -q
 
 # Debian packages the suite drives: Chromium for browser tests (never a downloaded browser), a CJK font for their
-# screenshots, faketime for the fault suite's wrong clocks.
+# screenshots, faketime for the fault suite's wrong clocks, shellcheck for the station set-up script.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS := chromium fonts-wqy-microhei faketime
+DEBS := chromium fonts-wqy-microhei faketime shellcheck
 system-deps:
-	@command -v chromium >/dev/null && command -v faketime >/dev/null && fc-list 2>/dev/null | grep -qi wenquanyi || { \
+	@command -v chromium >/dev/null && command -v faketime >/dev/null && command -v shellcheck >/dev/null && fc-list 2>/dev/null | grep -qi wenquanyi || { \
 	  $(SUDO) apt-get install -y --no-install-recommends $(DEBS) || \
 	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(DEBS); }; }
 

@@ -128,6 +128,30 @@ def revoke_node(app: Any, name: str) -> None:
     click.echo(f"站点“{name}”已停用。它已同步的 {node.hwm} 条记录保留；之后的同步请求会被拒绝并报警。")
 
 
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@run_in_app()
+def backup(app: Any, out: Path) -> None:
+    """Back up the hub into a new folder: the database (SQLite online backup or pg_dump), the hub's key, a manifest."""
+    from hub import backup as backups
+
+    contents = backups.backup(out, Path(app.config["DATA_DIR"]), app.config["DATABASE_URL"])
+    click.echo(f"已备份到 {out}：{contents['records']} 条记录，数据库结构版本 {contents['schema_version']}。")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, required=True, help="Confirm: the hub is stopped and its data is replaced.")
+@run_in_app(check_schema=False)
+def restore(app: Any, folder: Path, yes: bool) -> None:
+    """Restore a backup made by `backup` (stop the hub first); stations resend what came after it."""
+    from hub import backup as backups
+
+    contents = backups.restore(folder, Path(app.config["DATA_DIR"]), app.config["DATABASE_URL"])
+    click.echo(f"已从 {folder} 恢复：{contents['records']} 条记录（备份于 {contents['taken_at']}）。"
+               "备份之后收到的记录，各站点下次同步时会自动重发。")
+
+
 @main.command("release-node")
 @click.argument("name")
 @click.option("--why", required=True, help="What the county checked before letting the station sync again (audited).")
