@@ -42,12 +42,13 @@ translations: $(STAMP)
 
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-bench: $(STAMP)  ## measured figures (see README): sync spine, station app, job postings, cleaning runs
+bench: $(STAMP)  ## measured figures (see README): sync spine, station app, job postings, 200 stations at once, cleaning runs
 	$(PY) -m devtools.bench_sync; sync=$$?; \
 	$(PY) -m devtools.bench_station; station=$$?; \
 	$(PY) -m devtools.bench_postings; postings=$$?; \
+	$(PY) -m devtools.bench_load --database-url "$(BENCH_POSTGRES_URL)"; load=$$?; \
 	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"; clean=$$?; \
-	exit $$(( sync || station || postings || clean ))
+	exit $$(( sync || station || postings || load || clean ))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -58,6 +58,19 @@ class DatabaseCollector:
                             .group_by(Alarm.code).tuples()):
             alarms.add_metric([code], count)
         yield alarms
+        yield self.cleaning()
+
+    @staticmethod
+    def cleaning() -> GaugeMetricFamily:
+        from hub.cleaning.models import CleaningRun
+
+        duration = GaugeMetricFamily("fieldsync_cleaning_run_seconds", "Duration of the latest finished cleaning run",
+                                     labels=["period"])
+        latest = (CleaningRun.select().where(CleaningRun.finished_at.is_null(False))
+                  .order_by(CleaningRun.id.desc()).first())
+        if latest is not None:
+            duration.add_metric([latest.period], (latest.finished_at - latest.started_at).total_seconds())
+        return duration
 
 
 @bp.route("/metrics")

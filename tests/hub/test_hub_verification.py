@@ -203,3 +203,8 @@ def test_sign_in_attempts_are_rate_limited_per_address(app, anonymous, county):
     statuses = [anonymous.post("/login", data={"username": f"nobody{i}", "password": "x"}).status_code
                 for i in range(12)]
     assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
+
+
+def test_metrics_report_the_cleaning_run_duration(anonymous, county):
+    text = anonymous.get("/metrics").get_data(as_text=True)
+    assert re.search(r'fieldsync_cleaning_run_seconds\{period="2026-10"\} \d', text)
