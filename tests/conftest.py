@@ -6,6 +6,7 @@ CI sets that variable, and then an unreachable PostgreSQL fails the run instead 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import datetime
@@ -96,3 +97,20 @@ def hub_db(app: Flask) -> Iterator[None]:
     """An open connection to the hub's database inside its app context, for direct model use in tests."""
     with app.app_context(), db.database.connection_context():
         yield
+
+
+# An ID number (18 characters) or a mobile number standing alone: what must never reach a log (DOMAIN.md §9).
+PERSONAL_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dX]|1[3-9]\d{9})(?![0-9A-Za-z])")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def logs_hold_no_personal_numbers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole suite: every log the hubs, stations and station apps wrote is scanned; one ID or phone
+    number in any of them fails the run."""
+    yield
+    found = []
+    for log in tmp_path_factory.getbasetemp().rglob("*.log"):
+        for number, line in enumerate(log.read_text(errors="replace").splitlines(), start=1):
+            if PERSONAL_NUMBER.search(line):
+                found.append(f"{log}:{number}: {PERSONAL_NUMBER.sub('<number>', line)[:160]}")
+    assert not found, "personal numbers in logs:\n" + "\n".join(found[:20])
