@@ -28,6 +28,7 @@ from shared.errors import ErrorCode, FieldsyncError
 ROLES = {"admin": "县级管理员", "staff": "县级工作人员", "township": "乡镇工作人员", "viewer": "只读用户"}
 COUNTY_ROLES = ("admin", "staff")
 IDENTITY_FIELDS = ("name", "id_number", "gender", "birth_date")
+MEMBERSHIP_FIELDS = ("household", "status")  # which household a person belongs to, and whether still a member
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "fst_"
 
@@ -57,7 +58,7 @@ class Principal:
         """Edits by level (限级修改): identity fields and membership only at county level."""
         if self.role in COUNTY_ROLES:
             return True
-        return self.can_answer(township_id) and not set(fields) & {*IDENTITY_FIELDS, "household"}
+        return self.can_answer(township_id) and not set(fields) & {*IDENTITY_FIELDS, *MEMBERSHIP_FIELDS}
 
     @property
     def can_reopen(self) -> bool:

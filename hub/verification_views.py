@@ -15,13 +15,14 @@ from hub.cleaning.models import Anomaly, VerificationTask
 from hub.db import write_transaction
 from hub.department_lists import KIND_NAMES, DepartmentEntry, DepartmentList
 from hub.models import Household, Node, Person, Record, SpotCheck, Township, Village, Visit, VisitEmployment
-from hub.users import IDENTITY_FIELDS
+from hub.users import IDENTITY_FIELDS, MEMBERSHIP_FIELDS
 from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask, mask_phone
 from shared.verification import ANSWERS
 
 bp = Blueprint("verify", __name__)
-EDITABLE = ("name", "id_number", "gender", "birth_date", "relation", "labour_ability", "student", "phone", "status")
+EDITABLE = ("name", "id_number", "gender", "birth_date", "relation", "labour_ability", "student", "phone", "status",
+            "household")
 
 
 def find_anomaly(anomaly_id: int) -> Anomaly:
@@ -115,7 +116,7 @@ def household(number: str) -> Any:
     hits = list(DepartmentEntry.select(DepartmentEntry, DepartmentList).join(DepartmentList)
                 .where(DepartmentEntry.id_number.in_(list(names))).order_by(DepartmentList.month.desc()))
     return render_template(
-        "verify/household.html", household=found, who=auth.principal(), identity=IDENTITY_FIELDS,
+        "verify/household.html", household=found, who=auth.principal(), identity=(*IDENTITY_FIELDS, *MEMBERSHIP_FIELDS),
         people=[{"person": p, "id": mask(p.id_number), "phone": mask_phone(p.phone)} for p in people],
         visits=visits, jobs=jobs, names=names, mask=mask, anomalies=anomalies, tasks=tasks, trail=trail,
         rules=CATALOGUE, status_zh=STATUS_ZH, answers=ANSWERS, editable=EDITABLE, hits=hits,
@@ -129,19 +130,29 @@ def correct_person(number: str, person_id: int) -> Any:
     person = Person.get_or_none(Person.id == person_id, Person.household == found.id)
     if person is None:
         abort(404)
+    current = {field: (getattr(person, field) or "") for field in EDITABLE if field != "household"}
+    current["household"] = number
     changes = {field: request.form[field].strip() for field in EDITABLE
-               if field in request.form and request.form[field].strip() != (getattr(person, field) or "")}
+               if request.form.get(field, "").strip() and request.form[field].strip() != current[field]}
     who = auth.principal()
-    identity = set(changes) & set(IDENTITY_FIELDS)
-    what = "修改身份信息（姓名、身份证号、性别、出生日期）" if identity else "修改这户的信息"
+    if set(changes) & set(IDENTITY_FIELDS):
+        what = "修改身份信息（姓名、身份证号、性别、出生日期）"
+    elif set(changes) & set(MEMBERSHIP_FIELDS):
+        what = "修改家庭成员关系（迁入迁出、人员状态）"
+    else:
+        what = "修改这户的信息"
     auth.require(who.can_correct(found.village.township_id, set(changes)), what, f"household:{number}")
     why = request.form.get("why", "").strip()
     if not why:
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请写明修改原因（依据什么核实）。")
+    if "household" in changes:
+        target = Household.get_or_none(Household.number == changes["household"])
+        if target is None:
+            raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"没有户编号“{changes['household']}”，请核对。")
+        changes["household"] = target.id
     if changes:
-
         with write_transaction():
-            before = {field: getattr(person, field) for field in changes}
+            before = {field: current[field] for field in changes}
             Person.update(**changes).where(Person.id == person.id).execute()
             audit.record(who.actor, "person.correct", f"household:{number}",
                          {"person": person.id, **before}, {"person": person.id, **changes}, why[:500])

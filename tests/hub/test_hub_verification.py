@@ -208,3 +208,16 @@ def test_sign_in_attempts_are_rate_limited_per_address(app, anonymous, county):
 def test_metrics_report_the_cleaning_run_duration(anonymous, county):
     text = anonymous.get("/metrics").get_data(as_text=True)
     assert re.search(r'fieldsync_cleaning_run_seconds\{period="2026-10"\} \d', text)
+
+
+def test_household_membership_changes_only_at_county_level(township_user, client, county):
+    household, other = list(Household.select().join(Village).join(Township).where(Township.name == HOME))[:2]
+    person = Person.select().where(Person.household == household).first()
+    base = f"/households/{household.number}/people/{person.id}"
+    assert township_user.post(base, data={"status": "迁出", "why": "外嫁"}).status_code == 403
+    assert township_user.post(base, data={"household": other.number, "why": "分户"}).status_code == 403
+    assert client.post(base, data={"household": "nope", "why": "分户"}).status_code == 400
+    assert client.post(base, data={"household": other.number, "why": "分户，户口簿为证"}).status_code == 302
+    assert Person.get_by_id(person.id).household_id == other.id
+    moved = [e for e in audit.entries_about(f"household:{household.number}") if e.action == "person.correct"][0]
+    assert moved.before["household"] == household.number and moved.after["household"] == other.id
