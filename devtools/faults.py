@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,34 +179,32 @@ class Suite:
                   "truncate": "replies truncated", "slow": "2G latency and bandwidth", "flaky": "all of these, mixed"}
         return self.count(Outcome(f"network: {labels[mode]}", runs), node, intended)
 
-    def hub_killed(self, runs: int) -> Outcome:
-        node, intended = self.station("hub-killed"), []
+    def disrupted_push(self, tag: str, label: str, runs: int, disrupt: Callable[[], None]) -> Outcome:
+        """Push a few batches and, at a random moment, ``disrupt`` the hub's side; then sync cleanly."""
+        node, intended = self.station(tag), []
         for _ in range(runs):
-            bodies = self.bodies("hub-killed", 150)
+            bodies = self.bodies(tag, 150)
             intended += bodies
             node.cli("add", str(self.write(node, bodies)))
             syncing = node.popen("sync")
             time.sleep(self.rnd.uniform(0.2, 1.0))
-            self.hub.kill()
+            disrupt()
             syncing.wait(timeout=120)
-            self.hub.start(workers=2)
         self.sync_clean(node)
-        return self.count(Outcome("hub SIGKILL mid-push", runs), node, intended)
+        return self.count(Outcome(label, runs), node, intended)
+
+    def hub_killed(self, runs: int) -> Outcome:
+        def kill_and_restart() -> None:
+            self.hub.kill()
+            self.hub.start(workers=2)
+
+        return self.disrupted_push("hub-killed", "hub SIGKILL mid-push", runs, kill_and_restart)
 
     def postgres_restarted(self, runs: int) -> Outcome:
-        node, intended = self.station("pg-restart"), []
         cluster = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
-        for _ in range(runs):
-            bodies = self.bodies("pg-restart", 150)
-            intended += bodies
-            node.cli("add", str(self.write(node, bodies)))
-            syncing = node.popen("sync")
-            time.sleep(self.rnd.uniform(0.2, 1.0))
-            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"], check=True,
-                           capture_output=True)
-            syncing.wait(timeout=120)
-        self.sync_clean(node)
-        return self.count(Outcome("PostgreSQL restarted mid-push", runs), node, intended)
+        command = ["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"]
+        return self.disrupted_push("pg-restart", "PostgreSQL restarted mid-push", runs,
+                                   lambda: subprocess.run(command, check=True, capture_output=True))
 
     def disk_full(self, runs: int) -> Outcome:
         node, intended = self.station("disk-full"), []
@@ -213,6 +212,8 @@ class Suite:
         for _ in range(runs):
             bodies = self.bodies("disk-full", 400)
             intended += bodies
+            with sqlite3.connect(node.data_dir / "node.db") as conn:  # the WAL back to empty: no room left in it
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             size = (node.data_dir / "node.db").stat().st_size
 
             def small_disk(limit: int = size + 64 * 1024) -> None:

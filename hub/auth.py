@@ -8,13 +8,13 @@ clear 403 in Chinese, and the attempt goes into the audit log.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from hub import audit, users
 from hub.models import CountyUser
+from shared import web_security
 from shared.errors import ErrorCode, FieldsyncError
 
 bp = Blueprint("auth", __name__)
@@ -90,12 +90,6 @@ def require(allowed: bool, what: str, subject: str = "") -> None:
                          {"role": who.role})
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("pages.overview")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def sign_in() -> Any:
     if request.method == "GET":
@@ -108,7 +102,7 @@ def sign_in() -> Any:
             f"用户名或密码不对，或连续输错 {current_app.config['LOGIN_ATTEMPTS']} 次后账户已被锁定"
             f"（{current_app.config['LOCKOUT_MINUTES']:g} 分钟后再试，或联系县级管理员）。")), 401
     login_user(HubUser(user))
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(web_security.safe_next(request.args.get("next"), url_for("pages.overview")))
 
 
 @bp.route("/logout", methods=["POST"])

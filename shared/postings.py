@@ -103,7 +103,19 @@ class PostingSchema(StrictSchema):
             raise ValidationError("结束日期不能早于开始日期。", field_name="period_end")
 
 
-class InterestSchema(StrictSchema):
+class _DatedSchema(StrictSchema):
+    """A schema whose ``date`` must be a real day (the pattern alone lets 2026-02-31 through)."""
+
+    FAST_CHECKS = ("date_is_real",)
+
+    @validates_schema
+    def date_is_real(self, data: dict[str, Any], **_: Any) -> None:
+        errors = _real_date_errors(data, ("date",))
+        if errors:
+            raise ValidationError(errors)
+
+
+class InterestSchema(_DatedSchema):
     """A job-seeker's "我想报名" for one posting, taken at the station or on their own phone."""
 
     posting_id = Text(required=True, pattern=POSTING_ID_SHAPE)
@@ -113,14 +125,6 @@ class InterestSchema(StrictSchema):
     id_number = Text(pattern=ID_NUMBER_SHAPE, error_messages={"pattern": ID_NUMBER_MESSAGE})
     date = _date(required=True, metadata={"description": "the day interest was registered, YYYY-MM-DD"})
     channel = Text(required=True, choices=INTEREST_CHANNELS)
-
-    FAST_CHECKS = ("date_is_real",)
-
-    @validates_schema
-    def date_is_real(self, data: dict[str, Any], **_: Any) -> None:
-        errors = _real_date_errors(data, ("date",))
-        if errors:
-            raise ValidationError(errors)
 
 
 def below_minimum_wage(pay: int, unit: str, minimums: dict[str, int]) -> bool:
@@ -169,7 +173,7 @@ class PostingPageSchema(StrictSchema):
     more = fields.Boolean(required=True)
 
 
-class RecommendationSchema(StrictSchema):
+class RecommendationSchema(_DatedSchema):
     """A posting recommended to a roster labourer at the station or by the county (DOMAIN.md §4, 001 §8): it
     counts toward the three-per-labourer aim and goes into the labourer's employment-support ledger."""
 
@@ -180,10 +184,18 @@ class RecommendationSchema(StrictSchema):
     date = _date(required=True, metadata={"description": "the day the posting was recommended, YYYY-MM-DD"})
     note = Text(max_length=200)
 
-    FAST_CHECKS = ("date_is_real",)
 
-    @validates_schema
-    def date_is_real(self, data: dict[str, Any], **_: Any) -> None:
-        errors = _real_date_errors(data, ("date",))
-        if errors:
-            raise ValidationError(errors)
+def posting_form_body(form: Any, fields: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """A posting form as typed: (the values to show again, the body so far, errors of whole-number fields).
+    The schema checks the rest when the body is signed."""
+    values = {key: form.get(key, "").strip() for key in fields}
+    body: dict[str, Any] = {key: value for key, value in values.items() if value}
+    errors = {}
+    for key in ("pay", "headcount"):
+        if key in body:
+            if body[key].isdigit():
+                body[key] = int(body[key])
+            else:
+                errors[key] = "应为整数。"
+    body["posting_id"] = new_posting_id()
+    return values, body, errors

@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, Response
 from flask_limiter import Limiter
@@ -46,3 +47,10 @@ def limit_sign_in(app: Flask, limiter: Limiter, endpoint: str, rate: Callable[[]
     """Rate-limit sign-in attempts per address (on top of the per-account lockout): guessing many accounts
     from one address is slowed as well as guessing one account from many."""
     app.view_functions[endpoint] = limiter.limit(rate, methods=["POST"])(app.view_functions[endpoint])
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Where to go after sign-in: only a path on this site, never another site (an open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return default

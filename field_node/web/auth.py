@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,6 +10,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from field_node import accounts
 from field_node.models import Account
+from shared import web_security
 
 bp = Blueprint("auth", __name__)
 
@@ -41,13 +41,6 @@ def init_login(login: LoginManager) -> None:
         return StationUser(account) if account and account.active else None
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this station: never send a grid member to another site after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("households.coverage")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def sign_in() -> Any:
     if request.method == "GET":
@@ -61,7 +54,7 @@ def sign_in() -> Any:
                   "(wait %(minutes)d minutes or ask the station admin).", minutes=int(settings["LOCKOUT_MINUTES"]))
         return render_template("login.html", error=error, username=username), 401
     login_user(StationUser(account))
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(web_security.safe_next(request.args.get("next"), url_for("households.coverage")))
 
 
 @bp.route("/logout", methods=["POST"])

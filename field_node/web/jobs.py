@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from field_node import postings, store, visits
 from field_node.web import auth
 from shared.errors import ErrorCode, FieldsyncError
-from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, below_minimum_wage, new_posting_id
+from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, below_minimum_wage, posting_form_body
 
 bp = Blueprint("station_postings", __name__)
 auth.require_sign_in(bp)
@@ -58,17 +58,9 @@ def listing() -> Any:
 def new() -> Any:
     if request.method == "GET":
         return _form({"kind": "gig", "pay_unit": "day"}, {})
-    values = {key: request.form.get(key, "").strip() for key in FORM_FIELDS}
-    body: dict[str, Any] = {key: value for key, value in values.items() if value}
-    errors: dict[str, str] = {}
-    for key in ("pay", "headcount"):
-        if key in body:
-            if body[key].isdigit():
-                body[key] = int(body[key])
-            else:
-                errors[key] = "应为整数。"
+    values, body, errors = posting_form_body(request.form, FORM_FIELDS)
     township, village = _station_place()
-    body.update(posting_id=new_posting_id(), township=township)
+    body["township"] = township
     if village:
         body["village"] = village
     if errors:

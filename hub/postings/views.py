@@ -16,7 +16,7 @@ from hub.models import Household, Node, Person, Posting, Township, Village
 from hub.postings import board, importer, store
 from shared.errors import FieldsyncError
 from shared.idnumber import mask, mask_phone
-from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, STATUS_LABELS, new_posting_id
+from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, STATUS_LABELS, posting_form_body
 
 bp = Blueprint("postings", __name__, url_prefix="/postings")
 PAGE_SIZE = 100
@@ -102,16 +102,7 @@ def new() -> Any:
     auth.require(auth.principal().can_write_county, "发布岗位")
     if request.method == "GET":
         return _form({}, {})
-    values = {key: request.form.get(key, "").strip() for key in FORM_FIELDS}
-    body: dict[str, Any] = {key: value for key, value in values.items() if value}
-    errors: dict[str, str] = {}
-    for key in ("pay", "headcount"):
-        if key in body:
-            if body[key].isdigit():
-                body[key] = int(body[key])
-            else:
-                errors[key] = "应为整数。"
-    body["posting_id"] = new_posting_id()
+    values, body, errors = posting_form_body(request.form, FORM_FIELDS)
     if not errors:
         try:
             own_records.sign("posting", body)
