@@ -26,6 +26,9 @@ BIN = Path(sys.executable).parent
 MONTH = "2026-10"
 
 
+DEMO_PASSWORD = "demo-admin-pass"
+
+
 def free_port(preferred: int = 8000) -> int:
     for port in (preferred, 0):
         with socket.socket() as sock:
@@ -87,6 +90,7 @@ def main() -> None:
     roster_csv = data / "花名册.csv"
     synthetic.write_roster_csv(rows, roster_csv)
     run(*hub, "import-roster", str(roster_csv))
+    run(*hub, "add-user", "demo", "--name", "演示管理员", "--role", "admin", "--password", DEMO_PASSWORD)
 
     step(3, "启动县级平台（gunicorn）")
     port = free_port()
@@ -101,7 +105,10 @@ def main() -> None:
         print(f"      平台已在 {url} 运行", flush=True)
         demo_station(hub, node, url, rows, villages[:2], data)
         step(10, "完成")
-        print(f"    县级平台：{url}/  （浏览器打开可看到站点同步情况和每月走访）")
+        print(f"    县级平台：{url}/  （用户名 demo，密码 {DEMO_PASSWORD}）")
+        run(*node, "add-user", "wang", "--name", "王网格", "--password", DEMO_PASSWORD)
+        print(f"    站点应用：fieldsync-node --data-dir {node_dir} serve --bind 127.0.0.1:8080")
+        print(f"              手机或浏览器打开 http://127.0.0.1:8080/ ，用户名 wang，密码 {DEMO_PASSWORD}")
         print(f"    站点数据：{node_dir}    平台数据：{hub_dir}")
         if options.keep_serving or sys.stdin.isatty():
             print("    平台继续运行，按 Ctrl-C 停止。", flush=True)
