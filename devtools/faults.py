@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import shutil
 import signal
 import sqlite3
@@ -26,6 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,8 +74,9 @@ class Suite:
         self.hub.kill()
 
     # -- stations and records ------------------------------------------------------------------------------
-    def station(self, name: str) -> Station:
-        node = Station(self.root / name, {"FIELDSYNC_NODE_HTTP_TIMEOUT": "3", "FIELDSYNC_NODE_BATCH_SIZE": "25"})
+    def station(self, name: str, base: Path | None = None) -> Station:
+        env = {"FIELDSYNC_NODE_HTTP_TIMEOUT": "3", "FIELDSYNC_NODE_BATCH_SIZE": "25"}
+        node = Station((base or self.root) / name, env)
         code = self.hub.add_node(name, ["/".join(v) for v in VILLAGES])
         node.cli("enroll", "--hub", self.proxy.url, "--code", code)
         node.cli("sync")
@@ -90,13 +91,13 @@ class Suite:
         return found
 
     def write(self, node: Station, bodies: list[dict]) -> Path:
-        path = node.data_dir.parent / f"{node.data_dir.name}-{self.counter}.json"
+        path = self.root / f"{node.data_dir.name}-{self.counter}.json"
         path.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")
         return path
 
     @staticmethod
     def saved_notes(node: Station) -> set[str]:
-        with sqlite3.connect(node.data_dir / "node.db") as conn:
+        with closing(sqlite3.connect(node.data_dir / "node.db")) as conn:
             return {json.loads(content)["body"].get("note", "") for (content,) in
                     conn.execute("SELECT content FROM record WHERE kind = 'visit'")}
 
@@ -115,7 +116,7 @@ class Suite:
         node.cli("sync")
 
     def hub_notes(self, node: Station) -> Counter:
-        with sqlite3.connect(node.data_dir / "node.db") as conn:
+        with closing(sqlite3.connect(node.data_dir / "node.db")) as conn:
             node_id = int(conn.execute("SELECT value FROM state WHERE key = 'node_id'").fetchone()[0])
         sql = "SELECT content FROM record WHERE node_id = {} AND status = 'accepted' AND kind = 'visit'"
         if self.hub.database_url:
@@ -123,7 +124,7 @@ class Suite:
                 cursor.execute(sql.format("%s"), (node_id,))
                 rows = cursor.fetchall()
         else:
-            with sqlite3.connect(self.hub.data_dir / "hub.db") as conn:
+            with closing(sqlite3.connect(self.hub.data_dir / "hub.db")) as conn:
                 rows = conn.execute(sql.format("?"), (node_id,)).fetchall()
         return Counter(json.loads(bytes(content))["body"].get("note", "") for (content,) in rows)
 
@@ -207,30 +208,36 @@ class Suite:
                                    lambda: subprocess.run(command, check=True, capture_output=True))
 
     def disk_full(self, runs: int) -> Outcome:
-        node, intended = self.station("disk-full"), []
+        """The station's data on a small file system (tmpfs), filled to the brim before each save."""
         outcome = Outcome("node disk full", runs)
-        for _ in range(runs):
-            bodies = self.bodies("disk-full", 400)
-            intended += bodies
-            with sqlite3.connect(node.data_dir / "node.db") as conn:  # the WAL back to empty: no room left in it
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            size = (node.data_dir / "node.db").stat().st_size
-
-            def small_disk(limit: int = size + 64 * 1024) -> None:
-                resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails (EFBIG) instead of killing
-
-            done = subprocess.run([str(BIN / "fieldsync-node"), "--data-dir", str(node.data_dir), "add",
-                                   str(self.write(node, bodies))], capture_output=True, text=True,
-                                  preexec_fn=small_disk)
-            if done.returncode == 0:
-                outcome.notes.append("FAILED: a save larger than the disk reported success")
-            elif "Traceback" in done.stderr:
-                outcome.notes.append("FAILED: a full disk gave a stack trace, not a message")
-            self.check_integrity(node)
-            self.add_until_saved(node, bodies)  # space is back
-        self.sync_clean(node)
-        return self.count(outcome, node, intended)
+        disk = self.root / "small-disk"
+        disk.mkdir()
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(disk)],
+                                 capture_output=True, text=True)
+        if mounted.returncode != 0:
+            outcome.notes.append(f"FAILED: cannot mount a small file system (needs root): {mounted.stderr.strip()}")
+            return outcome
+        try:
+            node, intended = self.station("disk-full", base=disk), []
+            for _ in range(runs):
+                bodies = self.bodies("disk-full", 400)
+                intended += bodies
+                ballast = disk / "ballast"
+                ballast.write_bytes(b"\0" * max(0, shutil.disk_usage(disk).free - 64 * 1024))
+                done = subprocess.run([str(BIN / "fieldsync-node"), "--data-dir", str(node.data_dir), "add",
+                                       str(self.write(node, bodies))], capture_output=True, text=True)
+                if done.returncode == 0:
+                    outcome.notes.append("FAILED: a save larger than the free space reported success")
+                elif "Traceback" in done.stderr or "存储卡已满" not in done.stderr:
+                    outcome.notes.append(f"FAILED: no clear message: {done.stderr[-200:]}")
+                ballast.unlink()  # space is back
+                self.check_integrity(node)
+                self.add_until_saved(node, bodies)
+            self.sync_clean(node)
+            return self.count(outcome, node, intended)
+        finally:
+            if subprocess.run(["umount", str(disk)], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", str(disk)], capture_output=True)
 
     def clock(self, runs: int) -> Outcome:
         node, intended = self.station("clock"), []
@@ -288,7 +295,7 @@ class Suite:
 
     @staticmethod
     def check_integrity(node: Station) -> None:
-        with sqlite3.connect(node.data_dir / "node.db") as conn:
+        with closing(sqlite3.connect(node.data_dir / "node.db")) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",), "node.db corrupted"
 
 
