@@ -20,6 +20,8 @@ from shared.migrations import dialect
 _public_keys: dict[bytes, Ed25519PublicKey] = {}
 
 
+HUB_NODE_NAME = "县级平台"  # the hub's own signer (hub/own_records.py): county postings, interest, corrections
+
 def utcnow() -> datetime:
     return datetime.utcnow().replace(microsecond=0)
 

@@ -22,7 +22,7 @@ from shared.errors import ErrorCode, FieldsyncError
 from shared.kinds import body_errors
 from shared.records import GENESIS_PREV, seal
 
-HUB_NODE_NAME = "县级平台"
+HUB_NODE_NAME = nodes.HUB_NODE_NAME
 KEY_FILE = "hub.key"
 
 

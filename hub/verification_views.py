@@ -3,12 +3,13 @@ household's whole story.  Each action asks the principal first (hub/users.py) an
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from hub import audit, auth, verification
+from hub import audit, auth, own_records, verification
 from hub.cleaning.catalogue import CATALOGUE
 from hub.cleaning.exports import STATUS_ZH
 from hub.cleaning.models import Anomaly, VerificationTask
@@ -156,4 +157,33 @@ def correct_person(number: str, person_id: int) -> Any:
             Person.update(**changes).where(Person.id == person.id).execute()
             audit.record(who.actor, "person.correct", f"household:{number}",
                          {"person": person.id, **before}, {"person": person.id, **changes}, why[:500])
+    return redirect(url_for("verify.household", number=number))
+
+
+@bp.route("/households/<number>/visits/<int:visit_id>/correct", methods=["POST"])
+def correct_visit(number: str, visit_id: int) -> Any:
+    """A correction of a visit's figures by township or county staff: a new record signed by the hub that names the
+    record it corrects (the original stays, superseded), audited with the reason."""
+    found = _household(number)
+    visit = Visit.get_or_none(Visit.id == visit_id, Visit.household == found.id, Visit.superseded_by.is_null())
+    if visit is None:
+        abort(404)
+    who = auth.principal()
+    auth.require(who.can_correct(found.village.township_id, {"income"}), "更正走访记录", f"household:{number}")
+    why = request.form.get("why", "").strip()
+    if not why:
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请写明更正原因（依据什么核实）。")
+    body = json.loads(bytes(visit.record.content))["body"]
+    income = dict(body["income"])
+    for source in income:
+        raw = request.form.get(source, "").strip()
+        if raw:
+            if not raw.isdigit():
+                raise FieldsyncError(ErrorCode.INVALID_FIELDS, "金额应为整数（元）。", {source: ["应为整数。"]})
+            income[source] = int(raw)
+    corrected = {**body, "income": income, "corrects": bytes(visit.record.hash).hex(), "author": who.actor[:40]}
+    with write_transaction():
+        own_records.sign("visit", corrected)
+        audit.record(who.actor, "visit.correct", f"household:{number}", {"visit": visit.id, **body["income"]},
+                     {"visit": visit.id, **income}, why[:500])
     return redirect(url_for("verify.household", number=number))

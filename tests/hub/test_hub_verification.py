@@ -221,3 +221,29 @@ def test_household_membership_changes_only_at_county_level(township_user, client
     assert Person.get_by_id(person.id).household_id == other.id
     moved = [e for e in audit.entries_about(f"household:{household.number}") if e.action == "person.correct"][0]
     assert moved.before["household"] == household.number and moved.after["household"] == other.id
+
+
+def test_a_visits_figures_are_corrected_by_a_new_signed_record_not_overwritten(app, client, township_user, viewer,
+                                                                                county):
+    from hub.models import Record, Visit
+    from tests.support import SimNode, households_of
+
+    node = SimNode(app, client, "更正站", VILLAGES[:2])
+    records = node.visits(households_of(county, VILLAGES[0]))
+    assert node.push(records).status_code == 200
+    original = Visit.select().join(Record).where(Record.seq == 1).get()
+    number = original.household.number
+    path = f"/households/{number}/visits/{original.id}/correct"
+    assert viewer.post(path, data={"wage": "1", "why": "x"}).status_code == 403
+    assert township_user.post(path, data={"wage": "abc", "why": "核实"}).status_code == 400
+    reply = township_user.post(path, data={"wage": str(original.wage + 500), "why": "入户核实工资条"})
+    assert reply.status_code == 302
+    current = Visit.get(Visit.household == original.household, Visit.superseded_by.is_null())
+    assert current.wage == original.wage + 500 and current.record.node.name == "县级平台"
+    assert Visit.get_by_id(original.id).superseded_by == current.id
+    assert current.corrects == bytes(original.record.hash).hex()
+    trail = [e for e in audit.entries_about(f"household:{number}") if e.action == "visit.correct"]
+    assert trail and trail[0].actor == "user:tang" and trail[0].why == "入户核实工资条"
+    other = Household.select().join(Village).join(Township).where(Township.name == OTHER).first()
+    assert township_user.post(f"/households/{other.number}/visits/{original.id}/correct",
+                              data={"wage": "1", "why": "x"}).status_code == 403
