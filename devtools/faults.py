@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,7 @@ import psycopg2
 from devtools import synthetic
 from devtools.fault_proxy import FaultProxy
 from devtools.processes import BIN, Hub, Station
+from devtools.scratch import postgres_schema
 
 VILLAGES = synthetic.default_villages(1)[:2]
 ROWS = synthetic.generate_roster(77, VILLAGES, 15)
@@ -328,12 +329,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100, help="runs of each kill fault (others run a tenth)")
     parser.add_argument("--short", action="store_true", help="the short form `make test` runs")
-    parser.add_argument("--database-url", default="", help="PostgreSQL URL for the hub (default: SQLite)")
+    parser.add_argument("--database-url", default="", help="PostgreSQL database for the hub, in a throwaway schema "
+                        "(default: SQLite)")
     parser.add_argument("--restart-postgres", action="store_true", help="also restart PostgreSQL mid-push")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
+        url = stack.enter_context(postgres_schema(args.database_url, "faults")) if args.database_url else ""
         started = time.perf_counter()
-        outcomes = run_suite(Path(scratch), args.runs, args.short, args.database_url, args.restart_postgres)
+        outcomes = run_suite(Path(scratch), args.runs, args.short, url, args.restart_postgres)
     print(table(outcomes))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0 if all(o.ok for o in outcomes) else 1

@@ -16,11 +16,17 @@ def postgres_schema(url: str, prefix: str = "t") -> Iterator[str]:
     The caller closes its own connections to the schema before the block ends.
     """
     schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(url)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE SCHEMA {schema}")
+    _execute(url, f"CREATE SCHEMA {schema}")
     try:
         yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
     finally:
-        admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
+        _execute(url, f"DROP SCHEMA {schema} CASCADE")  # a new connection: the server may have restarted meanwhile
+
+
+def _execute(url: str, sql: str) -> None:
+    admin = psycopg2.connect(url)
+    try:
+        admin.autocommit = True
+        admin.cursor().execute(sql)
+    finally:
         admin.close()
