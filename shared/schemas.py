@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -157,19 +159,50 @@ def _fast_field(field: fields.Field) -> bool:
     return type(field) is _List and _fast_field(field.inner)
 
 
-def _fast_value(field: fields.Field, value: Any) -> Any:
-    if value is None:
-        raise _Undecided
+def _loader(field: fields.Field) -> Callable[[Any, None, None], Any]:
+    """A function loading one value of ``field`` the fast way; it raises _Undecided (or ValidationError) when
+    marshmallow must decide."""
     if type(field) is _Nested:
-        loaded = fast_load(field.schema, value)
-        if loaded is None:
-            raise _Undecided
-        return loaded
+        inner = field.schema
+
+        def load_nested(value: Any, _attr: None = None, _data: None = None) -> Any:
+            loaded = fast_load(inner, value)
+            if loaded is None:
+                raise _Undecided
+            return loaded
+
+        return load_nested
     if type(field) is _List:
-        if type(value) is not list:
-            raise _Undecided
-        return [_fast_value(field.inner, item) for item in value]
-    return field._deserialize(value, None, None)
+        load_item = _loader(field.inner)
+
+        def load_list(value: Any, _attr: None = None, _data: None = None) -> list[Any]:
+            if type(value) is not list or None in value:
+                raise _Undecided
+            return [load_item(item, None, None) for item in value]
+
+        return load_list
+    return field._deserialize  # called as (value, None, None), like the two above
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How ``fast_load`` walks one schema, worked out once per schema object (they live as long as the process)."""
+
+    names: frozenset[str]
+    steps: tuple[tuple[str, Callable[[Any, None, None], Any], Any, bool], ...]  # name, loader, default, required
+    checks: tuple[Callable[[dict[str, Any]], None], ...]
+
+
+def _plan(schema: Schema) -> _Plan:
+    plan = schema.__dict__.get("_fast_plan")
+    if plan is None:
+        declared = schema.load_fields
+        plan = _Plan(frozenset(declared),
+                     tuple((name, _loader(field), field.load_default, field.required)
+                           for name, field in declared.items()),
+                     tuple(getattr(schema, check) for check in getattr(schema, "FAST_CHECKS", ())))
+        schema.__dict__["_fast_plan"] = plan
+    return plan
 
 
 def fast_load(schema: Schema, value: Any) -> dict[str, Any] | None:
@@ -182,21 +215,23 @@ def fast_load(schema: Schema, value: Any) -> dict[str, Any] | None:
     """
     if type(value) is not dict or not fast_capable(type(schema)):
         return None
-    declared = schema.load_fields
-    if not value.keys() <= declared.keys():
+    plan = _plan(schema)
+    if not plan.names.issuperset(value):
         return None
     loaded: dict[str, Any] = {}
     try:
-        for name, field in declared.items():
+        for name, load, default, required in plan.steps:
             if name in value:
-                loaded[name] = _fast_value(field, value[name])
-            elif field.load_default is not missing:
-                default = field.load_default
+                item = value[name]
+                if item is None:
+                    return None
+                loaded[name] = load(item, None, None)
+            elif default is not missing:
                 loaded[name] = default() if callable(default) else default
-            elif field.required:
+            elif required:
                 return None
-        for check in getattr(schema, "FAST_CHECKS", ()):
-            getattr(schema, check)(loaded)
+        for check in plan.checks:
+            check(loaded)
     except (_Undecided, ValidationError):
         return None
     return loaded
