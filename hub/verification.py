@@ -22,22 +22,11 @@ from shared.verification import ANSWERS
 
 IN_FIELD = "in_field"  # an anomaly sent to the field: open until the station answers
 TASK_OPEN, TASK_ANSWERED, TASK_WITHDRAWN = "open", "answered", "withdrawn"
-QUEUE_STATUSES = {OPEN: "待核实", IN_FIELD: "已派村级核实", ANSWERED: "已答复"}
 
 
 def _next_clock() -> int:
     TaskClock.update(value=TaskClock.value + 1).where(TaskClock.id == 1).execute()
     return TaskClock.get_by_id(1).value
-
-
-def queue(who: Principal, status: str = OPEN, township_id: int | None = None) -> Any:
-    """The anomalies a user may see, by status, newest first; a township user sees their township only."""
-    query = Anomaly.select().where(Anomaly.status == status)
-    if not who.county_wide:
-        query = query.where(Anomaly.township == who.township_id)
-    elif township_id:
-        query = query.where(Anomaly.township == township_id)
-    return query.order_by(Anomaly.id.desc())
 
 
 def _snapshot(anomaly: Anomaly) -> dict[str, Any]:

@@ -140,6 +140,13 @@ def below_minimum_wage(pay: int, unit: str, minimums: dict[str, int]) -> bool:
 STATUS_LABELS = {**POSTING_STATUSES, "expired": "已过期"}
 
 
+def display_status(posting: dict[str, Any], today: date) -> str:
+    """open, filled, withdrawn — or expired once valid-until has passed (an old poster never misleads)."""
+    if posting["status"] == "open" and posting["valid_until"] < today.isoformat():
+        return "expired"
+    return posting["status"]
+
+
 class PostingDocumentSchema(StrictSchema):
     """A current posting as the hub sends it to a station (the signed fields a job-seeker may see, and more)."""
 

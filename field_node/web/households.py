@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -11,7 +10,7 @@ from field_node import tasks, visits
 from field_node.models import Household, Member
 from field_node.store import now_text
 from field_node.web import auth, chart
-from field_node.web.visit_form import is_labourer
+from field_node.web.visit_form import age_in, is_labourer
 from shared.idnumber import mask
 from shared.schemas import RISKS, VISIT_METHODS
 
@@ -23,14 +22,6 @@ FILTERS = ("all", visits.NOT_YET, visits.CONTACTED, visits.VISITED)
 def this_month() -> str:
     """The station's month, from the Pi's clock (a wrong clock shows a wrong month, never loses data)."""
     return now_text()[:7]
-
-
-def age_in(birth_date: str | None, month: str) -> int | None:
-    if not birth_date:
-        return None
-    year, number = int(month[:4]), int(month[5:])
-    born = date.fromisoformat(birth_date)
-    return year - born.year - ((number, 1) < (born.month, born.day))
 
 
 @bp.route("/")

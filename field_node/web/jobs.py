@@ -11,7 +11,14 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from field_node import postings, store, visits
 from field_node.web import auth
 from shared.errors import ErrorCode, FieldsyncError
-from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, below_minimum_wage, posting_form_body
+from shared.postings import (
+    PAY_UNITS,
+    POSTING_KINDS,
+    POSTING_STATUSES,
+    below_minimum_wage,
+    display_status,
+    posting_form_body,
+)
 
 bp = Blueprint("station_postings", __name__)
 auth.require_sign_in(bp)
@@ -34,9 +41,8 @@ class NodeBoard:
         if posting is None:
             return None
         document = postings.document(posting)
-        status = "expired" if document["status"] == "open" and document["valid_until"] < self.today().isoformat() \
-            else document["status"]
-        return {**document, "display_status": status, "sources": postings.sources(posting)}
+        return {**document, "display_status": display_status(document, self.today()),
+                "sources": postings.sources(posting)}
 
     def open_postings(self) -> list[dict[str, Any]]:
         return [postings.document(posting) for posting in postings.board(self.today().isoformat())]

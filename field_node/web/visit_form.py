@@ -55,16 +55,18 @@ class Context:
         return None
 
 
-def is_labourer(member: Member, month: str) -> bool:
-    """A living member of working age (16 and over) with some labour ability."""
-    return member.status == LIVING and member.labour_ability in WORKING_ABILITY and _age(member.birth_date, month) >= 16
-
-
-def _age(birth_date: str | None, month: str) -> int:
+def age_in(birth_date: str | None, month: str) -> int | None:
+    """Age in whole years on the first day of ``month``; None when the roster has no birth date."""
     if not birth_date:
-        return 99
+        return None
     born = date.fromisoformat(birth_date)
     return int(month[:4]) - born.year - ((int(month[5:]), 1) < (born.month, born.day))
+
+
+def is_labourer(member: Member, month: str) -> bool:
+    """A living member of working age (16 and over, or of unknown age) with some labour ability."""
+    age = age_in(member.birth_date, month)
+    return member.status == LIVING and member.labour_ability in WORKING_ABILITY and (age is None or age >= 16)
 
 
 @dataclass

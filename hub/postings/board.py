@@ -10,6 +10,7 @@ from flask import current_app
 
 from hub import own_records
 from hub.postings import store
+from shared.postings import display_status
 
 BOARD_LIMIT = 500
 
@@ -28,7 +29,7 @@ class HubBoard:
         if posting is None:
             return None
         document = store.public_document(posting)
-        return {**document, "display_status": store.display_status(document, self.today()),
+        return {**document, "display_status": display_status(document, self.today()),
                 "sources": store.sources(posting)}
 
     def open_postings(self) -> list[dict[str, Any]]:

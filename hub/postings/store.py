@@ -43,7 +43,7 @@ def project_postings(stored: list, now: str) -> None:  # list[projections.Stored
         body = item.body
         features = posting_features(body)
         blocks = sorted(features.blocks) * 2
-        current = _current(body["posting_id"])
+        current = find_current(body["posting_id"])
         foreign = current is not None and current.node_id != item.node_id
         row = {field: body.get(field) for field in PUBLIC_FIELDS}
         row["status"] = body.get("status", "open")
@@ -64,10 +64,6 @@ def _same_pay(current: Posting, body: dict[str, Any]) -> bool:
 
 def find_current(posting_id: str) -> Posting | None:
     """The current version of a posting, published or not."""
-    return _current(posting_id)
-
-
-def _current(posting_id: str) -> Posting | None:
     return (Posting.select().where(Posting.posting_id == posting_id, Posting.superseded_by.is_null())
             .order_by(Posting.id).first())
 
@@ -122,13 +118,6 @@ def public_document(posting: Posting) -> dict[str, Any]:
     return {field: getattr(posting, field) for field in PUBLIC_FIELDS}
 
 
-def display_status(document: dict[str, Any], today: date) -> str:
-    """open, filled, withdrawn — or expired once valid-until has passed (an old poster never misleads)."""
-    if document["status"] == "open" and document["valid_until"] < today.isoformat():
-        return "expired"
-    return document["status"]
-
-
 def published() -> Any:
     """Current postings the public may see: not held, or approved by the county."""
     return Posting.select().where(Posting.superseded_by.is_null(),
@@ -151,7 +140,7 @@ def decide(posting_id: str, decision: str) -> Posting:
     """The county's decision on a held posting: approved (published) or refused (never shown)."""
     if decision not in (APPROVED, REFUSED):
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, "决定只能是“同意发布”或“不予发布”。")
-    posting = _current(posting_id)
+    posting = find_current(posting_id)
     if posting is None or not posting.held:
         raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, "没有这条待审核的岗位。")
     with write_transaction():

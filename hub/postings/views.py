@@ -16,7 +16,7 @@ from hub.models import Household, Node, Person, Posting, Township, Village
 from hub.postings import board, importer, store
 from shared.errors import FieldsyncError
 from shared.idnumber import mask, mask_phone
-from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, STATUS_LABELS, posting_form_body
+from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, STATUS_LABELS, display_status, posting_form_body
 
 bp = Blueprint("postings", __name__, url_prefix="/postings")
 PAGE_SIZE = 100
@@ -31,7 +31,7 @@ def _status_of(posting: Posting, today: str) -> str:
         return "held"
     if posting.held and posting.decision == store.REFUSED:
         return "withdrawn"
-    return store.display_status(store.public_document(posting), date.fromisoformat(today))
+    return display_status(store.public_document(posting), date.fromisoformat(today))
 
 
 @bp.route("/")
