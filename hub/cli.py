@@ -211,7 +211,12 @@ def import_postings(app: Any, file: Path) -> None:
     """Import job postings from an XLSX or CSV list (one posting per row), each signed by the hub's key."""
     from hub.postings import importer
 
-    report = importer.import_postings(file)
+    with click.progressbar(length=1, label="导入岗位", show_pos=True) as bar:
+        def advance(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        report = importer.import_postings(file, advance)
     click.echo(f"共 {report.rows} 行：新增 {report.created} 个岗位（其中 {report.held} 个低于最低工资，待审核），"
                f"{report.unchanged} 个已导入过，{len(report.errors)} 行有问题。")
     for error in report.errors:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,10 +81,13 @@ def row_body(row: dict[str, str]) -> tuple[dict[str, Any] | None, str | None]:
     return body, None
 
 
-def import_postings(path: Path) -> PostingImport:
+def import_postings(path: Path, progress: Callable[[int, int], None] = lambda done, total: None) -> PostingImport:
+    """Sign a posting per row; ``progress(done, total)`` after each (a list of thousands takes minutes)."""
     report = PostingImport()
-    for number, row in read_table(Path(path), POSTING_COLUMNS, REQUIRED):
+    rows = list(read_table(Path(path), POSTING_COLUMNS, REQUIRED))
+    for number, row in rows:
         report.rows += 1
+        progress(report.rows, len(rows))
         body, problem = row_body(row)
         if body is None:
             report.errors.append(RowError(number, problem or ""))

@@ -15,7 +15,7 @@ from typing import Any
 from hub.cleaning.runner import parameters
 from hub.db import insert_rows, write_transaction
 from hub.models import Interest, Node, Person, Posting, PostingClock, Recommendation
-from hub.postings.dedupe import posting_features, same_job
+from hub.postings.dedupe import SAME_MIN, PostingFeatures, posting_features, similarity
 from shared.errors import ErrorCode, FieldsyncError
 from shared.postings import below_minimum_wage
 
@@ -55,7 +55,7 @@ def project_postings(stored: list, now: str) -> None:  # list[projections.Stored
         new_id = insert_rows(Posting, [row], returning=("id",))[0][0]
         if current is not None and not foreign:
             Posting.update(superseded_by=new_id).where(Posting.id == current.id).execute()
-        Posting.update(group_id=_group_of(new_id, body, blocks)).where(Posting.id == new_id).execute()
+        Posting.update(group_id=_group_of(new_id, body, features, blocks)).where(Posting.id == new_id).execute()
 
 
 def _same_pay(current: Posting, body: dict[str, Any]) -> bool:
@@ -68,14 +68,15 @@ def find_current(posting_id: str) -> Posting | None:
             .order_by(Posting.id).first())
 
 
-def _group_of(posting_row: int, body: dict[str, Any], blocks: list[str]) -> int:
-    """The group of the first current posting (of another posting id) that is the same job, else its own."""
+def _group_of(posting_row: int, body: dict[str, Any], features: PostingFeatures, blocks: list[str]) -> int:
+    """The group of the first current posting (of another posting id) that is the same job, else its own.
+    The new posting's features (its pinyin) are worked out once, not once per candidate."""
     candidates = (Posting.select().where(Posting.superseded_by.is_null(), Posting.id != posting_row,
                                          Posting.posting_id != body["posting_id"], Posting.kind == body["kind"],
                                          Posting.block_a.in_(blocks) | Posting.block_b.in_(blocks))
                   .order_by(Posting.id))
     for candidate in candidates:
-        if same_job(body, public_document(candidate)):
+        if similarity(features, posting_features(public_document(candidate))) >= SAME_MIN:
             return candidate.group_id or candidate.id
     return posting_row
 

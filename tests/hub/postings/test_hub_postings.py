@@ -193,3 +193,20 @@ def test_county_views_list_postings_and_labourers_short_of_three(app, client, co
     assert "推荐岗位不足 3 个" in page
     labourer = next(r for r in county if r["labour_ability"] in ("普通劳动力", "技能劳动力"))
     assert labourer["id_number"] not in page
+
+
+def test_the_import_command_shows_progress_and_reports_rows(app, runner, tmp_path):
+    from hub import db
+    from hub.cli import main
+
+    with app.app_context(), db.database.connection_context():
+        import_county(tmp_path)
+
+    path = tmp_path / "list.csv"
+    path.write_text("用人单位,岗位名称,工作地点,薪酬,薪酬单位,联系人,联系电话,有效期至\n"
+                    f"融安县竹编车间,竹编工,泗顶镇,3000,月,莫师傅,13807721111,{FUTURE}\n"
+                    f"某公司,普工,长安镇,abc,月,王,13807721112,{FUTURE}\n", encoding="utf-8-sig")
+    args = ["--data-dir", app.config["DATA_DIR"], "--database-url", app.config["DATABASE_URL"]]
+    done = runner.invoke(main, [*args, "import-postings", str(path)])
+    assert done.exit_code == 2 and "导入岗位" in done.output and "新增 1 个岗位" in done.output
+    assert "第 3 行" in done.output
