@@ -35,6 +35,13 @@ def _plain_url(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def _postgres_tool(*command: str) -> None:
+    """Run pg_dump or pg_restore; its own words when it fails (connection refused, version mismatch …)."""
+    done = subprocess.run(list(command), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise FieldsyncError(ErrorCode.INTERNAL, f"{command[0]} 失败，数据库未改动：{done.stderr.strip()[-300:]}")
+
+
 def _schema() -> str:
     return database.execute_sql("SELECT current_schema()").fetchone()[0]
 
@@ -60,10 +67,8 @@ def backup(out: Path, data_dir: Path, url: str) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=False)
     contents = manifest()
     if url:
-        done = subprocess.run(["pg_dump", "--format=custom", "--no-owner", "-n", _schema(), "-f",
-                               str(out / "hub.pgdump"), _plain_url(url)], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise FieldsyncError(ErrorCode.INTERNAL, f"pg_dump 失败：{done.stderr.strip()[-300:]}")
+        _postgres_tool("pg_dump", "--format=custom", "--no-owner", "-n", _schema(), "-f", str(out / "hub.pgdump"),
+                       _plain_url(url))
     else:
         _copy_sqlite(data_dir / "hub.db", out / "hub.db")
     for name in FILES:
@@ -79,10 +84,8 @@ def restore(folder: Path, data_dir: Path, url: str) -> dict[str, Any]:
     contents = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     if url:
         schema = _schema()
-        done = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-n", schema, "-d",
-                               _plain_url(url), str(folder / "hub.pgdump")], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise FieldsyncError(ErrorCode.INTERNAL, f"pg_restore 失败：{done.stderr.strip()[-300:]}")
+        _postgres_tool("pg_restore", "--clean", "--if-exists", "--no-owner", "-n", schema, "-d", _plain_url(url),
+                       str(folder / "hub.pgdump"))
     else:
         _copy_sqlite(folder / "hub.db", data_dir / "hub.db")
     for name in FILES:

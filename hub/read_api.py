@@ -12,6 +12,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
+from peewee import JOIN
 
 from hub import auth
 from hub.cleaning.models import Anomaly
@@ -116,8 +117,10 @@ class Visits(MethodView):
 
 
 def _anomalies(args: dict[str, Any], answered_only: bool) -> dict[str, Any]:
-    query = (Anomaly.select(Anomaly, Township, Household).join(Township).switch(Anomaly)
-             .join(Household, on=(Anomaly.household == Household.id)).join(Village).order_by(Anomaly.id))
+    # Outer joins: an anomaly need not name a household (or, then, a village) and must still be listed.
+    query = (Anomaly.select(Anomaly, Township, Household).join(Township, JOIN.LEFT_OUTER).switch(Anomaly)
+             .join(Household, JOIN.LEFT_OUTER, on=(Anomaly.household == Household.id))
+             .join(Village, JOIN.LEFT_OUTER).order_by(Anomaly.id))
     if answered_only:
         query = query.where(Anomaly.answer.is_null(False))
     return _page(_place(query, args), args, _anomaly_item)
