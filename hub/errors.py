@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import traceback
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from shared import web_security
 from shared.errors import ErrorCode, FieldsyncError
 
 log = logging.getLogger("fieldsync.hub")
@@ -41,9 +41,7 @@ def _from_http(exc: HTTPException) -> Response:
 
 
 def _from_unexpected(exc: Exception) -> Response:
-    # Log where it failed, not the exception text: driver messages can quote the row's values.
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    log.error("event=internal_error type=%s path=%s\n%s", type(exc).__name__, request.path, frames)
+    web_security.log_unexpected(log, exc)
     return error_response(FieldsyncError(ErrorCode.INTERNAL))
 
 

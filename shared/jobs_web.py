@@ -70,7 +70,7 @@ def blueprint(board: Callable[[], Board], limiter: Limiter, rate: Callable[[], s
             return page(posting, values={}, errors={"_": "这个岗位已不再招聘，请看看其他岗位。"}, done=False), 409
         values = {name: request.form.get(name, "").strip() for name in INTEREST_FIELDS}
         values["id_number"] = idnumber.normalise(values["id_number"])
-        errors = interest_errors(posting_id, values, board())
+        errors = register_interest(posting_id, values, board())
         if errors:
             values.pop("id_number")  # never sent back to the page
             return page(posting, values=values, errors=errors, done=False), 422
@@ -97,8 +97,9 @@ def blueprint(board: Callable[[], Board], limiter: Limiter, rate: Callable[[], s
     return bp
 
 
-def interest_errors(posting_id: str, values: dict[str, str], board: Board) -> dict[str, str]:
-    """Validate and, when valid, register the interest; the errors (Chinese) by field otherwise."""
+def register_interest(posting_id: str, values: dict[str, str], board: Board) -> dict[str, str]:
+    """Check the form and, when it is right, have the board sign the interest; the errors (Chinese) by field
+    otherwise (empty when registered)."""
     body = {"posting_id": posting_id, "name": values["name"], "phone": values["phone"], "village": values["village"],
             "date": board.today().isoformat(), "channel": board.channel}
     if values["id_number"]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 
 BASE_HEADERS = {
@@ -54,3 +56,9 @@ def safe_next(target: str | None, default: str) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return default
+
+
+def log_unexpected(log: logging.Logger, error: BaseException) -> None:
+    """Log where a request failed, never the exception text: driver messages can quote a row's values."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("event=internal_error type=%s path=%s\n%s", type(error).__name__, request.path, frames)

@@ -9,7 +9,6 @@ the Flask-Babel catalogue in ``translations/``; ``?lang=en`` switches to English
 from __future__ import annotations
 
 import logging
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +112,6 @@ def _init_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # noqa: ANN202
-        frames = "".join(traceback.format_tb(error.__traceback__))
-        log.error("event=internal_error type=%s path=%s\n%s", type(error).__name__, request.path, frames)
+        web_security.log_unexpected(log, error)
         return page(500, _("Something went wrong on the station. Nothing saved was lost; try again, and tell "
                            "the station admin if it happens again."))
