@@ -13,7 +13,7 @@ from typing import Any
 from field_node.db import database
 from field_node.models import Account
 from field_node.store import now_text
-from shared.accounts import ROLES, check_new_account, hash_password, password_matches
+from shared.accounts import ROLES, check_new_account, hash_password, password_matches, spend_like_a_check
 from shared.errors import ErrorCode, FieldsyncError
 
 __all__ = ["ROLES", "apply_hub_accounts", "create_account", "is_locked", "sign_in"]
@@ -52,7 +52,7 @@ def sign_in(username: str, password: str, attempts: int, lockout_seconds: float,
     """The account if the password is right and it is not locked; counts failures and locks after ``attempts``."""
     account = Account.get_or_none(Account.username == username.strip().lower())
     if account is None or not account.active:
-        password_matches(_DUMMY_HASH, password)  # same cost whether or not the account exists
+        spend_like_a_check(password)
         return None
     now = clock()
     if is_locked(account, lockout_seconds, now):
@@ -71,5 +71,3 @@ def is_locked(account: Account, lockout_seconds: float, now: float) -> bool:
     until = account.locked_until
     return until is not None and now < until <= now + lockout_seconds
 
-
-_DUMMY_HASH = hash_password("fieldsync")

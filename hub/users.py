@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from hub.db import write_transaction
 from hub.models import ApiToken, CountyUser, Township
 from hub.nodes import utcnow
-from shared.accounts import USERNAME, hash_password, password_matches
+from shared.accounts import USERNAME, hash_password, password_matches, spend_like_a_check
 from shared.errors import ErrorCode, FieldsyncError
 
 ROLES = {"admin": "县级管理员", "staff": "县级工作人员", "township": "乡镇工作人员", "viewer": "只读用户"}
@@ -122,7 +122,7 @@ def sign_in(username: str, password: str, attempts: int, lockout_minutes: float)
     """The user if the password is right and the account not locked; locks after ``attempts`` failures."""
     user = CountyUser.get_or_none(CountyUser.username == username.strip().lower())
     if user is None or not user.active:
-        password_matches(_DUMMY_HASH, password)  # the same cost whether or not the user exists
+        spend_like_a_check(password)
         return None
     now = utcnow()
     if user.locked_until and user.locked_until > now:
@@ -159,5 +159,3 @@ def token_principal(token: str) -> Principal | None:
     row = ApiToken.get_or_none(ApiToken.token_hash == token_hash(token), ApiToken.active == True)  # noqa: E712
     return principal_of(row, "token") if row else None
 
-
-_DUMMY_HASH = hash_password("fieldsync-dummy")

@@ -8,6 +8,7 @@ with no network.  A station admin can also add accounts on the node itself.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from marshmallow import fields
@@ -29,6 +30,17 @@ def hash_password(password: str) -> str:
 
 def password_matches(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password)
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("fieldsync-no-such-account")
+
+
+def spend_like_a_check(password: str) -> None:
+    """Cost what a real password check costs, for a user name that does not exist: the answer's timing must not
+    tell which names do.  The dummy hash is made on first use, not at import (every command would pay for it)."""
+    password_matches(_dummy_hash(), password)
 
 
 def check_new_account(username: str, display_name: str, password: str, role: str) -> str:
