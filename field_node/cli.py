@@ -35,6 +35,9 @@ def with_node(command: Callable) -> Callable:
             return command(opened, *args, **kwargs)
         except FieldsyncError as error:
             click.echo(f"错误：{error.message}", err=True)
+            for field, messages in error.details.items():  # which field, and what to change
+                click.echo(f"  {field}: {'；'.join(map(str, messages)) if isinstance(messages, list) else messages}",
+                           err=True)
             sys.exit(1)
         except (DatabaseError, OSError) as error:  # a full or failing SD card, most often
             click.echo(f"错误：{STORAGE_FAILED}（{type(error).__name__}）", err=True)

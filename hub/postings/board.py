@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from hub import own_records
+from hub.models import Posting
 from hub.postings import store
 from shared.postings import display_status
 
@@ -34,10 +35,10 @@ class HubBoard:
 
     def open_postings(self) -> list[dict[str, Any]]:
         today = self.today().isoformat()
-        query = (store.published().where(store.Posting.status == "open", store.Posting.valid_until >= today,
-                                         (store.Posting.group_id.is_null()) | (store.Posting.group_id ==
-                                                                                store.Posting.id))
-                 .order_by(store.Posting.valid_until, store.Posting.id).limit(BOARD_LIMIT))
+        query = (store.published().where(Posting.status == "open", Posting.valid_until >= today,
+                                         (Posting.group_id.is_null()) | (Posting.group_id ==
+                                                                                Posting.id))
+                 .order_by(Posting.valid_until, Posting.id).limit(BOARD_LIMIT))
         return [store.public_document(posting) for posting in query]
 
     def register_interest(self, body: dict[str, Any]) -> None:

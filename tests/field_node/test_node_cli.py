@@ -51,3 +51,9 @@ def test_a_file_that_is_not_json_is_refused_plainly(tmp_path):
     bad.write_text("{not json", encoding="utf-8")
     result = invoke(tmp_path / "new", "add", str(bad))
     assert result.exit_code == 1 and "不是有效的 UTF-8 JSON" in result.output
+
+
+def test_add_user_says_which_field_to_change(tmp_path):
+    result = invoke(tmp_path / "node", "add-user", "X", "--name", "", "--password", "123")
+    assert result.exit_code == 1
+    assert "username" in result.output and "password" in result.output and "密码至少" in result.output
