@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from peewee import (
     AutoField,
     BigIntegerField,
@@ -9,9 +11,11 @@ from peewee import (
     BooleanField,
     CharField,
     DateTimeField,
+    Expression,
     ForeignKeyField,
     IntegerField,
     Model,
+    ModelSelect,
     TextField,
 )
 
@@ -160,6 +164,26 @@ class Visit(BaseModel):
     corrects = TextField(null=True)
     received_at = DateTimeField()
     superseded_by = BigIntegerField(null=True)
+    unchanged = TextField(default="")  # body.unchanged, comma-separated (figures confirmed unchanged)
+
+    @classmethod
+    def is_current(cls) -> Expression:
+        """The one definition of "the current visits": those no correction has superseded
+        (hub/projections.py, supersede_corrected).  Rules, exports and pages read visits through it."""
+        return cls.superseded_by.is_null()
+
+
+def current_visits(*fields: Any) -> ModelSelect:
+    """The current visits (``Visit.is_current``), selecting ``fields`` (all columns when none are given)."""
+    return Visit.select(*fields).where(Visit.is_current())
+
+
+def current_visits_sql() -> str:
+    """The current visits as an SQL subquery with every column of ``visit``, for hand-written queries:
+    ``FROM {current_visits_sql()} v``.  Rendered from ``current_visits()``, so the definition stays one."""
+    sql, params = current_visits().sql()
+    assert not params
+    return f"({sql})"
 
 
 class VisitEmployment(BaseModel):

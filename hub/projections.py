@@ -42,6 +42,7 @@ def project_visits(stored: list[Stored], now: str) -> None:
             "wage": income["wage"], "business": income["business"], "property": income["property"],
             "transfer": income["transfer"], "expenses": income["expenses"], "ack_status": body["ack"]["status"],
             "risks": ",".join(body["risks"]), "corrects": body.get("corrects"), "received_at": now,
+            "unchanged": ",".join(body.get("unchanged") or ()),
         })
     visit_ids = dict((record_id, visit_id) for visit_id, record_id in
                      insert_rows(Visit, rows, returning=("id", "record")))

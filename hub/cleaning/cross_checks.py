@@ -10,8 +10,8 @@ SQLite and PostgreSQL.  With no list imported, no rule finds anything.
 - X3: a person on the student list (the latest up to the period) with work recorded in the period's visits away
   from the county or for some months — counted as a migrant worker.
 
-Subjects show masked ID numbers only; subject keys are household and ID number, so a finding keeps its identity
-from month to month.
+Subjects show masked ID numbers only; subject keys are household and ID number (X3: and the period, whose visits
+it judges), so a finding keeps its identity from month to month.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from hub.cleaning import rules
-from hub.cleaning.catalogue import PARAMETERS, Context, Finding, rule
+from hub.cleaning.catalogue import PARAMETERS, Context, Finding, rule, the_period
 from hub.db import database
+from hub.models import current_visits_sql
 from shared.idnumber import mask
 from shared.schemas import WORK_PLACES
 
@@ -80,20 +81,23 @@ def assisted_high_income(ctx: Context) -> Iterator[Finding]:
                            "classes": sorted({a for _, a in listed})})
 
 
-@rule("X3", "在校生被计为外出务工", "Student on the education list counted as a migrant worker", SOURCE, "medium")
+@rule("X3", "在校生被计为外出务工", "Student on the education list counted as a migrant worker", SOURCE, "medium",
+      scopes=the_period)
 def student_counted_as_worker(ctx: Context) -> Iterator[Finding]:
     found: dict[tuple[int, str], dict] = {}
     for household_id, id_number, school, place, months in _rows(
             "SELECT v.household_id, ve.id_number, e.detail, ve.place, ve.months "
             "FROM department_entry e JOIN department_list l ON l.id = e.list_id "
-            "JOIN visit_employment ve ON ve.id_number = e.id_number JOIN visit v ON v.id = ve.visit_id "
+            f"JOIN visit_employment ve ON ve.id_number = e.id_number JOIN {current_visits_sql()} v "
+            "ON v.id = ve.visit_id "
             f"WHERE l.kind = 'student' AND l.month = {_latest_list('student')} "
-            "AND v.month = ? AND v.superseded_by IS NULL AND (ve.place <> 'county' OR ve.months > 0)",
+            "AND v.month = ? AND (ve.place <> 'county' OR ve.months > 0)",
             (ctx.period, ctx.period)):
         seen = found.setdefault((household_id, id_number), {"school": school, "places": set(), "months": 0})
         seen["places"].add(WORK_PLACES.get(place, place))
         seen["months"] = max(seen["months"], months)
     for (household_id, id_number), seen in sorted(found.items()):
-        yield Finding("X3", f"{household_id}:{id_number}", household_id,
+        yield Finding("X3", f"{household_id}:{id_number}:{ctx.period}", household_id,
                       f"在校生 {mask(id_number)} 被记为外出务工",
-                      {"school": seen["school"], "places": sorted(seen["places"]), "months": seen["months"]})
+                      {"school": seen["school"], "places": sorted(seen["places"]), "months": seen["months"]},
+                      scope=ctx.period)

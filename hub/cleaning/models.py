@@ -41,6 +41,7 @@ class Anomaly(BaseModel):
     last_run = ForeignKeyField(CleaningRun)
     opened_at = DateTimeField()
     closed_at = DateTimeField(null=True)
+    scope = TextField(default="")  # the month or year the finding rests on, '' for current state (0013)
 
 
 class VerificationTask(BaseModel):

@@ -2,6 +2,7 @@
 
 Rules read the roster tables and ``household_month`` — a temporary table the runner builds once per run
 with one figure per household and month (the latest record; disagreements are rule I5's business).
+Every rule reads visits through ``Visit.is_current`` (hub/models.py): a corrected visit no longer counts.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
+from itertools import pairwise
 
 from peewee import JOIN, Case, fn
 
-from hub.cleaning.catalogue import Context, Finding, rule
+from hub.cleaning.catalogue import Context, Finding, rule, the_period, the_year, twelve_months
 from hub.db import database
-from hub.models import Household, Person, Visit, VisitEmployment
+from hub.models import Household, Person, Visit, VisitEmployment, current_visits, current_visits_sql
 from shared.idnumber import mask
 
 LABOUR = ("普通劳动力", "技能劳动力")
@@ -24,16 +26,16 @@ LIVING = "正常"
 
 
 def build_household_months(ctx: Context) -> None:
-    """One row per household and month over the two years the rules look at: the latest visit's figures."""
+    """One row per household and month over the two years the rules look at: the latest current visit's figures."""
     database.execute_sql("DROP TABLE IF EXISTS household_month")
     param = database.param
     database.execute_sql(
         f"CREATE TEMPORARY TABLE household_month AS "
         f"SELECT v.household_id, v.month, v.wage, v.business, v.property, v.transfer, v.expenses, "
-        f"v.wage + v.business + v.property + v.transfer - v.expenses AS net, v.ack_status "
-        f"FROM visit v JOIN (SELECT MAX(id) AS id FROM visit WHERE month BETWEEN {param} AND {param} "
-        f"AND superseded_by IS NULL "
-        f"GROUP BY household_id, month) latest ON latest.id = v.id",
+        f"v.wage + v.business + v.property + v.transfer - v.expenses AS net, v.ack_status, v.unchanged "
+        f"FROM visit v JOIN (SELECT MAX(c.id) AS id FROM {current_visits_sql()} c "
+        f"WHERE c.month BETWEEN {param} AND {param} "
+        f"GROUP BY c.household_id, c.month) latest ON latest.id = v.id",
         (ctx.month(23), ctx.period))
     database.execute_sql("CREATE INDEX household_month_key ON household_month (household_id, month)")
 
@@ -103,10 +105,12 @@ def slow_growth(ctx: Context) -> Iterator[Finding]:
 
 
 @rule("P4", "劳动力务工不足", "Labourer not working, or fewer than the configured months", "000 §30; 001 §33",
-      "medium")
+      "medium", scopes=the_year)
 def underemployed(ctx: Context) -> Iterator[Finding]:
+    """A finding of the period's year: a run of next year's January neither sees nor closes it."""
+    year = f"{ctx.year:04d}"
     worked = (VisitEmployment.select(VisitEmployment.id_number, fn.MAX(VisitEmployment.months).alias("months"))
-              .join(Visit).where(Visit.month.between(f"{ctx.year:04d}-01", ctx.period))
+              .join(Visit).where(Visit.is_current(), Visit.month.between(f"{year}-01", ctx.period))
               .group_by(VisitEmployment.id_number).alias("worked"))
     query = (Person.select(Person.household, Person.id_number, worked.c.months)
              .join(worked, JOIN.LEFT_OUTER, on=(worked.c.id_number == Person.id_number))
@@ -116,28 +120,36 @@ def underemployed(ctx: Context) -> Iterator[Finding]:
     required = ctx.params["p4_min_months"]
     for household_id, id_number, months in query.tuples():
         if months is None or (ctx.month_number == 12 and months < required):
-            yield Finding("P4", f"{household_id}:{id_number}", household_id, f"劳动力 {mask(id_number)} 务工不足",
-                          {"months_worked": months or 0, "required": required})
+            yield Finding("P4", f"{household_id}:{id_number}:{year}", household_id,
+                          f"劳动力 {mask(id_number)} {year} 年务工不足",
+                          {"months_worked": months or 0, "required": required}, scope=year)
 
 
-@rule("P5", "当月未走访", "Household not visited or contacted this month", "002 §二(一)3; 004 §二(一)3", "high")
+@rule("P5", "当月未走访", "Household not visited or contacted this month", "002 §二(一)3; 004 §二(一)3", "high",
+      scopes=the_period)
 def not_visited(ctx: Context) -> Iterator[Finding]:
-    visited = Visit.select(Visit.household).where(Visit.month == ctx.period)
+    visited = current_visits(Visit.household).where(Visit.month == ctx.period)
     for (household_id,) in Household.select(Household.id).where(Household.id.not_in(visited)).tuples():
         yield Finding("P5", f"{household_id}:{ctx.period}", household_id, f"{ctx.period} 未走访或联系",
-                      {"month": ctx.period})
+                      {"month": ctx.period}, scope=ctx.period)
 
 
 @rule("P6", "无劳动力或劳动力不足", "No labour, weak labour only, or labour under a quarter of members",
       "000 §27; 001 §29", "medium")
 def lacking_labour(ctx: Context) -> Iterator[Finding]:
-    labour = fn.SUM(Case(None, [(Person.labour_ability.in_(LABOUR), 1)], 0))
-    covered = fn.MAX(Case(None, [((Person.dibao == True) | (Person.tekun == True), 1)], 0))  # noqa: E712
-    query = (Person.select(Person.household, fn.COUNT(Person.id), labour, covered).where(Person.status == LIVING)
-             .group_by(Person.household))
+    """Counted from every household, so one whose members have all died (no living member) has no labour."""
+    living = Person.status == LIVING
+    members = fn.SUM(Case(None, [(living, 1)], 0))
+    labour = fn.SUM(Case(None, [(living & Person.labour_ability.in_(LABOUR), 1)], 0))
+    covered = fn.MAX(Case(None, [(living & ((Person.dibao == True) | (Person.tekun == True)), 1)], 0))  # noqa: E712
+    query = (Household.select(Household.id, members, labour, covered)
+             .join(Person, JOIN.LEFT_OUTER, on=(Person.household == Household.id)).group_by(Household.id))
     for household_id, members, labourers, has_cover in query.tuples():
+        members, labourers = int(members or 0), int(labourers or 0)
         if (labourers == 0 or labourers * 4 < members) and not has_cover:
-            yield Finding("P6", str(household_id), household_id, "无劳动力或劳动力不足，且未享受低保/特困",
+            subject = ("户内已无在世成员，无劳动力：请核实该户是否应注销或由他人承接" if not members
+                       else "无劳动力或劳动力不足，且未享受低保/特困")
+            yield Finding("P6", str(household_id), household_id, subject,
                           {"members": members, "labourers": labourers})
 
 
@@ -189,21 +201,26 @@ def eliminated_too_soon(ctx: Context) -> Iterator[Finding]:
                           {"monitoring_since": since, "risk_eliminated": eliminated})
 
 
+def quarter_end(ctx: Context) -> tuple[str, ...]:
+    """P9 judges a quarter at its last month; a run of any other month re-examines nothing of it."""
+    return () if ctx.month_number % 3 else (ctx.period,)
+
+
 @rule("P9", "本季度务工信息未核实", "Labourer's employment information not verified this quarter",
-      "002 employment §二(一)1(1)", "medium")
+      "002 employment §二(一)1(1)", "medium", scopes=quarter_end)
 def employment_unverified(ctx: Context) -> Iterator[Finding]:
     if ctx.month_number % 3:
         return  # checked at the end of each quarter
     quarter_start = ctx.month(2)
     worked_before = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)
-                     .where(Visit.month.between(f"{ctx.year:04d}-01", ctx.month(3))))
+                     .where(Visit.is_current(), Visit.month.between(f"{ctx.year:04d}-01", ctx.month(3))))
     verified = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)
-                .where(Visit.month.between(quarter_start, ctx.period)))
+                .where(Visit.is_current(), Visit.month.between(quarter_start, ctx.period)))
     query = (Person.select(Person.household, Person.id_number)
              .where(Person.status == LIVING, Person.id_number.in_(worked_before), Person.id_number.not_in(verified)))
     for household_id, id_number in query.tuples():
         yield Finding("P9", f"{household_id}:{id_number}:{ctx.period}", household_id,
-                      f"{mask(id_number)} 本季度务工信息未核实", {"quarter_end": ctx.period})
+                      f"{mask(id_number)} 本季度务工信息未核实", {"quarter_end": ctx.period}, scope=ctx.period)
 
 
 @rule("P10", "返乡劳动力未获就业帮扶", "Returned labourer (back more than a month) without employment support",
@@ -218,21 +235,56 @@ def returned_without_support(ctx: Context) -> Iterator[Finding]:
                       f"返乡劳动力 {mask(id_number)} 未开展就业帮扶", {"returned_since": since})
 
 
+INCOME_FIGURES = ("wage", "business", "property", "transfer", "expenses")
+
+
+def _confirmed_unchanged(unchanged: str) -> bool:
+    """Did the record confirm every income figure with the household as unchanged (body.unchanged)?"""
+    return set(INCOME_FIGURES) <= set(unchanged.split(","))
+
+
+def repeated_figures(ctx: Context, window: int) -> Iterator[tuple[int, int, list[bool]]]:
+    """Household, the months in a row (to the period) with identical income figures, and for each repeated
+    month, newest first, whether its record confirmed the figures unchanged.  Looks ``window`` months back."""
+    columns = ", ".join(INCOME_FIGURES)
+    rows = _rows(f"SELECT household_id, month, {columns}, unchanged FROM household_month "
+                 f"WHERE month BETWEEN ? AND ? ORDER BY household_id, month DESC", (ctx.month(window - 1), ctx.period))
+    by_household: dict[int, list[tuple]] = defaultdict(list)
+    for household_id, month, *figures, unchanged in rows:
+        by_household[household_id].append((month, tuple(figures), unchanged or ""))
+    for household_id, months in by_household.items():
+        if months[0][0] != ctx.period:
+            continue
+        confirmed: list[bool] = []
+        for back, ((_, figures, unchanged), (month, earlier, _)) in enumerate(pairwise(months), start=1):
+            if month != ctx.month(back) or earlier != figures:
+                break
+            confirmed.append(_confirmed_unchanged(unchanged))
+        yield household_id, len(confirmed) + 1, confirmed
+
+
 @rule("P11", "收入未经户认可或照抄", "Income not acknowledged, or the same figures copied month after month",
-      "001 §32; 002 §二(四)3", "high")
+      "001 §32; 002 §二(四)3", "high", scopes=the_period)
 def unacknowledged_or_copied(ctx: Context) -> Iterator[Finding]:
+    """Identical figures month after month are a silent copy unless each repeat was confirmed with the household
+    as unchanged; confirmed figures are flagged only once they stay the same past ``p11_confirmed_months``."""
     for (household_id,) in _rows("SELECT household_id FROM household_month WHERE month = ? AND ack_status <> ?",
                                  (ctx.period, "confirmed")):
         yield Finding("P11", f"{household_id}:ack:{ctx.period}", household_id, f"{ctx.period} 收入未经户认可",
-                      {"month": ctx.period})
-    months = ctx.params["p11_same_months"]
-    same = " AND ".join(f"MIN({column}) = MAX({column})" for column in
-                        ("wage", "business", "property", "transfer", "expenses"))
-    for (household_id,) in _rows(
-            f"SELECT household_id FROM household_month WHERE month BETWEEN ? AND ? "
-            f"GROUP BY household_id HAVING COUNT(*) = ? AND {same}", (ctx.month(months - 1), ctx.period, months)):
-        yield Finding("P11", f"{household_id}:copied:{ctx.period}", household_id, f"连续 {months} 个月收入完全相同",
-                      {"months": months, "to": ctx.period})
+                      {"month": ctx.period}, scope=ctx.period)
+    same, confirmed_limit = ctx.params["p11_same_months"], ctx.params["p11_confirmed_months"]
+    for household_id, months, confirmed in repeated_figures(ctx, max(same, confirmed_limit + 1)):
+        if months < same:
+            continue
+        silent = not all(confirmed[:same - 1])
+        if silent:
+            subject = f"连续 {months} 个月收入完全相同，且未与户确认未变（疑似照抄）"
+        elif months > confirmed_limit:
+            subject = f"收入已连续 {months} 个月经户确认未变，超过 {confirmed_limit} 个月，请重新入户核实"
+        else:
+            continue
+        yield Finding("P11", f"{household_id}:copied:{ctx.period}", household_id, subject,
+                      {"months": months, "to": ctx.period, "confirmed_unchanged": not silent}, scope=ctx.period)
 
 
 @rule("I1", "身份证号码无效或不一致", "ID number invalid, or disagreeing with birth date / gender", "GB 11643-1999",
@@ -277,59 +329,86 @@ def probable_duplicates(ctx: Context) -> Iterator[Finding]:
                                    for household_id, name, id_number in people], "birth_date": birth})
 
 
-@rule("I4", "已故人员仍有务工或走访记录", "Deceased member still counted or paid", "DOMAIN.md §6", "high")
+@rule("I4", "已故人员仍有务工或走访记录", "Deceased member still counted or paid", "DOMAIN.md §6", "high",
+      scopes=the_period)
 def deceased_still_counted(ctx: Context) -> Iterator[Finding]:
     query = (VisitEmployment.select(Visit.household, VisitEmployment.id_number).join(Visit)
              .join(Person, on=((Person.id_number == VisitEmployment.id_number) & (Person.household == Visit.household)))
-             .where(Visit.month == ctx.period, Person.status == "死亡").distinct())
+             .where(Visit.is_current(), Visit.month == ctx.period, Person.status == "死亡").distinct())
     for household_id, id_number in query.tuples():
         yield Finding("I4", f"{household_id}:{id_number}:{ctx.period}", household_id,
-                      f"已故人员 {mask(id_number)} 仍有务工记录", {"month": ctx.period})
+                      f"已故人员 {mask(id_number)} 仍有务工记录", {"month": ctx.period}, scope=ctx.period)
 
 
 @rule("I5", "同户同月记录不一致", "Two visit records for one household and month disagree", "DOMAIN.md §6",
-      "medium")
+      "medium", scopes=twelve_months)
 def disagreeing_visits(ctx: Context) -> Iterator[Finding]:
     differs = " OR ".join(f"MIN({column}) <> MAX({column})" for column in
                           ("wage", "business", "property", "transfer", "expenses"))
     for household_id, month, count in _rows(
-            f"SELECT household_id, month, COUNT(*) FROM visit WHERE month BETWEEN ? AND ? AND superseded_by IS NULL "
+            f"SELECT household_id, month, COUNT(*) FROM {current_visits_sql()} v WHERE month BETWEEN ? AND ? "
             f"GROUP BY household_id, month HAVING COUNT(*) > 1 AND ({differs})",
             (ctx.month(11), ctx.period)):
         yield Finding("I5", f"{household_id}:{month}", household_id, f"{month} 有 {count} 条不一致的走访记录",
-                      {"month": month, "records": count})
+                      {"month": month, "records": count}, scope=month)
 
 
 def _age_16_birth(ctx: Context) -> str:
     return f"{ctx.year - 16:04d}{ctx.period[4:]}-01"
 
 
-@rule("I6", "不可能或不合理的数值", "Impossible or implausible values", "DOMAIN.md §6", "high")
+def months_worked(month: str) -> dict[tuple[int, str], int]:
+    """(household, ID number) -> months worked so far this year, as the current visits of ``month`` record it."""
+    query = (VisitEmployment.select(Visit.household, VisitEmployment.id_number, fn.MAX(VisitEmployment.months))
+             .join(Visit).where(Visit.is_current(), Visit.month == month)
+             .group_by(Visit.household, VisitEmployment.id_number))
+    return {(household_id, id_number): months for household_id, id_number, months in query.tuples()}
+
+
+def work_problems(ctx: Context, months: int, wage: int, before: int | None) -> list[str]:
+    """I6's checks of one labourer's line, from the record's own meaning (docs/records.md): ``months`` counts
+    the months worked so far this year, ``wage`` is this month's wage, ``before`` is the count at last month's
+    visit (0 in January: a new year starts from nothing; None when last month recorded no line for them).
+
+    A count that did not grow with no wage is correct (worked January–April, home since); a count that grew
+    by one is a month worked, which pays a wage; a count can never fall within a year, nor grow by more than
+    one month in a month."""
+    problems = []
+    if months > ctx.month_number:
+        problems.append("本年务工月数超过本年已过月数")
+    if wage and not months:
+        problems.append("有本月工资但本年务工月数为0")
+    if before is not None and months < before:
+        problems.append("本年务工月数比上月记录的少")
+    elif before is not None and months > before + 1:
+        problems.append("本年务工月数比上月记录的多出不止1个月")
+    elif before is not None and months == before + 1 and not wage:
+        problems.append("本月计入务工月数但本月工资为0")
+    if wage and wage < ctx.params["i6_min_wage"]:
+        problems.append("月工资低于最低工资标准")
+    if wage > ctx.params["i6_max_wage"]:
+        problems.append("月工资异常偏高")
+    return problems
+
+
+@rule("I6", "不可能或不合理的数值", "Impossible or implausible values", "DOMAIN.md §6", "high", scopes=the_period)
 def implausible_values(ctx: Context) -> Iterator[Finding]:
-    low, high = ctx.params["i6_min_wage"], ctx.params["i6_max_wage"]
     query = (VisitEmployment.select(Visit.household, VisitEmployment.id_number, VisitEmployment.months,
                                     VisitEmployment.wage, Person.birth_date).join(Visit)
              .join(Person, JOIN.LEFT_OUTER,
                    on=((Person.id_number == VisitEmployment.id_number) & (Person.household == Visit.household)))
-             .where(Visit.month == ctx.period))
+             .where(Visit.is_current(), Visit.month == ctx.period))
+    last_month = {} if ctx.month_number == 1 else months_worked(ctx.month(1))
     for household_id, id_number, months, wage, birth in query.tuples():
-        problems = []
-        if months > ctx.month_number:
-            problems.append("务工月数超过本年已过月数")
-        if wage and not months:
-            problems.append("有工资但务工月数为0")
-        if months and not wage:
-            problems.append("有务工月数但本月工资为0")
-        if wage and wage < low:
-            problems.append("月工资低于最低工资标准")
-        if wage > high:
-            problems.append("月工资异常偏高")
+        before = 0 if ctx.month_number == 1 else last_month.get((household_id, id_number))
+        problems = work_problems(ctx, months, wage, before)
         if birth and birth > _age_16_birth(ctx):
             problems.append("务工人员未满16岁")
         if problems:
             yield Finding("I6", f"{household_id}:{id_number}:{ctx.period}", household_id,
-                          f"{mask(id_number)}：{'；'.join(problems)}", {"months": months, "wage": wage,
-                                                                      "problems": problems})
+                          f"{mask(id_number)}：{'；'.join(problems)}",
+                          {"months": months, "wage": wage, "months_last_month": before, "problems": problems},
+                          scope=ctx.period)
 
 
 def modified_z_scores(values: list[float]) -> list[float]:
@@ -358,7 +437,7 @@ def income_outliers(ctx: Context) -> Iterator[Finding]:
 
 @rule("I8", "走访日期在未来", "Visit dated in the future", "DOMAIN.md §6", "medium")
 def future_visits(ctx: Context) -> Iterator[Finding]:
-    for household_id, visit_date, record_id in (Visit.select(Visit.household, Visit.visit_date, Visit.record)
+    for household_id, visit_date, record_id in (current_visits(Visit.household, Visit.visit_date, Visit.record)
                                                 .where(Visit.visit_date > ctx.today.isoformat()).tuples()):
         yield Finding("I8", f"{household_id}:{record_id}", household_id, f"走访日期 {visit_date} 晚于今天",
                       {"visit_date": visit_date})

@@ -1,8 +1,11 @@
 """A cleaning run: every rule of the catalogue, findings turned into anomalies that keep their identity.
 
 The same problem found again is the same anomaly (its key is rule + subject), still open or still answered;
-one that no longer holds is closed by the run; one answered "correct as it is" stays answered until the data
-it was raised on change (its digest).  The run is recorded with its settings and counts per rule and township.
+one that no longer holds is closed by the run — but only when the run re-examined what it rests on: its rule's
+scope for the run (catalogue.py) holds the anomaly's month, year or current state.  An anomaly of another
+month stays as it is, so a township's list never loses an unresolved problem because the calendar moved on.
+One answered "correct as it is" stays answered until the data it was raised on change (its digest).
+The run is recorded with its settings and counts per rule and township.
 """
 
 from __future__ import annotations
@@ -70,16 +73,21 @@ def _places() -> dict[int, tuple[int, int]]:
     return {household_id: (village_id, township_id) for household_id, village_id, township_id in query.tuples()}
 
 
-def find_all(ctx: Context, progress: Progress) -> tuple[list[Finding], Counter]:
+Examined = dict[str, set[str]]  # rule id -> the scopes a run re-examined
+
+
+def find_all(ctx: Context, progress: Progress) -> tuple[list[Finding], Counter, Examined]:
     rules.build_household_months(ctx)
     findings: list[Finding] = []
     counts: Counter = Counter()
+    examined: Examined = {}
     for rule in CATALOGUE.values():
         found = list(rule.find(ctx))
+        examined[rule.id] = set(rule.scopes(ctx)) | {finding.scope for finding in found}
         counts[rule.id] = len(found)
         findings += found
         progress(rule.id)
-    return findings, counts
+    return findings, counts, examined
 
 
 def run(period: str | None = None, today: date | None = None, progress: Progress = lambda _: None) -> CleaningRun:
@@ -89,11 +97,11 @@ def run(period: str | None = None, today: date | None = None, progress: Progress
     backfill_person_checks()
     started = datetime.utcnow()
     with write_transaction():
-        findings, counts = find_all(ctx, progress)
+        findings, counts, examined = find_all(ctx, progress)
         record = CleaningRun.create(started_at=started, period=ctx.period, rules_version=RULES_VERSION,
                                     settings=json.dumps(ctx.params))
         places = _places()
-        opened, closed = reconcile(findings, record, places)
+        opened, closed = reconcile(findings, record, places, examined)
         per_township = Counter(str(places[f.household_id][1]) for f in findings if f.household_id in places)
         record.counts = json.dumps({"rules": counts, "townships": per_township}, ensure_ascii=False)
         record.opened, record.closed, record.finished_at = opened, closed, datetime.utcnow()
@@ -101,12 +109,13 @@ def run(period: str | None = None, today: date | None = None, progress: Progress
     return record
 
 
-def reconcile(findings: list[Finding], run_record: CleaningRun, places: dict[int, tuple[int, int]]
-              ) -> tuple[int, int]:
-    """Insert new anomalies, refresh found ones, close what no longer holds; return (opened, closed)."""
+def reconcile(findings: list[Finding], run_record: CleaningRun, places: dict[int, tuple[int, int]],
+              examined: Examined) -> tuple[int, int]:
+    """Insert new anomalies, refresh found ones, close what no longer holds among what the run re-examined
+    (``examined``); return (opened, closed)."""
     now = datetime.utcnow()
-    known = {a.key: a for a in Anomaly.select(Anomaly.id, Anomaly.key, Anomaly.status, Anomaly.answer,
-                                              Anomaly.digest)}
+    known = {a.key: a for a in Anomaly.select(Anomaly.id, Anomaly.key, Anomaly.rule, Anomaly.scope, Anomaly.status,
+                                              Anomaly.answer, Anomaly.digest)}
     fresh, seen = {}, set()
     unchanged: list[int] = []
     opened = 0
@@ -122,22 +131,23 @@ def reconcile(findings: list[Finding], run_record: CleaningRun, places: dict[int
                 "household": finding.household_id, "subject": finding.subject,
                 "detail": json.dumps(finding.detail, ensure_ascii=False), "digest": finding.digest, "status": OPEN,
                 "answer": None, "answered_at": None, "first_run": run_record.id, "last_run": run_record.id,
-                "opened_at": now, "closed_at": None}
+                "opened_at": now, "closed_at": None, "scope": finding.scope}
             continue
         status = existing.status
         changed = existing.digest != finding.digest
         if status == CLOSED or (status == ANSWERED and (existing.answer != ANSWER_CORRECT or changed)):
             status, opened = OPEN, opened + 1
-        if status == existing.status and not changed:
+        if status == existing.status and not changed and existing.scope == finding.scope:
             unchanged.append(existing.id)
             continue
         (Anomaly.update(status=status, subject=finding.subject, digest=finding.digest, last_run=run_record.id,
-                        detail=json.dumps(finding.detail, ensure_ascii=False), closed_at=None)
+                        detail=json.dumps(finding.detail, ensure_ascii=False), closed_at=None, scope=finding.scope)
          .where(Anomaly.id == existing.id).execute())
     insert_rows(Anomaly, list(fresh.values()))
     for start in range(0, len(unchanged), 500):
         Anomaly.update(last_run=run_record.id).where(Anomaly.id.in_(unchanged[start:start + 500])).execute()
-    gone = [a.id for key, a in known.items() if key not in seen and a.status != CLOSED]
+    gone = [a.id for key, a in known.items()
+            if key not in seen and a.status != CLOSED and a.scope in examined.get(a.rule, ())]
     for start in range(0, len(gone), 500):
         (Anomaly.update(status=CLOSED, closed_at=now, last_run=run_record.id)
          .where(Anomaly.id.in_(gone[start:start + 500])).execute())

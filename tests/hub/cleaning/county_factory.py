@@ -63,8 +63,9 @@ class County:
 
     def visit(self, number: str, month: str, wage: int, business: int, transfer: int = 200, expenses: int = 100,
               jobs: list[tuple[str, int, int]] | None = None, ack: str = "confirmed", visit_date: str | None = None,
-              corrects: str | None = None) -> None:
-        """Insert one accepted visit (with a placeholder signed-record row) straight into the hub's tables."""
+              corrects: str | None = None, unchanged: str = "") -> int:
+        """Insert one accepted visit (with a placeholder signed-record row) straight into the hub's tables;
+        return its id.  A record's hash is its seq, 32 bytes big-endian (see ``correct``)."""
         self.seq += 1
         now = datetime(2026, 11, 1)
         record_id = insert_rows(Record, [{
@@ -75,18 +76,34 @@ class County:
             "record": record_id, "household": self.ids[number], "month": month,
             "visit_date": visit_date or f"{month}-10", "visitor": "网格员", "method": "in_person", "wage": wage,
             "business": business, "property": 0, "transfer": transfer, "expenses": expenses, "ack_status": ack,
-            "risks": "", "corrects": corrects, "received_at": now}], returning=("id",))[0][0]
+            "risks": "", "corrects": corrects, "received_at": now, "unchanged": unchanged}],
+            returning=("id",))[0][0]
         insert_rows(VisitEmployment, [{"visit": visit_id, "id_number": id_number, "place": "county",
                                        "province": "", "months": months, "wage": pay}
                                       for id_number, months, pay in (jobs or [])])
+        return visit_id
 
-    def normal_month(self, number: str, month: str, index: int, **overrides: Any) -> None:
+    def correct(self, visit_id: int, **values: Any) -> int:
+        """A correction of visit ``visit_id`` (same household and month, new ``values``), superseding it the way
+        the hub's projection does (hub/projections.py ``supersede_corrected``); return the new visit's id."""
+        from hub.projections import Stored, supersede_corrected
+
+        old = Visit.get_by_id(visit_id)
+        number = Household.get_by_id(old.household_id).number
+        corrects = bytes(old.record.hash).hex()
+        new_id = self.visit(number, old.month, **{"wage": old.wage, "business": old.business, "transfer": old.transfer,
+                                                  "expenses": old.expenses, **values, "corrects": corrects})
+        new = Visit.get_by_id(new_id)
+        supersede_corrected([(new_id, Stored(new.record_id, self.node.id, old.household_id, {"corrects": corrects}))])
+        return new_id
+
+    def normal_month(self, number: str, month: str, index: int, **overrides: Any) -> int:
         growth = 1.25 if month.startswith("2026") else 1.0  # 25 % a year: above the P3 target
         pay = round(2400 * growth)
         jobs = [(adult["id_number"], int(month[5:]), pay) for adult in self.adults(number)]
         values = {"wage": pay * len(jobs), "business": round((300 * index + int(month[5:]) * 7) * growth), "jobs": jobs}
         values.update(overrides)
-        self.visit(number, month, **values)
+        return self.visit(number, month, **values)
 
 
 def build(tmp_path: Path, rows: list[dict[str, Any]] | None = None) -> County:
