@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from hub import audit, auth, own_records, verification
+from hub import audit, auth, own_records, roster, verification
 from hub.cleaning.catalogue import CATALOGUE
 from hub.cleaning.exports import STATUS_ZH
 from hub.cleaning.models import Anomaly, VerificationTask
@@ -154,9 +154,9 @@ def correct_person(number: str, person_id: int) -> Any:
     if changes:
         with write_transaction():
             before = {field: current[field] for field in changes}
-            Person.update(**changes).where(Person.id == person.id).execute()
+            written = roster.change_person(person, changes)  # checks recomputed, stations receive it
             audit.record(who.actor, "person.correct", f"household:{number}",
-                         {"person": person.id, **before}, {"person": person.id, **changes}, why[:500])
+                         {"person": person.id, **before}, {"person": person.id, **written}, why[:500])
     return redirect(url_for("verify.household", number=number))
 
 
