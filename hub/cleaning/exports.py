@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ from peewee import JOIN, Case, fn
 from hub.cleaning import rules
 from hub.cleaning.catalogue import CATALOGUE, Context
 from hub.cleaning.models import CLOSED, Anomaly
-from hub.models import County, Household, Person, Township, Village, Visit, VisitEmployment
+from hub.models import County, Household, Person, Township, Village, Visit, VisitEmployment, current_visits
+from shared.schemas import RISKS
 
 STATUS_ZH = {"open": "待核实", "in_field": "已派村级核实", "answered": "已核实", "closed": "已消除"}
 ANOMALY_HEADERS = ["乡(镇)", "村(安置点)", "户编号", "户主", "规则", "问题", "说明", "严重程度", "状态", "首次发现"]
@@ -93,10 +94,58 @@ def _age(birth: str | None, on: date) -> int | str:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def untransferred_labour(out: Path, period: str) -> list[Path]:
-    """The monthly table of labourers not in transferred employment (DOMAIN.md §4), in its exact columns."""
+# 未转移就业人员类型: the five official types (DOMAIN.md §4; 002 employment §二(一)1(2) and annex 2), in that order.
+PERSON_TYPES = ("监测对象", "返乡回流脱贫劳动力", "公益性岗位退出人员", "脱贫户高校未就业毕业生",
+                "雨露计划未就业毕业生")
+
+
+def person_type(household: Household, person: Person, returned_before: str) -> str:
+    """The first official type the hub's data show, or "" when none does.
+
+    监测对象: a member of a monitored household whose risk is not marked eliminated.  返乡回流脱贫劳动力: back in
+    the county since before ``returned_before`` (more than a month, P10's ``p10_days_back``).  The other three
+    types (公益性岗位退出人员 and the two kinds of unemployed graduates) are recorded nowhere in the roster or the
+    visits, so the hub never fills them: the village adds them (docs/exports.md)."""
+    if household.household_type == "监测户" and not household.risk_eliminated:
+        return PERSON_TYPES[0]
+    if person.returned_since and person.returned_since < returned_before:
+        return PERSON_TYPES[1]
+    return ""
+
+
+def not_transferred_reason(person: Person, risks: list[str]) -> str:
+    """未转移就业原因 as far as the data tell it: the labourer's own disability, and the risks the household's
+    current visit of the month recorded; "" when the data say nothing (the village fills it in)."""
+    reasons = ["本人残疾"] if person.disabled else []
+    if risks:
+        reasons.append("家庭风险：" + "、".join(RISKS.get(risk, risk) for risk in risks))
+    return "；".join(reasons)
+
+
+def _month_risks(period: str) -> dict[int, list[str]]:
+    """Household -> risks recorded by its current visits of ``period``."""
+    found: dict[int, list[str]] = {}
+    for household_id, risks in current_visits(Visit.household, Visit.risks).where(Visit.month == period).tuples():
+        for risk in filter(None, (risks or "").split(",")):
+            if risk not in found.setdefault(household_id, []):
+                found[household_id].append(risk)
+    return found
+
+
+def untransferred_labour(out: Path, period: str, days_back: int | None = None) -> list[Path]:
+    """The monthly table of labourers not in transferred employment (DOMAIN.md §4), in its exact columns.
+
+    ``days_back``: how long a returned labourer must have been back (default: the county's ``p10_days_back``)."""
     on = date.fromisoformat(f"{period}-01")
-    working = (VisitEmployment.select(VisitEmployment.id_number).join(Visit).where(Visit.month == period))
+    month_end = (on.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    if days_back is None:
+        from hub.cleaning.runner import parameters
+
+        days_back = parameters()["p10_days_back"]
+    returned_before = (month_end - timedelta(days=days_back)).isoformat()
+    working = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)
+               .where(Visit.is_current(), Visit.month == period))
+    risks = _month_risks(period)
     county = County.select().first()
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
              .where(Person.status == "正常", Person.labour_ability.in_(rules.LABOUR),
@@ -105,10 +154,10 @@ def untransferred_labour(out: Path, period: str) -> list[Path]:
     rows = []
     for index, person in enumerate(query, start=1):
         household = person.household
-        kind = "监测对象" if household.household_type == "监测户" else "脱贫劳动力"
         rows.append([index, county.name if county else "", household.village.township.name, household.village.name,
-                     person.name, person.gender, _age(person.birth_date, on), kind, household.household_type,
-                     "", "", "未转移就业", "", ""])
+                     person.name, person.gender, _age(person.birth_date, on),
+                     person_type(household, person, returned_before), household.household_type,
+                     "", "", "未转移就业", not_transferred_reason(person, risks.get(household.id, [])), ""])
     return write_table(out / f"未转移就业脱贫劳动力就业情况统计表-{period}", LABOUR_TABLE_HEADERS, rows)
 
 

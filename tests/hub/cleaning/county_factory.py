@@ -63,7 +63,7 @@ class County:
 
     def visit(self, number: str, month: str, wage: int, business: int, transfer: int = 200, expenses: int = 100,
               jobs: list[tuple[str, int, int]] | None = None, ack: str = "confirmed", visit_date: str | None = None,
-              corrects: str | None = None, unchanged: str = "") -> int:
+              corrects: str | None = None, unchanged: str = "", risks: str = "") -> int:
         """Insert one accepted visit (with a placeholder signed-record row) straight into the hub's tables;
         return its id.  A record's hash is its seq, 32 bytes big-endian (see ``correct``)."""
         self.seq += 1
@@ -76,7 +76,7 @@ class County:
             "record": record_id, "household": self.ids[number], "month": month,
             "visit_date": visit_date or f"{month}-10", "visitor": "网格员", "method": "in_person", "wage": wage,
             "business": business, "property": 0, "transfer": transfer, "expenses": expenses, "ack_status": ack,
-            "risks": "", "corrects": corrects, "received_at": now, "unchanged": unchanged}],
+            "risks": risks, "corrects": corrects, "received_at": now, "unchanged": unchanged}],
             returning=("id",))[0][0]
         insert_rows(VisitEmployment, [{"visit": visit_id, "id_number": id_number, "place": "county",
                                        "province": "", "months": months, "wage": pay}
