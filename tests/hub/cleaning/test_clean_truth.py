@@ -11,7 +11,7 @@ import pytest
 from hub.cleaning import runner
 from hub.cleaning.catalogue import CATALOGUE, Context
 from hub.cleaning.models import CLOSED, OPEN, Anomaly
-from hub.models import Visit
+from hub.models import Household, Visit
 from tests.hub.cleaning.county_factory import PERIOD, TODAY, baseline, build, household_number, roster_rows
 
 HOME = household_number(0, 0)
@@ -190,3 +190,26 @@ def test_p11_flags_silent_copies_and_confirmed_figures_only_past_the_setting(cou
     runner.set_parameter("p11_confirmed_months", "8")
     flagged = {f.household_id for f in found("P11", PERIOD) if ":copied:" in f.key}
     assert flagged == {county.ids[silent], county.ids[half]}
+
+
+def test_a_stations_unchanged_confirmations_are_stored_and_read_by_p11(app, client, hub_db, tmp_path):
+    from tests.support import VILLAGES, SimNode, households_of, import_county
+
+    homes = list(households_of(import_county(tmp_path), VILLAGES[0]).values())[:2]
+    node = SimNode(app, client, "照抄检查站", VILLAGES[:1])
+    records = []
+    for index, month in enumerate(["2026-08", "2026-09", PERIOD]):
+        for members, confirms in zip(homes, (True, False), strict=True):
+            body = {"household": members[0]["household_id"], "month": month, "date": f"{month}-12",
+                    "visitor": "网格员", "method": "in_person", "employment": [], "changes": [], "risks": [],
+                    "income": {"wage": 3000, "business": 500, "property": 0, "transfer": 200, "expenses": 100},
+                    "ack": {"status": "confirmed", "by": "户主"}}
+            if confirms and index:
+                body["unchanged"] = ["wage", "business", "property", "transfer", "expenses"]
+            records.append(node.seal(body))
+    assert node.push(records).status_code == 200
+    confirmed_home = Visit.select().join(Household).where(Household.number == homes[0][0]["household_id"],
+                                                           Visit.month == PERIOD).get()
+    assert set(confirmed_home.unchanged.split(",")) == {"wage", "business", "property", "transfer", "expenses"}
+    flagged = {f.household_id for f in found("P11", PERIOD) if ":copied:" in f.key}
+    assert flagged == {Household.get(Household.number == homes[1][0]["household_id"]).id}
