@@ -105,7 +105,7 @@ def person_type(household: Household, person: Person, returned_before: str) -> s
     监测对象: a member of a monitored household whose risk is not marked eliminated.  返乡回流脱贫劳动力: back in
     the county since before ``returned_before`` (more than a month, P10's ``p10_days_back``).  The other three
     types (公益性岗位退出人员 and the two kinds of unemployed graduates) are recorded nowhere in the roster or the
-    visits, so the hub never fills them: the village adds them (docs/exports.md)."""
+    visits, so the hub never fills them: the village adds them (docs/cleaning.md)."""
     if household.household_type == "监测户" and not household.risk_eliminated:
         return PERSON_TYPES[0]
     if person.returned_since and person.returned_since < returned_before:
