@@ -187,7 +187,7 @@ def quarterly_income(out: Path, ctx: Context) -> list[Path]:
 
 def coverage(period: str) -> list[dict[str, Any]]:
     """Visit coverage per village for a month: households, households visited or contacted, share."""
-    visited = (Visit.select(Visit.household).where(Visit.month == period).distinct())
+    visited = current_visits(Visit.household).where(Visit.month == period).distinct()
     query = (Village.select(Township.name, Village.name, fn.COUNT(Household.id),
                             fn.SUM(Case(None, [(Household.id.in_(visited), 1)], 0)))
              .join(Township).switch(Village).join(Household, JOIN.LEFT_OUTER, on=(Household.village == Village.id))
