@@ -243,12 +243,17 @@ def _confirmed_unchanged(unchanged: str) -> bool:
     return set(INCOME_FIGURES) <= set(unchanged.split(","))
 
 
-def repeated_figures(ctx: Context, window: int) -> Iterator[tuple[int, int, list[bool]]]:
+def repeated_figures(ctx: Context, least: int, window: int) -> Iterator[tuple[int, int, list[bool]]]:
     """Household, the months in a row (to the period) with identical income figures, and for each repeated
-    month, newest first, whether its record confirmed the figures unchanged.  Looks ``window`` months back."""
+    month, newest first, whether its record confirmed the figures unchanged.  Only households whose figures
+    stayed the same for at least ``least`` months are read (one SQL pass); their rows ``window`` months back."""
     columns = ", ".join(INCOME_FIGURES)
+    same = " AND ".join(f"MIN({column}) = MAX({column})" for column in INCOME_FIGURES)
     rows = _rows(f"SELECT household_id, month, {columns}, unchanged FROM household_month "
-                 f"WHERE month BETWEEN ? AND ? ORDER BY household_id, month DESC", (ctx.month(window - 1), ctx.period))
+                 f"WHERE month BETWEEN ? AND ? AND household_id IN (SELECT household_id FROM household_month "
+                 f"WHERE month BETWEEN ? AND ? GROUP BY household_id HAVING COUNT(*) = ? AND {same}) "
+                 f"ORDER BY household_id, month DESC",
+                 (ctx.month(window - 1), ctx.period, ctx.month(least - 1), ctx.period, least))
     by_household: dict[int, list[tuple]] = defaultdict(list)
     for household_id, month, *figures, unchanged in rows:
         by_household[household_id].append((month, tuple(figures), unchanged or ""))
@@ -273,7 +278,7 @@ def unacknowledged_or_copied(ctx: Context) -> Iterator[Finding]:
         yield Finding("P11", f"{household_id}:ack:{ctx.period}", household_id, f"{ctx.period} 收入未经户认可",
                       {"month": ctx.period}, scope=ctx.period)
     same, confirmed_limit = ctx.params["p11_same_months"], ctx.params["p11_confirmed_months"]
-    for household_id, months, confirmed in repeated_figures(ctx, max(same, confirmed_limit + 1)):
+    for household_id, months, confirmed in repeated_figures(ctx, same, max(same, confirmed_limit + 1)):
         if months < same:
             continue
         silent = not all(confirmed[:same - 1])
