@@ -98,6 +98,6 @@ def student_counted_as_worker(ctx: Context) -> Iterator[Finding]:
         seen["months"] = max(seen["months"], months)
     for (household_id, id_number), seen in sorted(found.items()):
         yield Finding("X3", f"{household_id}:{id_number}:{ctx.period}", household_id,
-                      f"在校生 {mask(id_number)} 被记为外出务工",
+                      f"{ctx.period} 在校生 {mask(id_number)} 被记为外出务工",
                       {"school": seen["school"], "places": sorted(seen["places"]), "months": seen["months"]},
                       scope=ctx.period)

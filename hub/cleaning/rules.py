@@ -342,7 +342,7 @@ def deceased_still_counted(ctx: Context) -> Iterator[Finding]:
              .where(Visit.is_current(), Visit.month == ctx.period, Person.status == "死亡").distinct())
     for household_id, id_number in query.tuples():
         yield Finding("I4", f"{household_id}:{id_number}:{ctx.period}", household_id,
-                      f"已故人员 {mask(id_number)} 仍有务工记录", {"month": ctx.period}, scope=ctx.period)
+                      f"{ctx.period} 已故人员 {mask(id_number)} 仍有务工记录", {"month": ctx.period}, scope=ctx.period)
 
 
 @rule("I5", "同户同月记录不一致", "Two visit records for one household and month disagree", "DOMAIN.md §6",
@@ -411,7 +411,7 @@ def implausible_values(ctx: Context) -> Iterator[Finding]:
             problems.append("务工人员未满16岁")
         if problems:
             yield Finding("I6", f"{household_id}:{id_number}:{ctx.period}", household_id,
-                          f"{mask(id_number)}：{'；'.join(problems)}",
+                          f"{ctx.period} {mask(id_number)}：{'；'.join(problems)}",
                           {"months": months, "wage": wage, "months_last_month": before, "problems": problems},
                           scope=ctx.period)
 
