@@ -210,6 +210,16 @@ def _pay(rnd: random.Random, job: Job, base: int | None) -> int:
     return base
 
 
+def generated_postings(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """``count`` postings of the labelled employers' jobs, most of them repeats: work for ``group_postings``."""
+    rnd = random.Random(seed)
+    postings = []
+    for _ in range(count):
+        employer = rnd.choice(EMPLOYERS)
+        postings.append(posting(rnd, employer, rnd.choice(employer.jobs), rnd.choice(employer.places)))
+    return postings
+
+
 def posting(rnd: random.Random, employer: Employer, job: Job, place: str, pay: int | None = None) -> dict[str, Any]:
     """One body of a posting record (valid under ``PostingSchema``), written as a clerk might."""
     township = TOWNSHIP_AT_START.match(place)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import random
 import statistics
-import time
 
 import pytest
 
-from devtools.posting_pairs import DEFAULT_PAIRS, EMPLOYERS, labelled_pairs, posting, precision_recall
+from devtools.posting_pairs import (
+    DEFAULT_PAIRS,
+    generated_postings,
+    labelled_pairs,
+    precision_recall,
+)
 from hub.postings.dedupe import employer_core, group_postings, same_job
 from shared.postings import PostingSchema
 
@@ -110,15 +113,8 @@ def test_group_postings_clusters_the_same_job_and_keeps_every_posting_once():
     assert group_postings([]) == []
 
 
-def test_group_postings_handles_5000_postings_quickly():
-    rnd = random.Random(7)
-    postings = []
-    for _ in range(5000):
-        employer = rnd.choice(EMPLOYERS)
-        postings.append(posting(rnd, employer, rnd.choice(employer.jobs), rnd.choice(employer.places)))
-    started = time.perf_counter()
-    groups = group_postings(postings)
-    elapsed = time.perf_counter() - started
+def test_group_postings_places_each_of_5000_postings_in_one_group():
+    """Its time is measured by ``make bench`` (devtools/bench_postings.py), not asserted here."""
+    groups = group_postings(generated_postings(5000))
     assert sorted(index for group in groups for index in group) == list(range(5000))
     assert len(groups) < 1000  # only 15 employers: most postings repeat one of their jobs
-    assert elapsed < 10, elapsed
