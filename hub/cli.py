@@ -275,6 +275,32 @@ def add_token(app: Any, name: str, role: str, township: str | None) -> None:
     click.echo("请妥善交给对方系统；本平台只保存它的摘要，丢失后只能重新生成。")
 
 
+@main.command("disable-user")
+@click.argument("username")
+@click.option("--why", required=True, help="Why the user is disabled, e.g. left the county office (audited).")
+@run_in_app()
+def disable_user(app: Any, username: str, why: str) -> None:
+    """Disable a county user: no more sign-in, and every open session of theirs ends at once."""
+    with db.write_transaction():
+        user = users.disable_user(username)
+        audit.record(CLI_PRINCIPAL.actor, "user.disable", f"user:{user.username}", {"active": True},
+                     {"active": False}, why)
+    click.echo(f"已停用用户 {user.username}；其已登录的会话立即失效。")
+
+
+@main.command("revoke-token")
+@click.argument("name")
+@click.option("--why", required=True, help="Why the token is revoked, e.g. leaked or system retired (audited).")
+@run_in_app()
+def revoke_token(app: Any, name: str, why: str) -> None:
+    """Revoke a read-API token (by the name given at add-token): its next request is refused."""
+    with db.write_transaction():
+        row = users.revoke_token(name)
+        audit.record(CLI_PRINCIPAL.actor, "token.revoke", f"token:{row.name}", {"active": True}, {"active": False},
+                     why)
+    click.echo(f"已吊销 API 令牌“{row.name}”；使用它的请求将被拒绝。")
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The audit log: every change, who made it, before and after, and why (a hash chain)."""
