@@ -150,3 +150,10 @@ def test_station_an_account_the_hub_disabled_loses_its_sessions(station_app):
     with database.connection_context():
         accounts.apply_hub_accounts([{**document, "active": False}])
     assert refused(attacker.get(PAGE))
+
+
+def test_station_pages_are_not_stored_but_public_job_pages_may_be(station_app):
+    member = sign_in(station_app, "wang", STATION_PASSWORD)
+    assert member.get(PAGE).headers["Cache-Control"] == "no-store"
+    assert station_app.test_client().get("/login").headers["Cache-Control"] == "no-store"
+    assert station_app.test_client().get("/jobs").headers.get("Cache-Control") != "no-store"
