@@ -3,7 +3,9 @@ passwords, and rate limits that must count per client behind nginx and across gu
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -109,6 +111,23 @@ def test_without_a_trusted_proxy_a_forged_forwarded_for_escapes_no_limit(app, cl
     assert replies[-1] == 429
 
 
+def test_one_job_seekers_script_does_not_close_the_interest_form_for_others(app, tmp_path):
+    """Behind nginx, five 我想报名 a minute from one phone used to close the form for every job-seeker."""
+    from hub import own_records
+    from tests.hub.postings.test_hub_postings import posting_body
+
+    with app.app_context(), db.database.connection_context():
+        import_county(tmp_path)
+        body = posting_body()
+        own_records.sign("posting", body)
+    nginx = client_at(hub_app(app, PROXY_HOPS=1, INTEREST_RATE_LIMIT="2/minute"), "127.0.0.1")
+    form = {"name": "", "phone": "", "village": "", "id_number": ""}
+    url = f"/j/{body['posting_id']}/interest"
+    script = [nginx.post(url, data=form, headers={"X-Forwarded-For": ATTACKER}).status_code for _ in range(3)]
+    assert script[-1] == 429 and 429 not in script[:2]
+    assert nginx.post(url, data=form, headers={"X-Forwarded-For": "100.64.1.2"}).status_code == 422
+
+
 def test_enrolment_is_rate_limited_per_address(app):
     limited = hub_app(app, ENROLL_RATE_LIMIT="2/hour")
     attacker = client_at(limited, ATTACKER)
@@ -168,10 +187,20 @@ def csrf_session(url: str, forwarded_for: str) -> tuple[requests.Session, str]:
     return session, re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
 
 
+# Redis where a county deploys one: CI sets FIELDSYNC_TEST_REDIS_URL (then an unreachable Redis fails the run).
+REDIS_URL = os.environ.get("FIELDSYNC_TEST_REDIS_URL", "")
+STORAGES = ["database://", pytest.param(REDIS_URL, id="redis", marks=pytest.mark.skipif(
+    not REDIS_URL, reason="FIELDSYNC_TEST_REDIS_URL not set"))]
+
+
 @pytest.mark.e2e
-def test_limits_hold_per_client_across_gunicorn_workers_behind_a_proxy(tmp_path, database_url, monkeypatch):
-    """Four workers, counters in the hub's database: the limit is the configured one, not four times it, and
-    one client's refusals do not touch another's."""
+@pytest.mark.parametrize("storage", STORAGES)
+def test_limits_hold_per_client_across_gunicorn_workers_behind_a_proxy(tmp_path, database_url, monkeypatch,
+                                                                       storage):
+    """Four workers, counters in the hub's database (or Redis): the limit is the configured one, not four times
+    it, and one client's refusals do not touch another's."""
+    attacker = f"2001:db8::{secrets.token_hex(2)}"  # Redis outlives the test: a fresh bucket each run
+    monkeypatch.setenv("FIELDSYNC_RATELIMIT_STORAGE_URI", storage)
     monkeypatch.setenv("FIELDSYNC_PROXY_HOPS", "1")
     monkeypatch.setenv("FIELDSYNC_LOGIN_RATE_LIMIT", "6/minute")
     monkeypatch.setenv("FIELDSYNC_SECURE_COOKIES", "0")
@@ -182,7 +211,7 @@ def test_limits_hold_per_client_across_gunicorn_workers_behind_a_proxy(tmp_path,
     try:
         statuses = []
         for _ in range(10):  # a new connection each time: gunicorn hands them to different workers
-            session, token = csrf_session(hub.url, ATTACKER)
+            session, token = csrf_session(hub.url, attacker)
             statuses.append(session.post(f"{hub.url}/login", data={"csrf_token": token, "username": "clerk",
                                                                     "password": "guess-guess"},
                                          allow_redirects=False, timeout=10).status_code)
