@@ -51,9 +51,8 @@ def sign_in(username: str, password: str, attempts: int, lockout_seconds: float,
             clock: Callable[[], float] = time.time, *, address: str = "local") -> Account | None:
     """The account if the password is right and the name not locked for ``address`` (shared/accounts.py)."""
     lockouts = Lockouts(SignInFailure, attempts, lockout_seconds, clock)
-    with database.atomic("IMMEDIATE"):
-        return lockouts.sign_in(lambda name: Account.get_or_none(Account.username == name), username, password,
-                                address)
+    return lockouts.sign_in(lambda name: Account.get_or_none(Account.username == name), username, password,
+                            address, lambda: database.atomic("IMMEDIATE"))
 
 
 def is_locked(username: str, address: str, lockout_seconds: float, now: float) -> bool:

@@ -119,9 +119,8 @@ def sign_in(username: str, password: str, attempts: int, lockout_minutes: float,
             ) -> CountyUser | None:
     """The user if active, the password right and the name not locked for ``address`` (shared/accounts.py)."""
     lockouts = Lockouts(SignInFailure, attempts, lockout_minutes * 60)
-    with write_transaction():
-        return lockouts.sign_in(lambda name: CountyUser.get_or_none(CountyUser.username == name), username,
-                                password, address)
+    return lockouts.sign_in(lambda name: CountyUser.get_or_none(CountyUser.username == name), username, password,
+                            address, write_transaction)
 
 
 def session_token(user: CountyUser) -> str:

@@ -12,10 +12,12 @@ import hmac
 import re
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import Any
 
 from marshmallow import fields
+from peewee import Case
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.errors import ErrorCode, FieldsyncError
@@ -125,42 +127,41 @@ class Lockouts:
         self.model.delete().where(self.model.username == username, self.model.address == address).execute()
 
     def fail(self, username: str, address: str) -> None:
-        now = self.clock()
-        row = self._row(username, address)
-        failures = (row.failures if row and not self._expired(row, now) else 0) + 1
-        locked = now + self.lockout_seconds if failures >= self.attempts else None
-        (self.model.insert(username=username, address=address, failures=0 if locked else failures,
-                           locked_until=locked, updated_at=now)
-         .on_conflict(conflict_target=[self.model.username, self.model.address],
-                      update={self.model.failures: 0 if locked else failures, self.model.locked_until: locked,
-                              self.model.updated_at: now})
+        """Count a wrong password (one upsert, so concurrent guesses each count) and lock at ``attempts``.
+        A count not added to for a lockout period starts again, and an old lock is over."""
+        now, model = self.clock(), self.model
+        stale = ~model.updated_at.between(now - self.lockout_seconds, now + self.lockout_seconds)
+        (model.insert(username=username, address=address, failures=1, locked_until=None, updated_at=now)
+         .on_conflict(conflict_target=[model.username, model.address],
+                      update={model.failures: Case(None, [(stale, 1)], model.failures + 1), model.updated_at: now})
          .execute())
+        (model.update(failures=0, locked_until=now + self.lockout_seconds)
+         .where(model.username == username, model.address == address, model.failures >= self.attempts).execute())
         self._forget_stale(now)
-
-    def _expired(self, row: Any, now: float) -> bool:
-        """A count not added to for a lockout period starts again (and an old lock is over)."""
-        return not (now - self.lockout_seconds <= row.updated_at <= now + self.lockout_seconds)
 
     def _forget_stale(self, now: float) -> None:
         cutoff = now - self.lockout_seconds
         self.model.delete().where(self.model.updated_at < cutoff,
                                   self.model.locked_until.is_null() | (self.model.locked_until < now)).execute()
 
-    def sign_in(self, find: Callable[[str], Any], username: str, password: str, address: str) -> Any:
+    def sign_in(self, find: Callable[[str], Any], username: str, password: str, address: str,
+                transaction: Callable[[], AbstractContextManager[Any]] = nullcontext) -> Any:
         """The account ``find`` returns for the typed name if it is active, the password right and the name not
         locked for ``address``.  The password hash is always worked out (against a dummy hash for a missing or
-        disabled account), before the lock is looked at: every refusal costs the same time."""
+        disabled account), before the lock is looked at: every refusal costs the same time.  The hash work is
+        done outside ``transaction`` (the write lock is held for the bookkeeping only, not for PBKDF2)."""
         name = username.strip().lower()
         account = find(name)
         usable = account is not None and account.active
         right = password_matches(account.password_hash, password) if usable else spend_like_a_check(password)
-        if self.is_locked(name, address):
+        with transaction():
+            if self.is_locked(name, address):
+                return None
+            if right:
+                self.clear(name, address)
+                return account
+            self.fail(name, address)
             return None
-        if right:
-            self.clear(name, address)
-            return account
-        self.fail(name, address)
-        return None
 
 
 class AccountDocumentSchema(StrictSchema):
