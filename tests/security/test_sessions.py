@@ -157,3 +157,37 @@ def test_station_pages_are_not_stored_but_public_job_pages_may_be(station_app):
     assert member.get(PAGE).headers["Cache-Control"] == "no-store"
     assert station_app.test_client().get("/login").headers["Cache-Control"] == "no-store"
     assert station_app.test_client().get("/jobs").headers.get("Cache-Control") != "no-store"
+
+
+@pytest.mark.e2e
+def test_over_real_http_a_copied_cookie_dies_with_sign_out(tmp_path, database_url):
+    """The same attack against the hub under gunicorn (two workers), cookie copied off the wire."""
+    import re
+
+    import requests
+
+    from devtools import synthetic
+    from devtools.processes import Hub
+
+    hub = Hub(tmp_path / "hub", database_url)
+    hub.cli("init", "--county", synthetic.COUNTY, "--township", synthetic.RONGAN_TOWNSHIPS[0])
+    hub.cli("add-user", "clerk", "--name", "文员", "--role", "staff", "--password", ADMIN_PASSWORD)
+    hub.start(workers=2)
+    try:
+        victim = requests.Session()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', victim.get(f"{hub.url}/login", timeout=10).text)[1]
+        victim.post(f"{hub.url}/login", data={"csrf_token": token, "username": "clerk", "password": ADMIN_PASSWORD},
+                    timeout=10)
+        stolen = victim.cookies.get("session")
+        attacker = requests.Session()
+        attacker.cookies.set("session", stolen)
+        assert attacker.get(f"{hub.url}/", allow_redirects=False, timeout=10).status_code == 200
+        page = victim.get(f"{hub.url}/", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+        assert victim.post(f"{hub.url}/logout", data={"csrf_token": token}, allow_redirects=False,
+                           timeout=10).status_code == 302
+        for _ in range(4):  # whichever worker answers
+            reply = attacker.get(f"{hub.url}/", allow_redirects=False, timeout=10)
+            assert reply.status_code == 302 and "/login" in reply.headers["Location"]
+    finally:
+        hub.stop()
