@@ -1,7 +1,6 @@
 """Station accounts on the node: created here by the station admin or pulled from the hub, and sign-in.
 
-The Pi has no real-time clock, so a lock that seems to last longer than the lockout period (the clock jumped
-back) counts as expired rather than locking a grid member out for years.
+Lockouts are per (user name, phone address) and survive the Pi's clock jumping back (shared/accounts.py).
 """
 
 from __future__ import annotations
@@ -11,12 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from field_node.db import database
-from field_node.models import Account
+from field_node.models import Account, SignInFailure
 from field_node.store import now_text
-from shared.accounts import ROLES, check_new_account, hash_password, password_matches, spend_like_a_check
+from shared.accounts import ROLES, Lockouts, check_new_account, hash_password
+from shared.accounts import session_token as shared_session_token
 from shared.errors import ErrorCode, FieldsyncError
 
-__all__ = ["ROLES", "apply_hub_accounts", "create_account", "is_locked", "sign_in"]
+__all__ = ["ROLES", "apply_hub_accounts", "create_account", "end_sessions", "is_locked", "session_token", "sign_in"]
 HUB, NODE = "hub", "node"
 
 
@@ -48,26 +48,24 @@ def apply_hub_accounts(documents: list[dict[str, Any]]) -> int:
 
 
 def sign_in(username: str, password: str, attempts: int, lockout_seconds: float,
-            clock: Callable[[], float] = time.time) -> Account | None:
-    """The account if the password is right and it is not locked; counts failures and locks after ``attempts``."""
-    account = Account.get_or_none(Account.username == username.strip().lower())
-    if account is None or not account.active:
-        spend_like_a_check(password)
-        return None
-    now = clock()
-    if is_locked(account, lockout_seconds, now):
-        return None
-    if password_matches(account.password_hash, password):
-        Account.update(failed_logins=0, locked_until=None).where(Account.username == account.username).execute()
-        return account
-    failures = account.failed_logins + 1
-    locked = now + lockout_seconds if failures >= attempts else None
-    Account.update(failed_logins=0 if locked else failures, locked_until=locked).where(
-        Account.username == account.username).execute()
-    return None
+            clock: Callable[[], float] = time.time, *, address: str = "local") -> Account | None:
+    """The account if the password is right and the name not locked for ``address`` (shared/accounts.py)."""
+    lockouts = Lockouts(SignInFailure, attempts, lockout_seconds, clock)
+    return lockouts.sign_in(lambda name: Account.get_or_none(Account.username == name), username, password,
+                            address, lambda: database.atomic("IMMEDIATE"))
 
 
-def is_locked(account: Account, lockout_seconds: float, now: float) -> bool:
-    until = account.locked_until
-    return until is not None and now < until <= now + lockout_seconds
+def is_locked(username: str, address: str, lockout_seconds: float, now: float) -> bool:
+    return Lockouts(SignInFailure, 0, lockout_seconds, lambda: now).is_locked(username, address)
 
+
+def session_token(account: Account) -> str:
+    """What the session cookie holds for ``account`` (shared/accounts.py: sign-out, a password or role change
+    end every session)."""
+    return shared_session_token(account.username, account.session_epoch, account.password_hash, account.role)
+
+
+def end_sessions(username: str) -> None:
+    """Sign-out: every session cookie issued to ``username`` stops working, on every phone."""
+    with database.atomic("IMMEDIATE"):
+        Account.update(session_epoch=Account.session_epoch + 1).where(Account.username == username).execute()

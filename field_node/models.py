@@ -87,8 +87,22 @@ class Account(BaseModel):
     origin = TextField()
     active = BooleanField(default=True)
     failed_logins = IntegerField(default=0)
-    locked_until = FloatField(null=True)
+    locked_until = FloatField(null=True)  # unused since 0007: lockouts are per (user name, address)
     created_at = TextField()
+    session_epoch = IntegerField(default=0)
+
+
+class SignInFailure(BaseModel):
+    """Wrong passwords per typed user name and phone address (shared/accounts.py); times in Unix seconds."""
+
+    username = TextField()
+    address = TextField()
+    failures = IntegerField(default=0)
+    locked_until = FloatField(null=True)
+    updated_at = FloatField()
+
+    class Meta:
+        primary_key = CompositeKey("username", "address")
 
 
 class Visit(BaseModel):

@@ -27,4 +27,6 @@ NODE_SETTINGS: list[Setting] = [
     Setting("JOBS_URL", "", "Base URL printed in job posting QR codes; empty: the hub's URL (the same codes as the "
             "hub's posters; deploy/README.md says how phones on the station Wi-Fi reach the node)."),
     Setting("INTEREST_RATE_LIMIT", "5/minute;30/hour", "Most 我想报名 submissions one phone (address) may make."),
+    Setting("PROXY_HOPS", 0, "How many reverse proxies in front of the station app to trust for the phone's address "
+            "(X-Forwarded-For) and scheme: 0 when phones reach `serve` directly, as deployed.", int),
 ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask.views import MethodView
+from flask_limiter import Limiter
 from flask_smorest import Blueprint
 
 from hub import field_accounts, ingest, nodes, roster, verification
@@ -36,6 +37,13 @@ def _check_protocol() -> None:
     version = request.headers.get(wire.PROTOCOL_HEADER)
     if version is not None and version != str(wire.PROTOCOL_VERSION):
         raise FieldsyncError(ErrorCode.UNSUPPORTED_VERSION, details={"hub_protocol": wire.PROTOCOL_VERSION})
+
+
+def limit_enrolment(app: Flask, limiter: Limiter) -> None:
+    """Rate-limit enrolment per address: one-time codes are long, but guessing them must stay slow too."""
+    endpoint = "sync.Enroll"
+    app.view_functions[endpoint] = limiter.limit(lambda: app.config["ENROLL_RATE_LIMIT"], methods=["POST"])(
+        app.view_functions[endpoint])
 
 
 @blp.route("/enroll")

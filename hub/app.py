@@ -12,7 +12,7 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 
-from hub import api, auth, db, errors, metrics, pages, read_api, verification_views
+from hub import api, auth, db, errors, metrics, pages, ratelimit, read_api, verification_views
 from hub.cleaning import views as cleaning_views
 from hub.postings import views as posting_views
 from hub.postings.board import HubBoard
@@ -49,8 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     if not app.config.get("SECRET_KEY"):  # sessions carry the CSRF token of county and public forms
         app.config["SECRET_KEY"] = web_security.secret_key(Path(app.config["DATA_DIR"]) / SECRET_FILE)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_TIME_LIMIT=None,
-                      SESSION_COOKIE_SECURE=app.config["SECURE_COOKIES"],
-                      REMEMBER_COOKIE_SECURE=app.config["SECURE_COOKIES"], PERMANENT_SESSION_LIFETIME=8 * 3600)
+                      PERMANENT_SESSION_LIFETIME=8 * 3600)
+    web_security.use_sessions(app)  # the Secure flag per SECURE_COOKIES (auto: whenever served over HTTPS)
+    web_security.trust_proxies(app, app.config["PROXY_HOPS"])
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db.init_app(app)
@@ -64,8 +65,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     smorest.register_blueprint(api.blp)
     csrf = CSRFProtect(app)
     csrf.exempt(api.blp)  # the sync API is signed by each node's key, not a browser session
-    limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
-                      default_limits=[])
+    limiter = Limiter(get_remote_address, app=app, default_limits=[],
+                      storage_uri=app.config["RATELIMIT_STORAGE_URI"] or ratelimit.DEFAULT_URI)
+    api.limit_enrolment(app, limiter)
     app.register_blueprint(jobs_web.blueprint(HubBoard, limiter, lambda: app.config["INTEREST_RATE_LIMIT"]))
     app.register_blueprint(posting_views.bp)
     smorest.register_blueprint(read_api.blp)
@@ -77,5 +79,5 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     app.register_blueprint(metrics.bp)
     app.register_blueprint(cleaning_views.bp)
     errors.init_app(app)  # after flask-smorest, so our error shape wins
-    web_security.init_app(app)
+    web_security.init_app(app, cacheable_blueprints=frozenset({"jobs"}))
     return app

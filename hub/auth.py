@@ -15,6 +15,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from hub import audit, users
 from hub.models import CountyUser
 from shared import web_security
+from shared.accounts import same_token, session_key
 from shared.errors import ErrorCode, FieldsyncError
 
 bp = Blueprint("auth", __name__)
@@ -30,9 +31,10 @@ class HubUser(UserMixin):
         self.username = user.username
         self.display_name = user.display_name
         self.principal = users.principal_of(user, "user")
+        self.session_token = users.session_token(user)
 
     def get_id(self) -> str:
-        return str(self.id)
+        return self.session_token
 
 
 def init_app(app: Flask) -> None:
@@ -41,9 +43,13 @@ def init_app(app: Flask) -> None:
     login.login_message = "请先登录。"
 
     @login.user_loader
-    def _load(user_id: str) -> HubUser | None:
-        user = CountyUser.get_or_none(CountyUser.id == int(user_id)) if user_id.isdigit() else None
-        return HubUser(user) if user and user.active else None
+    def _load(token: str) -> HubUser | None:
+        """The user of a session still valid: not signed out, not disabled, password and role unchanged."""
+        key = session_key(token) or ""
+        user = CountyUser.get_or_none(CountyUser.id == int(key)) if key.isdigit() else None
+        if user is None or not user.active or not same_token(users.session_token(user), token):
+            return None
+        return HubUser(user)
 
     @app.before_request
     def _gate() -> Any:
@@ -96,7 +102,7 @@ def sign_in() -> Any:
         return render_template("login.html", error=None, username="")
     username = request.form.get("username", "")
     user = users.sign_in(username, request.form.get("password", ""), current_app.config["LOGIN_ATTEMPTS"],
-                         current_app.config["LOCKOUT_MINUTES"])
+                         current_app.config["LOCKOUT_MINUTES"], request.remote_addr or "")
     if user is None:
         return render_template("login.html", username=username, error=(
             f"用户名或密码不对，或连续输错 {current_app.config['LOGIN_ATTEMPTS']} 次后账户已被锁定"
@@ -107,5 +113,7 @@ def sign_in() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def sign_out() -> Any:
+    if current_user.is_authenticated:
+        users.end_sessions(current_user.id)
     logout_user()
     return redirect(url_for("auth.sign_in"))

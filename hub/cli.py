@@ -100,20 +100,51 @@ def serve(app: Any, bind: str | None, workers: int | None) -> None:
 @click.option("--village", "villages", multiple=True, required=True,
               help="A village the station serves, as 乡镇/村; repeat for each.")
 @click.option("--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the enrolment QR code PNG [default: <data dir>/enrol-<NAME>.png].")
+              help="Also write the enrolment QR code as a PNG here (outside the data dir; mode 0600). "
+                   "Without it the QR code is only printed to the terminal.")
 @run_in_app()
 def add_node(app: Any, name: str, villages: tuple[str, ...], qr_path: Path | None) -> None:
-    """Register a village station and print its one-time enrolment code."""
+    """Register a village station and print its one-time enrolment code (and its QR code)."""
+    if qr_path is not None:
+        _refuse_inside_data_dir(qr_path, Path(app.config["DATA_DIR"]))
     found = [nodes.find_village(label) for label in villages]
     node, code = nodes.register(name, found, app.config["ENROLMENT_CODE_HOURS"])
     hub_url = app.config["PUBLIC_URL"]
     click.echo(f"已添加站点“{name}”（编号 {node.id}），负责：{'、'.join(v.label for v in found)}")
     click.echo(f"一次性登记码：{code}（{app.config['ENROLMENT_CODE_HOURS']} 小时内有效，只能用一次）")
     click.echo(f"在站点上运行：fieldsync-node enroll --hub {hub_url} --code {code}")
-    qr_path = qr_path or Path(app.config["DATA_DIR"]) / f"enrol-{node.id}.png"
-    qr_path.parent.mkdir(parents=True, exist_ok=True)
-    qrcode.make(f"fieldsync://enroll?hub={hub_url}&code={code}").save(qr_path)
-    click.echo(f"登记二维码：{qr_path}")
+    content = f"fieldsync://enroll?hub={hub_url}&code={code}"
+    if qr_path is None:
+        _print_qr(content)
+        return
+    _write_private_png(content, qr_path)
+    click.echo(f"登记二维码：{qr_path}（只有本账户可读；站点登记后请删除）")
+
+
+def _refuse_inside_data_dir(path: Path, data_dir: Path) -> None:
+    """Enrolment codes are secrets until used: none is left lying in the hub's data folder (and its backups)."""
+    if path.resolve().is_relative_to(data_dir.resolve()):
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"登记二维码不能存放在平台的数据文件夹（{data_dir}）里："
+                             "请用 --qr 指定别处（例如 U 盘），或不加 --qr 直接在终端显示。")
+
+
+def _print_qr(content: str) -> None:
+    import io
+
+    code, text = qrcode.QRCode(border=1), io.StringIO()
+    code.add_data(content)
+    code.print_ascii(out=text)
+    click.echo(text.getvalue(), nl=False)
+
+
+def _write_private_png(content: str, path: Path) -> None:
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        qrcode.make(content).save(handle)
+    os.chmod(path, 0o600)  # also when the file existed before with a wider mode
 
 
 @main.command("revoke-node")
@@ -273,6 +304,32 @@ def add_token(app: Any, name: str, role: str, township: str | None) -> None:
                      {"role": role, "township": township}, "新建 API 令牌")
     click.echo(f"API 令牌“{name}”（{users.ROLES[role]}）：{token}")
     click.echo("请妥善交给对方系统；本平台只保存它的摘要，丢失后只能重新生成。")
+
+
+@main.command("disable-user")
+@click.argument("username")
+@click.option("--why", required=True, help="Why the user is disabled, e.g. left the county office (audited).")
+@run_in_app()
+def disable_user(app: Any, username: str, why: str) -> None:
+    """Disable a county user: no more sign-in, and every open session of theirs ends at once."""
+    with db.write_transaction():
+        user = users.disable_user(username)
+        audit.record(CLI_PRINCIPAL.actor, "user.disable", f"user:{user.username}", {"active": True},
+                     {"active": False}, why)
+    click.echo(f"已停用用户 {user.username}；其已登录的会话立即失效。")
+
+
+@main.command("revoke-token")
+@click.argument("name")
+@click.option("--why", required=True, help="Why the token is revoked, e.g. leaked or system retired (audited).")
+@run_in_app()
+def revoke_token(app: Any, name: str, why: str) -> None:
+    """Revoke a read-API token (by the name given at add-token): its next request is refused."""
+    with db.write_transaction():
+        row = users.revoke_token(name)
+        audit.record(CLI_PRINCIPAL.actor, "token.revoke", f"token:{row.name}", {"active": True}, {"active": False},
+                     why)
+    click.echo(f"已吊销 API 令牌“{row.name}”；使用它的请求将被拒绝。")
 
 
 @main.group("audit")

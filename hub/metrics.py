@@ -7,11 +7,13 @@ personal data.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 from collections.abc import Iterator
 from datetime import datetime
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app, request
 from peewee import fn
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -19,6 +21,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from hub.models import Alarm, Node, Record
 from hub.own_records import HUB_NODE_NAME
+from shared.errors import ErrorCode, FieldsyncError
 
 bp = Blueprint("metrics", __name__)
 
@@ -73,8 +76,24 @@ class DatabaseCollector:
         return duration
 
 
+def _scraper_allowed() -> bool:
+    """The token when FIELDSYNC_METRICS_TOKEN is set; otherwise only the hub machine itself (the client address
+    after the trusted proxy hops, so nginx forwarding an outside request does not count as local)."""
+    token = current_app.config["METRICS_TOKEN"]
+    if token:
+        presented = request.headers.get("Authorization", "")
+        return hmac.compare_digest(presented.encode(), f"Bearer {token}".encode())
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
 @bp.route("/metrics")
 def metrics() -> Response:
+    if not _scraper_allowed():
+        raise FieldsyncError(ErrorCode.UNAUTHENTICATED, "监控数据需要令牌：Authorization: Bearer "
+                             "<FIELDSYNC_METRICS_TOKEN>（未设置令牌时只能从本机读取）。")
     registry = CollectorRegistry()
     registry.register(DatabaseCollector())
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -10,8 +10,10 @@ from peewee import (
     BlobField,
     BooleanField,
     CharField,
+    CompositeKey,
     DateTimeField,
     Expression,
+    FloatField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -287,8 +289,30 @@ class CountyUser(BaseModel):
     township = ForeignKeyField(Township, null=True)
     active = BooleanField(default=True)
     failed_logins = BigIntegerField(default=0)
-    locked_until = DateTimeField(null=True)
+    locked_until = DateTimeField(null=True)  # unused since 0016: lockouts are per (user name, address)
     created_at = DateTimeField()
+    session_epoch = BigIntegerField(default=0)
+
+
+class SignInFailure(BaseModel):
+    """Wrong passwords per typed user name and client address (shared/accounts.py); times in Unix seconds."""
+
+    username = TextField()
+    address = TextField()
+    failures = BigIntegerField(default=0)
+    locked_until = FloatField(null=True)
+    updated_at = FloatField()
+
+    class Meta:
+        primary_key = CompositeKey("username", "address")
+
+
+class RateLimitCounter(BaseModel):
+    """A fixed-window counter of the rate limits' database storage (hub/ratelimit.py)."""
+
+    bucket = TextField(primary_key=True)
+    hits = BigIntegerField()
+    expires_at = FloatField()
 
 
 class ApiToken(BaseModel):

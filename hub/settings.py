@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.settings import Setting
+from shared.settings import Setting, secure_cookies
 
 ENV_PREFIX = "FIELDSYNC_"
 
@@ -29,9 +29,17 @@ HUB_SETTINGS: list[Setting] = [
     Setting("LOGIN_ATTEMPTS", 5, "Wrong passwords in a row before a county user's account is locked.", int),
     Setting("LOCKOUT_MINUTES", 15.0, "How long a locked county account stays locked.", float),
     Setting("LOGIN_RATE_LIMIT", "10/minute;100/hour", "Most sign-in attempts one address may make."),
-    Setting("SECURE_COOKIES", False, "Send session cookies over HTTPS only. Set to 1 behind TLS (nginx), as in "
-            "production.", lambda raw: raw.strip().lower() in ("1", "true", "yes")),
+    Setting("SECURE_COOKIES", "auto", "The Secure flag of session cookies: auto (on whenever the request came over "
+            "HTTPS, as nginx reports it through a trusted proxy hop), 1 (always), 0 (never; plain-HTTP tests only).",
+            secure_cookies),
     Setting("SPOT_CHECK_SIZE", 5, "Households drawn per township for each month's spot check.", int),
-    Setting("RATELIMIT_STORAGE_URI", "memory://", "Where rate-limit counters live. memory:// counts per gunicorn "
-            "worker; redis://127.0.0.1:6379 shares them between workers."),
+    Setting("RATELIMIT_STORAGE_URI", "database://", "Where rate-limit counters live, shared by every gunicorn "
+            "worker: database:// (the hub's own database) or redis://127.0.0.1:6379 (needs the redis package). "
+            "memory:// counts per worker process and is for tests only."),
+    Setting("PROXY_HOPS", 0, "How many reverse proxies in front of the hub to trust for the client's address "
+            "(X-Forwarded-For) and scheme (X-Forwarded-Proto): 0 when gunicorn is reached directly, 1 behind the "
+            "documented nginx. Rate limits and lockouts count per client address.", int),
+    Setting("METRICS_TOKEN", "", "Bearer token /metrics requires. Empty: /metrics answers only requests from the "
+            "hub machine itself (loopback, after the trusted proxy hops)."),
+    Setting("ENROLL_RATE_LIMIT", "10/hour", "Most station enrolment attempts one address may make."),
 ]

@@ -17,19 +17,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from hub.db import write_transaction
-from hub.models import ApiToken, CountyUser, Township
+from hub.models import ApiToken, CountyUser, SignInFailure, Township
 from hub.nodes import utcnow
-from shared.accounts import USERNAME, hash_password, password_matches, spend_like_a_check
+from shared.accounts import USERNAME, Lockouts, hash_password, password_problem
+from shared.accounts import session_token as shared_session_token
 from shared.errors import ErrorCode, FieldsyncError
 
 ROLES = {"admin": "县级管理员", "staff": "县级工作人员", "township": "乡镇工作人员", "viewer": "只读用户"}
 COUNTY_ROLES = ("admin", "staff")
 IDENTITY_FIELDS = ("name", "id_number", "gender", "birth_date")
 MEMBERSHIP_FIELDS = ("household", "status")  # which household a person belongs to, and whether still a member
-MIN_PASSWORD = 8
 TOKEN_PREFIX = "fst_"
 
 
@@ -95,8 +94,8 @@ def create_user(username: str, display_name: str, password: str, role: str, town
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, "用户名为 2–40 个小写字母、数字或 _ . -。")
-    if len(password) < MIN_PASSWORD:
-        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"密码至少 {MIN_PASSWORD} 位。")
+    if problem := password_problem(password):
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, problem, {"password": [problem]})
     township_id = _scope(role, township)
     with write_transaction():
         if CountyUser.get_or_none(CountyUser.username == username):
@@ -108,9 +107,7 @@ def create_user(username: str, display_name: str, password: str, role: str, town
 
 def set_role(username: str, role: str, township: str | None = None) -> tuple[CountyUser, dict, dict]:
     """Change a user's role; returns the user with the role before and after (for the audit log)."""
-    user = CountyUser.get_or_none(CountyUser.username == username.strip().lower())
-    if user is None:
-        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有用户“{username}”。")
+    user = _user(username)
     township_id = _scope(role, township)
     before = {"role": user.role, "township_id": user.township_id}
     with write_transaction():
@@ -118,23 +115,50 @@ def set_role(username: str, role: str, township: str | None = None) -> tuple[Cou
     return CountyUser.get_by_id(user.id), before, {"role": role, "township_id": township_id}
 
 
-def sign_in(username: str, password: str, attempts: int, lockout_minutes: float) -> CountyUser | None:
-    """The user if the password is right and the account not locked; locks after ``attempts`` failures."""
+def sign_in(username: str, password: str, attempts: int, lockout_minutes: float, address: str
+            ) -> CountyUser | None:
+    """The user if active, the password right and the name not locked for ``address`` (shared/accounts.py)."""
+    lockouts = Lockouts(SignInFailure, attempts, lockout_minutes * 60)
+    return lockouts.sign_in(lambda name: CountyUser.get_or_none(CountyUser.username == name), username, password,
+                            address, write_transaction)
+
+
+def session_token(user: CountyUser) -> str:
+    """What the session cookie holds for ``user``: sign-out, disabling, a password or role change end it."""
+    return shared_session_token(str(user.id), user.session_epoch, user.password_hash, user.role, user.township_id,
+                                user.active)
+
+
+def end_sessions(user_id: int) -> None:
+    """Every session cookie issued to the user stops working (sign-out ends the sessions on every device)."""
+    with write_transaction():
+        CountyUser.update(session_epoch=CountyUser.session_epoch + 1).where(CountyUser.id == user_id).execute()
+
+
+def _user(username: str) -> CountyUser:
     user = CountyUser.get_or_none(CountyUser.username == username.strip().lower())
-    if user is None or not user.active:
-        spend_like_a_check(password)
-        return None
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        return None
-    if password_matches(user.password_hash, password):
-        CountyUser.update(failed_logins=0, locked_until=None).where(CountyUser.id == user.id).execute()
-        return user
-    failures = user.failed_logins + 1
-    locked: datetime | None = now + timedelta(minutes=lockout_minutes) if failures >= attempts else None
-    CountyUser.update(failed_logins=0 if locked else failures, locked_until=locked).where(
-        CountyUser.id == user.id).execute()
-    return None
+    if user is None:
+        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有用户“{username}”：请核对用户名（add-user 时所起）。")
+    return user
+
+
+def disable_user(username: str) -> CountyUser:
+    """Disable a county user: no more sign-in, and every open session ends at its next request."""
+    user = _user(username)
+    with write_transaction():
+        CountyUser.update(active=False, session_epoch=CountyUser.session_epoch + 1).where(
+            CountyUser.id == user.id).execute()
+    return CountyUser.get_by_id(user.id)
+
+
+def revoke_token(name: str) -> ApiToken:
+    """Revoke a read-API token: its next request is refused."""
+    row = ApiToken.get_or_none(ApiToken.name == name)
+    if row is None:
+        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的 API 令牌：请核对名称。")
+    with write_transaction():
+        ApiToken.update(active=False).where(ApiToken.id == row.id).execute()
+    return ApiToken.get_by_id(row.id)
 
 
 def token_hash(token: str) -> str:

@@ -32,3 +32,15 @@ def load(settings: list[Setting], prefix: str, environ: Mapping[str, str] | None
         raw = environ.get(env_name(prefix, setting))
         values[setting.name] = setting.default if raw in (None, "") else setting.cast(raw)
     return values
+
+
+def secure_cookies(raw: str) -> str:
+    """The Secure cookie flag setting: ``auto``, ``on`` or ``off`` (1/true/yes and 0/false/no accepted)."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return "on"
+    if value in ("0", "false", "no", "off"):
+        return "off"
+    if value == "auto":
+        return "auto"
+    raise ValueError(f"SECURE_COOKIES must be auto, 1 or 0, not {raw!r}")

@@ -11,7 +11,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 BASE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -25,14 +27,44 @@ HUB_POLICY = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'se
 STATION_POLICY = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
 
 
-def init_app(app: Flask, policy: str = HUB_POLICY) -> None:
+def init_app(app: Flask, policy: str = HUB_POLICY, cacheable_blueprints: frozenset[str] = frozenset()) -> None:
+    """Security headers on every reply, and ``Cache-Control: no-store`` on every one but static files and the
+    public pages of ``cacheable_blueprints``: pages and replies carry personal data, which no browser cache,
+    shared computer's history or proxy may keep (a form posted to a public page echoes what was typed: no-store)."""
     headers = {**BASE_HEADERS, "Content-Security-Policy": policy}
 
     @app.after_request
     def _secure(response: Response) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
+        public = request.method == "GET" and request.blueprint in cacheable_blueprints
+        if request.endpoint != "static" and not public:
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def trust_proxies(app: Flask, hops: int) -> None:
+    """Take the client's address and scheme from exactly ``hops`` reverse proxies (X-Forwarded-For/-Proto), and
+    from nothing when 0: a header a client sends itself must never pick its rate-limit bucket."""
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Signed-cookie sessions whose Secure flag follows SECURE_COOKIES: ``auto`` sets it whenever the request came
+    over HTTPS (directly, or as a trusted proxy reports), so the hub behind TLS never sends a session in clear."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        mode = app.config.get("SECURE_COOKIES", "auto")
+        if mode in (True, "on"):
+            return True
+        if mode == "auto":
+            return request.is_secure
+        return False
+
+
+def use_sessions(app: Flask) -> None:
+    app.session_interface = SessionInterface()
 
 
 def secret_key(path: Path) -> str:

@@ -69,9 +69,17 @@ def make_user(app: Flask, username: str, role: str, township: str | None = None)
 
 
 def signed_in(app: Flask, user_id: int) -> FlaskClient:
+    """A test client holding the session cookie a sign-in would have given the user."""
+    from hub.models import CountyUser
+    from hub.users import session_token
+
+    with app.app_context(), ExitStack() as stack:
+        if db.database.is_closed():
+            stack.enter_context(db.database.connection_context())
+        token = session_token(CountyUser.get_by_id(user_id))
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = token
         session["_fresh"] = True
     return client
 

@@ -46,6 +46,8 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(test_config or {})
+    web_security.use_sessions(app)  # Secure cookie flag whenever the station app is reached over HTTPS
+    web_security.trust_proxies(app, opened.settings["PROXY_HOPS"])
     Babel(app, locale_selector=_locale)
     CSRFProtect(app)
     login = LoginManager(app)
@@ -58,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     web_security.limit_sign_in(app, limiter, "auth.sign_in", lambda: opened.settings["LOGIN_RATE_LIMIT"])
     _init_database(app)
     _init_errors(app)
-    web_security.init_app(app, web_security.STATION_POLICY)
+    web_security.init_app(app, web_security.STATION_POLICY, cacheable_blueprints=frozenset({"jobs"}))
     app.jinja_env.globals["get_locale"] = get_locale
     app.context_processor(lambda: {"station_name": store.get_state("node_name") or _("Station (not enrolled)")})
     return app

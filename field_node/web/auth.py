@@ -11,6 +11,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from field_node import accounts
 from field_node.models import Account
 from shared import web_security
+from shared.accounts import same_token, session_key
 
 bp = Blueprint("auth", __name__)
 
@@ -22,9 +23,10 @@ class StationUser(UserMixin):
         self.username = account.username
         self.display_name = account.display_name
         self.role = account.role
+        self.session_token = accounts.session_token(account)
 
     def get_id(self) -> str:
-        return self.username
+        return self.session_token
 
     @property
     def is_admin(self) -> bool:
@@ -36,9 +38,13 @@ def init_login(login: LoginManager) -> None:
     login.login_message = None
 
     @login.user_loader
-    def _load(username: str) -> StationUser | None:
-        account = Account.get_or_none(Account.username == username)
-        return StationUser(account) if account and account.active else None
+    def _load(token: str) -> StationUser | None:
+        """The account of a session still valid: not signed out, password and role unchanged, active."""
+        username = session_key(token)
+        account = Account.get_or_none(Account.username == username) if username else None
+        if account is None or not account.active or not same_token(accounts.session_token(account), token):
+            return None
+        return StationUser(account)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -48,7 +54,7 @@ def sign_in() -> Any:
     settings = current_app.config["NODE"].settings
     username = request.form.get("username", "")
     account = accounts.sign_in(username, request.form.get("password", ""), settings["LOGIN_ATTEMPTS"],
-                               settings["LOCKOUT_MINUTES"] * 60)
+                               settings["LOCKOUT_MINUTES"] * 60, address=request.remote_addr or "")
     if account is None:
         error = _("Wrong user name or password, or the account is locked after too many tries "
                   "(wait %(minutes)d minutes or ask the station admin).", minutes=int(settings["LOCKOUT_MINUTES"]))
@@ -59,6 +65,8 @@ def sign_in() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def sign_out() -> Any:
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user.username)
     logout_user()
     return redirect(url_for("auth.sign_in"))
 
