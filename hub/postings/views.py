@@ -14,7 +14,7 @@ from peewee import fn
 from hub import auth, own_records, scope
 from hub.models import Household, Interest, Node, Person, Posting, Township, Village
 from hub.postings import board, importer, store
-from shared.errors import FieldsyncError
+from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask, mask_phone
 from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, STATUS_LABELS, display_status, posting_form_body
 
@@ -91,6 +91,36 @@ def _visible_interests(posting: Posting) -> list[dict[str, Any]]:
     return [{"interest": i, "phone": mask_phone(i.phone), "person": people.get(i.person_id),
              "id_masked": mask(people[i.person_id].id_number) if i.person_id in people else ""}
             for i in found if visible(i)]
+
+
+@bp.route("/<posting_id>/interests/<int:interest_id>/confirm", methods=["POST"])
+def confirm_interest(posting_id: str, interest_id: int) -> Any:
+    """Confirm a lead from the public page as a roster person: its suggested match, or the member of the household
+    typed in the form with the applicant's name.  Only then does it count toward their three a quarter."""
+    interest = Interest.get_or_none(Interest.id == interest_id, Interest.posting_id == posting_id)
+    if interest is None:
+        abort(404)
+    person = _lead_person(interest, request.form.get("household", "").strip())
+    township_id = person.household.village.township_id
+    scope.require_township(township_id, "确认其他乡镇人员的报名", f"posting:{posting_id}")
+    auth.require(auth.principal().can_answer(township_id), "确认报名线索", f"posting:{posting_id}")
+    store.confirm_interest(auth.principal().actor, interest, person)
+    return redirect(url_for("postings.detail", posting_id=posting_id))
+
+
+def _lead_person(interest: Interest, household: str) -> Person:
+    query = Person.select(Person, Household, Village).join(Household).join(Village)
+    if household:
+        found = query.where(Household.number == household, Person.name == interest.name).first()
+        if found is None:
+            raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"户“{household}”里没有名叫报名人的成员，请核对户编号。",
+                                 {"fields": {"household": ["该户没有这个人。"]}})
+        return found
+    found = query.where(Person.id == interest.person_id).first() if interest.person_id else None
+    if found is None:
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, "这条报名没有匹配到花名册人员：请填写报名人的户编号后再确认。",
+                             {"fields": {"household": ["必填。"]}})
+    return found
 
 
 @bp.route("/<posting_id>/decision", methods=["POST"])
