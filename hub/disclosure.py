@@ -10,6 +10,7 @@ to the audit log (without the number).
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -23,6 +24,7 @@ from shared.idnumber import age, mask
 
 bp = Blueprint("disclosure", __name__)
 DETAIL_LABELS = {"birth_date": "年龄"}
+MASKED = re.compile(r"(?<![0-9A-Za-z*])\d{6}\*{8}[\dX]{4}(?![0-9A-Za-z*])")
 
 
 def may_reveal(who: Principal) -> bool:
@@ -38,6 +40,25 @@ def person_label(name: str, id_number: str | None) -> str:
 def age_text(birth: Any, on: date) -> str:
     found = age(birth, on)
     return "" if found is None else f"{found} 岁"
+
+
+def named_subjects(anomalies: list[Any]) -> dict[int, str]:
+    """Anomaly id -> its subject with every masked number it carries named ("证件号码 韦某（4502…1234）有误"): the
+    rules write the masked number alone, and two members of one household can share it (then both are named)."""
+    households = {a.household_id for a in anomalies if a.household_id and MASKED.search(a.subject or "")}
+    names: dict[tuple[int, str], list[str]] = {}
+    if households:
+        for household_id, name, id_number in (Person.select(Person.household, Person.name, Person.id_number)
+                                              .where(Person.household.in_(households)).tuples()):
+            names.setdefault((household_id, mask(id_number)), []).append(name)
+
+    def named(anomaly: Any) -> str:
+        def one(match: re.Match[str]) -> str:
+            who = names.get((anomaly.household_id, match[0]))
+            return f"{'或'.join(who)}（{match[0]}）" if who else match[0]
+        return MASKED.sub(one, anomaly.subject or "")
+
+    return {a.id: named(a) for a in anomalies}
 
 
 def anomaly_detail(detail: dict[str, Any], on: date) -> dict[str, str]:

@@ -120,7 +120,7 @@ def household(number: str) -> Any:
         "verify/household.html", household=found, who=auth.principal(), identity=(*IDENTITY_FIELDS, *MEMBERSHIP_FIELDS),
         people=[{"person": p, "id": mask(p.id_number), "phone": mask_phone(p.phone),
                  "age": disclosure.age_text(p.birth_date, date.today())} for p in people],
-        can_reveal=disclosure.may_reveal(auth.principal()),
+        can_reveal=disclosure.may_reveal(auth.principal()), subjects=disclosure.named_subjects(anomalies),
         visits=visits, jobs=jobs, names=names, mask=mask, anomalies=anomalies, tasks=tasks, trail=trail,
         rules=CATALOGUE, status_zh=STATUS_ZH, answers=ANSWERS, editable=EDITABLE, hits=hits,
         list_names=KIND_NAMES)

@@ -72,11 +72,13 @@ def anomaly_lists(out: Path, township: str | None = None) -> list[Path]:
                  .switch(Anomaly).join(Household, JOIN.LEFT_OUTER)
                  .where(Anomaly.township == place.id, Anomaly.status != CLOSED)
                  .order_by(Village.name, Household.number, Anomaly.rule))
+        found = list(query)
+        subjects = disclosure.named_subjects(found)
         rows = [[place.name, a.village.name if a.village else "", a.household.number if a.household else "",
                  heads.get(a.household_id, ""), a.rule, CATALOGUE[a.rule].zh if a.rule in CATALOGUE else a.rule,
-                 f"{a.subject}；{disclosure.anomaly_detail_text(a.detail, today)}",
+                 f"{subjects[a.id]}；{disclosure.anomaly_detail_text(a.detail, today)}",
                  SEVERITY_ZH.get(CATALOGUE[a.rule].severity, ""),
-                 STATUS_ZH[a.status], a.opened_at.strftime("%Y-%m-%d")] for a in query]
+                 STATUS_ZH[a.status], a.opened_at.strftime("%Y-%m-%d")] for a in found]
         written += write_table(out / f"异常清单-{place.name}", ANOMALY_HEADERS, rows)
     return written
 

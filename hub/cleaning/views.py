@@ -64,7 +64,8 @@ def anomalies() -> str:
     by_status = dict(counted.tuples())
     townships = scope.visible_townships()
     return render_template("cleaning/anomalies.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
-                           chosen=chosen, rules=CATALOGUE, status_zh=STATUS_ZH, by_status=by_status,
+                           subjects=disclosure.named_subjects(rows), chosen=chosen, rules=CATALOGUE,
+                           status_zh=STATUS_ZH, by_status=by_status,
                            townships=townships)
 
 
@@ -81,5 +82,6 @@ def anomaly(anomaly_id: int) -> str:
                       .limit(24))
     detail = disclosure.anomaly_detail(json.loads(found.detail), date.today())
     return render_template("cleaning/anomaly.html", anomaly=found, rule=CATALOGUE.get(found.rule),
-                           detail=detail, members=members, visits=visits, status_zh=STATUS_ZH,
+                           detail=detail, subject=disclosure.named_subjects([found])[found.id], members=members,
+                           visits=visits, status_zh=STATUS_ZH,
                            **verification_views.anomaly_context(found))

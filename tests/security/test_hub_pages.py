@@ -193,3 +193,19 @@ def test_an_unmatched_lead_is_confirmed_by_household_number_or_refused_with_a_me
     wrong = client.post(path, data={"household": county.b_household.number})
     assert wrong.status_code == 400 and "没有名叫报名人的成员" in wrong.get_data(as_text=True)
     assert Interest.get_by_id(lead.id).confirmed_at is None
+
+
+def test_a_masked_number_in_an_anomaly_is_named_on_every_page_that_shows_it(app, client, county):
+    from hub.cleaning.models import Anomaly
+    from hub.disclosure import MASKED
+
+    found = next(a for a in Anomaly.select() if a.household_id and MASKED.search(a.subject))
+    masked = MASKED.search(found.subject)[0]
+    names = [p.name for p in Person.select().where(Person.household == found.household_id)
+             if mask(p.id_number) == masked]
+    named = f"{'或'.join(names)}（{masked}）"
+    assert names
+    pages = [client.get(f"/cleaning/anomalies/{found.id}"), client.get(f"/households/{found.household.number}"),
+             client.get(f"/cleaning/anomalies?rule={found.rule}&status={found.status}")]
+    for page in pages:
+        assert named in page.get_data(as_text=True)
