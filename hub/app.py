@@ -12,7 +12,7 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 
-from hub import api, auth, db, errors, metrics, pages, ratelimit, read_api, verification_views
+from hub import api, auth, db, disclosure, errors, metrics, pages, ratelimit, read_api, verification_views
 from hub.cleaning import views as cleaning_views
 from hub.postings import views as posting_views
 from hub.postings.board import HubBoard
@@ -75,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     app.register_blueprint(auth.bp)
     web_security.limit_sign_in(app, limiter, "auth.sign_in", lambda: app.config["LOGIN_RATE_LIMIT"])
     app.register_blueprint(verification_views.bp)
+    app.register_blueprint(disclosure.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(cleaning_views.bp)

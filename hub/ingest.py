@@ -15,7 +15,7 @@ from typing import Any
 from hub import nodes
 from hub.db import insert_rows, write_transaction
 from hub.models import Household, Node, Record
-from hub.projections import KINDS, Stored
+from hub.projections import KINDS, SignerScope, Stored
 from shared.errors import ErrorCode
 from shared.kinds import BODY_SCHEMAS, body_errors
 from shared.protocol import ranges
@@ -57,7 +57,7 @@ def household_index(node: Node) -> dict[str, int]:
     return dict(query.tuples())
 
 
-def _validate(node: Node, checked: Checked, households: dict[str, int]) -> None:
+def _validate(node: Node, checked: Checked, households: dict[str, int], scope: SignerScope) -> None:
     code, found = envelope_problem(checked.content, node.id, checked.seq, BODY_SCHEMAS)
     if code is not None:
         checked.problem = (ErrorCode[code], found)
@@ -67,12 +67,14 @@ def _validate(node: Node, checked: Checked, households: dict[str, int]) -> None:
     if errors:
         checked.problem = (ErrorCode.RECORD_INVALID, {"fields": errors})
         return
-    field_name = KINDS[checked.kind].household_field
-    if field_name is None:
-        return
-    checked.household_id = households.get(checked.body[field_name])
-    if checked.household_id is None:
-        checked.problem = (ErrorCode.HOUSEHOLD_NOT_ASSIGNED, {"household": checked.body[field_name]})
+    handling = KINDS[checked.kind]
+    if handling.household_field is not None:
+        checked.household_id = households.get(checked.body[handling.household_field])
+        if checked.household_id is None:
+            checked.problem = (ErrorCode.HOUSEHOLD_NOT_ASSIGNED, {"household": checked.body[handling.household_field]})
+            return
+    if handling.scope_problem is not None:
+        checked.problem = handling.scope_problem(scope, checked.body, checked.household_id)
 
 
 def _verified_prefix(node: Node, batch: Batch) -> list[Checked]:
@@ -96,8 +98,9 @@ def check_frames(node: Node, batch: Batch) -> tuple[list[Checked], list[Outcome]
     """
     checked = _verified_prefix(node, batch)
     households = household_index(node)
+    scope = SignerScope(node)
     for item in checked:
-        _validate(node, item, households)
+        _validate(node, item, households, scope)
     first_bad = batch.first_seq + len(checked)
     if first_bad > batch.first_seq + len(batch.frames) - 1:
         return checked, []

@@ -243,7 +243,8 @@ class Posting(BaseModel):
 
 
 class Interest(BaseModel):
-    """A job-seeker's interest in a posting, matched to a roster person where possible."""
+    """A job-seeker's interest in a posting, from the public page: a lead, matched to a roster person where
+    possible, that counts for that person only once confirmed (issue 12)."""
 
     id = AutoField()
     record = ForeignKeyField(Record, unique=True)
@@ -255,8 +256,10 @@ class Interest(BaseModel):
     id_number = TextField(null=True)
     interest_date = TextField()
     channel = TextField()
-    person = ForeignKeyField(Person, null=True)
+    person = ForeignKeyField(Person, null=True)  # a suggested match until confirmed (anyone can type a name)
     received_at = DateTimeField()
+    confirmed_by = TextField(null=True)  # the county or township user who confirmed the lead is this person
+    confirmed_at = DateTimeField(null=True)
 
 
 class Recommendation(BaseModel):

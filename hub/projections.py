@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hub import nodes
 from hub.db import insert_rows
-from hub.models import Record, Visit, VisitEmployment
+from hub.models import Household, Node, Person, Record, Township, Village, Visit, VisitEmployment
 from hub.postings import store as postings
 from hub.verification import project_verifications
+from shared.errors import ErrorCode
 
 
 @dataclass(frozen=True)
@@ -26,10 +28,46 @@ class Stored:
     body: dict[str, Any]
 
 
+ScopeProblem = tuple[ErrorCode, dict[str, Any]]
+
+
+class SignerScope:
+    """Where a signer's records may act (issue 12): a station only within its own villages and townships; the
+    hub's own signer (county postings and corrections, checked by role before signing) anywhere.  What each
+    check needs is read once per push, on first use."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        self.anywhere = node.name == nodes.HUB_NODE_NAME
+        self._places: set[tuple[str, str]] | None = None
+        self._members: set[tuple[str, int]] | None = None
+
+    @property
+    def places(self) -> set[tuple[str, str]]:
+        """(township, village) names of the node's villages."""
+        if self._places is None:
+            self._places = set(Village.select(Township.name, Village.name).join(Township)
+                               .where(Village.id.in_(nodes.village_ids(self.node))).tuples())
+        return self._places
+
+    @property
+    def townships(self) -> set[str]:
+        return {township for township, _ in self.places}
+
+    def is_member(self, id_number: str, household_id: int) -> bool:
+        """Whether the person with ``id_number`` belongs to ``household_id`` (a household of the node's)."""
+        if self._members is None:
+            self._members = set(Person.select(Person.id_number, Person.household).join(Household)
+                                .where(Household.village.in_(nodes.village_ids(self.node))).tuples())
+        return (id_number, household_id) in self._members
+
+
 @dataclass(frozen=True)
 class KindHandling:
     household_field: str | None  # body field naming a household of the node's villages; None: no household
     project: Callable[[list[Stored], str], None]
+    # Refuses a valid record that acts outside its signer's villages and townships; None: no such check.
+    scope_problem: Callable[[SignerScope, dict[str, Any], int | None], ScopeProblem | None] | None = None
 
 
 def project_visits(stored: list[Stored], now: str) -> None:
@@ -67,11 +105,29 @@ def supersede_corrected(corrections: list[tuple[int, Stored]]) -> None:
          .where(Visit.record.in_(named), Visit.superseded_by.is_null(), Visit.id != visit_id).execute())
 
 
+def posting_outside_scope(scope: SignerScope, body: dict[str, Any], _: int | None) -> ScopeProblem | None:
+    """A station publishes to its own townships' boards only (a county-wide posting is the county's)."""
+    if scope.anywhere:
+        return None
+    township, village = body.get("township"), body.get("village")
+    if township not in scope.townships or (village and (township, village) not in scope.places):
+        return ErrorCode.POSTING_OUTSIDE_SCOPE, {"township": township or "", "village": village or ""}
+    return None
+
+
+def recommendation_outside_scope(scope: SignerScope, body: dict[str, Any], household_id: int | None
+                                 ) -> ScopeProblem | None:
+    """A recommendation names a person of the household it names (a household of the station's villages)."""
+    if scope.anywhere or household_id is None or scope.is_member(body["person"], household_id):
+        return None
+    return ErrorCode.PERSON_NOT_ASSIGNED, {"household": body["household"]}
+
+
 KINDS: dict[str, KindHandling] = {
     "visit": KindHandling("household", project_visits),
-    "posting": KindHandling(None, postings.project_postings),
+    "posting": KindHandling(None, postings.project_postings, posting_outside_scope),
     "interest": KindHandling(None, postings.project_interests),
-    "recommendation": KindHandling("household", postings.project_recommendations),
+    "recommendation": KindHandling("household", postings.project_recommendations, recommendation_outside_scope),
     "verification": KindHandling("household", project_verifications),
 }
 

@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from peewee import JOIN
 
-from hub import auth
+from hub import scope
 from hub.cleaning.models import Anomaly
 from hub.models import Household, Township, Village, Visit
 from hub.serializers import ErrorSchema
@@ -43,13 +43,12 @@ class PageSchema(StrictSchema):
 
 def _place(query: Any, args: dict[str, Any]) -> Any:
     """Filter by place and scope: a township principal sees its own township, whatever it asks."""
-    who = auth.principal()
     if args["township"]:
         township = Township.get_or_none(Township.name == args["township"])
-        auth.require(who.can_see(township.id if township else None), "读取其他乡镇的数据", "read_api")
+        scope.require_township(township.id if township else None, "读取其他乡镇的数据", "read_api")
         query = query.where(Township.name == args["township"])
-    if not who.county_wide:
-        query = query.where(Township.id == who.township_id)
+    if scope.visible_township_id() is not None:
+        query = query.where(Township.id == scope.visible_township_id())
     if args["village"]:
         query = query.where(Village.name == args["village"])
     return query

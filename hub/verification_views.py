@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from hub import audit, auth, own_records, roster, verification
+from hub import audit, auth, disclosure, own_records, roster, scope, verification
 from hub.cleaning.catalogue import CATALOGUE
 from hub.cleaning.exports import STATUS_ZH
 from hub.cleaning.models import Anomaly, VerificationTask
@@ -30,7 +30,7 @@ def find_anomaly(anomaly_id: int) -> Anomaly:
     found = Anomaly.get_or_none(Anomaly.id == anomaly_id)
     if found is None:
         abort(404)
-    auth.require(auth.principal().can_see(found.township_id), "查看其他乡镇的异常", f"anomaly:{anomaly_id}")
+    scope.require_township(found.township_id, "查看其他乡镇的异常", f"anomaly:{anomaly_id}")
     return found
 
 
@@ -83,8 +83,8 @@ def spot_checks() -> Any:
     checks = list(SpotCheck.select().order_by(SpotCheck.month.desc()))
     tasks = (VerificationTask.select(VerificationTask, Household, Village, Township).join(Household).join(Village)
              .join(Township).where(VerificationTask.spot_check_id.is_null(False)).order_by(VerificationTask.id.desc()))
-    if not who.county_wide:
-        tasks = tasks.where(Township.id == who.township_id)
+    if scope.visible_township_id() is not None:
+        tasks = tasks.where(Township.id == scope.visible_township_id())
     return render_template("verify/spot_checks.html", checks=checks, tasks=list(tasks.limit(500)),
                            month=date.today().strftime("%Y-%m"), answers=ANSWERS)
 
@@ -94,7 +94,7 @@ def _household(number: str) -> Household:
              .where(Household.number == number).first())
     if found is None:
         abort(404)
-    auth.require(auth.principal().can_see(found.village.township_id), "查看其他乡镇的农户", f"household:{number}")
+    scope.require_township(found.village.township_id, "查看其他乡镇的农户", f"household:{number}")
     return found
 
 
@@ -118,7 +118,9 @@ def household(number: str) -> Any:
                 .where(DepartmentEntry.id_number.in_(list(names))).order_by(DepartmentList.month.desc()))
     return render_template(
         "verify/household.html", household=found, who=auth.principal(), identity=(*IDENTITY_FIELDS, *MEMBERSHIP_FIELDS),
-        people=[{"person": p, "id": mask(p.id_number), "phone": mask_phone(p.phone)} for p in people],
+        people=[{"person": p, "id": mask(p.id_number), "phone": mask_phone(p.phone),
+                 "age": disclosure.age_text(p.birth_date, date.today())} for p in people],
+        can_reveal=disclosure.may_reveal(auth.principal()), subjects=disclosure.named_subjects(anomalies),
         visits=visits, jobs=jobs, names=names, mask=mask, anomalies=anomalies, tasks=tasks, trail=trail,
         rules=CATALOGUE, status_zh=STATUS_ZH, answers=ANSWERS, editable=EDITABLE, hits=hits,
         list_names=KIND_NAMES)

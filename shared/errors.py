@@ -53,6 +53,10 @@ class ErrorCode(Enum):
     NOT_ENROLLED = (409, "本站点还没有登记，请先运行 fieldsync-node enroll。")
     NOT_FOUND_LOCAL = (404, "没有找到要找的对象，请检查名称。")
 
+    # Scope of a station's signed records (issue 12): appended, like every new code.
+    POSTING_OUTSIDE_SCOPE = (422, "岗位的乡镇或村不在本站点负责的范围内，已拒收；站点只能向本乡镇、本村发布岗位。")
+    PERSON_NOT_ASSIGNED = (422, "被推荐的人员不是所填户的成员（或不在本站点负责的村），已拒收；请核对户编号和人员。")
+
     @property
     def http_status(self) -> int:
         return self.value[0]

@@ -87,3 +87,15 @@ def mask_phone(phone: str | None) -> str:
     """A phone number as lists show it: the first 3 and last 4 digits (DOMAIN.md §9)."""
     value = (phone or "").strip()
     return value[:3] + "*" * (len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)
+
+
+def age(birth: str | date | None, on: date) -> int | None:
+    """Whole years from ``birth`` (a date or YYYY-MM-DD) to ``on``: what is shown beside a masked number, since
+    the birth date would undo the mask (DOMAIN.md §9).  None when the birth date is unknown or unreadable."""
+    if not birth:
+        return None
+    try:
+        born = birth if isinstance(birth, date) else date.fromisoformat(str(birth)[:10])
+    except ValueError:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

@@ -6,8 +6,6 @@ ID numbers never appear in full: subjects are written with masked numbers (DOMAI
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,10 +15,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from peewee import JOIN, Case, fn
 
+from hub import disclosure
 from hub.cleaning import rules
 from hub.cleaning.catalogue import CATALOGUE, Context
 from hub.cleaning.models import CLOSED, Anomaly
 from hub.models import County, Household, Person, Township, Village, Visit, VisitEmployment, current_visits
+from shared import safe_cells
 from shared.schemas import RISKS
 
 STATUS_ZH = {"open": "待核实", "in_field": "已派村级核实", "answered": "已核实", "closed": "已消除"}
@@ -34,26 +34,24 @@ SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 
 
 def write_table(base: Path, headers: list[str], rows: Iterable[list[Any]]) -> list[Path]:
-    """Write ``base``.xlsx and ``base``.csv with the same rows; return both paths."""
+    """Write ``base``.xlsx and ``base``.csv with the same rows; return both paths.  Every cell goes through
+    shared/safe_cells.py: text is never a formula, and both files are readable by their owner only."""
     rows = list(rows)
-    base.parent.mkdir(parents=True, exist_ok=True)
+    base.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        safe_cells.append_xlsx_row(sheet, row)
     for column in sheet.columns:
         sheet.column_dimensions[column[0].column_letter].width = max(10, min(40, max(len(str(c.value or ""))
                                                                                      for c in column) * 2))
     sheet.freeze_panes = "A2"
     xlsx, csv_path = base.with_suffix(".xlsx"), base.with_suffix(".csv")
-    workbook.save(xlsx)
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(headers)
-        writer.writerows(rows)
+    safe_cells.save_workbook(workbook, xlsx)
+    safe_cells.write_csv(csv_path, [headers, *rows])
     return [xlsx, csv_path]
 
 
@@ -69,22 +67,21 @@ def anomaly_lists(out: Path, township: str | None = None) -> list[Path]:
     townships = Township.select().order_by(Township.position)
     if township:
         townships = townships.where(Township.name == township)
+    today = date.today()
     for place in townships:
         query = (Anomaly.select(Anomaly, Village, Household).join(Village, JOIN.LEFT_OUTER)
                  .switch(Anomaly).join(Household, JOIN.LEFT_OUTER)
                  .where(Anomaly.township == place.id, Anomaly.status != CLOSED)
                  .order_by(Village.name, Household.number, Anomaly.rule))
+        found = list(query)
+        subjects = disclosure.named_subjects(found)
         rows = [[place.name, a.village.name if a.village else "", a.household.number if a.household else "",
                  heads.get(a.household_id, ""), a.rule, CATALOGUE[a.rule].zh if a.rule in CATALOGUE else a.rule,
-                 f"{a.subject}；{_detail_text(a.detail)}", SEVERITY_ZH.get(CATALOGUE[a.rule].severity, ""),
-                 STATUS_ZH[a.status], a.opened_at.strftime("%Y-%m-%d")] for a in query]
+                 f"{subjects[a.id]}；{disclosure.anomaly_detail_text(a.detail, today)}",
+                 SEVERITY_ZH.get(CATALOGUE[a.rule].severity, ""),
+                 STATUS_ZH[a.status], a.opened_at.strftime("%Y-%m-%d")] for a in found]
         written += write_table(out / f"异常清单-{place.name}", ANOMALY_HEADERS, rows)
     return written
-
-
-def _detail_text(detail: str) -> str:
-    values = json.loads(detail)
-    return "，".join(f"{key}={value}" for key, value in values.items() if not isinstance(value, list | dict))
 
 
 def _age(birth: str | None, on: date) -> int | str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, render_template, request
 from peewee import JOIN, fn
 
-from hub import auth, verification_views
+from hub import disclosure, scope, verification_views
 from hub.cleaning import exports
 from hub.cleaning.catalogue import CATALOGUE
 from hub.cleaning.exports import STATUS_ZH
@@ -40,9 +41,9 @@ def _filters() -> dict[str, str]:
 @bp.route("/anomalies")
 def anomalies() -> str:
     chosen = _filters()
-    who = auth.principal()
-    if not who.county_wide:  # a township's queue: its own anomalies only
-        chosen["township"] = Township.get_by_id(who.township_id).name
+    own = scope.visible_township_id()
+    if own is not None:  # a township's queue: its own anomalies only
+        chosen["township"] = Township.get_by_id(own).name
     query = (Anomaly.select(Anomaly, Township, Village, Household)
              .join(Township, JOIN.LEFT_OUTER).switch(Anomaly).join(Village, JOIN.LEFT_OUTER)
              .switch(Anomaly).join(Household, JOIN.LEFT_OUTER))
@@ -58,12 +59,13 @@ def anomalies() -> str:
     rows = list(query.order_by(Township.position, Village.name, Household.number, Anomaly.rule)
                 .paginate(page, PAGE_SIZE))
     counted = Anomaly.select(Anomaly.status, fn.COUNT(Anomaly.id)).group_by(Anomaly.status)
-    if not who.county_wide:
-        counted = counted.where(Anomaly.township == who.township_id)
+    if own is not None:
+        counted = counted.where(Anomaly.township == own)
     by_status = dict(counted.tuples())
-    townships = [t.name for t in Township.select().order_by(Township.position) if who.can_see(t.id)]
+    townships = scope.visible_townships()
     return render_template("cleaning/anomalies.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
-                           chosen=chosen, rules=CATALOGUE, status_zh=STATUS_ZH, by_status=by_status,
+                           subjects=disclosure.named_subjects(rows), chosen=chosen, rules=CATALOGUE,
+                           status_zh=STATUS_ZH, by_status=by_status,
                            townships=townships)
 
 
@@ -78,6 +80,8 @@ def anomaly(anomaly_id: int) -> str:
         visits = list(Visit.select(Visit, Record, Node).join(Record).join(Node)
                       .where(Visit.household == found.household_id).order_by(Visit.month.desc(), Visit.id.desc())
                       .limit(24))
+    detail = disclosure.anomaly_detail(json.loads(found.detail), date.today())
     return render_template("cleaning/anomaly.html", anomaly=found, rule=CATALOGUE.get(found.rule),
-                           detail=json.loads(found.detail), members=members, visits=visits, status_zh=STATUS_ZH,
+                           detail=detail, subject=disclosure.named_subjects([found])[found.id], members=members,
+                           visits=visits, status_zh=STATUS_ZH,
                            **verification_views.anomaly_context(found))

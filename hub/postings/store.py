@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from hub import audit
 from hub.cleaning.runner import parameters
 from hub.db import insert_rows, write_transaction
 from hub.models import Interest, Node, Person, Posting, PostingClock, Recommendation
+from hub.nodes import utcnow
 from hub.postings.dedupe import SAME_MIN, PostingFeatures, posting_features, similarity
 from shared.errors import ErrorCode, FieldsyncError
 from shared.postings import below_minimum_wage
@@ -180,9 +182,11 @@ def quarter_start(today: date) -> str:
 
 def recommendations_per_person(since: str) -> dict[int, int]:
     """Roster person -> distinct postings recommended to them or that they registered interest in, since
-    ``since``: each counts once toward the three-per-labourer aim (001 §8)."""
+    ``since``: each counts once toward the three-per-labourer aim (001 §8).  Interest from the public page counts
+    only once confirmed: anyone can type a labourer's name into it (issue 12)."""
     pairs = set(Interest.select(Interest.person, Interest.posting_id)
-                .where(Interest.person.is_null(False), Interest.interest_date >= since).tuples())
+                .where(Interest.person.is_null(False), Interest.confirmed_at.is_null(False),
+                       Interest.interest_date >= since).tuples())
     pairs |= set(Recommendation.select(Recommendation.person, Recommendation.posting_id)
                  .where(Recommendation.person.is_null(False), Recommendation.recommended_on >= since).tuples())
     counts: dict[int, int] = {}
@@ -198,7 +202,19 @@ def ledger(person_id: int) -> list[dict[str, Any]]:
     entries = [{"date": r.recommended_on, "what": "推荐岗位", "posting_id": r.posting_id,
                 "title": titles.get(r.posting_id, ""), "by": names.get(r.node_id, ""), "note": r.note or ""}
                for r in Recommendation.select().where(Recommendation.person == person_id)]
-    entries += [{"date": i.interest_date, "what": "报名", "posting_id": i.posting_id,
-                 "title": titles.get(i.posting_id, ""), "by": names.get(i.node_id, ""), "note": ""}
+    entries += [{"date": i.interest_date, "what": "报名" if i.confirmed_at else "报名线索（待确认，不计入）",
+                 "posting_id": i.posting_id, "title": titles.get(i.posting_id, ""), "by": names.get(i.node_id, ""),
+                 "note": f"{i.confirmed_by} 确认" if i.confirmed_at else ""}
                 for i in Interest.select().where(Interest.person == person_id)]
     return sorted(entries, key=lambda entry: entry["date"], reverse=True)
+
+
+def confirm_interest(actor: str, interest: Interest, person: Person) -> None:
+    """A county or township user confirms that a lead from the public page is ``person`` (they called them back,
+    say): from now on it counts for them.  Audited; the caller has checked the person is in its scope."""
+    with write_transaction():
+        Interest.update(person=person.id, confirmed_by=actor[:80], confirmed_at=utcnow()).where(
+            Interest.id == interest.id).execute()
+        audit.record(actor, "interest.confirm", f"posting:{interest.posting_id}",
+                     {"interest": interest.id, "person": interest.person_id},
+                     {"interest": interest.id, "person": person.id}, "报名线索确认为花名册人员")

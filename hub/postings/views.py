@@ -11,10 +11,10 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from peewee import fn
 
-from hub import auth, own_records
-from hub.models import Household, Node, Person, Posting, Township, Village
+from hub import auth, own_records, scope
+from hub.models import Household, Interest, Node, Person, Posting, Township, Village
 from hub.postings import board, importer, store
-from shared.errors import FieldsyncError
+from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask, mask_phone
 from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, STATUS_LABELS, display_status, posting_form_body
 
@@ -64,16 +64,63 @@ def detail(posting_id: str) -> str:
     if posting is None:
         abort(404)
     today = board.HubBoard().today().isoformat()
-    people = {p.id: p for p in Person.select().where(Person.id.in_(
-        [i.person_id for i in store.interests_of(posting_id) if i.person_id]))}
-    interests = [{"interest": i, "phone": mask_phone(i.phone), "person": people.get(i.person_id),
-                  "id_masked": mask(people[i.person_id].id_number) if i.person_id in people else ""}
-                 for i in store.interests_of(posting_id)]
+    interests = _visible_interests(posting)
     return render_template("postings/detail.html", posting=posting, status=_status_of(posting, today),
                            statuses=STATUS_FILTERS, kinds=POSTING_KINDS, units=PAY_UNITS,
                            sources=store.sources(posting) or [Node.get_by_id(posting.node_id).name],
                            signer=Node.get_by_id(posting.node_id).name, hub_name=own_records.HUB_NODE_NAME,
                            interests=interests, record_statuses=POSTING_STATUSES)
+
+
+def _visible_interests(posting: Posting) -> list[dict[str, Any]]:
+    """The applicants the caller may see: a township user sees those matched to a person of its township, and
+    unmatched ones only on its own township's postings (a county posting's applicants come from everywhere)."""
+    found = store.interests_of(posting.posting_id)
+    people = {p.id: p for p in Person.select(Person, Household, Village).join(Household).join(Village)
+              .where(Person.id.in_([i.person_id for i in found if i.person_id]))}
+    own = scope.visible_township_id()
+    own_name = Township.get_by_id(own).name if own is not None else None
+
+    def visible(interest: Interest) -> bool:
+        if own is None:
+            return True
+        if interest.person_id in people:
+            return people[interest.person_id].household.village.township_id == own
+        return posting.township is not None and posting.township == own_name
+
+    return [{"interest": i, "phone": mask_phone(i.phone), "person": people.get(i.person_id),
+             "id_masked": mask(people[i.person_id].id_number) if i.person_id in people else ""}
+            for i in found if visible(i)]
+
+
+@bp.route("/<posting_id>/interests/<int:interest_id>/confirm", methods=["POST"])
+def confirm_interest(posting_id: str, interest_id: int) -> Any:
+    """Confirm a lead from the public page as a roster person: its suggested match, or the member of the household
+    typed in the form with the applicant's name.  Only then does it count toward their three a quarter."""
+    interest = Interest.get_or_none(Interest.id == interest_id, Interest.posting_id == posting_id)
+    if interest is None:
+        abort(404)
+    person = _lead_person(interest, request.form.get("household", "").strip())
+    township_id = person.household.village.township_id
+    scope.require_township(township_id, "确认其他乡镇人员的报名", f"posting:{posting_id}")
+    auth.require(auth.principal().can_answer(township_id), "确认报名线索", f"posting:{posting_id}")
+    store.confirm_interest(auth.principal().actor, interest, person)
+    return redirect(url_for("postings.detail", posting_id=posting_id))
+
+
+def _lead_person(interest: Interest, household: str) -> Person:
+    query = Person.select(Person, Household, Village).join(Household).join(Village)
+    if household:
+        found = query.where(Household.number == household, Person.name == interest.name).first()
+        if found is None:
+            raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"户“{household}”里没有名叫报名人的成员，请核对户编号。",
+                                 {"fields": {"household": ["该户没有这个人。"]}})
+        return found
+    found = query.where(Person.id == interest.person_id).first() if interest.person_id else None
+    if found is None:
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, "这条报名没有匹配到花名册人员：请填写报名人的户编号后再确认。",
+                             {"fields": {"household": ["必填。"]}})
+    return found
 
 
 @bp.route("/<posting_id>/decision", methods=["POST"])
@@ -143,7 +190,7 @@ def labourers() -> str:
     today = board.HubBoard().today()
     since = store.quarter_start(today)
     counts = store.recommendations_per_person(since)
-    township = request.args.get("township", "")
+    township = scope.township_choice(request.args.get("township", ""), "postings:labourers")
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
              .where(Person.status == "正常", Person.labour_ability.in_(WORKING),
                     Household.household_type.in_(("脱贫户", "监测户")))
@@ -154,7 +201,7 @@ def labourers() -> str:
     page = max(request.args.get("page", 1, type=int), 1)
     return render_template("postings/labourers.html", rows=short[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
                            total=len(short), page=page, page_size=PAGE_SIZE, since=since, mask=mask,
-                           township=township, townships=[t.name for t in Township.select().order_by(Township.position)])
+                           township=township, townships=scope.visible_townships())
 
 
 @bp.route("/labourers/<int:person_id>")
@@ -163,6 +210,7 @@ def labourer(person_id: int) -> str:
     person = Person.get_or_none(Person.id == person_id)
     if person is None:
         abort(404)
+    scope.require_person(person, f"labourer:{person_id}")
     since = store.quarter_start(board.HubBoard().today())
     return render_template("postings/labourer.html", person=person, masked=mask(person.id_number),
                            entries=store.ledger(person_id), since=since,

@@ -68,6 +68,7 @@ def test_the_station_shows_the_hubs_postings_publicly_and_carries_interest_to_th
 
 
 def test_a_station_posting_is_signed_shown_at_once_and_reaches_the_hub(app, live_hub, enrolled):
+    sync.sync_once(enrolled, lambda _: None)  # the roster: a station posts to its own township's board (issue 12)
     client = station_client(enrolled)
     reply = client.post("/postings/new", data={
         "kind": "gig", "employer": "东岭村砂糖橘合作社", "title": "砂糖橘采摘", "place": "东岭村果园", "pay": "130",
