@@ -11,6 +11,7 @@ from pathlib import Path
 from peewee import DatabaseProxy, SqliteDatabase
 
 from shared import migrations
+from shared.private_files import make_private
 
 database = DatabaseProxy()
 MIGRATIONS_PACKAGE = "field_node.migrations"
@@ -19,8 +20,9 @@ SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 
 
 def open_database(data_dir: Path) -> SqliteDatabase:
     """Bind the node database in ``data_dir`` and bring its schema up to date (the node migrates itself:
-    there is nobody at a village station to run a migrate command)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    there is nobody at a village station to run a migrate command).  The folder and every file in it are
+    readable by the station's own user only (shared/private_files.py)."""
+    make_private(data_dir)
     real = SqliteDatabase(str(data_dir / "node.db"), pragmas=SQLITE_PRAGMAS)
     database.initialize(real)
     with database.connection_context():

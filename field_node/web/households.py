@@ -24,20 +24,22 @@ def this_month() -> str:
     return now_text()[:7]
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 def coverage() -> Any:
-    month = request.args.get("month") or this_month()
+    """The month's list.  A search is POSTed (names stay out of the URL, the browser history and proxy logs);
+    its filter and page buttons post it again."""
+    month = request.values.get("month") or this_month()
     if not visits.valid_month(month):
         abort(404)
-    query = request.args.get("q", "").strip()[:40]
-    shown = request.args.get("show", "all")
+    query = request.form.get("q", "").strip()[:40]
+    shown = request.values.get("show", "all")
     shown = shown if shown in FILTERS else "all"
     rows = visits.coverage(month, visits.search(query) if query else None)
     counts = visits.counts(rows)
     listed = [row for row in rows if shown == "all" or row.status == shown]
     size = current_app.config["NODE"].settings["PAGE_SIZE"]
     pages = max(1, -(-len(listed) // size))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(max(request.values.get("page", 1, type=int), 1), pages)
     return render_template("coverage.html", waiting_tasks=len(tasks.waiting()), month=month, query=query,
                            shown=shown, counts=counts, total=len(rows), rows=listed[(page - 1) * size:page * size],
                            page=page, pages=pages, filters=FILTERS)
