@@ -89,6 +89,7 @@ class Account(BaseModel):
     failed_logins = IntegerField(default=0)
     locked_until = FloatField(null=True)
     created_at = TextField()
+    villages = TextField(null=True)  # JSON list of 乡镇/村 a member works in; NULL: every village of the station
 
 
 class Visit(BaseModel):

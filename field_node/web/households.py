@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 
 from field_node import tasks, visits
-from field_node.models import Household, Member
+from field_node.models import Member
 from field_node.store import now_text
-from field_node.web import auth, chart
+from field_node.web import auth, chart, scope
 from field_node.web.visit_form import age_in, is_labourer
 from shared.idnumber import mask
 from shared.schemas import RISKS, VISIT_METHODS
@@ -34,22 +34,21 @@ def coverage() -> Any:
     query = request.form.get("q", "").strip()[:40]
     shown = request.values.get("show", "all")
     shown = shown if shown in FILTERS else "all"
-    rows = visits.coverage(month, visits.search(query) if query else None)
+    rows = visits.coverage(month, visits.search(query) if query else None, scope.condition())
     counts = visits.counts(rows)
     listed = [row for row in rows if shown == "all" or row.status == shown]
     size = current_app.config["NODE"].settings["PAGE_SIZE"]
     pages = max(1, -(-len(listed) // size))
     page = min(max(request.values.get("page", 1, type=int), 1), pages)
-    return render_template("coverage.html", waiting_tasks=len(tasks.waiting()), month=month, query=query,
+    waiting = len(tasks.waiting(within=scope.household_numbers()))
+    return render_template("coverage.html", waiting_tasks=waiting, month=month, query=query,
                            shown=shown, counts=counts, total=len(rows), rows=listed[(page - 1) * size:page * size],
                            page=page, pages=pages, filters=FILTERS)
 
 
 @bp.route("/h/<number>")
 def household(number: str) -> Any:
-    found = Household.get_or_none(Household.number == number)
-    if found is None:
-        abort(404)
+    found = scope.household_or_404(number)
     month = this_month()
     members = list(Member.select().where(Member.household == number).order_by(Member.id))
     months = visits.months_back(month, 12)

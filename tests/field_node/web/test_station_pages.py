@@ -84,7 +84,8 @@ def test_accounts_page_is_for_the_station_admin_only(member_client, station):
                                           "role": "member"})
     assert reply.status_code == 422 and "密码至少" in reply.get_data(as_text=True)
     reply = admin.post("/accounts", data={"username": "li", "display_name": "李网格", "password": "secret-1",
-                                          "role": "member"})
+                                          "role": "member", "villages": "/".join(station["rows"][0][key]
+                                                                             for key in ("township", "village"))})
     assert reply.status_code == 302
     assert member_client.post("/logout").status_code == 302
     fresh = station["app"].test_client()
