@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.db import insert_rows
-from hub.models import Record, Visit, VisitEmployment
+from hub.models import Record, Visit, VisitChange, VisitEmployment
 from hub.postings import store as postings
 from hub.verification import project_verifications
 
@@ -50,6 +50,12 @@ def project_visits(stored: list[Stored], now: str) -> None:
         {"visit": visit_ids[item.record_id], "id_number": job["person"], "place": job["place"],
          "province": job.get("province", ""), "months": job["months"], "wage": job["wage"]}
         for item in stored for job in item.body["employment"]
+    ])
+    insert_rows(VisitChange, [
+        {"visit": visit_ids[item.record_id], "type": change["type"], "name": change.get("name", ""),
+         "id_number": change.get("id_number"), "id_unreadable": "id_unreadable" in change,
+         "change_date": change.get("date"), "note": change.get("note", "")}
+        for item in stored for change in item.body["changes"]
     ])
 
 

@@ -11,7 +11,6 @@ from field_node.models import Member
 from field_node.store import now_text
 from field_node.web import auth, chart, scope
 from field_node.web.visit_form import age_in, is_labourer
-from shared.idnumber import mask
 from shared.schemas import RISKS, VISIT_METHODS
 
 bp = Blueprint("households", __name__)
@@ -56,7 +55,7 @@ def household(number: str) -> Any:
     labourers = [m for m in members if is_labourer(m, month)]
     return render_template(
         "household.html", household=found, month=month, latest=latest,
-        members=[{"member": m, "masked": mask(m.id_number), "age": age_in(m.birth_date, month),
+        members=[{"member": m, "age": age_in(m.birth_month, month),
                   "labourer": m in labourers} for m in members],
         chart=chart.bars(months, visits.monthly_net(number, months)),
         risks=[RISKS[r] for r in (latest.risks.split(",") if latest and latest.risks else [])],

@@ -133,7 +133,7 @@ def recommend(number: str, member_id: int) -> Any:
         if chosen not in {posting.posting_id for posting in board}:
             error = "请选择一个岗位。"
         else:
-            body = {"posting_id": chosen, "person": member.id_number, "household": number, "date": today}
+            body = {"posting_id": chosen, "person": member.person_key, "household": number, "date": today}
             note = request.form.get("note", "").strip()[:200]
             if note:
                 body["note"] = note

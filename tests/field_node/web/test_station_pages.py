@@ -64,13 +64,14 @@ def test_search_by_household_number_name_and_pinyin_initials(member_client, stat
     assert household_numbers(member_client.post("/", data={"q": "qqqqqq"}).get_data(as_text=True)) == []
 
 
-def test_household_page_masks_id_numbers_and_charts_income(member_client, station):
+def test_household_page_shows_no_id_number_and_charts_income(member_client, station):
     number = station["rows"][0]["household_id"]
     page = member_client.get(f"/h/{number}").get_data(as_text=True)
     members = [row for row in station["rows"] if row["household_id"] == number]
     for member in members:
-        assert member["id_number"] not in page
-        assert mask(member["id_number"]) in page
+        assert member["id_number"] not in page and mask(member["id_number"]) not in page  # nor the masked form
+        assert member["birth_date"] not in page  # age, never the birth date (DOMAIN.md §9)
+        assert member["name"] in page
         assert member["phone"] == "" or member["phone"] not in page
     assert page.count("<rect ") == 2  # two months of visits seeded
     assert "近十二个月纯收入" in page
