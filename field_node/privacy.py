@@ -21,6 +21,7 @@ from shared import sealing
 from shared.errors import ErrorCode, FieldsyncError
 from shared.records import canonical
 
+PERSONAL_KINDS = ("visit", "recommendation", "interest")  # kinds whose format-1 bodies name persons by number
 MEMBER_FIELDS = ("name", "gender", "relation", "labour_ability", "student", "status", "dibao", "tekun",
                  "relocated", "disabled")
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
@@ -62,14 +63,17 @@ def redact_acknowledged(seqs: list[int]) -> int:
     """Blank the ID numbers and phones in the signed bytes of format-1 records the hub has acknowledged.
 
     The hub holds those records as they were signed; the station keeps the rest of each (the visit pages read
-    it) and never sends a redacted record again.  Runs inside the caller's transaction."""
+    it) and never sends a redacted record again.  Format-2 records hold no such number and stay as signed, so a
+    hub restored from an older backup still gets them back.  Runs inside the caller's transaction."""
     redacted = 0
-    rows = Record.select(Record.seq, Record.content).where(Record.seq.in_(seqs), Record.redacted == False)  # noqa: E712
+    rows = Record.select(Record.seq, Record.content).where(
+        Record.seq.in_(seqs), Record.redacted == False, Record.kind.in_(PERSONAL_KINDS))  # noqa: E712
     for seq, content in rows.tuples():
         text = bytes(content).decode()
-        if not (ID_NUMBER.search(text) or MOBILE.search(text)):
+        envelope = json.loads(text)
+        if envelope.get("v") != 1 or not (ID_NUMBER.search(text) or MOBILE.search(text)):
             continue
-        envelope = _blanked(json.loads(text))
+        envelope = _blanked(envelope)
         Record.update(content=canonical(envelope), redacted=True).where(Record.seq == seq).execute()
         redacted += 1
     return redacted
