@@ -27,7 +27,8 @@ def _data_dir() -> Path:
 
 
 @cache
-def _load(path: Path) -> X25519PrivateKey:
+def load_key(path: Path) -> X25519PrivateKey:
+    """The sealing key in ``path``, made (0600) if there is none yet."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = X25519PrivateKey.generate().private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
@@ -45,7 +46,7 @@ def _load(path: Path) -> X25519PrivateKey:
 
 
 def private_key() -> X25519PrivateKey:
-    return _load(_data_dir() / SEAL_KEY_FILE)
+    return load_key(_data_dir() / SEAL_KEY_FILE)
 
 
 def public_text() -> str:
@@ -55,7 +56,7 @@ def public_text() -> str:
 
 @cache
 def _secret(path: Path) -> bytes:
-    return sealing.person_key_secret(_load(path))
+    return sealing.person_key_secret(load_key(path))
 
 
 def person_key(id_number: str) -> str:
