@@ -139,7 +139,7 @@ def demo_station(hub: list[str], node: list[str], url: str, rows: list[dict], vi
         if f"{row['township']}/{row['village']}" in served:
             households.setdefault(row["household_id"], []).append(row)
     rnd = random.Random(10)
-    person_key = hub_person_keys(Path(hub[hub.index("--data-dir") + 1]))  # the station's forms name labourers by the hub's person key
+    person_key = hub_person_keys(Path(hub[hub.index("--data-dir") + 1]))  # labourers by the hub's person key
     visits = [station_body(synthetic.visit_body(rnd, members, MONTH, f"网格员{rnd.randint(1, 3)}"), person_key)
               for members in households.values()]
     visits_file = data / "visits.json"
