@@ -102,3 +102,16 @@ def test_a_search_never_puts_the_name_in_a_url(station):
     assert not re.search(r'href="[^"]*q=', page)  # filter and page links never carry the search
     unfiltered = client.get("/", query_string={"q": row["name"]}).get_data(as_text=True)
     assert household_numbers(unfiltered) == numbers(station["rows"])  # a name in a URL is ignored
+
+
+def test_no_page_shows_an_id_number_its_masked_form_or_a_birth_date(station):
+    """The station holds no ID number; nothing it shows beside a person rebuilds one (DOMAIN.md §9)."""
+    from shared.idnumber import mask
+
+    client = sign_in(station, "admin")
+    for row in station["rows"][:6]:
+        for path in (f"/h/{row['household_id']}", f"/h/{row['household_id']}/visit"):
+            page = client.get(path).get_data(as_text=True)
+            assert row["name"] in page or path.endswith("/visit")
+            for shown in (row["id_number"], mask(row["id_number"]), row["id_number"][-4:] + "<", row["birth_date"]):
+                assert shown not in page, (path, shown)
