@@ -30,19 +30,28 @@ def _data_dir() -> Path:
 def load_key(path: Path) -> X25519PrivateKey:
     """The sealing key in ``path``, made (0600) if there is none yet."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        raw = X25519PrivateKey.generate().private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                                        serialization.NoEncryption())
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another worker made it first
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(raw)
-                handle.flush()
-                os.fsync(handle.fileno())
+        _create(path)
     return X25519PrivateKey.from_private_bytes(path.read_bytes())
+
+
+def _create(path: Path) -> None:
+    """Write a new key whole under a temporary name, then link it into place: a hub worker that loses the race
+    to make it reads the winner's complete file, never a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = X25519PrivateKey.generate().private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                                    serialization.NoEncryption())
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(raw)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
 
 
 def private_key() -> X25519PrivateKey:
