@@ -152,6 +152,7 @@ def test_copied_sd_card_is_refused_quarantined_and_released_by_the_county(hub, t
     original.cli("sync")
     copy = Station(tmp_path / "copy")
     shutil.copytree(original.data_dir, copy.data_dir)
+    PERSON_KEYS[copy.data_dir] = PERSON_KEYS[original.data_dir]  # the same hub
     add_visits(original, VILLAGES[:1], 5, seed=2)
     add_visits(copy, VILLAGES[:1], 5, seed=3)
     original.cli("sync")
