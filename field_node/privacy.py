@@ -20,12 +20,15 @@ from field_node.state import get_state
 from shared import sealing
 from shared.errors import ErrorCode, FieldsyncError
 from shared.records import canonical
+from shared.schemas import ID_NUMBER_SHAPE
 
 PERSONAL_KINDS = ("visit", "recommendation", "interest")  # kinds whose format-1 bodies name persons by number
 MEMBER_FIELDS = ("name", "gender", "relation", "labour_ability", "student", "status", "dibao", "tekun",
                  "relocated", "disabled")
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
 MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+TYPED_ID = re.compile(ID_NUMBER_SHAPE)
+BAD_TYPED_ID = "身份证号码应为18位：前17位是数字，最后一位是数字或X。请核对后重新填写。"
 NO_SEAL_KEY = ("还没有县级平台的加密公钥，身份证号码无法加密保存：请先同步一次，再录入身份证号码"
                "（也可以先不填号码保存，下次走访再补）。")
 
@@ -54,6 +57,8 @@ def seal_typed_numbers(kind: str, body: dict[str, Any]) -> dict[str, Any]:
 def _sealed_change(change: Any, public_key: str) -> Any:
     if not isinstance(change, dict) or not change.get("id_number"):
         return change
+    if not isinstance(change["id_number"], str) or not TYPED_ID.match(change["id_number"]):
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, BAD_TYPED_ID, {"changes": [BAD_TYPED_ID]})
     sealed = {key: value for key, value in change.items() if key != "id_number"}
     sealed["id_sealed"] = sealing.seal(public_key, str(change["id_number"]))
     return sealed
