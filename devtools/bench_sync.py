@@ -24,6 +24,7 @@ import requests
 
 from devtools import synthetic
 from devtools.processes import BIN, Hub, Station
+from devtools.station import hub_person_keys, station_body
 from shared import wire
 from shared.protocol import PUSH_PATH, STATE_PATH
 from shared.records import GENESIS_PREV, SealedRecord, seal, signature_valid
@@ -168,7 +169,8 @@ def main() -> int:
         from field_node.db import database
 
         rnd = random.Random(9)
-        entries = [("visit", synthetic.visit_body(rnd, family, MONTH_SPAN[i % 12], "网格员"))
+        person_key = hub_person_keys(hub.data_dir)
+        entries = [("visit", station_body(synthetic.visit_body(rnd, family, MONTH_SPAN[i % 12], "网格员"), person_key))
                    for i, family in enumerate(households(rows, villages[2:4]) * 60)][:options.node_records]
         with database.connection_context():
             saved, problems = store.save_records(rss_node.key(), rss_node.node_id, entries)

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.request import urlopen
 
 from devtools import synthetic
+from devtools.station import hub_person_keys, station_body
 
 BIN = Path(sys.executable).parent
 MONTH = "2026-10"
@@ -138,8 +139,9 @@ def demo_station(hub: list[str], node: list[str], url: str, rows: list[dict], vi
         if f"{row['township']}/{row['village']}" in served:
             households.setdefault(row["household_id"], []).append(row)
     rnd = random.Random(10)
-    visits = [synthetic.visit_body(rnd, members, MONTH, f"网格员{rnd.randint(1, 3)}") for members in
-              households.values()]
+    person_key = hub_person_keys(Path(hub[hub.index("--data-dir") + 1]))  # labourers by the hub's person key
+    visits = [station_body(synthetic.visit_body(rnd, members, MONTH, f"网格员{rnd.randint(1, 3)}"), person_key)
+              for members in households.values()]
     visits_file = data / "visits.json"
     visits_file.write_text(json.dumps(visits, ensure_ascii=False, indent=1), encoding="utf-8")
     run(*node, "add", str(visits_file))

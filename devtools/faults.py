@@ -35,6 +35,7 @@ from devtools import synthetic
 from devtools.fault_proxy import FaultProxy
 from devtools.processes import BIN, Hub, Station
 from devtools.scratch import postgres_schema
+from devtools.station import hub_person_keys, station_body
 
 VILLAGES = synthetic.default_villages(1)[:2]
 ROWS = synthetic.generate_roster(77, VILLAGES, 15)
@@ -88,7 +89,7 @@ class Suite:
         for _ in range(count):
             self.counter += 1
             body = synthetic.visit_body(self.rnd, self.rnd.choice(FAMILIES), "2026-10", "网格员")
-            found.append({**body, "note": f"{tag}-{self.counter}"})
+            found.append(station_body({**body, "note": f"{tag}-{self.counter}"}, hub_person_keys(self.hub.data_dir)))
         return found
 
     def write(self, node: Station, bodies: list[dict]) -> Path:

@@ -6,34 +6,61 @@ seeded station is exactly what enrolment and sync would have produced, minus the
 
 from __future__ import annotations
 
+import hashlib
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from devtools import synthetic
 from field_node import accounts, store
 from field_node import node as node_module
 from field_node.db import database
-from shared import keys
+from shared import keys, sealing
 
 BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled")
-MEMBER_COLUMNS = ("id_number", "name", "gender", "birth_date", "relation", "labour_ability", "student", "phone",
-                  "status")
+MEMBER_COLUMNS = ("name", "gender", "relation", "labour_ability", "student", "status")
 PASSWORD = "station-pass-1"
+# A stand-in for the hub's sealing key (tests, bench and demo only): person keys and sealing as a hub would.
+DEV_SEAL_KEY = X25519PrivateKey.from_private_bytes(hashlib.sha256(b"fieldsync devtools seal key").digest())
+
+
+def person_key(id_number: str) -> str:
+    """The person key the stand-in hub gives ``id_number``."""
+    return sealing.person_key(sealing.person_key_secret(DEV_SEAL_KEY), id_number)
 
 
 def roster_page(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Synthetic roster rows (DOMAIN.md §10 keys) as one page of the hub's roster pull."""
+    """Synthetic roster rows (DOMAIN.md §10 keys) as one page of the hub's roster pull (format 2: persons by key,
+    birth month, no ID number or phone)."""
     households: dict[str, dict[str, Any]] = {}
     for row in rows:
         household = households.setdefault(row["household_id"], {
             "number": row["household_id"], "township": row["township"], "village": row["village"],
             "assigned": True, "household_type": row["household_type"], "monitoring_type": row["monitoring_type"],
             "monitoring_since": row["monitoring_since"] or None, "members": []})
-        member = {key: row[key] or (None if key == "birth_date" else "") for key in MEMBER_COLUMNS}
+        member = {key: row[key] or "" for key in MEMBER_COLUMNS}
         member.update({key: row[key] == "是" for key in BOOLEAN_COLUMNS})
+        member.update(key=person_key(row["id_number"]), birth_month=row["birth_date"][:7] or None)
         household["members"].append(member)
-    return {"households": list(households.values()), "cursor": "seeded", "more": False}
+    return {"households": list(households.values()), "cursor": "seeded", "more": False,
+            "seal_key": sealing.public_text(DEV_SEAL_KEY)}
+
+
+def station_body(body: dict[str, Any], key_of: Callable[[str], str] = person_key) -> dict[str, Any]:
+    """A synthetic visit body (labourers by ID number) as a station signs it: labourers by person key
+    (``key_of``: the stand-in hub's, or a real hub's ``hub_person_keys``)."""
+    return {**body, "employment": [{**job, "person": key_of(job["person"])} for job in body["employment"]]}
+
+
+def hub_person_keys(hub_data_dir: Path) -> Callable[[str], str]:
+    """The person keys a hub with this data folder gives (tests over a real hub)."""
+    from hub.sealing_keys import SEAL_KEY_FILE, load_key
+
+    secret = sealing.person_key_secret(load_key(Path(hub_data_dir) / SEAL_KEY_FILE))  # made now if the hub has not
+    return lambda id_number: sealing.person_key(secret, id_number)
 
 
 def seed_station(data_dir: Path, villages: list[tuple[str, str]], households_per_village: int,
@@ -56,7 +83,7 @@ def seed_station(data_dir: Path, villages: list[tuple[str, str]], households_per
         for row in rows:
             by_household.setdefault(row["household_id"], []).append(row)
         for month in months:
-            bodies = [("visit", {**synthetic.visit_body(rnd, members, month, "王网格"), "author": "wang"})
+            bodies = [("visit", station_body({**synthetic.visit_body(rnd, members, month, "王网格"), "author": "wang"}))
                       for members in by_household.values()]
             for start in range(0, len(bodies), 2000):
                 saved, problems = store.save_records(opened.key(), 1, bodies[start:start + 2000])

@@ -5,6 +5,7 @@ Lockouts are per (user name, phone address) and survive the Pi's clock jumping b
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,14 +21,22 @@ __all__ = ["ROLES", "apply_hub_accounts", "create_account", "end_sessions", "is_
 HUB, NODE = "hub", "node"
 
 
-def create_account(username: str, display_name: str, password: str, role: str = "member") -> Account:
-    """Add an account made at this station; a FieldsyncError says in Chinese what to change."""
+def create_account(username: str, display_name: str, password: str, role: str = "member",
+                   villages: list[str] | None = None) -> Account:
+    """Add an account made at this station; a FieldsyncError says in Chinese what to change.  ``villages``
+    (乡镇/村) scopes a member to those villages' households; None: every village of the station."""
     username = check_new_account(username, display_name, password, role)
     with database.atomic("IMMEDIATE"):
         if Account.get_or_none(Account.username == username):
             raise FieldsyncError(ErrorCode.INVALID_FIELDS, "用户名已被使用。", {"username": ["用户名已被使用。"]})
         return Account.create(username=username, display_name=display_name.strip(), role=role, origin=NODE,
-                              password_hash=hash_password(password), created_at=now_text())
+                              password_hash=hash_password(password), created_at=now_text(),
+                              villages=village_list(villages))
+
+
+def village_list(villages: list[str] | None) -> str | None:
+    """The ``villages`` column: a JSON list, or NULL for every village of the station."""
+    return None if villages is None else json.dumps(sorted(villages), ensure_ascii=False)
 
 
 def apply_hub_accounts(documents: list[dict[str, Any]]) -> int:
@@ -36,11 +45,14 @@ def apply_hub_accounts(documents: list[dict[str, Any]]) -> int:
     listed = {document["username"] for document in documents}
     with database.atomic("IMMEDIATE"):
         for document in documents:
-            (Account.insert(**document, origin=HUB, created_at=now_text())
+            villages = village_list(document.get("villages"))
+            row = {**document, "villages": villages}
+            (Account.insert(**row, origin=HUB, created_at=now_text())
              .on_conflict(conflict_target=[Account.username],
                           update={Account.display_name: document["display_name"],
                                   Account.password_hash: document["password_hash"], Account.role: document["role"],
-                                  Account.active: document["active"], Account.origin: HUB})
+                                  Account.active: document["active"], Account.origin: HUB,
+                                  Account.villages: villages})
              .execute())
         (Account.update(active=False)
          .where(Account.origin == HUB, Account.username.not_in(listed or {""})).execute())

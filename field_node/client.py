@@ -99,7 +99,7 @@ class HubClient:
         return self._signed("GET", STATE_PATH)
 
     def roster_page(self, cursor: str) -> dict[str, Any]:
-        return self._signed("GET", f"{ROSTER_PATH}?cursor={cursor}")
+        return self._signed("GET", f"{ROSTER_PATH}?cursor={cursor}&format=2")  # persons by key (docs/records.md)
 
     def accounts(self) -> list[dict[str, Any]]:
         return self._signed("GET", ACCOUNTS_PATH)["accounts"]

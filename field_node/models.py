@@ -42,6 +42,7 @@ class Record(BaseModel):
     error_details = TextField(null=True)
     created_at = TextField()
     sent_at = TextField(null=True)
+    redacted = BooleanField(default=False)  # acknowledged format-1 record whose ID numbers were blanked here
 
 
 class State(BaseModel):
@@ -61,14 +62,13 @@ class Household(BaseModel):
 class Member(BaseModel):
     id = AutoField()
     household = ForeignKeyField(Household, field=Household.number, backref="members", column_name="household")
-    id_number = TextField()
+    person_key = TextField()  # the hub's key for the person: the station holds no ID number, phone or birth day
     name = TextField()
     gender = TextField()
-    birth_date = TextField(null=True)
+    birth_month = TextField(null=True)
     relation = TextField()
     labour_ability = TextField()
     student = TextField()
-    phone = TextField()
     status = TextField()
     dibao = BooleanField()
     tekun = BooleanField()
@@ -90,6 +90,7 @@ class Account(BaseModel):
     locked_until = FloatField(null=True)  # unused since 0007: lockouts are per (user name, address)
     created_at = TextField()
     session_epoch = IntegerField(default=0)
+    villages = TextField(null=True)  # JSON list of 乡镇/村 a member works in; NULL: every village of the station
 
 
 class SignInFailure(BaseModel):

@@ -14,7 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from peewee import fn
 
-from field_node import postings, tasks, visits
+from field_node import postings, privacy, tasks, visits
 from field_node.db import database
 from field_node.models import PENDING, REJECTED, SENT, Household, Member, Record
 from field_node.search import search_keys
@@ -22,7 +22,7 @@ from field_node.state import get_state, now_text, set_state
 from shared.errors import ErrorCode, FieldsyncError
 from shared.kinds import BODY_SCHEMAS, body_errors
 from shared.protocol import expand
-from shared.records import GENESIS_PREV, SealedRecord, seal
+from shared.records import FORMAT_VERSION, GENESIS_PREV, SealedRecord, seal
 
 
 @dataclass
@@ -52,9 +52,17 @@ def _last_link() -> tuple[int, bytes]:
 
 def save_records(key: Ed25519PrivateKey, node_id: int, entries: list[tuple[str, dict[str, Any]]]
                  ) -> tuple[list[SealedRecord], list[EntryProblem]]:
-    """Validate, sign and save entries (kind, body).  Bad entries are returned, never stop the good ones."""
+    """Validate, sign and save entries (kind, body).  Bad entries are returned, never stop the good ones.
+
+    ID numbers typed into a body (``changes[].id_number``) are sealed to the hub's key first
+    (field_node/privacy.py): what is signed and kept holds only the sealed text."""
     problems, valid = [], []
     for index, (kind, body) in enumerate(entries):
+        try:
+            body = privacy.seal_typed_numbers(kind, body)
+        except FieldsyncError as error:
+            problems.append(EntryProblem(index, error.message, error.details))
+            continue
         errors = check_entry(kind, body)
         if errors:
             problems.append(EntryProblem(index, "记录内容不符合要求，未保存。", errors))
@@ -65,7 +73,7 @@ def save_records(key: Ed25519PrivateKey, node_id: int, entries: list[tuple[str, 
         seq, prev = _last_link()
         for kind, body in valid:
             seq += 1
-            record = seal(key, node_id, seq, prev, kind, body, now_text())
+            record = seal(key, node_id, seq, prev, kind, body, now_text(), FORMAT_VERSION)
             Record.create(seq=seq, kind=kind, household=body.get("household"), month=body.get("month"),
                           prev=record.prev, content=record.content, signature=record.signature,
                           hash=record.hash, status=PENDING, created_at=now_text())
@@ -112,6 +120,7 @@ def apply_push_reply(reply: dict[str, Any]) -> BatchResult:
             (Record.update(status=SENT, sent_at=now_text(), error_code=None, error_message=None,
                            error_details=None)
              .where(Record.seq.in_(done[start:start + 500])).execute())
+            privacy.redact_acknowledged(done[start:start + 500])
         for item in reply["rejected"]:
             final = item["final"]
             result.rejected += final
@@ -130,7 +139,8 @@ def requeue_missing(missing: list[list[int]]) -> int:
     with database.atomic("IMMEDIATE"):
         for first, last in missing:
             requeued += (Record.update(status=PENDING, sent_at=None)
-                         .where(Record.status == SENT, Record.seq.between(first, last)).execute())
+                         .where(Record.status == SENT, Record.seq.between(first, last),
+                                Record.redacted == False).execute())  # noqa: E712 - redacted ones cannot be resent
     return requeued
 
 
@@ -145,7 +155,10 @@ def apply_roster_page(page: dict[str, Any]) -> int:
             Household.create(**{k: household[k] for k in ("number", "township", "village", "household_type",
                                                           "monitoring_type", "monitoring_since")})
             for member in household["members"]:
-                Member.create(household=household["number"], search=search_keys(member["name"]), **member)
+                Member.create(household=household["number"], search=search_keys(member["name"]),
+                              **privacy.station_member(member))
+        if page.get("seal_key"):
+            set_state("hub_seal_key", page["seal_key"])
         set_state("roster_cursor", page["cursor"])
     return len(page["households"])
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from field_node import accounts, postings, store, tasks
+from field_node import accounts, postings, privacy, store, tasks
 from field_node.db import database
 from field_node.node import Node
 from shared import wire
@@ -164,6 +164,7 @@ def _pass(node: Node, echo: Echo) -> SyncReport:
         pull_tasks(hub, echo)
         with database.atomic("IMMEDIATE"):
             store.set_state("last_contact", store.now_text())
+        privacy.checkpoint()  # what was blanked or replaced during the pass leaves the WAL too
     return report
 
 

@@ -29,9 +29,11 @@ def project_answer(seq: int, body: dict[str, Any]) -> None:
     Task.update(answered_seq=seq).where(Task.id == body["task"]).execute()
 
 
-def waiting(household: str | None = None) -> list[Task]:
-    """Open tasks not yet answered here (of one household, or all)."""
+def waiting(household: str | None = None, within: list[str] | None = None) -> list[Task]:
+    """Open tasks not yet answered here (of one household, or all; only of the households ``within`` when given)."""
     query = Task.select().where(Task.open == True, Task.answered_seq.is_null())  # noqa: E712
     if household:
         query = query.where(Task.household == household)
+    if within is not None:
+        query = query.where(Task.household.in_(within or [""]))
     return list(query.order_by(Task.id))

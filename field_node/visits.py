@@ -59,9 +59,10 @@ class CoverageRow:
     reached_last_month: bool
 
 
-def coverage(month: str, numbers: list[str] | None = None) -> list[CoverageRow]:
-    """Every household (or those in ``numbers``) with its status this month: not yet first, those not
-    reached last month first among them, then contacted by phone/WeChat, then visited in person."""
+def coverage(month: str, numbers: list[str] | None = None, within: Any = True) -> list[CoverageRow]:
+    """Every household (or those in ``numbers``; always within the where-clause ``within``, the account's
+    villages) with its status this month: not yet first, those not reached last month first among them, then
+    contacted by phone/WeChat, then visited in person."""
     last = previous_month(month)
     effective = _effective().where(Visit.month.in_([month, last])).alias("v")
     status = fn.MAX(Case(None, [((effective.c.month == month) & (effective.c.method == "in_person"), 2),
@@ -71,7 +72,7 @@ def coverage(month: str, numbers: list[str] | None = None) -> list[CoverageRow]:
     query = (Household.select(Household.number, Household.village, head.alias("head"), status.alias("status"),
                               reached.alias("reached"))
              .join(effective, JOIN.LEFT_OUTER, on=(effective.c.household == Household.number))
-             .group_by(Household.number))
+             .where(within).group_by(Household.number))
     if numbers is not None:
         query = query.where(Household.number.in_(numbers))
     rows = [CoverageRow(number, village, head or "", (NOT_YET, CONTACTED, VISITED)[state], bool(was_reached))

@@ -97,7 +97,8 @@ class Roster(MethodView):
         """Households of the node's villages changed after the cursor, oldest first."""
         _check_protocol()
         node = nodes.authenticate_read(request)
-        return roster.changes_for(nodes.village_ids(node), args["cursor"], current_app.config["PULL_PAGE_SIZE"])
+        return roster.changes_for(nodes.village_ids(node), args["cursor"], current_app.config["PULL_PAGE_SIZE"],
+                                  args["format"])
 
 
 @blp.route("/state")

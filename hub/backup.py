@@ -24,7 +24,7 @@ from hub.models import Node, Record
 from shared import migrations
 from shared.errors import ErrorCode, FieldsyncError
 
-FILES = ("hub.key", "hub.secret")
+FILES = ("hub.key", "hub.secret", "seal.key")  # seal.key opens sealed numbers and makes person keys
 MANIFEST = "manifest.json"
 
 

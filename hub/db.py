@@ -13,6 +13,7 @@ from playhouse.db_url import parse as parse_url
 from playhouse.pool import PooledPostgresqlDatabase
 
 from shared import migrations
+from shared.private_files import make_private
 
 database = DatabaseProxy()
 MIGRATIONS_PACKAGE = "hub.migrations"
@@ -25,7 +26,6 @@ SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 
 def open_database(url: str, data_dir: str | Path) -> Database:
     """SQLite at <data_dir>/hub.db when ``url`` is empty; PostgreSQL (pooled) for postgresql:// URLs."""
     if not url:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
         return SqliteDatabase(str(Path(data_dir) / "hub.db"), pragmas=SQLITE_PRAGMAS)
     if url.startswith(("postgresql://", "postgres://")):
         params = parse_url(url)
@@ -35,6 +35,8 @@ def open_database(url: str, data_dir: str | Path) -> Database:
 
 
 def bind(url: str, data_dir: str | Path) -> Database:
+    """Bind the hub's database; its data folder (keys, exports, SQLite files) is made private first."""
+    make_private(Path(data_dir))
     real = open_database(url, data_dir)
     database.initialize(real)
     return real

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.db import write_transaction
-from hub.models import FieldAccount, Node, Village
+from hub.models import FieldAccount, Node, Township, Village
 from hub.nodes import utcnow, village_ids
 from shared.accounts import account_document, check_new_account, hash_password
 from shared.errors import ErrorCode, FieldsyncError
@@ -31,6 +31,7 @@ def disable(username: str) -> FieldAccount:
 
 def for_node(node: Node) -> list[dict[str, Any]]:
     """Every account of the node's villages, disabled ones included (so the node disables them too)."""
-    query = (FieldAccount.select().where(FieldAccount.village.in_(village_ids(node)))
-             .order_by(FieldAccount.username))
-    return [account_document(a.username, a.display_name, a.password_hash, a.role, bool(a.active)) for a in query]
+    query = (FieldAccount.select(FieldAccount, Village, Township).join(Village).join(Township)
+             .where(FieldAccount.village.in_(village_ids(node))).order_by(FieldAccount.username))
+    return [account_document(a.username, a.display_name, a.password_hash, a.role, bool(a.active),
+                             [a.village.label]) for a in query]

@@ -16,6 +16,7 @@ from hub import nodes
 from hub.db import insert_rows, write_transaction
 from hub.models import Household, Node, Record
 from hub.projections import KINDS, SignerScope, Stored
+from hub.sealing_keys import readable_body
 from shared.errors import ErrorCode
 from shared.kinds import BODY_SCHEMAS, body_errors
 from shared.protocol import ranges
@@ -36,6 +37,7 @@ class Checked:
     hash: bytes
     kind: str = ""
     body: dict[str, Any] | None = None
+    version: int = 1
     household_id: int | None = None
     problem: tuple[ErrorCode, dict[str, Any]] | None = None
 
@@ -62,8 +64,8 @@ def _validate(node: Node, checked: Checked, households: dict[str, int], scope: S
     if code is not None:
         checked.problem = (ErrorCode[code], found)
         return
-    checked.kind, checked.body = found["kind"], found["body"]
-    errors = body_errors(checked.kind, checked.body)
+    checked.kind, checked.body, checked.version = found["kind"], found["body"], found["v"]
+    errors = body_errors(checked.kind, checked.body, checked.version)
     if errors:
         checked.problem = (ErrorCode.RECORD_INVALID, {"fields": errors})
         return
@@ -163,7 +165,8 @@ def _store(node: Node, items: list[Checked], now: str) -> None:
     for item in items:
         if item.problem is None:
             by_kind.setdefault(item.kind, []).append(
-                Stored(record_ids[item.seq], node.id, item.household_id, item.body))
+                Stored(record_ids[item.seq], node.id, item.household_id,
+                       readable_body(item.kind, item.body, item.household_id, item.version)))
     for kind, stored in by_kind.items():
         KINDS[kind].project(stored, now)
 

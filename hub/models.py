@@ -198,6 +198,19 @@ class VisitEmployment(BaseModel):
     wage = BigIntegerField()
 
 
+class VisitChange(BaseModel):
+    """A family change noted at a visit; a number typed there is held opened (it arrived sealed to the hub)."""
+
+    id = AutoField()
+    visit = ForeignKeyField(Visit, backref="changes")
+    type = TextField()
+    name = TextField(default="")
+    id_number = TextField(null=True)
+    id_unreadable = BooleanField(default=False)
+    change_date = TextField(null=True)
+    note = TextField(default="")
+
+
 class Alarm(BaseModel):
     id = AutoField()
     node = ForeignKeyField(Node, backref="alarms")

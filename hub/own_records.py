@@ -47,9 +47,10 @@ def hub_node(key: Ed25519PrivateKey) -> Node:
     return node
 
 
-def sign(kind: str, body: dict[str, Any]) -> bytes:
+def sign(kind: str, body: dict[str, Any], version: int = 1) -> bytes:
     """Sign ``body`` as the hub's next record and store it; returns its hash.  Refused bodies raise
-    RECORD_INVALID with the fields' messages, and nothing is stored."""
+    RECORD_INVALID with the fields' messages, and nothing is stored.  ``version`` is the body's record format:
+    the hub's own bodies name persons by plain ID number (format 1); a correction keeps its original's format."""
     key = _key()
     with write_transaction():
         node = hub_node(key)
@@ -57,10 +58,10 @@ def sign(kind: str, body: dict[str, Any]) -> bytes:
         node = Node.get_by_id(node.id)
         last = Record.select(Record.seq, Record.hash).where(Record.node == node).order_by(Record.seq.desc()).first()
         seq, prev = (last.seq + 1, bytes(last.hash)) if last else (1, GENESIS_PREV)
-        problems = body_errors(kind, body)
+        problems = body_errors(kind, body, version)
         if problems:
             raise FieldsyncError(ErrorCode.RECORD_INVALID, details={"fields": problems})
-        record = seal(key, node.id, seq, prev, kind, body, nodes.utcnow().isoformat() + "Z")
+        record = seal(key, node.id, seq, prev, kind, body, nodes.utcnow().isoformat() + "Z", version)
         reply = ingest.ingest(node, wire.Batch(seq, seq, prev, [(record.content, record.signature)]),
                               node.last_counter + 1)
     if reply["rejected"]:

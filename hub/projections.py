@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub import nodes
+from hub import nodes, sealing_keys
 from hub.db import insert_rows
-from hub.models import Household, Node, Person, Record, Township, Village, Visit, VisitEmployment
+from hub.models import Household, Node, Person, Record, Township, Village, Visit, VisitChange, VisitEmployment
 from hub.postings import store as postings
 from hub.verification import project_verifications
+from shared import sealing
 from shared.errors import ErrorCode
 
 
@@ -90,6 +91,12 @@ def project_visits(stored: list[Stored], now: str) -> None:
          "province": job.get("province", ""), "months": job["months"], "wage": job["wage"]}
         for item in stored for job in item.body["employment"]
     ])
+    insert_rows(VisitChange, [
+        {"visit": visit_ids[item.record_id], "type": change["type"], "name": change.get("name", ""),
+         "id_number": change.get("id_number"), "id_unreadable": "id_unreadable" in change,
+         "change_date": change.get("date"), "note": change.get("note", "")}
+        for item in stored for change in item.body["changes"]
+    ])
 
 
 def supersede_corrected(corrections: list[tuple[int, Stored]]) -> None:
@@ -118,7 +125,13 @@ def posting_outside_scope(scope: SignerScope, body: dict[str, Any], _: int | Non
 def recommendation_outside_scope(scope: SignerScope, body: dict[str, Any], household_id: int | None
                                  ) -> ScopeProblem | None:
     """A recommendation names a person of the household it names (a household of the station's villages)."""
-    if scope.anywhere or household_id is None or scope.is_member(body["person"], household_id):
+    if scope.anywhere or household_id is None:
+        return None
+    person = body["person"]
+    if sealing.is_person_key(person):  # record format 2: persons by the hub's key
+        if person in sealing_keys.id_numbers_by_key(household_id):
+            return None
+    elif scope.is_member(person, household_id):
         return None
     return ErrorCode.PERSON_NOT_ASSIGNED, {"household": body["household"]}
 

@@ -57,6 +57,9 @@ class StateReplySchema(StrictSchema):
 
 class RosterQuerySchema(StrictSchema):
     cursor = fields.String(load_default="", metadata={"description": "from the previous page; empty at first"})
+    format = fields.Integer(load_default=1, validate=validate.OneOf((1, 2)), metadata={
+        "description": "2: persons by person key, no ID number, phone or birth date (stations from 0.3); "
+                       "1: as stations before 0.3 read it"})
 
 
 class PostingQuerySchema(StrictSchema):

@@ -175,7 +175,8 @@ def correct_visit(number: str, visit_id: int) -> Any:
     why = request.form.get("why", "").strip()
     if not why:
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请写明更正原因（依据什么核实）。")
-    body = json.loads(bytes(visit.record.content))["body"]
+    original = json.loads(bytes(visit.record.content))
+    body = original["body"]
     income = dict(body["income"])
     for source in income:
         raw = request.form.get(source, "").strip()
@@ -185,7 +186,7 @@ def correct_visit(number: str, visit_id: int) -> Any:
             income[source] = int(raw)
     corrected = {**body, "income": income, "corrects": bytes(visit.record.hash).hex(), "author": who.actor[:40]}
     with write_transaction():
-        own_records.sign("visit", corrected)
+        own_records.sign("visit", corrected, original["v"])
         audit.record(who.actor, "visit.correct", f"household:{number}", {"visit": visit.id, **body["income"]},
                      {"visit": visit.id, **income}, why[:500])
     return redirect(url_for("verify.household", number=number))

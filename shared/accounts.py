@@ -170,13 +170,18 @@ class AccountDocumentSchema(StrictSchema):
     password_hash = Text(required=True, max_length=300)
     role = Text(required=True, choices=ROLES)
     active = fields.Boolean(required=True)
+    villages = listing(Text(max_length=100), metadata={
+        "description": "the villages (乡镇/村) the account works in; a member sees only their households"})
 
 
 class AccountListSchema(StrictSchema):
     accounts = listing(nested(AccountDocumentSchema), required=True)
 
 
-def account_document(username: str, display_name: str, password_hash: str, role: str, active: bool
-                     ) -> dict[str, Any]:
-    return {"username": username, "display_name": display_name, "password_hash": password_hash, "role": role,
-            "active": active}
+def account_document(username: str, display_name: str, password_hash: str, role: str, active: bool,
+                     villages: list[str] | None = None) -> dict[str, Any]:
+    document = {"username": username, "display_name": display_name, "password_hash": password_hash, "role": role,
+                "active": active}
+    if villages is not None:
+        document["villages"] = villages
+    return document

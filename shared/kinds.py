@@ -9,17 +9,23 @@ from typing import Any
 
 from marshmallow import Schema
 
-from shared.postings import InterestSchema, PostingSchema, RecommendationSchema
-from shared.schemas import VisitSchema, fast_load
+from shared.postings import InterestSchema, PostingSchema, RecommendationSchema, RecommendationSchemaV1
+from shared.records import FORMAT_VERSION
+from shared.schemas import VisitSchema, VisitSchemaV1, fast_load
 from shared.verification import VerificationSchema
 
+# The bodies of the current record format (2): persons by the hub's person key, typed ID numbers sealed.
 BODY_SCHEMAS: dict[str, Schema] = {"visit": VisitSchema(), "posting": PostingSchema(), "interest": InterestSchema(),
                                    "recommendation": RecommendationSchema(), "verification": VerificationSchema()}
+# Format 1, still accepted from stations not yet upgraded: persons by plain ID number.
+BODY_SCHEMAS_V1: dict[str, Schema] = {**BODY_SCHEMAS, "visit": VisitSchemaV1(),
+                                      "recommendation": RecommendationSchemaV1()}
+SCHEMAS_BY_VERSION: dict[int, dict[str, Schema]] = {1: BODY_SCHEMAS_V1, FORMAT_VERSION: BODY_SCHEMAS}
 
 
-def body_errors(kind: str, body: Any) -> dict[str, Any] | None:
-    """Validate a body of ``kind``; return marshmallow's error dict, or None when it is valid."""
-    schema = BODY_SCHEMAS[kind]
+def body_errors(kind: str, body: Any, version: int = FORMAT_VERSION) -> dict[str, Any] | None:
+    """Validate a body of ``kind`` in record format ``version``; return marshmallow's error dict, or None."""
+    schema = SCHEMAS_BY_VERSION[version][kind]
     if not isinstance(body, dict):
         return {"_schema": ["记录内容必须是一个对象。"]}
     if fast_load(schema, body) is not None:

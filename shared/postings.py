@@ -19,6 +19,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validates_schema
 
 from shared.schemas import DATE_SHAPE, HASH_SHAPE, ID_NUMBER_SHAPE, StrictSchema, Text, Yuan, listing, nested
+from shared.sealing import PERSON_KEY_SHAPE
 
 POSTING_KINDS = {
     "enterprise": "企业岗位",
@@ -185,11 +186,18 @@ class RecommendationSchema(_DatedSchema):
     counts toward the three-per-labourer aim and goes into the labourer's employment-support ledger."""
 
     posting_id = Text(required=True, pattern=POSTING_ID_SHAPE)
-    person = Text(required=True, pattern=ID_NUMBER_SHAPE, error_messages={"pattern": ID_NUMBER_MESSAGE},
-                  metadata={"description": "the labourer's citizen ID number (roster key)"})
+    person = Text(required=True, pattern=PERSON_KEY_SHAPE,
+                  metadata={"description": "the labourer's person key from the roster pull (never the ID number)"})
     household = Text(required=True, max_length=40, metadata={"description": "户编号 of the labourer"})
     date = _date(required=True, metadata={"description": "the day the posting was recommended, YYYY-MM-DD"})
     note = Text(max_length=200)
+
+
+class RecommendationSchemaV1(RecommendationSchema):
+    """Record format 1: the labourer by citizen ID number (still accepted)."""
+
+    person = Text(required=True, pattern=ID_NUMBER_SHAPE, error_messages={"pattern": ID_NUMBER_MESSAGE},
+                  metadata={"description": "the labourer's citizen ID number (roster key)"})
 
 
 def posting_form_body(form: Any, fields: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:

@@ -22,7 +22,8 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # what stations sign: persons by person key, typed ID numbers sealed (docs/records.md)
+FORMAT_VERSIONS = (1, 2)  # what the hub accepts: format 1 from stations not yet upgraded
 SIGNING_PREFIX = b"fieldsync-record-v1\x00"
 GENESIS_PREV = bytes(32)
 HASH_SIZE = 32
@@ -60,15 +61,17 @@ class SealedRecord:
         return json.loads(self.content)
 
 
-def envelope(node_id: int, seq: int, kind: str, body: dict[str, Any], created_at: str) -> dict[str, Any]:
-    return {"v": FORMAT_VERSION, "node": node_id, "seq": seq, "kind": kind, "created_at": created_at,
+def envelope(node_id: int, seq: int, kind: str, body: dict[str, Any], created_at: str,
+             version: int = 1) -> dict[str, Any]:
+    return {"v": version, "node": node_id, "seq": seq, "kind": kind, "created_at": created_at,
             "body": body}
 
 
 def seal(key: Ed25519PrivateKey, node_id: int, seq: int, prev: bytes, kind: str, body: dict[str, Any],
-         created_at: str) -> SealedRecord:
-    """Encode and sign one record."""
-    content = canonical(envelope(node_id, seq, kind, body, created_at))
+         created_at: str, version: int = 1) -> SealedRecord:
+    """Encode and sign one record.  ``version`` is the body's format: stations sign FORMAT_VERSION
+    (field_node/store.py); tools that make bodies with plain ID numbers sign format 1, as old stations did."""
+    content = canonical(envelope(node_id, seq, kind, body, created_at, version))
     return SealedRecord(seq, prev, content, key.sign(signed_message(prev, content)))
 
 
@@ -95,8 +98,8 @@ def envelope_problem(content: bytes, node_id: int, seq: int, known_kinds: set[st
         return "RECORD_INVALID", {"reason": "content is not JSON"}
     if not isinstance(env, dict) or set(env) != ENVELOPE_FIELDS:
         return "RECORD_INVALID", {"reason": "envelope fields", "expected": sorted(ENVELOPE_FIELDS)}
-    if env["v"] != FORMAT_VERSION:
-        return "RECORD_INVALID", {"reason": "format version", "expected": FORMAT_VERSION}
+    if type(env["v"]) is not int or env["v"] not in FORMAT_VERSIONS:
+        return "RECORD_INVALID", {"reason": "format version", "expected": list(FORMAT_VERSIONS)}
     if env["node"] != node_id:
         return "WRONG_NODE", {"node": env["node"]}
     if env["seq"] != seq:

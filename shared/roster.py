@@ -45,14 +45,19 @@ YES_NO = {"是": True, "否": False, "": False}
 
 
 class RosterPersonSchema(StrictSchema):
-    id_number = fields.String(required=True)
+    """A person as the roster pull sends it.  Format 2 (``?format=2``, stations from 0.3): ``key`` and
+    ``birth_month``; format 1 (older stations): ``id_number``, ``phone`` and ``birth_date``."""
+
+    key = fields.String(metadata={"description": "format 2: the person key records name the person by"})
+    birth_month = fields.String(allow_none=True, metadata={"description": "format 2: YYYY-MM"})
+    id_number = fields.String(metadata={"description": "format 1 only"})
     name = fields.String(required=True)
     gender = fields.String(required=True)
-    birth_date = fields.String(allow_none=True)
+    birth_date = fields.String(allow_none=True, metadata={"description": "format 1 only"})
     relation = fields.String(required=True)
     labour_ability = fields.String(required=True)
     student = fields.String(required=True)
-    phone = fields.String(required=True)
+    phone = fields.String(metadata={"description": "format 1 only"})
     status = fields.String(required=True, validate=validate.OneOf(PERSON_STATUSES))
     dibao = fields.Boolean(required=True)
     tekun = fields.Boolean(required=True)
@@ -76,3 +81,5 @@ class RosterPageSchema(StrictSchema):
     households = fields.List(fields.Nested(RosterHouseholdSchema), required=True)
     cursor = fields.String(required=True, metadata={"description": "pass back as ?cursor= for the next page"})
     more = fields.Boolean(required=True)
+    seal_key = fields.String(metadata={
+        "description": "format 2: the hub's X25519 public key (base64url); stations seal typed ID numbers to it"})

@@ -17,6 +17,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, validates_schema
 
+from shared.sealing import PERSON_KEY_SHAPE, SEALED_SHAPE
+
 # Closed vocabularies. Keys are what the record stores; values are the Chinese labels people see.
 VISIT_METHODS = {"in_person": "入户", "phone": "电话", "wechat": "微信"}
 WORK_PLACES = {"county": "县内", "province": "省内县外", "outside": "省外"}
@@ -272,8 +274,8 @@ class IncomeSchema(StrictSchema):
 class EmploymentSchema(StrictSchema):
     """One labourer's work this month (DOMAIN.md §4)."""
 
-    person = Text(required=True, pattern=ID_NUMBER_SHAPE,
-                  metadata={"description": "the labourer's citizen ID number (roster key)"})
+    person = Text(required=True, pattern=PERSON_KEY_SHAPE,
+                  metadata={"description": "the labourer's person key from the roster pull (never the ID number)"})
     place = Text(required=True, choices=WORK_PLACES)
     province = Text(max_length=20, metadata={"description": "province worked in, for place=outside"})
     months = Yuan(low=0, high=12, required=True, metadata={"description": "months worked so far this year"})
@@ -281,7 +283,24 @@ class EmploymentSchema(StrictSchema):
 
 
 class ChangeSchema(StrictSchema):
-    """A change in the family noted at the visit."""
+    """A change in the family noted at the visit; an ID number typed at the visit travels sealed to the hub."""
+
+    type = Text(required=True, choices=CHANGE_TYPES)
+    name = Text(max_length=50)
+    id_sealed = Text(pattern=SEALED_SHAPE, metadata={"description": "the ID number, sealed to the hub's key"})
+    date = Text(pattern=DATE_SHAPE)
+    note = Text(max_length=200)
+
+
+class EmploymentSchemaV1(EmploymentSchema):
+    """Format 1 (stations before release 0.3): the labourer by citizen ID number."""
+
+    person = Text(required=True, pattern=ID_NUMBER_SHAPE,
+                  metadata={"description": "the labourer's citizen ID number (roster key)"})
+
+
+class ChangeSchemaV1(StrictSchema):
+    """Format 1: an ID number typed at the visit, in plain text."""
 
     type = Text(required=True, choices=CHANGE_TYPES)
     name = Text(max_length=50)
@@ -336,3 +355,10 @@ class VisitSchema(StrictSchema):
             raise ValidationError("不是有效的日期。", field_name="date") from exc
         if data["date"][:7] < data["month"]:
             raise ValidationError("走访日期不能早于所报月份。", field_name="date")
+
+
+class VisitSchemaV1(VisitSchema):
+    """A visit in record format 1: labourers and typed numbers as plain ID numbers (still accepted)."""
+
+    employment = listing(nested(EmploymentSchemaV1), load_default=list)
+    changes = listing(nested(ChangeSchemaV1), load_default=list)

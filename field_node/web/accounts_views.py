@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from field_node import accounts
 from field_node.models import Account
-from field_node.web import auth
+from field_node.web import auth, scope
+from shared.accounts import check_new_account
 from shared.errors import FieldsyncError
 
 bp = Blueprint("accounts", __name__)
@@ -16,9 +19,11 @@ auth.require_sign_in(bp, admin=True)
 
 
 def _page(errors: dict[str, Any], values: dict[str, str], status: int = 200) -> Any:
-    listed = Account.select().order_by(Account.role, Account.username)
+    listed = list(Account.select().order_by(Account.role, Account.username))
+    scopes = {a.username: None if a.role == "admin" or a.villages is None else json.loads(a.villages) for a in listed}
     return render_template("accounts.html", accounts=listed, roles=accounts.ROLES, errors=errors,
-                           values=values), status
+                           values=values, villages=scope.station_villages(), scopes=scopes,
+                           chosen=set(request.form.getlist("villages"))), status
 
 
 @bp.route("/accounts")
@@ -29,9 +34,29 @@ def listing() -> Any:
 @bp.route("/accounts", methods=["POST"])
 def create() -> Any:
     values = {key: request.form.get(key, "") for key in ("username", "display_name", "role")}
+    role = values["role"] or "member"
+    villages = _chosen_villages(role)
+    problems: dict[str, list[str]] = {}
+    if villages == []:
+        problems["villages"] = [_("Choose the villages this grid member works in.")]
     try:
-        accounts.create_account(values["username"], values["display_name"], request.form.get("password", ""),
-                                values["role"] or "member")
+        if problems:
+            check_new_account(values["username"], values["display_name"], request.form.get("password", ""), role)
+        else:
+            accounts.create_account(values["username"], values["display_name"], request.form.get("password", ""),
+                                    role, villages)
     except FieldsyncError as error:
-        return _page({k: "；".join(v) for k, v in error.details.items()}, values, 422)
+        problems.update(error.details)
+    if problems:
+        return _page({k: "；".join(v) for k, v in problems.items()}, values, 422)
     return redirect(url_for("accounts.listing"))
+
+
+def _chosen_villages(role: str) -> list[str] | None:
+    """A member's villages as ticked (the only one, for a one-village station); None for an admin (all)."""
+    served = scope.station_villages()
+    if role == "admin" or not served:
+        return None
+    if len(served) == 1:
+        return served
+    return [village for village in request.form.getlist("villages") if village in served]

@@ -7,11 +7,10 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 
 from field_node import tasks, visits
-from field_node.models import Household, Member
+from field_node.models import Member
 from field_node.store import now_text
-from field_node.web import auth, chart
+from field_node.web import auth, chart, scope
 from field_node.web.visit_form import age_in, is_labourer
-from shared.idnumber import mask
 from shared.schemas import RISKS, VISIT_METHODS
 
 bp = Blueprint("households", __name__)
@@ -24,30 +23,31 @@ def this_month() -> str:
     return now_text()[:7]
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 def coverage() -> Any:
-    month = request.args.get("month") or this_month()
+    """The month's list.  A search is POSTed (names stay out of the URL, the browser history and proxy logs);
+    its filter and page buttons post it again."""
+    month = request.values.get("month") or this_month()
     if not visits.valid_month(month):
         abort(404)
-    query = request.args.get("q", "").strip()[:40]
-    shown = request.args.get("show", "all")
+    query = request.form.get("q", "").strip()[:40]
+    shown = request.values.get("show", "all")
     shown = shown if shown in FILTERS else "all"
-    rows = visits.coverage(month, visits.search(query) if query else None)
+    rows = visits.coverage(month, visits.search(query) if query else None, scope.condition())
     counts = visits.counts(rows)
     listed = [row for row in rows if shown == "all" or row.status == shown]
     size = current_app.config["NODE"].settings["PAGE_SIZE"]
     pages = max(1, -(-len(listed) // size))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    return render_template("coverage.html", waiting_tasks=len(tasks.waiting()), month=month, query=query,
+    page = min(max(request.values.get("page", 1, type=int), 1), pages)
+    waiting = len(tasks.waiting(within=scope.household_numbers()))
+    return render_template("coverage.html", waiting_tasks=waiting, month=month, query=query,
                            shown=shown, counts=counts, total=len(rows), rows=listed[(page - 1) * size:page * size],
                            page=page, pages=pages, filters=FILTERS)
 
 
 @bp.route("/h/<number>")
 def household(number: str) -> Any:
-    found = Household.get_or_none(Household.number == number)
-    if found is None:
-        abort(404)
+    found = scope.household_or_404(number)
     month = this_month()
     members = list(Member.select().where(Member.household == number).order_by(Member.id))
     months = visits.months_back(month, 12)
@@ -55,7 +55,7 @@ def household(number: str) -> Any:
     labourers = [m for m in members if is_labourer(m, month)]
     return render_template(
         "household.html", household=found, month=month, latest=latest,
-        members=[{"member": m, "masked": mask(m.id_number), "age": age_in(m.birth_date, month),
+        members=[{"member": m, "age": age_in(m.birth_month, month),
                   "labourer": m in labourers} for m in members],
         chart=chart.bars(months, visits.monthly_net(number, months)),
         risks=[RISKS[r] for r in (latest.risks.split(",") if latest and latest.risks else [])],

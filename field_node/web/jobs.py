@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from field_node import postings, store, visits
-from field_node.web import auth
+from field_node.web import auth, scope
 from shared.errors import ErrorCode, FieldsyncError
 from shared.postings import (
     PAY_UNITS,
@@ -114,6 +114,7 @@ def change_status(posting_id: str) -> Any:
 def _labourer(number: str, member_id: int):  # noqa: ANN202 - a Member
     from field_node.models import Member
 
+    scope.household_or_404(number)
     member = Member.get_or_none(Member.id == member_id, Member.household == number)
     if member is None:
         abort(404)
@@ -132,7 +133,7 @@ def recommend(number: str, member_id: int) -> Any:
         if chosen not in {posting.posting_id for posting in board}:
             error = "请选择一个岗位。"
         else:
-            body = {"posting_id": chosen, "person": member.id_number, "household": number, "date": today}
+            body = {"posting_id": chosen, "person": member.person_key, "household": number, "date": today}
             note = request.form.get("note", "").strip()[:200]
             if note:
                 body["note"] = note

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from field_node import store, tasks
 from field_node.models import Task
-from field_node.web import auth
+from field_node.web import auth, scope
 from shared.verification import ANSWERS
 
 bp = Blueprint("tasks", __name__)
@@ -19,7 +19,8 @@ auth.require_sign_in(bp)
 
 @bp.route("/tasks")
 def listing() -> Any:
-    return render_template("tasks.html", tasks=tasks.waiting(), answers=ANSWERS, errors={})
+    return render_template("tasks.html", tasks=tasks.waiting(within=scope.household_numbers()), answers=ANSWERS,
+                           errors={})
 
 
 @bp.route("/tasks/<int:task_id>", methods=["POST"])
@@ -27,6 +28,7 @@ def answer(task_id: int) -> Any:
     task = Task.get_or_none(Task.id == task_id)
     if task is None or not task.open or task.answered_seq:
         abort(404)
+    scope.household_or_404(task.household)
     body = {"task": task.id, "household": task.household, "answer": request.form.get("answer", ""),
             "note": request.form.get("note", "").strip(), "date": store.now_text()[:10],
             "author": current_user.username}
@@ -34,5 +36,6 @@ def answer(task_id: int) -> Any:
     saved, problems = store.save_records(node.key(), node.node_id, [("verification", body)])
     if problems:
         errors = {task.id: "；".join(f"{'、'.join(map(str, v))}" for v in problems[0].details.values())}
-        return render_template("tasks.html", tasks=tasks.waiting(), answers=ANSWERS, errors=errors), 422
+        return render_template("tasks.html", tasks=tasks.waiting(within=scope.household_numbers()), answers=ANSWERS,
+                               errors=errors), 422
     return redirect(url_for("households.household", number=task.household, saved=saved[0].seq))

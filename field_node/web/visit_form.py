@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,6 +23,7 @@ from werkzeug.datastructures import MultiDict
 from field_node.models import Household, Member, Visit
 from shared import idnumber
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, MAX_MONTHLY_YUAN, RISKS, VISIT_METHODS, WORK_PLACES
+from shared.sealing import SEALED_SHAPE
 
 SOURCES = ("wage", "business", "property", "transfer", "expenses")
 CHANGE_ROWS = 3
@@ -30,6 +32,7 @@ LIVING = "正常"
 NEEDS_NAME = ("birth", "new_member", "moved_in", "death", "moved_out")
 MAX_SIGNATURE_BYTES = 300_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SEALED = re.compile(SEALED_SHAPE)
 
 
 @dataclass
@@ -50,22 +53,23 @@ class Context:
 
     def last_job(self, member: Member) -> dict[str, Any] | None:
         for job in (self.last_body or {}).get("employment", []):
-            if job["person"] == member.id_number:
+            if job["person"] == member.person_key:
                 return job
         return None
 
 
-def age_in(birth_date: str | None, month: str) -> int | None:
-    """Age in whole years on the first day of ``month``; None when the roster has no birth date."""
-    if not birth_date:
+def age_in(birth_month: str | None, month: str) -> int | None:
+    """Age in whole years in ``month`` (counted from the birth month: the station holds no birth day, DOMAIN.md
+    §9); None when the roster has no birth date."""
+    if not birth_month:
         return None
-    born = date.fromisoformat(birth_date)
-    return int(month[:4]) - born.year - ((int(month[5:]), 1) < (born.month, born.day))
+    year, born = int(birth_month[:4]), int(birth_month[5:7])
+    return int(month[:4]) - year - (int(month[5:]) < born)
 
 
 def is_labourer(member: Member, month: str) -> bool:
     """A living member of working age (16 and over, or of unknown age) with some labour ability."""
-    age = age_in(member.birth_date, month)
+    age = age_in(member.birth_month, month)
     return member.status == LIVING and member.labour_ability in WORKING_ABILITY and (age is None or age >= 16)
 
 
@@ -200,7 +204,7 @@ def _entered_job(form: MultiDict, ctx: Context, member: Member, errors: dict[str
     if place not in WORK_PLACES:
         errors[prefix + "place"] = _("Choose where they work.")
         return None
-    job: dict[str, Any] = {"person": member.id_number, "place": place}
+    job: dict[str, Any] = {"person": member.person_key, "place": place}
     province = form.get(prefix + "province", "").strip()
     if place == "outside" and not province:
         errors[prefix + "province"] = _("Enter the province worked in.")
@@ -238,7 +242,9 @@ def _changes(form: MultiDict, ctx: Context, errors: dict[str, str]) -> list[dict
             if found:
                 errors[prefix + "id_number"] = _("This ID number is not valid: %(reason)s Check it against the "
                                                  "ID card or household register.", reason=found.message)
-            change["id_number"] = id_number
+            change["id_number"] = id_number  # sealed to the hub's key when the record is saved (store.py)
+        elif SEALED.match(form.get(prefix + "id_sealed", "")):
+            change["id_sealed"] = form[prefix + "id_sealed"]  # a correction keeps the number sealed before
         when = form.get(prefix + "date", "")
         if when:
             try:
@@ -318,7 +324,7 @@ def values_of(body: dict[str, Any], ctx: Context) -> MultiDict:
                         "ack_by": body["ack"].get("by", ""), "note": body.get("note", "")})
     for source in SOURCES:
         values[f"income_{source}"] = str(body["income"][source])
-    by_id = {m.id_number: m.id for m in ctx.members}
+    by_id = {m.person_key: m.id for m in ctx.members}
     for job in body.get("employment", []):
         if job["person"] in by_id:
             prefix = f"emp_{by_id[job['person']]}_"

@@ -12,8 +12,8 @@ from werkzeug.datastructures import MultiDict
 
 from field_node import store, visits
 from field_node.db import database
-from field_node.models import Draft, Household, Member, SignatureImage, Visit
-from field_node.web import auth, visit_form
+from field_node.models import Draft, Member, SignatureImage, Visit
+from field_node.web import auth, scope, visit_form
 from field_node.web.households import this_month
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, RISKS, UNCHANGED_ITEMS, VISIT_METHODS, WORK_PLACES
 
@@ -22,9 +22,7 @@ auth.require_sign_in(bp)
 
 
 def _context(number: str, month: str) -> visit_form.Context:
-    household = Household.get_or_none(Household.number == number)
-    if household is None:
-        abort(404)
+    household = scope.household_or_404(number)
     members = list(Member.select().where(Member.household == number).order_by(Member.id))
     last = visits.latest(number, before=month)
     return visit_form.Context(household, members, month, date.fromisoformat(store.now_text()[:10]), last,
@@ -103,8 +101,7 @@ def save(number: str) -> Any:
 @bp.route("/h/<number>/draft", methods=["POST"])
 def keep_draft(number: str) -> Any:
     """The form as typed so far, kept on the node (the phone's browser may be closed at any moment)."""
-    if Household.get_or_none(Household.number == number) is None:
-        abort(404)
+    scope.household_or_404(number)
     fields = {key: request.form.getlist(key) for key in request.form if key != "csrf_token"}
     with database.atomic("IMMEDIATE"):
         (Draft.insert(household=number, author=current_user.username,
@@ -115,6 +112,7 @@ def keep_draft(number: str) -> Any:
 
 @bp.route("/h/<number>/draft/discard", methods=["POST"])
 def discard_draft(number: str) -> Any:
+    scope.household_or_404(number)
     Draft.delete().where(Draft.household == number, Draft.author == current_user.username).execute()
     target = {"correct": request.form.get("correct")} if request.form.get("correct") else {}
     return redirect(url_for("visits.form", number=number, **target))

@@ -12,7 +12,7 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import requests
 from devtools import synthetic
 from devtools.processes import Hub, Station
 from devtools.scratch import postgres_schema
+from devtools.station import hub_person_keys, station_body
 from shared import keys, wire
 from shared.protocol import PUSH_PATH
 from shared.records import GENESIS_PREV, record_hash, signature_valid
@@ -63,11 +64,20 @@ def hub_query(hub: Hub, sql: str, params: tuple = ()) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+PERSON_KEYS: dict[Path, Callable[[str], str]] = {}  # node data folder -> its hub's person keys
+
+
 def station(hub: Hub, tmp_path: Path, name: str, villages: list[tuple[str, str]], **env: str) -> Station:
     node = Station(tmp_path / name, {f"FIELDSYNC_NODE_{k}": v for k, v in env.items()})
     node.cli("enroll", "--hub", hub.url, "--code", hub.add_node(name, ["/".join(v) for v in villages]))
     node.cli("sync")
+    PERSON_KEYS[node.data_dir] = hub_person_keys(hub.data_dir)
     return node
+
+
+def as_signed(node: Station, body: dict) -> dict:
+    """A synthetic body as the station's forms make it: labourers by the hub's person key."""
+    return station_body(body, PERSON_KEYS[node.data_dir])
 
 
 def add_visits(node: Station, villages: list[tuple[str, str]], count: int, seed: int = 1) -> int:
@@ -77,7 +87,8 @@ def add_visits(node: Station, villages: list[tuple[str, str]], count: int, seed:
             families.setdefault(row["household_id"], []).append(row)
     rnd = random.Random(seed)
     groups = list(families.values())
-    bodies = [synthetic.visit_body(rnd, groups[i % len(groups)], f"2026-{1 + i // len(groups) % 12:02d}", "网格员")
+    bodies = [as_signed(node, synthetic.visit_body(rnd, groups[i % len(groups)],
+                                                   f"2026-{1 + i // len(groups) % 12:02d}", "网格员"))
               for i in range(count)]
     path = node.data_dir.parent / f"{node.data_dir.name}-visits-{seed}.json"
     path.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")
@@ -141,6 +152,7 @@ def test_copied_sd_card_is_refused_quarantined_and_released_by_the_county(hub, t
     original.cli("sync")
     copy = Station(tmp_path / "copy")
     shutil.copytree(original.data_dir, copy.data_dir)
+    PERSON_KEYS[copy.data_dir] = PERSON_KEYS[original.data_dir]  # the same hub
     add_visits(original, VILLAGES[:1], 5, seed=2)
     add_visits(copy, VILLAGES[:1], 5, seed=3)
     original.cli("sync")
@@ -204,7 +216,8 @@ def test_a_node_killed_while_saving_keeps_an_intact_chain(hub, tmp_path):
     families = [[r for r in ROWS if r["household_id"] == h] for h in
                 {r["household_id"] for r in ROWS if (r["township"], r["village"]) in VILLAGES[:2]}]
     rnd = random.Random(4)
-    bodies = [synthetic.visit_body(rnd, families[i % len(families)], "2026-10", "网格员") for i in range(20000)]
+    bodies = [as_signed(node, synthetic.visit_body(rnd, families[i % len(families)], "2026-10", "网格员"))
+              for i in range(20000)]
     path = tmp_path / "many.json"
     path.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")
     adding = node.popen("add", str(path))

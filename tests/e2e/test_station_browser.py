@@ -14,6 +14,7 @@ import pytest
 
 from devtools import synthetic
 from devtools.processes import Hub, Station, free_port, stop_group
+from devtools.station import hub_person_keys, station_body
 from field_node import visits
 from field_node.search import search_keys
 from field_node.store import now_text
@@ -47,8 +48,9 @@ def world(tmp_path_factory) -> Iterator[dict]:
     station.cli("enroll", "--hub", hub.url, "--code", hub.add_node("浏览器站", ["/".join(v) for v in VILLAGES]))
     station.cli("sync")
     rnd = random.Random(5)
-    last_month = [{**synthetic.visit_body(rnd, members, LAST_MONTH, "王网格"), "author": "wang"}
-                  for members in households().values()]
+    person_key = hub_person_keys(hub.data_dir)
+    last_month = [station_body({**synthetic.visit_body(rnd, members, LAST_MONTH, "王网格"), "author": "wang"},
+                               person_key) for members in households().values()]
     (root / "last.json").write_text(json.dumps(last_month, ensure_ascii=False), encoding="utf-8")
     station.cli("add", str(root / "last.json"))
     station.cli("sync")

@@ -21,14 +21,17 @@ def opened_node(tmp_path: Path) -> node_module.Node:
 @pytest.fixture
 def live_hub(app, tmp_path) -> Iterator[dict]:
     """The hub app on a loopback port, with a county imported; yields its URL and roster rows."""
-    from hub import db
+    from devtools.station import hub_person_keys
+    from hub import db, sealing_keys
 
     with app.app_context(), db.database.connection_context():
         rows = import_county(tmp_path)
+        sealing_keys.private_key()  # made on first use; tests need its person keys from the start
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "rows": rows, "server": server}
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "rows": rows, "server": server,
+           "person_key": hub_person_keys(Path(app.config["DATA_DIR"]))}
     server.shutdown()
     thread.join(timeout=10)
 

@@ -25,6 +25,7 @@ def test_a_station_pulls_the_accounts_of_its_villages_and_signs_them_in_offline(
     sync.sync_once(enrolled, lambda _: None)
     with database.connection_context():
         assert {a.username: a.origin for a in Account.select()} == {"wei": "hub"}
+        assert Account.get_by_id("wei").villages == f'["{"/".join(VILLAGES[0])}"]'  # the station scopes it
         assert accounts.sign_in("wei", "secret-1", 5, 900).display_name == "韦网格"
     with app.app_context(), hub_database.database.connection_context():
         field_accounts.disable("wei")
@@ -44,6 +45,7 @@ def test_the_accounts_endpoint_needs_a_node_signature_and_answers_with_its_villa
     assert reply.status_code == 200
     assert [a["username"] for a in reply.json["accounts"]] == ["lan"]
     assert reply.json["accounts"][0]["password_hash"].startswith("pbkdf2:sha256:")
+    assert reply.json["accounts"][0]["villages"] == ["/".join(VILLAGES[3])]
 
 
 def test_the_hub_refuses_a_bad_account_with_reasons(app, hub_db, tmp_path):

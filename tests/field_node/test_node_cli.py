@@ -8,6 +8,7 @@ import random
 from click.testing import CliRunner
 
 from devtools import synthetic
+from devtools.station import station_body
 from field_node.cli import main
 from tests.support import VILLAGES, households_of
 
@@ -26,8 +27,8 @@ def test_enrol_add_sync_status(app, live_hub, tmp_path):
     assert enrolled.exit_code == 0 and "登记成功" in enrolled.output
     assert invoke(folder, "sync").exit_code == 0
     rnd = random.Random(5)
-    bodies = [synthetic.visit_body(rnd, m, "2026-10", "网格员") for m in households_of(live_hub["rows"],
-                                                                                    VILLAGES[0]).values()]
+    bodies = [station_body(synthetic.visit_body(rnd, m, "2026-10", "网格员"), live_hub["person_key"])
+              for m in households_of(live_hub["rows"], VILLAGES[0]).values()]
     bodies.append(dict(bodies[0], method="飞鸽"))
     visits = tmp_path / "visits.json"
     visits.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")

@@ -8,7 +8,7 @@ import sqlite3
 from importlib import resources
 
 from devtools import synthetic
-from devtools.station import roster_page
+from devtools.station import roster_page, station_body
 from field_node import accounts, store, visits
 from field_node import node as node_module
 from field_node.db import database
@@ -34,8 +34,9 @@ def test_coverage_puts_households_not_reached_last_month_first(opened_node):
         keys.save_private_key(keys.generate(), opened_node.key_path)
         members = {n: [r for r in rows if r["household_id"] == n] for n in numbers}
         rnd = random.Random(1)
-        last = [("visit", synthetic.visit_body(rnd, members[n], "2026-09", "王")) for n in numbers[1:]]
-        this = [("visit", {**synthetic.visit_body(rnd, members[numbers[3]], "2026-10", "王"), "method": "phone"})]
+        last = [("visit", station_body(synthetic.visit_body(rnd, members[n], "2026-09", "王"))) for n in numbers[1:]]
+        this = [("visit", station_body({**synthetic.visit_body(rnd, members[numbers[3]], "2026-10", "王"),
+                                        "method": "phone"}))]
         saved, problems = store.save_records(opened_node.key(), 1, last + this)
         assert not problems
         rows_shown = visits.coverage("2026-10")

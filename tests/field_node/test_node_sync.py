@@ -9,6 +9,7 @@ import stat
 import pytest
 
 from devtools import synthetic
+from devtools.station import station_body
 from field_node import store, sync
 from field_node.db import database
 from field_node.models import Household, Record
@@ -19,10 +20,11 @@ from shared.records import record_hash, signature_valid
 from tests.support import VILLAGES, households_of
 
 
-def visits_for(rows, villages, month="2026-10"):
+def visits_for(hub, villages, month="2026-10"):
+    """Visit entries as the station's forms make them: labourers by the live hub's person keys."""
     rnd = random.Random(3)
-    return [("visit", synthetic.visit_body(rnd, members, month, "网格员")) for village in villages
-            for members in households_of(rows, village).values()]
+    return [("visit", station_body(synthetic.visit_body(rnd, members, month, "网格员"), hub["person_key"]))
+            for village in villages for members in households_of(hub["rows"], village).values()]
 
 
 def hub_count(app) -> int:
@@ -41,7 +43,7 @@ def test_a_full_pass_pulls_the_roster_and_pushes_everything_once(app, live_hub, 
         assert Household.select().count() == len(households_of(live_hub["rows"], VILLAGES[0])) + len(
             households_of(live_hub["rows"], VILLAGES[1]))
         saved, problems = store.save_records(enrolled.key(), enrolled.node_id,
-                                             visits_for(live_hub["rows"], VILLAGES[:2]))
+                                             visits_for(live_hub, VILLAGES[:2]))
     assert saved and not problems
     enrolled.settings["BATCH_SIZE"] = 4
     report = sync.sync_once(enrolled, lines.append)
@@ -57,7 +59,7 @@ def test_a_full_pass_pulls_the_roster_and_pushes_everything_once(app, live_hub, 
 def test_saved_records_form_a_signed_chain(enrolled, live_hub):
     sync.sync_once(enrolled, lambda _: None)
     with database.connection_context():
-        store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub["rows"], VILLAGES[:1]))
+        store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
         rows = list(Record.select().order_by(Record.seq))
     public = enrolled.key().public_key()
     prev = bytes(32)
@@ -70,7 +72,7 @@ def test_saved_records_form_a_signed_chain(enrolled, live_hub):
 
 def test_bad_entries_are_reported_and_good_ones_saved(enrolled, live_hub):
     sync.sync_once(enrolled, lambda _: None)
-    good = visits_for(live_hub["rows"], VILLAGES[:1])[:2]
+    good = visits_for(live_hub, VILLAGES[:1])[:2]
     bad_money = ("visit", dict(good[0][1], income=dict(good[0][1]["income"], wage=12.5)))
     unknown_household = ("visit", dict(good[0][1], household="9999"))
     with database.connection_context():
@@ -83,7 +85,7 @@ def test_bad_entries_are_reported_and_good_ones_saved(enrolled, live_hub):
 def test_an_unreachable_hub_loses_nothing_and_says_so(enrolled, live_hub):
     sync.sync_once(enrolled, lambda _: None)
     with database.connection_context():
-        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub["rows"], VILLAGES[:1]))
+        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
         store.set_state("hub_url", "http://127.0.0.1:9")
     with pytest.raises(FieldsyncError) as caught:
         sync.sync_once(enrolled, lambda _: None)
@@ -95,7 +97,7 @@ def test_an_unreachable_hub_loses_nothing_and_says_so(enrolled, live_hub):
 def test_records_the_hub_lost_are_sent_again(app, enrolled, live_hub):
     sync.sync_once(enrolled, lambda _: None)
     with database.connection_context():
-        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub["rows"], VILLAGES[:1]))
+        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
     sync.sync_once(enrolled, lambda _: None)
     with app.app_context(), hub_db_module.database.connection_context():  # a restore from an older backup
         from hub.models import Node, Visit, VisitEmployment

@@ -9,6 +9,7 @@ import json
 import pytest
 from PIL import Image
 
+from devtools.station import person_key
 from field_node import visits
 from field_node.db import database
 from field_node.models import PENDING, Draft, Record, SignatureImage, Visit
@@ -97,7 +98,7 @@ def test_a_labourer_with_wage_but_no_months_is_refused(member_client, station):
     number, labourer = household_with_labourer(station)
     with database.connection_context():
         from field_node.models import Member
-        member_id = Member.get(Member.id_number == labourer["id_number"]).id
+        member_id = Member.get(Member.person_key == person_key(labourer["id_number"])).id
     reply = member_client.post(f"/h/{number}/visit", data=full_form(**{
         f"emp_{member_id}_place": "county", f"emp_{member_id}_months": "0", f"emp_{member_id}_wage": "2000"}))
     assert reply.status_code == 422 and "务工月数为 0" in reply.get_data(as_text=True)

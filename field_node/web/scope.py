@@ -1,0 +1,66 @@
+"""Which households the signed-in station account may read and write: the one check every station view uses.
+
+A member account works in its villages (``account.villages``, from the hub's ``add-field-user --village`` or
+chosen by the station admin); an admin account, and an account with no villages recorded, sees every village
+of the station.  A household outside the account's villages answers 404, exactly like one the station does
+not hold: the answer does not tell a curious grid member which households exist elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, g
+from flask_login import current_user
+from peewee import Expression
+
+from field_node.models import Account, Household
+
+
+def villages() -> frozenset[str] | None:
+    """The 乡镇/村 labels the signed-in account may see, or None for every village of the station."""
+    if "scope_villages" not in g:
+        g.scope_villages = _villages_of(current_user.username)
+    return g.scope_villages
+
+
+def _villages_of(username: str) -> frozenset[str] | None:
+    account = Account.get_or_none(Account.username == username)
+    if account is None or account.role == "admin" or account.villages is None:
+        return None if account is not None else frozenset()
+    return frozenset(json.loads(account.villages))
+
+
+def station_villages() -> list[str]:
+    """Every village (乡镇/村) the station serves: those enrolment named, and those its roster holds."""
+    from field_node.state import get_state
+
+    enrolled = json.loads(get_state("villages") or "[]")
+    held = [text for (text,) in Household.select(label()).distinct().tuples()]
+    return sorted(set(enrolled) | set(held))
+
+
+def label() -> Expression:
+    """A household's village as 乡镇/村, the form accounts name villages in."""
+    return Household.township.concat("/").concat(Household.village)
+
+
+def condition() -> Expression | bool:
+    """A where-clause on Household limiting it to the account's villages (True: no limit)."""
+    allowed = villages()
+    return True if allowed is None else label().in_(sorted(allowed) or [""])
+
+
+def household_numbers() -> list[str] | None:
+    """The numbers of the households the account may see, or None for all of the station's."""
+    if villages() is None:
+        return None
+    return [number for (number,) in Household.select(Household.number).where(condition()).tuples()]
+
+
+def household_or_404(number: str) -> Household:
+    """The household if the signed-in account may see it; 404 otherwise (and for one the station lacks)."""
+    found = Household.get_or_none((Household.number == number) & condition())
+    if found is None:
+        abort(404)
+    return found
