@@ -53,6 +53,12 @@ class ErrorCode(Enum):
     NOT_ENROLLED = (409, "本站点还没有登记，请先运行 fieldsync-node enroll。")
     NOT_FOUND_LOCAL = (404, "没有找到要找的对象，请检查名称。")
 
+    # Sync bounds and per-record failures (issue 11).
+    SEQ_OUT_OF_RANGE = (400, "同步数据包中的序号或最新序号超出允许范围（1 至 9007199254740991），已拒收；"
+                             "请升级站点软件，如仍出现请联系县级管理员。")
+    RECORD_UNPROCESSABLE = (422, "县级平台无法入库这条记录，已将其作为拒收记录保存并通知县级管理员；"
+                                 "本站其余记录照常同步，请联系县级管理员处理这一条。")
+
     @property
     def http_status(self) -> int:
         return self.value[0]
