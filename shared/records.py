@@ -86,17 +86,22 @@ def verified_hash(public_key: Ed25519PublicKey, prev: bytes, content: bytes, sig
     return hashlib.sha256(message).digest()
 
 
-def _parse(content: bytes) -> Any:
-    """The content's JSON value, or None for anything not JSON — including bodies nested too deep for the parser
-    (RecursionError) and integers beyond Python's digit limit (ValueError): hostile, never a crash."""
-    try:
-        return json.loads(content, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        return None
-
-
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+# Built once: ``json.loads``/``json.dumps`` with options build a new decoder/encoder for every record.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
+def _parse(content: bytes) -> Any:
+    """The content's JSON value, or None for anything not UTF-8 JSON — including bodies nested too deep for the
+    parser (RecursionError) and integers beyond Python's digit limit (ValueError): hostile, never a crash."""
+    try:
+        return _DECODER.decode(content.decode("utf-8"))
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
 
 
 def is_canonical(content: bytes, value: Any) -> bool:
@@ -109,8 +114,7 @@ def is_canonical(content: bytes, value: Any) -> bool:
     encoders could differ (floats, keys outside the BMP, larger integers) the schema refuses the record anyway.
     """
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
-                          allow_nan=False).encode() == content
+        return _ENCODER.encode(value).encode() == content
     except (ValueError, RecursionError):  # UnicodeEncodeError: a lone surrogate
         return False
 
