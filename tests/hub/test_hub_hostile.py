@@ -374,3 +374,13 @@ def test_release_node_brings_a_poisoned_head_back_and_is_audited(app, station):
     assert Node.get_by_id(raw.node_id).head == 3
     entry = AuditLog.select().where(AuditLog.action == "node.release").get()
     assert entry.before["head"] == str(2**63 - 1) and entry.after["head"] == 3
+
+
+def test_a_nul_character_is_refused_alike_on_every_database(station):
+    """PostgreSQL text cannot hold U+0000 (SQLite can): the schema refuses it, so both hubs answer the same."""
+    raw, families = station
+    first_prev = raw.prev
+    frames = [raw.honest(dict(visit(families[0]), visitor="网格\x00员")), raw.honest(visit(families[1]))]
+    reply = raw.push(frames, first_prev)
+    assert outcome(reply) == {1: "RECORD_INVALID", 2: "accepted"}
+    assert "visitor" in reply.json["rejected"][0]["details"]["fields"]
