@@ -64,7 +64,14 @@ def household_index(node: Node) -> dict[str, int]:
     query = Household.select(Household.number, Household.id)
     if node.name != nodes.HUB_NODE_NAME:
         query = query.where(Household.village.in_(nodes.village_ids(node)))
-    return dict(query.tuples())
+    return dict(_fetch_all(query))
+
+
+def _fetch_all(query: Any) -> list[tuple]:
+    """The rows of a peewee query as plain tuples, without peewee's per-row wrapper: on the ingest path these
+    queries return a row per household or per record, and the wrapper cost more than the query."""
+    sql, params = query.sql()
+    return database.execute_sql(sql, params).fetchall()
 
 
 def _validate(node: Node, checked: Checked, households: dict[str, int]) -> None:
@@ -221,17 +228,17 @@ def _hold_unprocessable(node: Node, item: Checked, stored: Stored) -> None:
 
 
 def _held_above(node: Node, seq: int) -> list[int]:
-    return [held for (held,) in Record.select(Record.seq).where(Record.node == node, Record.seq > seq)
-            .order_by(Record.seq).tuples()]
+    query = Record.select(Record.seq).where(Record.node == node, Record.seq > seq).order_by(Record.seq)
+    return [held for (held,) in _fetch_all(query)]
 
 
 def _advance_hwm(node: Node) -> tuple[int, list[int]]:
     """Move the contiguous high-water mark; return it with the held sequence numbers above it."""
     above = _held_above(node, node.hwm)
-    hwm = node.hwm
-    while above and above[0] == hwm + 1:
-        hwm = above.pop(0)
-    return hwm, above
+    contiguous = 0
+    while contiguous < len(above) and above[contiguous] == node.hwm + contiguous + 1:
+        contiguous += 1
+    return node.hwm + contiguous, above[contiguous:]
 
 
 def missing_ranges(hwm: int, held_above: list[int], head: int) -> list[list[int]]:
