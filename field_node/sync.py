@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from peewee import DatabaseError
+
 from field_node import accounts, postings, store, tasks
 from field_node.db import database
 from field_node.node import Node
@@ -141,6 +143,8 @@ def sync_once(node: Node, echo: Echo = print) -> SyncReport:
     except FieldsyncError as error:
         if not error.details.get("busy"):
             _remember({"at": store.now_text(), "ok": False, "code": error.code.name, "message": error.message})
+        raise
+    except (DatabaseError, OSError):  # the station's own storage: the command says so in its own words
         raise
     except Exception as exc:  # a pass must end in words the station staff can act on, never a trace
         log_unexpected(exc)
