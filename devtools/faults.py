@@ -4,7 +4,8 @@ A hub under gunicorn (SQLite, or PostgreSQL with ``--database-url``) and field n
 `fieldsync-node`, with faults injected: nodes killed with SIGKILL while saving and while syncing, a fault-injecting
 TCP proxy between node and hub (drops, resets, stalls, truncated replies, 2G-like latency and bandwidth), the hub
 killed mid-push, PostgreSQL restarted mid-push (``--restart-postgres``), the node's disk full, its clock years wrong
-and jumping back, and a cloned node.  Every visit saved carries a unique note, so the hub's copy can be counted:
+and jumping back, a cloned node, visits without their optional lists, and hostile pushes signed with a station's
+key.  Every visit saved carries a unique note, so the hub's copy can be counted:
 
     fault | runs | records sent | stored | lost | duplicated
 
@@ -14,11 +15,13 @@ Lost and duplicated must be 0 (the exit status says so).  ``make test`` runs a s
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import random
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -30,12 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
+import requests
 
 from devtools import synthetic
 from devtools.fault_proxy import FaultProxy
 from devtools.processes import BIN, Hub, Station
 from devtools.scratch import postgres_schema
 from devtools.station import hub_person_keys, station_body
+from shared import keys, wire
+from shared.protocol import PUSH_PATH
 
 VILLAGES = synthetic.default_villages(1)[:2]
 ROWS = synthetic.generate_roster(77, VILLAGES, 15)
@@ -295,6 +301,83 @@ class Suite:
         outcome.duplicated = sum(n - 1 for n in held.values() if n > 1) + len(set(held) - wanted)
         return outcome
 
+    def optional_lists(self, runs: int) -> Outcome:
+        """Visits without ``risks``/``employment``/``changes`` (optional in the schema) among ordinary ones, over a
+        flaky network: before issue 11 the first one stalled the station for good."""
+        node, intended = self.station("optional"), []
+        for _ in range(runs):
+            bodies = self.bodies("optional", 30)
+            for body in bodies[::3]:
+                for name in self.rnd.sample(["risks", "employment", "changes"], self.rnd.randint(1, 3)):
+                    body.pop(name)
+            intended += bodies
+            node.cli("add", str(self.write(node, bodies)))
+            self.proxy.mode = "flaky"
+            node.cli("sync", check=False, timeout=600)
+        self.sync_clean(node)
+        return self.count(Outcome("visits without optional lists, flaky network", runs), node, intended)
+
+    def hostile_pushes(self, runs: int) -> Outcome:
+        """Pushes signed with the station's own key that no honest station sends — sequence numbers and heads
+        beyond the protocol's range, a held record repeated with a huge head, garbage — between honest syncs.
+        Each must be refused without a 500, the head must stay plausible, and the station must sync on."""
+        node, intended = self.station("hostile"), []
+        outcome = Outcome("hostile pushes with the station's key", runs)
+        for _ in range(runs):
+            bodies = self.bodies("hostile", 20)
+            intended += bodies
+            node.cli("add", str(self.write(node, bodies)))
+            self.sync_clean(node)
+            for body in self.hostile_bodies(node):
+                status = self.raw_push(node, body)
+                if status >= 500:
+                    outcome.notes.append(f"FAILED: the hub answered {status} to a hostile push")
+            head = self.hub_query("SELECT head, hwm FROM node WHERE name = {}", node.data_dir.name)[0]
+            if head[0] > head[1] + 1_000_000:
+                outcome.notes.append(f"FAILED: the hub kept an implausible head {head[0]}")
+            done = node.cli("sync", check=False)
+            if "Traceback" in done.stderr or "Overflow" in done.stderr:
+                outcome.notes.append(f"FAILED: the station crashed: {done.stderr[-300:]}")
+        self.hub.cli("release-node", node.data_dir.name, "--why", "故障测试：恢复被虚报的最新序号")
+        self.sync_clean(node)
+        head, hwm = self.hub_query("SELECT head, hwm FROM node WHERE name = {}", node.data_dir.name)[0]
+        if head != hwm:
+            outcome.notes.append(f"FAILED: release-node left head {head} above hwm {hwm}")
+        return self.count(outcome, node, intended)
+
+    @staticmethod
+    def hostile_bodies(node: Station) -> list[bytes]:
+        """Batches built by hand (docs/protocol.md) from the station's last sent record."""
+        with closing(sqlite3.connect(node.data_dir / "node.db")) as conn:
+            seq, prev, content, signature = conn.execute(
+                "SELECT seq, prev, content, signature FROM record WHERE status = 'sent' ORDER BY seq DESC").fetchone()
+        frame = struct.pack(">I", len(content)) + bytes(content) + bytes(signature)
+        batches = [(seq, 2**53 - 1), (seq, 2**63 - 1), (2**63 - 1, 2**63 - 1), (seq, 2**64 - 1), (2**53, 2**53)]
+        bodies = [gzip.compress(b"FSB1" + struct.pack(">QQ", first, head) + bytes(prev) + frame)
+                  for first, head in batches]
+        return [*bodies, gzip.compress(b"FSB1" + b"\xff" * 60), b"not gzip"]
+
+    def raw_push(self, node: Station, body: bytes) -> int:
+        """POST one batch signed with the station's key and a fresh counter; the hub's HTTP status."""
+        with closing(sqlite3.connect(node.data_dir / "node.db")) as conn:
+            state = dict(conn.execute("SELECT key, value FROM state WHERE key IN ('node_id', 'request_counter')"))
+            counter = int(state.get("request_counter", "0")) + 1
+            conn.execute("UPDATE state SET value = ? WHERE key = 'request_counter'", (str(counter),))
+            conn.commit()
+        key = keys.load_private_key(node.data_dir / "node.key")
+        auth = wire.authorization_header(key, "POST", PUSH_PATH, int(state["node_id"]), counter, body)
+        reply = requests.post(self.hub.url + PUSH_PATH, data=body, timeout=30, headers={
+            "Authorization": auth, "Content-Type": wire.BATCH_CONTENT_TYPE, wire.PROTOCOL_HEADER: "1"})
+        return reply.status_code
+
+    def hub_query(self, sql: str, *params: object) -> list[tuple]:
+        if self.hub.database_url:
+            with psycopg2.connect(self.hub.database_url) as conn, conn.cursor() as cursor:
+                cursor.execute(sql.format("%s"), params)
+                return cursor.fetchall()
+        with closing(sqlite3.connect(self.hub.data_dir / "hub.db")) as conn:
+            return conn.execute(sql.format("?"), params).fetchall()
+
     @staticmethod
     def check_integrity(node: Station) -> None:
         with closing(sqlite3.connect(node.data_dir / "node.db")) as conn:
@@ -310,6 +393,7 @@ def run_suite(root: Path, runs: int, short: bool, database_url: str = "", restar
         modes = ("flaky", "slow") if short else ("drop", "reset", "stall", "truncate", "slow", "flaky")
         outcomes += [suite.network(mode, few) for mode in modes]
         outcomes += [suite.hub_killed(few), suite.disk_full(few), suite.clock(1), suite.cloned(1)]
+        outcomes += [suite.optional_lists(few), suite.hostile_pushes(few)]
         if restart_postgres and database_url:
             outcomes.append(suite.postgres_restarted(few))
         return outcomes

@@ -127,10 +127,23 @@ def status(opened: node_module.Node) -> None:
         click.echo(f"待发送 {counts[PENDING]} 条，已发送 {counts['sent']} 条，被拒收 {counts[REJECTED]} 条；"
                    f"县里已连续收到至序号 {store.get_state('hub_hwm', '0')}。")
         click.echo(f"最后一次与县级平台联系：{store.get_state('last_contact', '从未')}")
+        click.echo(last_sync_line(store.get_state("last_sync"), int(store.get_state("sync_failures", "0"))))
         for status_name, label in ((REJECTED, "被拒收"), (PENDING, "待重发")):
             for record in store.problems_listed(status_name):
                 click.echo(f"  {label} 序号 {record.seq}（户 {record.household}，{record.month}）："
                            f"{record.error_message} [{record.error_code}] {record.error_details or ''}")
+
+
+def last_sync_line(last_sync: str | None, failures: int) -> str:
+    """The last pass in words; passes that keep failing say so, with the reason and what to do."""
+    if not last_sync:
+        return "最后一次同步：还没有同步过。"
+    outcome = json.loads(last_sync)
+    if outcome["ok"]:
+        return (f"最后一次同步：{outcome['at']} 成功，县里收到 {outcome['sent']} 条，"
+                f"拒收 {outcome['rejected']} 条，待重发 {outcome['retry']} 条。")
+    return (f"最后一次同步：{outcome['at']} 失败（已连续失败 {failures} 次）：{outcome['message']} "
+            f"[{outcome['code']}]")
 
 
 @main.command("add-user")

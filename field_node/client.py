@@ -15,7 +15,17 @@ from field_node import store
 from field_node.db import database
 from shared import keys, wire
 from shared.errors import ErrorCode, FieldsyncError
-from shared.protocol import ACCOUNTS_PATH, ENROLL_PATH, POSTINGS_PATH, PUSH_PATH, ROSTER_PATH, STATE_PATH, TASKS_PATH
+from shared.protocol import (
+    ACCOUNTS_PATH,
+    ENROLL_PATH,
+    POSTINGS_PATH,
+    PUSH_PATH,
+    ROSTER_PATH,
+    SEQ_MAX,
+    STATE_PATH,
+    TASKS_PATH,
+    reply_problem,
+)
 
 
 def _hub_error(response: requests.Response) -> FieldsyncError:
@@ -41,6 +51,14 @@ def _send(session: requests.Session, method: str, url: str, timeout: float, **kw
         raise _hub_error(response) from exc
 
 
+def _last_counter(value: Any) -> int:
+    """The hub's last counter from a REPLAYED_REQUEST, only if it is one the protocol allows."""
+    if type(value) is not int or not 0 <= value < SEQ_MAX:
+        raise FieldsyncError(ErrorCode.HUB_UNREACHABLE, "县级平台返回的请求计数无法使用，请联系县级管理员。",
+                             {"reply": "last_counter"})
+    return value
+
+
 def _session() -> requests.Session:
     session = requests.Session()
     session.headers[wire.PROTOCOL_HEADER] = str(wire.PROTOCOL_VERSION)
@@ -53,6 +71,15 @@ def enroll(hub_url: str, code: str, key: Ed25519PrivateKey, timeout: float) -> d
     body = {"code": code, "public_key": keys.b64encode(public),
             "proof": keys.b64encode(key.sign(wire.enrol_message(code, public)))}
     return _send(_session(), "POST", hub_url.rstrip("/") + ENROLL_PATH, timeout, json=body)
+
+
+def _checked(reply: Any, shape: str) -> dict[str, Any]:
+    """A push or state reply the node can act on; anything else is an error the sync pass reports and survives."""
+    problem = reply_problem(reply, shape)
+    if problem is not None:
+        raise FieldsyncError(ErrorCode.HUB_UNREACHABLE, "县级平台返回了无法识别的同步答复，本站数据仍安全保存，"
+                             "稍后会重试；如一直出现，请联系县级管理员。", {"reply": problem})
+    return reply
 
 
 class HubClient:
@@ -88,15 +115,15 @@ class HubClient:
             # jump past it once rather than failing forever.
             if error.code is ErrorCode.REPLAYED_REQUEST and retry_counter:
                 with database.atomic("IMMEDIATE"):
-                    store.set_state("request_counter", int(error.details.get("last_counter", 0)))
+                    store.set_state("request_counter", _last_counter(error.details.get("last_counter")))
                 return self._signed(method, path, body, headers, retry_counter=False)
             raise
 
     def push(self, batch: bytes) -> dict[str, Any]:
-        return self._signed("POST", PUSH_PATH, batch, {"Content-Type": wire.BATCH_CONTENT_TYPE})
+        return _checked(self._signed("POST", PUSH_PATH, batch, {"Content-Type": wire.BATCH_CONTENT_TYPE}), "push")
 
     def state(self) -> dict[str, Any]:
-        return self._signed("GET", STATE_PATH)
+        return _checked(self._signed("GET", STATE_PATH), "state")
 
     def roster_page(self, cursor: str) -> dict[str, Any]:
         return self._signed("GET", f"{ROSTER_PATH}?cursor={cursor}&format=2")  # persons by key (docs/records.md)

@@ -21,7 +21,7 @@ from field_node.search import search_keys
 from field_node.state import get_state, now_text, set_state
 from shared.errors import ErrorCode, FieldsyncError
 from shared.kinds import BODY_SCHEMAS, body_errors
-from shared.protocol import expand
+from shared.protocol import clip
 from shared.records import FORMAT_VERSION, GENESIS_PREV, SealedRecord, seal
 
 
@@ -111,9 +111,10 @@ class BatchResult:
     retry: int
 
 
-def apply_push_reply(reply: dict[str, Any]) -> BatchResult:
-    """Record what the hub said about each record, in one transaction."""
-    done = expand(reply["accepted"]) + expand(reply["duplicates"])
+def apply_push_reply(reply: dict[str, Any], first: int, last: int) -> BatchResult:
+    """Record what the hub said about each record of the batch ``first`` … ``last``, in one transaction; what a
+    reply says of other sequence numbers is ignored."""
+    done = clip(reply["accepted"], first, last) + clip(reply["duplicates"], first, last)
     result = BatchResult(len(done), 0, 0)
     with database.atomic("IMMEDIATE"):
         for start in range(0, len(done), 500):
@@ -122,6 +123,8 @@ def apply_push_reply(reply: dict[str, Any]) -> BatchResult:
              .where(Record.seq.in_(done[start:start + 500])).execute())
             privacy.redact_acknowledged(done[start:start + 500])
         for item in reply["rejected"]:
+            if not first <= item["seq"] <= last:
+                continue
             final = item["final"]
             result.rejected += final
             result.retry += not final

@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import random
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from peewee import DatabaseError
 
 from field_node import accounts, postings, privacy, store, tasks
 from field_node.db import database
 from field_node.node import Node
 from shared import wire
 from shared.errors import ErrorCode, FieldsyncError
+from shared.protocol import SEQ_MAX
 
 Echo = Callable[[str], None]
+log = logging.getLogger("fieldsync.node.sync")
 
 
 @dataclass
@@ -58,7 +64,7 @@ def push_outbox(node: Node, hub, echo: Echo, report: SyncReport) -> None:
             return
         reply = hub.push(wire.encode_batch(run, head))
         with database.connection_context():
-            result = store.apply_push_reply(reply)
+            result = store.apply_push_reply(reply, run[0].seq, run[-1].seq)
         report.batches += 1
         report.sent += result.sent
         report.rejected += result.rejected
@@ -138,14 +144,36 @@ def sync_once(node: Node, echo: Echo = print) -> SyncReport:
         if not error.details.get("busy"):
             _remember({"at": store.now_text(), "ok": False, "code": error.code.name, "message": error.message})
         raise
+    except (DatabaseError, OSError):  # the station's own storage: the command says so in its own words
+        raise
+    except Exception as exc:  # a pass must end in words the station staff can act on, never a trace
+        log_unexpected(exc)
+        error = FieldsyncError(ErrorCode.INTERNAL, "同步时本站软件出错，数据仍安全保存；请稍后重试，"
+                               "如一直出现请联系县级管理员。")
+        _remember({"at": store.now_text(), "ok": False, "code": error.code.name, "message": error.message})
+        raise error from exc
     _remember({"at": store.now_text(), "ok": True, "sent": report.sent, "rejected": report.rejected,
                "retry": report.retry, "households": report.households})
     return report
 
 
+def log_unexpected(error: BaseException) -> None:
+    """Log where the pass failed, never the exception's text (it can quote a record's values)."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("event=sync_failed type=%s\n%s", type(error).__name__, frames)
+
+
 def _remember(outcome: dict) -> None:
+    """Keep the pass's outcome, and how many passes in a row failed (``fieldsync-node status`` shows both)."""
     with database.atomic("IMMEDIATE"):
+        failures = 0 if outcome["ok"] else int(store.get_state("sync_failures", "0")) + 1
+        store.set_state("sync_failures", failures)
         store.set_state("last_sync", json.dumps(outcome, ensure_ascii=False))
+
+
+def beyond(head: int) -> list[list[int]]:
+    """The range above the hub's head: records there that the node marked sent, the hub no longer holds."""
+    return [[head + 1, SEQ_MAX]] if head < SEQ_MAX else []
 
 
 def _pass(node: Node, echo: Echo) -> SyncReport:
@@ -154,7 +182,7 @@ def _pass(node: Node, echo: Echo) -> SyncReport:
         hub = node.hub()
         state = hub.state()
         with database.connection_context():
-            report.requeued = store.requeue_missing(state["missing"] + [[state["head"] + 1, 2**62]])
+            report.requeued = store.requeue_missing(state["missing"] + beyond(state["head"]))
         if report.requeued:
             echo(f"县级平台缺少 {report.requeued} 条已发送的记录，将重新发送。")
         push_outbox(node, hub, echo, report)

@@ -83,9 +83,17 @@ class Push(MethodView):
         """Push signed records; the reply says per record what happened, after the hub committed."""
         _check_protocol()
         node, counter = nodes.authenticate(request)
-        batch = wire.decode_batch(request.get_data(), current_app.config["MAX_BATCH_BYTES"],
-                                  current_app.config["MAX_BATCH_RECORDS"])
-        return ingest.ingest(node, batch, counter)
+        try:
+            batch = wire.decode_batch(request.get_data(), current_app.config["MAX_BATCH_BYTES"],
+                                      current_app.config["MAX_BATCH_RECORDS"])
+            return ingest.ingest(node, batch, counter)
+        except FieldsyncError as error:
+            if error.code is not ErrorCode.REPLAYED_REQUEST:  # a replay is the node catching up, not a failure
+                nodes.note_push_failure(node, error.code)
+            raise
+        except Exception:
+            nodes.note_push_failure(node, ErrorCode.INTERNAL)
+            raise
 
 
 @blp.route("/roster")

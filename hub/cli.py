@@ -21,14 +21,18 @@ from hub.pages import local_time, node_rows
 from shared.errors import ErrorCode, FieldsyncError
 
 
-def run_in_app(check_schema: bool = True) -> Callable:
-    """Run a command inside the hub app (database bound and connected); print FieldsyncErrors plainly."""
+def run_in_app(check_schema: bool = True, connected: bool = True) -> Callable:
+    """Run a command inside the hub app (database bound and, if ``connected``, connected); print FieldsyncErrors
+    plainly.  `serve` runs unconnected: gunicorn forks its workers from this process, and a worker must not
+    inherit the command's database connection or unwind its context when it exits."""
 
     def decorate(command: Callable) -> Callable:
         @wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 app = create_app(click.get_current_context().obj, check_schema=check_schema)
+                if not connected:
+                    return command(app, *args, **kwargs)
                 with app.app_context(), db.database.connection_context():
                     return command(app, *args, **kwargs)
             except FieldsyncError as error:
@@ -83,7 +87,7 @@ def migrate(app: Any) -> None:
 @main.command()
 @click.option("--bind", default=None, help="host:port to listen on [env FIELDSYNC_BIND, default 127.0.0.1:8000].")
 @click.option("--workers", type=int, default=None, help="gunicorn worker processes [env FIELDSYNC_WORKERS].")
-@run_in_app()
+@run_in_app(connected=False)
 def serve(app: Any, bind: str | None, workers: int | None) -> None:
     """Serve the hub with gunicorn (refuses to start on an outdated schema)."""
     import os
@@ -188,11 +192,15 @@ def restore(app: Any, folder: Path, yes: bool) -> None:
 @click.option("--why", required=True, help="What the county checked before letting the station sync again (audited).")
 @run_in_app()
 def release_node(app: Any, name: str, why: str) -> None:
-    """Release a station quarantined as a suspected clone (after checking which device is the real one)."""
+    """Let a station sync again: lift a quarantine (after checking which device is the real one) and bring a
+    claimed head back to the records the hub holds."""
     node = Node.get_or_none(Node.name == name)
     if node is None:
         raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的站点。")
-    nodes.release(node, CLI_PRINCIPAL.actor, why)
+    change = nodes.release(node, CLI_PRINCIPAL.actor, why)
+    if change["before"]["head"] != change["after"]["head"]:
+        click.echo(f"站点“{name}”声称的最新序号 {change['before']['head']} 已恢复为县里实际持有的 "
+                   f"{change['after']['head']}。")
     click.echo(f"站点“{name}”已解除隔离，可以再次同步。")
 
 
@@ -226,13 +234,26 @@ def list_nodes(app: Any) -> None:
         click.echo("还没有站点。")
     for row in rows:
         node, state = row["node"], row["state"]
-        status = "已停用" if node.revoked_at else "长时间未联系" if row["silent"] else (
-            "已登记" if node.enrolled_at else "待登记")
+        status = station_status(node, row["silent"])
         missing = "，".join(f"{a}-{b}" if a != b else str(a) for a, b in state["missing"]) or "无"
         click.echo(f"{node.name}（编号 {node.id}，{status}）负责 {'、'.join(row['villages'])}")
         click.echo(f"  已收到连续至 {state['hwm']}，站点最新 {state['head']}，共持有 {state['held']} 条；"
                    f"缺少：{missing}；拒收 {row['rejected']}；未处理报警 {row['alarms']}；"
                    f"最后联系 {local_time(node.last_seen_at)}")
+        if node.push_failures:
+            when = local_time(node.last_push_failed_at)
+            click.echo(f"  同步失败：连续 {node.push_failures} 次未能入库（最近 {when}，{node.last_push_error}）")
+
+
+def station_status(node: Node, silent: bool) -> str:
+    """The station's state in words, as the overview page shows it."""
+    if node.revoked_at:
+        return "已停用"
+    if node.quarantined_at:
+        return "已隔离（疑似复制）"
+    if silent:
+        return "长时间未联系"
+    return "已登记" if node.enrolled_at else "待登记"
 
 
 @main.command("import-postings")

@@ -9,21 +9,31 @@ the new ones, and moves the node's high-water mark.  The reply is built only aft
 from __future__ import annotations
 
 import json
+import logging
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
 from hub import nodes
-from hub.db import insert_rows, write_transaction
+from hub.db import database, insert_rows, write_transaction
 from hub.models import Household, Node, Record
 from hub.projections import KINDS, SignerScope, Stored
 from hub.sealing_keys import readable_body
 from shared.errors import ErrorCode
-from shared.kinds import BODY_SCHEMAS, body_errors
-from shared.protocol import ranges
+from shared.kinds import BODY_SCHEMAS, load_body
+from shared.protocol import HEAD_LEAD_MAX, SEQ_MAX, ranges
 from shared.records import GENESIS_PREV, envelope_problem, verified_hash
 from shared.wire import Batch
 
 ACCEPTED, DUPLICATE, REJECTED, RETRY = "accepted", "duplicate", "rejected", "retry"
+log = logging.getLogger("fieldsync.hub.ingest")
+
+
+def log_record_failure(stage: str, node: Node, seq: int, error: BaseException) -> None:
+    """Log where one record failed, never the exception's text or the record: both can quote personal data."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("event=record_failed stage=%s node=%s seq=%s type=%s\n%s", stage, node.id, seq,
+              type(error).__name__, frames)
 
 
 @dataclass(slots=True)
@@ -56,16 +66,26 @@ def household_index(node: Node) -> dict[str, int]:
     query = Household.select(Household.number, Household.id)
     if node.name != nodes.HUB_NODE_NAME:
         query = query.where(Household.village.in_(nodes.village_ids(node)))
-    return dict(query.tuples())
+    return dict(_fetch_all(query))
+
+
+def _fetch_all(query: Any) -> list[tuple]:
+    """The rows of a peewee query as plain tuples, without peewee's per-row wrapper: on the ingest path these
+    queries return a row per household or per record, and the wrapper cost more than the query."""
+    sql, params = query.sql()
+    return database.execute_sql(sql, params).fetchall()
 
 
 def _validate(node: Node, checked: Checked, households: dict[str, int], scope: SignerScope) -> None:
+    """Envelope, schema, household and signer's scope of one record; the body kept is the one the schema loaded
+    (defaults filled in), never the raw JSON, in the form of the hub's tables (format 2's person keys and sealed
+    numbers turned back into ID numbers)."""
     code, found = envelope_problem(checked.content, node.id, checked.seq, BODY_SCHEMAS)
     if code is not None:
         checked.problem = (ErrorCode[code], found)
         return
-    checked.kind, checked.body, checked.version = found["kind"], found["body"], found["v"]
-    errors = body_errors(checked.kind, checked.body, checked.version)
+    checked.kind, checked.version = found["kind"], found["v"]
+    checked.body, errors = load_body(checked.kind, found["body"], checked.version)
     if errors:
         checked.problem = (ErrorCode.RECORD_INVALID, {"fields": errors})
         return
@@ -77,6 +97,19 @@ def _validate(node: Node, checked: Checked, households: dict[str, int], scope: S
             return
     if handling.scope_problem is not None:
         checked.problem = handling.scope_problem(scope, checked.body, checked.household_id)
+        if checked.problem is not None:
+            return
+    checked.body = readable_body(checked.kind, checked.body, checked.household_id, checked.version)
+
+
+def _validate_safely(node: Node, checked: Checked, households: dict[str, int], scope: SignerScope) -> None:
+    """One record's check can fail only that record: anything unforeseen makes it a final RECORD_INVALID."""
+    try:
+        _validate(node, checked, households, scope)
+    except Exception as error:  # noqa: BLE001 - the rest of the batch must not depend on this record
+        log_record_failure("validate", node, checked.seq, error)
+        checked.kind, checked.body = checked.kind or "?", None
+        checked.problem = (ErrorCode.RECORD_INVALID, {"reason": "the hub could not check this record"})
 
 
 def _verified_prefix(node: Node, batch: Batch) -> list[Checked]:
@@ -102,7 +135,7 @@ def check_frames(node: Node, batch: Batch) -> tuple[list[Checked], list[Outcome]
     households = household_index(node)
     scope = SignerScope(node)
     for item in checked:
-        _validate(node, item, households, scope)
+        _validate_safely(node, item, households, scope)
     first_bad = batch.first_seq + len(checked)
     if first_bad > batch.first_seq + len(batch.frames) - 1:
         return checked, []
@@ -158,31 +191,63 @@ def _record_row(node: Node, item: Checked, now: str) -> dict[str, Any]:
     }
 
 
-def _store(node: Node, items: list[Checked], now: str) -> None:
-    """Insert the new records, then project the accepted ones, kind by kind."""
+def _store(node: Node, items: list[Checked], now: str) -> list[Checked]:
+    """Insert the new records, then project the accepted ones, kind by kind; return those that could not be
+    projected, now held as rejected (RECORD_UNPROCESSABLE) so that the rest of the batch is stored."""
     record_ids = dict(insert_rows(Record, [_record_row(node, item, now) for item in items], returning=("seq", "id")))
-    by_kind: dict[str, list[Stored]] = {}
+    by_kind: dict[str, list[tuple[Checked, Stored]]] = {}
     for item in items:
         if item.problem is None:
             by_kind.setdefault(item.kind, []).append(
-                Stored(record_ids[item.seq], node.id, item.household_id,
-                       readable_body(item.kind, item.body, item.household_id, item.version)))
-    for kind, stored in by_kind.items():
-        KINDS[kind].project(stored, now)
+                (item, Stored(record_ids[item.seq], node.id, item.household_id, item.body)))
+    failed: list[Checked] = []
+    for kind, pairs in by_kind.items():
+        failed += _project_kind(node, kind, pairs, now)
+    return failed
+
+
+def _project_kind(node: Node, kind: str, pairs: list[tuple[Checked, Stored]], now: str) -> list[Checked]:
+    """Project a kind's records in one go inside a savepoint; if that fails, record by record, each in its own
+    savepoint, so that one record the projection cannot take fails alone."""
+    try:
+        with database.atomic():
+            KINDS[kind].project([stored for _, stored in pairs], now)
+        return []
+    except Exception:  # noqa: BLE001 - retried one by one below, where the failing record is found and logged
+        pass
+    failed = []
+    for item, stored in pairs:
+        try:
+            with database.atomic():
+                KINDS[kind].project([stored], now)
+        except Exception as error:  # noqa: BLE001 - one record's projection must not fail the batch
+            log_record_failure("project", node, item.seq, error)
+            _hold_unprocessable(node, item, stored)
+            failed.append(item)
+    return failed
+
+
+def _hold_unprocessable(node: Node, item: Checked, stored: Stored) -> None:
+    item.problem = (ErrorCode.RECORD_UNPROCESSABLE, {"reason": "the hub could not store what it says"})
+    reason = json.dumps({"code": item.problem[0].name, "details": item.problem[1]}, ensure_ascii=False)
+    Record.update(status=REJECTED, reason=reason).where(Record.id == stored.record_id).execute()
+    nodes.raise_alarm(node, ErrorCode.RECORD_UNPROCESSABLE,
+                      "县级平台无法入库站点发来的一条记录（已拒收保存，其余记录照常入库），请联系维护人员。",
+                      item.seq, once=True)
 
 
 def _held_above(node: Node, seq: int) -> list[int]:
-    return [held for (held,) in Record.select(Record.seq).where(Record.node == node, Record.seq > seq)
-            .order_by(Record.seq).tuples()]
+    query = Record.select(Record.seq).where(Record.node == node, Record.seq > seq).order_by(Record.seq)
+    return [held for (held,) in _fetch_all(query)]
 
 
 def _advance_hwm(node: Node) -> tuple[int, list[int]]:
     """Move the contiguous high-water mark; return it with the held sequence numbers above it."""
     above = _held_above(node, node.hwm)
-    hwm = node.hwm
-    while above and above[0] == hwm + 1:
-        hwm = above.pop(0)
-    return hwm, above
+    contiguous = 0
+    while contiguous < len(above) and above[contiguous] == node.hwm + contiguous + 1:
+        contiguous += 1
+    return node.hwm + contiguous, above[contiguous:]
 
 
 def missing_ranges(hwm: int, held_above: list[int], head: int) -> list[list[int]]:
@@ -228,11 +293,21 @@ def ingest(node: Node, batch: Batch, counter: int) -> dict[str, Any]:
             held[item.seq] = Held(item.hash, item.prev, REJECTED if item.problem else ACCEPTED, None)
             outcomes.append(Outcome(item.seq, REJECTED, *item.problem) if item.problem
                             else Outcome(item.seq, ACCEPTED))
-        _store(node, new, now)
+        unprocessable = {item.seq: item.problem for item in _store(node, new, now)}
+        outcomes = [Outcome(o.seq, REJECTED, *unprocessable[o.seq]) if o.seq in unprocessable else o
+                    for o in outcomes]
         hwm, held_above = _advance_hwm(node)
-        head = max(node.head, batch.head)
-        Node.update(hwm=hwm, head=head, last_seen_at=nodes.utcnow()).where(Node.id == node.id).execute()
+        head = plausible_head(node.head, batch)
+        Node.update(hwm=hwm, head=head, last_seen_at=nodes.utcnow(), push_failures=0) \
+            .where(Node.id == node.id).execute()
     return push_reply(hwm, head, held_above, outcomes)
+
+
+def plausible_head(known: int, batch: Batch) -> int:
+    """The head the hub keeps: what the station claims, but never beyond HEAD_LEAD_MAX past the last record it
+    showed nor beyond SEQ_MAX; and never lower than what the hub already knew."""
+    last_sent = batch.first_seq + len(batch.frames) - 1
+    return max(known, min(batch.head, last_sent + HEAD_LEAD_MAX, SEQ_MAX))
 
 
 def push_reply(hwm: int, head: int, held_above: list[int], outcomes: list[Outcome]) -> dict[str, Any]:

@@ -112,6 +112,9 @@ class Node(BaseModel):
     created_at = DateTimeField()
     quarantined_at = DateTimeField(null=True)
     quarantine_reason = TextField(null=True)
+    push_failures = IntegerField(default=0)  # pushes refused or failed in a row since the last stored one
+    last_push_error = TextField(null=True)  # the last failed push's error code
+    last_push_failed_at = DateTimeField(null=True)
 
 
 class NodeVillage(BaseModel):

@@ -9,13 +9,15 @@ from datetime import datetime, timedelta
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Request
+from peewee import fn
 
 from hub import audit
 from hub.db import database, write_transaction
-from hub.models import Alarm, Node, NodeVillage, Township, Village
+from hub.models import Alarm, Node, NodeVillage, Record, Township, Village
 from shared import keys, wire
 from shared.errors import ErrorCode, FieldsyncError
 from shared.migrations import dialect
+from shared.protocol import SEQ_MAX
 
 _public_keys: dict[bytes, Ed25519PublicKey] = {}
 
@@ -139,10 +141,37 @@ def quarantine(node: Node, reason: str) -> None:
                  reason)
 
 
-def release(node: Node, actor: str, why: str) -> None:
+def note_push_failure(node: Node, code: ErrorCode) -> None:
+    """Count a push that stored nothing (after its transaction rolled back), so the county sees a station stuck."""
     with write_transaction():
-        Node.update(quarantined_at=None, quarantine_reason=None).where(Node.id == node.id).execute()
-        audit.record(actor, "node.release", f"node:{node.name}", {"quarantined": True}, {"quarantined": False}, why)
+        Node.update(push_failures=Node.push_failures + 1, last_push_error=code.name, last_push_failed_at=utcnow()) \
+            .where(Node.id == node.id).execute()
+
+
+def held_head(node: Node) -> int:
+    """The highest sequence number the hub holds of ``node`` (0 for none)."""
+    return Record.select(fn.MAX(Record.seq)).where(Record.node == node).scalar() or 0
+
+
+def _json_safe(seq: int) -> int | str:
+    """A sequence number as the audit log's JSON can hold it: beyond SEQ_MAX (a head poisoned before the bounds),
+    as text."""
+    return seq if seq <= SEQ_MAX else str(seq)
+
+
+def release(node: Node, actor: str, why: str) -> dict[str, object]:
+    """Let a station sync again: lift a quarantine, and bring a head it claimed back to what the hub holds (a
+    poisoned head would keep the hub reporting records missing that never existed).  Audited with before/after."""
+    with write_transaction():
+        fresh = Node.get_by_id(node.id)
+        head = max(fresh.hwm, held_head(fresh))
+        before = {"quarantined": fresh.quarantined_at is not None, "head": _json_safe(fresh.head),
+                  "push_failures": fresh.push_failures}
+        after = {"quarantined": False, "head": _json_safe(min(fresh.head, head)), "push_failures": 0}
+        Node.update(quarantined_at=None, quarantine_reason=None, head=min(fresh.head, head), push_failures=0) \
+            .where(Node.id == node.id).execute()
+        audit.record(actor, "node.release", f"node:{node.name}", before, after, why)
+    return {"before": before, "after": after}
 
 
 def _replayed(last_counter: int) -> FieldsyncError:

@@ -56,6 +56,11 @@ class ErrorCode(Enum):
     # Scope of a station's signed records (issue 12): appended, like every new code.
     POSTING_OUTSIDE_SCOPE = (422, "岗位的乡镇或村不在本站点负责的范围内，已拒收；站点只能向本乡镇、本村发布岗位。")
     PERSON_NOT_ASSIGNED = (422, "被推荐的人员不是所填户的成员（或不在本站点负责的村），已拒收；请核对户编号和人员。")
+    # Sync bounds and per-record failures (issue 11).
+    SEQ_OUT_OF_RANGE = (400, "同步数据包中的序号或最新序号超出允许范围（1 至 9007199254740991），已拒收；"
+                             "请升级站点软件，如仍出现请联系县级管理员。")
+    RECORD_UNPROCESSABLE = (422, "县级平台无法入库这条记录，已将其作为拒收记录保存并通知县级管理员；"
+                                 "本站其余记录照常同步，请联系县级管理员处理这一条。")
 
     @property
     def http_status(self) -> int:

@@ -1,13 +1,15 @@
 """The record kinds this release knows, each with the schema of its body, and the one way bodies are checked.
 
-Both the node (at entry) and the hub (at ingest) validate every body through ``body_errors``.
+Both the node (at entry) and the hub (at ingest) validate every body through ``load_body`` (or its
+``body_errors``); the hub then works from the body as the schema loaded it (defaults filled in), never from the
+raw JSON.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema
+from marshmallow import Schema, ValidationError
 
 from shared.postings import InterestSchema, PostingSchema, RecommendationSchema, RecommendationSchemaV1
 from shared.records import FORMAT_VERSION
@@ -23,11 +25,22 @@ BODY_SCHEMAS_V1: dict[str, Schema] = {**BODY_SCHEMAS, "visit": VisitSchemaV1(),
 SCHEMAS_BY_VERSION: dict[int, dict[str, Schema]] = {1: BODY_SCHEMAS_V1, FORMAT_VERSION: BODY_SCHEMAS}
 
 
-def body_errors(kind: str, body: Any, version: int = FORMAT_VERSION) -> dict[str, Any] | None:
-    """Validate a body of ``kind`` in record format ``version``; return marshmallow's error dict, or None."""
+def load_body(kind: str, body: Any, version: int = FORMAT_VERSION
+              ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Load a body of ``kind`` in record format ``version`` through its schema: (loaded body, None), or
+    (None, marshmallow's error dict)."""
     schema = SCHEMAS_BY_VERSION[version][kind]
     if not isinstance(body, dict):
-        return {"_schema": ["记录内容必须是一个对象。"]}
-    if fast_load(schema, body) is not None:
-        return None
-    return schema.validate(body) or None
+        return None, {"_schema": ["记录内容必须是一个对象。"]}
+    loaded = fast_load(schema, body)
+    if loaded is not None:
+        return loaded, None
+    try:
+        return schema.load(body), None
+    except ValidationError as error:
+        return None, error.normalized_messages()
+
+
+def body_errors(kind: str, body: Any, version: int = FORMAT_VERSION) -> dict[str, Any] | None:
+    """Validate a body of ``kind`` in record format ``version``; return marshmallow's error dict, or None."""
+    return load_body(kind, body, version)[1]

@@ -89,20 +89,54 @@ def verified_hash(public_key: Ed25519PublicKey, prev: bytes, content: bytes, sig
     return hashlib.sha256(message).digest()
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# Built once: ``json.loads``/``json.dumps`` with options build a new decoder/encoder for every record.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
+def _parse(content: bytes) -> Any:
+    """The content's JSON value, or None for anything not UTF-8 JSON — including bodies nested too deep for the
+    parser (RecursionError) and integers beyond Python's digit limit (ValueError): hostile, never a crash."""
+    try:
+        return _DECODER.decode(content.decode("utf-8"))
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+
+
+def is_canonical(content: bytes, value: Any) -> bool:
+    """Whether ``content`` is exactly the canonical encoding of ``value``, which it parsed to.
+
+    Re-encoding with the C JSON encoder (sorted keys, no spaces, UTF-8, RFC 8785's string escapes) gives the
+    RFC 8785 bytes for every value a record may hold — objects with ASCII keys, strings, integers within
+    ±(2^53−1) — at a fraction of the pure-Python ``rfc8785`` cost.  So other spacing, key order, duplicate keys,
+    UTF-16/32, escaped characters that need no escape and lone surrogates all compare unequal.  Where the two
+    encoders could differ (floats, keys outside the BMP, larger integers) the schema refuses the record anyway.
+    """
+    try:
+        return _ENCODER.encode(value).encode() == content
+    except (ValueError, RecursionError):  # UnicodeEncodeError: a lone surrogate
+        return False
+
+
 def envelope_problem(content: bytes, node_id: int, seq: int, known_kinds: set[str] | dict
                      ) -> tuple[str, dict[str, Any]] | tuple[None, dict[str, Any]]:
     """Check the envelope around a body: returns (error code name, details) or (None, envelope)."""
-    try:
-        env = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    env = _parse(content)
+    if env is None:
         return "RECORD_INVALID", {"reason": "content is not JSON"}
     if not isinstance(env, dict) or set(env) != ENVELOPE_FIELDS:
         return "RECORD_INVALID", {"reason": "envelope fields", "expected": sorted(ENVELOPE_FIELDS)}
+    if not is_canonical(content, env):
+        return "RECORD_INVALID", {"reason": "content is not RFC 8785 canonical JSON"}
     if type(env["v"]) is not int or env["v"] not in FORMAT_VERSIONS:
         return "RECORD_INVALID", {"reason": "format version", "expected": list(FORMAT_VERSIONS)}
-    if env["node"] != node_id:
-        return "WRONG_NODE", {"node": env["node"]}
-    if env["seq"] != seq:
+    if type(env["node"]) is not int or env["node"] != node_id:
+        return "WRONG_NODE", {"node": str(env["node"])[:40]}
+    if type(env["seq"]) is not int or env["seq"] != seq:
         return "RECORD_INVALID", {"reason": "seq does not match its position", "expected": seq}
     if not isinstance(env["kind"], str) or env["kind"] not in known_kinds:
         return "UNKNOWN_KIND", {"kind": str(env["kind"])[:40]}

@@ -103,7 +103,7 @@ class Text(_Unvalidated, fields.String):
 
     default_error_messages = {**COMMON_MESSAGES, "invalid": "应为文字。", "too_long": "最多 {max_length} 个字。",
                               "too_short": "不能为空。", "pattern": "格式不对。",
-                              "choice": "必须是以下之一：{choices}。"}
+                              "choice": "必须是以下之一：{choices}。", "nul": "不能含有空字符（\\u0000），请重新输入。"}
 
     def __init__(self, *, max_length: int | None = None, pattern: str | None = None,
                  choices: dict[str, str] | None = None, **kwargs: Any):
@@ -122,6 +122,8 @@ class Text(_Unvalidated, fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if type(value) is not str:
             raise self.make_error("invalid")
+        if "\x00" in value:  # PostgreSQL text cannot hold it: refused alike on every database, at entry already
+            raise self.make_error("nul")
         if not value and self.required:
             raise self.make_error("too_short")
         if self.max_length and len(value) > self.max_length:

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from shared import keys
 from shared.errors import ErrorCode, FieldsyncError
+from shared.protocol import SEQ_MAX
 from shared.records import HASH_SIZE, SIGNATURE_SIZE, SealedRecord
 
 PROTOCOL_VERSION = 1
@@ -63,6 +64,10 @@ def _bad_batch(reason: str) -> FieldsyncError:
     return FieldsyncError(ErrorCode.BAD_BATCH, details={"reason": reason})
 
 
+def _out_of_range() -> FieldsyncError:
+    return FieldsyncError(ErrorCode.SEQ_OUT_OF_RANGE, details={"min_seq": 1, "max_seq": SEQ_MAX})
+
+
 def _gunzip(data: bytes, max_bytes: int) -> bytes:
     """Decompress, refusing a body that would expand beyond ``max_bytes`` (a gzip bomb)."""
     decompressor = zlib.decompressobj(wbits=31)
@@ -87,6 +92,8 @@ def decode_batch(data: bytes, max_bytes: int, max_records: int) -> Batch:
         raise _bad_batch("unknown batch format")
     if first_seq < 1:
         raise _bad_batch("sequence numbers start at 1")
+    if first_seq > SEQ_MAX or head > SEQ_MAX:
+        raise _out_of_range()
     offset = _HEADER.size
     first_prev = raw[offset:offset + HASH_SIZE]
     offset += HASH_SIZE
@@ -105,6 +112,8 @@ def decode_batch(data: bytes, max_bytes: int, max_records: int) -> Batch:
         offset = end
     if not frames:
         raise _bad_batch("no records")
+    if first_seq + len(frames) - 1 > SEQ_MAX:
+        raise _out_of_range()
     if head < first_seq + len(frames) - 1:
         raise _bad_batch("head is below the records sent")
     return Batch(first_seq, head, first_prev, frames)
@@ -135,9 +144,17 @@ def parse_authorization(header: str | None) -> RequestAuth:
         raise FieldsyncError(ErrorCode.UNAUTHENTICATED)
     try:
         fields = dict(part.split("=", 1) for part in header[len(AUTH_SCHEME) + 1:].split(","))
-        return RequestAuth(int(fields["node"]), int(fields["counter"]), keys.b64decode(fields["signature"]))
+        auth = RequestAuth(_bounded(fields["node"]), _bounded(fields["counter"]), keys.b64decode(fields["signature"]))
     except (KeyError, ValueError) as exc:
         raise FieldsyncError(ErrorCode.UNAUTHENTICATED) from exc
+    return auth
+
+
+def _bounded(text: str) -> int:
+    """A node id or counter: decimal digits only, in 1 … SEQ_MAX (so no query ever sees a larger integer)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 16 or not 1 <= int(text) <= SEQ_MAX:
+        raise ValueError("out of range")
+    return int(text)
 
 
 def request_signature_valid(public_key: Ed25519PublicKey, auth: RequestAuth, method: str, path: str,

@@ -10,6 +10,7 @@ import json
 import random
 import re
 import shutil
+import signal
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -280,3 +281,41 @@ def test_revoked_tampered_and_replayed_requests_are_refused(hub, tmp_path):
     assert refused.returncode == 1 and "停用" in refused.stderr
     assert hub_query(hub, "SELECT COUNT(*) FROM record")[0][0] == 6
     assert ("NODE_REVOKED",) in hub_query(hub, "SELECT code FROM alarm")
+
+
+def test_a_visit_without_risks_syncs_and_every_later_record_arrives(hub, tmp_path):
+    node = station(hub, tmp_path, "可选字段站", VILLAGES[:1])
+    family = [row for row in ROWS if (row["township"], row["village"]) == VILLAGES[0]][:1]
+    bare = synthetic.visit_body(random.Random(1), family, "2026-10", "网格员")
+    for optional in ("risks", "employment", "changes"):
+        bare.pop(optional)
+    path = tmp_path / "bare.json"
+    path.write_text(json.dumps(bare, ensure_ascii=False), encoding="utf-8")
+    node.cli("add", str(path))
+    add_visits(node, VILLAGES[:1], 30, seed=5)
+    done = node.cli("sync")
+    assert "发送 31 条，拒收 0 条" in done.stdout, done.stdout
+    add_visits(node, VILLAGES[:1], 5, seed=6)
+    node.cli("sync")
+    assert_exactly_once(hub, node)
+    assert hub_query(hub, "SELECT COUNT(*) FROM visit")[0][0] == 36
+    assert "最后一次同步" in node.cli("status").stdout
+    assert "同步失败" not in hub.cli("nodes").stdout
+    assert " 500 " not in hub.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_clean_stop_prints_no_trace(hub, tmp_path):
+    node = station(hub, tmp_path, "停机站", VILLAGES[:1])
+    add_visits(node, VILLAGES[:1], 5)
+    node.cli("sync")
+    for target in ("master", "group"):  # SIGTERM as systemd sends it (the group) and as `kill PID` does
+        hub.log_path.write_bytes(b"")
+        if target == "master":
+            hub.process.send_signal(signal.SIGTERM)
+            hub.process.wait(timeout=60)
+            hub.process = None
+        else:
+            hub.stop()
+        log = hub.log_path.read_text(encoding="utf-8", errors="replace")
+        assert "Shutting down: Master" in log and "Traceback" not in log and "Error" not in log, log
+        hub.start()

@@ -133,3 +133,82 @@ def test_a_second_enrolment_of_the_same_folder_is_refused(enrolled, live_hub):
     with pytest.raises(FieldsyncError) as caught:
         node_module.enroll(enrolled, live_hub["url"], "AAAA-BBBB-CCCC")
     assert caught.value.code.name == "ALREADY_ENROLLED"
+
+
+STATE_OK = {"node_id": 1, "hwm": 0, "head": 0, "held": 0, "missing": []}
+PUSH_OK = {"hwm": 0, "head": 0, "missing": [], "accepted": [], "duplicates": [], "rejected": []}
+HOSTILE_REPLIES = [
+    ({**STATE_OK, "head": 2**63 - 1}, None),  # the poisoned head an earlier hub kept: OverflowError before
+    ({**STATE_OK, "head": 2**64}, None),
+    ({**STATE_OK, "missing": [[1, 2**64]]}, None),
+    ({**STATE_OK, "missing": [[5, 2]]}, None),
+    ({**STATE_OK, "head": "3"}, None),
+    (["not", "an", "object"], None),
+    (STATE_OK, {**PUSH_OK, "hwm": 2**64}),
+    (STATE_OK, {**PUSH_OK, "accepted": [[1]]}),
+    (STATE_OK, {**PUSH_OK, "rejected": [{"seq": 1, "code": 7, "message": "", "details": {}, "final": True}]}),
+    (STATE_OK, {**PUSH_OK, "rejected": [{"seq": 2**70, "code": "X", "message": "", "details": {}, "final": 1}]}),
+]
+
+
+@pytest.fixture
+def hostile_hub():
+    """A 'hub' on loopback that answers /state and /push with whatever the test sets."""
+    import json as json_module
+    import threading
+
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Request, Response
+
+    replies: dict[str, object] = {}
+
+    @Request.application
+    def answer(request):
+        reply = replies.get(request.path.rsplit("/", 1)[-1], {"code": "NOT_FOUND", "message": "", "details": {}})
+        return Response(json_module.dumps(reply), mimetype="application/json")
+
+    server = make_server("127.0.0.1", 0, answer, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", replies
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def test_the_node_survives_any_reply_and_says_so_in_status(enrolled, live_hub, hostile_hub, app):
+    from click.testing import CliRunner
+
+    from field_node.cli import main
+
+    sync.sync_once(enrolled, lambda _: None)
+    with database.connection_context():
+        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub["rows"], VILLAGES[:1]))
+        store.set_state("hub_url", hostile_hub[0])
+    for state, push in HOSTILE_REPLIES:
+        hostile_hub[1].update(state=state, push=push)
+        with pytest.raises(FieldsyncError) as raised:
+            sync.sync_once(enrolled, lambda _: None)
+        assert raised.value.code.name == "HUB_UNREACHABLE", (state, push)
+        with database.connection_context():
+            assert store.counts()["pending"] == len(saved)
+    status = CliRunner().invoke(main, ["--data-dir", str(enrolled.data_dir), "status"]).output
+    assert f"已连续失败 {len(HOSTILE_REPLIES)} 次" in status and "无法识别的同步答复" in status, status
+    assert "Traceback" not in status
+    with database.connection_context():
+        store.set_state("hub_url", live_hub["url"])
+    assert sync.sync_once(enrolled, lambda _: None).sent == len(saved)
+    assert hub_count(app) == len(saved)
+    assert "最后一次同步" in CliRunner().invoke(main, ["--data-dir", str(enrolled.data_dir), "status"]).output
+
+
+def test_a_reply_claiming_more_than_was_sent_marks_only_the_batch(enrolled, live_hub, hostile_hub):
+    sync.sync_once(enrolled, lambda _: None)
+    with database.connection_context():
+        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub["rows"], VILLAGES[:1]))
+        store.set_state("hub_url", hostile_hub[0])
+    enrolled.settings["BATCH_SIZE"] = 2
+    hostile_hub[1].update(state=STATE_OK, push={**PUSH_OK, "accepted": [[1, 2**53 - 1]], "hwm": 2**53 - 1,
+                                                "head": 2**53 - 1})
+    sync.push_outbox(enrolled, enrolled.hub(), lambda _: None, sync.SyncReport())
+    with database.connection_context():
+        assert store.counts()["sent"] == len(saved)  # batch by batch, never a list of 2^53 numbers
