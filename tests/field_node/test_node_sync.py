@@ -182,7 +182,7 @@ def test_the_node_survives_any_reply_and_says_so_in_status(enrolled, live_hub, h
 
     sync.sync_once(enrolled, lambda _: None)
     with database.connection_context():
-        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub["rows"], VILLAGES[:1]))
+        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
         store.set_state("hub_url", hostile_hub[0])
     for state, push in HOSTILE_REPLIES:
         hostile_hub[1].update(state=state, push=push)
@@ -204,7 +204,7 @@ def test_the_node_survives_any_reply_and_says_so_in_status(enrolled, live_hub, h
 def test_a_reply_claiming_more_than_was_sent_marks_only_the_batch(enrolled, live_hub, hostile_hub):
     sync.sync_once(enrolled, lambda _: None)
     with database.connection_context():
-        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub["rows"], VILLAGES[:1]))
+        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
         store.set_state("hub_url", hostile_hub[0])
     enrolled.settings["BATCH_SIZE"] = 2
     hostile_hub[1].update(state=STATE_OK, push={**PUSH_OK, "accepted": [[1, 2**53 - 1]], "hwm": 2**53 - 1,

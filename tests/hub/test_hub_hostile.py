@@ -30,7 +30,7 @@ from hub.postings.importer import import_postings
 from hub.projections import KINDS, KindHandling
 from hub.roster import import_roster
 from shared.errors import FieldsyncError
-from shared.kinds import BODY_SCHEMAS
+from shared.kinds import BODY_SCHEMAS, BODY_SCHEMAS_V1
 from shared.postings import new_posting_id
 from shared.protocol import HEAD_LEAD_MAX, expand
 from shared.schemas import StrictSchema, Text
@@ -318,6 +318,7 @@ def test_a_record_the_projection_cannot_take_fails_alone(station, monkeypatch, c
                 raise KeyError(item.body["marker"])  # what hub/projections.py did with a visit lacking risks
 
     monkeypatch.setitem(BODY_SCHEMAS, "probe", ProbeSchema())
+    monkeypatch.setitem(BODY_SCHEMAS_V1, "probe", ProbeSchema())  # this client signs format 1
     monkeypatch.setitem(KINDS, "probe", KindHandling("household", project_probes))
     household = families[0][0]["household_id"]
     probe = [rfc8785.dumps(dict(raw.envelope({"household": household, "marker": marker}, seq=0), kind="probe"))
