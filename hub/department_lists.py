@@ -107,8 +107,10 @@ def _detail(kind: str, row: dict[str, str]) -> str:
     return " ".join(part for part in (row.get("school", ""), row.get("stage", "")) if part)
 
 
-def parse_row(kind: str, table_row: TableRow, text_id_column: bool = False) -> dict[str, str]:
+def parse_row(kind: str, table_row: TableRow | dict[str, str], text_id_column: bool = False) -> dict[str, str]:
     """One list row as an entry {id_number, name, detail}; raise ValueError with a Chinese reason."""
+    if not isinstance(table_row, TableRow):
+        table_row = TableRow(0, dict(table_row))
     row = table_row.values
     name = row.get("name", "").strip()
     if not name:

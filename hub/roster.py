@@ -34,7 +34,15 @@ from shared.roster import (
     ROSTER_COLUMNS,
     YES_NO,
 )
-from shared.table_files import TableKind, TableRow, column_is_text, id_number_damage, parse_date, read_rows
+from shared.table_files import (
+    TableKind,
+    TableRow,
+    column_is_text,
+    id_number_damage,
+    normalise_text,
+    parse_date,
+    read_rows,
+)
 
 BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled", "support_251")
 SUPPORT_COLUMNS = ("household_type", "monitoring_type", "monitoring_since", "helper", "helper_since", "plan_date",
@@ -90,10 +98,13 @@ def id_disagreement(id_number: str, problem: str, gender: str, birth: str | None
     return ""
 
 
-def parse_row(table_row: TableRow, text_id_column: bool = False) -> tuple[dict[str, Any], list[str]]:
-    """Turn one spreadsheet row into a clean person record; raise ValueError with a Chinese reason.
+def parse_row(table_row: TableRow | dict[str, str], text_id_column: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """Turn one spreadsheet row (or a plain {key: text} from a form) into a clean person record; raise
+    ValueError with a Chinese reason.
 
     ``text_id_column``: the file's ID column is intact text (``table_files.column_is_text``)."""
+    if not isinstance(table_row, TableRow):
+        table_row = TableRow(0, {key: normalise_text(value or "") for key, value in table_row.items()})
     row = table_row.values
     for key in REQUIRED_COLUMNS:
         if not row.get(key):

@@ -124,10 +124,19 @@ def test_the_csv_of_a_number_column_shows_padded_zeros_some_passing_the_check(wr
 
 
 def test_integer_cells_holding_ids_are_refused_even_when_exact(hub_db, tmp_path, people):
-    workbook = _sheet(people[:3], id_as_number=True)  # openpyxl keeps all 18 digits: still a number cell
-    workbook.save(tmp_path / "ints.xlsx")
+    """Some exporters write a number cell as all 18 digits (<v>450224196612131234</v>): still a number cell."""
+    _sheet(people[:3], id_as_number=True).save(tmp_path / "floats.xlsx")
+    with zipfile.ZipFile(tmp_path / "floats.xlsx") as source:
+        parts = {info: source.read(info) for info in source.infolist()}
+    with zipfile.ZipFile(tmp_path / "ints.xlsx", "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in parts.items():
+            for row in people[:3]:
+                exact = f"<v>{row['id_number']}</v>".encode()
+                data = data.replace(f"<v>{float(row['id_number'])!r}</v>".encode(), exact)
+            archive.writestr(info, data)
+    assert people[0]["id_number"].encode() in zipfile.ZipFile(tmp_path / "ints.xlsx").read("xl/worksheets/sheet1.xml")
     report = import_roster(tmp_path / "ints.xlsx")
-    assert len(report.errors) == 3 and Person.select().count() == 0
+    assert [e.message for e in report.errors] == [DAMAGED_ID_MESSAGE] * 3 and Person.select().count() == 0
 
 
 def test_a_real_id_ending_in_000_imports_from_an_intact_text_column(hub_db, tmp_path):
