@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 import unicodedata
 import zipfile
 import zlib
@@ -34,6 +35,8 @@ from shared.errors import ErrorCode, FieldsyncError
 SUFFIXES = (".csv", ".xlsx", ".xls", ".ods")
 HEADER_SEARCH_ROWS = 10  # title rows the national system's exports put above the header
 MAX_COLUMNS = 256  # what .xls can hold; no county table comes close
+# python-calamine builds a sheet as one dense grid (~64 bytes a cell): filled rows x columns stays under this
+MAX_GRID_CELLS = 5_000_000
 _READ_CHUNK = 1 << 20
 
 
@@ -178,20 +181,57 @@ def _check_ods_extent(path: Path, limits: TableLimits) -> None:
     a million times would make the reader build every copy."""
     from xml.etree.ElementTree import ParseError, iterparse
 
-    position = 0
+    position = columns = 0
     try:
         with zipfile.ZipFile(path) as archive, archive.open("content.xml") as content:
             for _event, element in iterparse(content, events=("end",)):
                 if element.tag == _ODS_ROW:
                     repeat = int(element.get(_ODS_ROWS_REPEATED, "1"))
-                    if _ods_row_width(element) and position + repeat > limits.rows:
-                        raise _TooLarge(f"超过 {limits.rows} 行")
+                    width = _ods_row_width(element)
+                    if width:
+                        columns = max(columns, width)
+                        _check_grid(position + repeat, columns, limits)
                     position += repeat
                     element.clear()
                 elif element.tag.endswith("}table"):
                     break  # only the first sheet is read
     except (KeyError, ParseError, zipfile.BadZipFile, ValueError) as exc:
         raise ValueError("damaged ods") from exc
+
+
+_BIFF_CELLS = {0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E}  # FORMULA … RK: row, column
+_BIFF_SPANS = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first column, …, last column
+_BIFF_HEADER = struct.Struct("<HH")
+
+
+def _check_xls_extent(path: Path, limits: TableLimits) -> None:
+    """Scan the BIFF records of an XLS for the last row and column any cell sits in.
+
+    Two cells at A1 and IV65536 of a 5 KB file would otherwise make the reader build a 65,536 x 256 grid."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            data = ole.openstream("Workbook" if ole.exists("Workbook") else "Book").read()
+    except Exception as exc:  # olefile raises OSError and its own types for a file that is not OLE2
+        raise ValueError("not an xls") from exc
+    rows = columns = position = 0
+    while position + 4 <= len(data):
+        kind, size = _BIFF_HEADER.unpack_from(data, position)
+        if (kind in _BIFF_CELLS and size >= 4) or (kind in _BIFF_SPANS and size >= 6):
+            row, column = _BIFF_HEADER.unpack_from(data, position + 4)
+            if kind in _BIFF_SPANS:
+                column = struct.unpack_from("<H", data, position + 2 + size)[0]
+            rows, columns = max(rows, row + 1), max(columns, column + 1)
+            _check_grid(rows, columns, limits)
+        position += 4 + size
+
+
+def _check_grid(rows: int, columns: int, limits: TableLimits) -> None:
+    if rows > limits.rows:
+        raise _TooLarge(f"超过 {limits.rows} 行")
+    if rows * columns > MAX_GRID_CELLS:
+        raise _TooLarge(f"有内容的区域超过 {MAX_GRID_CELLS} 格（行数 × 列数）")
 
 
 def _ods_row_width(row: Any) -> int:
@@ -269,6 +309,7 @@ def _calamine_rows(path: Path, limits: TableLimits) -> Iterator[list[_Cell]]:
         _check_ods_extent(path, limits)
     else:
         _check_file_size(path, limits)
+        _check_xls_extent(path, limits)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet = workbook.get_sheet_by_index(0)

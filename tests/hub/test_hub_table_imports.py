@@ -93,11 +93,14 @@ def written(tmp_path_factory, people) -> dict[str, Path]:
     for name, workbook in sources.items():
         workbook.save(folder / f"{name}.xlsx")
         paths.append(folder / f"{name}.xlsx")
+    corner = folder / "corner.csv"  # one cell in A1, one in the last row and column an XLS can hold
+    corner.write_text("a,b\n" + "\n" * 65_534 + "," * 255 + "z\n", encoding="ascii")
     profile = folder / "profile"
     out = {}
     for target, suffix in (("xlsx", "xlsx"), ("xls", "xls"), ("ods", "ods"), (CSV_AS_SHOWN_GBK, "csv")):
-        soffice(profile, target, paths, folder / suffix)
-        out.update({f"{p.stem}.{suffix}": folder / suffix / f"{p.stem}.{suffix}" for p in paths})
+        sources = [*paths, corner] if suffix == "xls" else paths
+        soffice(profile, target, sources, folder / suffix)
+        out.update({f"{p.stem}.{suffix}": folder / suffix / f"{p.stem}.{suffix}" for p in sources})
     assert all(path.exists() for path in out.values()), sorted(out)
     return out
 
@@ -319,6 +322,12 @@ def test_an_ods_row_repeated_two_million_times_is_refused(hub_db, written, tmp_p
                              else data)
     assert_too_large(lambda: import_roster(path))
     assert Person.select().count() == 0
+
+
+def test_an_xls_with_a_cell_in_its_last_row_and_column_is_refused(hub_db, written):
+    """5 KB that python-calamine would turn into a 65,536 x 256 grid (about 1 GB) before the first row."""
+    assert written["corner.xls"].stat().st_size < 64 * 1024
+    assert "格" in assert_too_large(lambda: import_roster(written["corner.xls"])).message
 
 
 def test_row_and_cell_limits_are_settings(app, hub_db, tmp_path):
