@@ -1,12 +1,12 @@
 """The county's household roster at the hub: importing the spreadsheets counties keep, serving changes.
 
 An import reads a CSV (UTF-8 or GBK), XLSX, XLS or ODS file with Chinese or English headers, one row per
-person (shared/table_files.py says how).  An ID number a spreadsheet has damaged (a number cell, 4.50224E+17,
-450224196612130000) is refused by row: it must never become a person's key.
-A row that cannot be read is reported with its row number and the reason; the rest still
-imports.  Households are written as units and only when their content changed, so importing the same file
-twice changes nothing.  Every changed household takes the next value of the roster clock, which nodes use
-as their pull cursor (a counter that only grows, never a wall-clock time).
+person (shared/table_files.py says how).  A row that cannot be read is reported with its row number and the
+reason; the rest still imports.  An ID number a spreadsheet has damaged (a number cell, 4.50224E+17,
+450224196612130000) is such a row: it must never become a person's key.  Households are written as units and
+only when their content changed, so importing the same file twice changes nothing.  Every changed household
+takes the next value of the roster clock, which nodes use as their pull cursor (a counter that only grows,
+never a wall-clock time).
 """
 
 from __future__ import annotations
@@ -78,6 +78,11 @@ def read_roster(path: Path) -> list[TableRow]:
 
 def _date(row: dict[str, str], key: str) -> str | None:
     return parse_date(row.get(key, ""), ROSTER_COLUMNS[key])
+
+
+def _parse_date(text: str, column: str = "日期") -> str | None:
+    """The former name of ``table_files.parse_date``, kept for callers written before it (ValueError as before)."""
+    return parse_date(text, column)
 
 
 def _choice(row: dict[str, str], key: str, allowed: Iterable[str], default: str = "") -> str:
