@@ -16,6 +16,7 @@ One reader for every importer and every upload, so the limits and the normalisat
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -263,6 +264,9 @@ def _bounded(rows: Iterable[Sequence[_Cell]], limits: TableLimits) -> Iterator[t
 
 
 def _decode_csv(data: bytes) -> str:
+    """UTF-8 (BOM or not), then GB18030; UTF-16 when it starts with its BOM (Excel's "Unicode 文本")."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)

@@ -209,9 +209,10 @@ def test_a_gbk_csv_saved_by_excel_is_read(hub_db, tmp_path):
     assert_imported(rows)
 
 
-def test_a_semicolon_separated_file_gets_a_hint(hub_db, tmp_path):
-    path = tmp_path / "semicolons.csv"
-    path.write_text(";".join(ROSTER_COLUMNS.values()) + "\n1;2\n", encoding="utf-8")
+@pytest.mark.parametrize(("separator", "encoding"), [(";", "utf-8"), ("\t", "utf-16")])
+def test_a_semicolon_or_tab_separated_file_gets_a_hint(hub_db, tmp_path, separator, encoding):
+    path = tmp_path / "separated.csv"  # utf-16 and tabs: what Excel saves as "Unicode 文本"
+    path.write_text(separator.join(ROSTER_COLUMNS.values()) + "\n1;2\n", encoding=encoding)
     with pytest.raises(FieldsyncError) as caught:
         import_roster(path)
     assert "分号" in caught.value.message and caught.value.code.name == "ROSTER_UNREADABLE"
