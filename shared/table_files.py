@@ -429,9 +429,6 @@ def parse_date(text: str, column: str) -> str | None:
 
 
 _PADDED = re.compile(r"^\d{15}000$")
-PADDED_SHARE_OF_INTACT_COLUMN = 0.05
-INTACT_COLUMN_MIN_VALUES = 20
-
 DAMAGED_ID_MESSAGE = ("证件号码被表格软件当成了数字保存，后几位已丢失（变成了 0 或科学计数法），无法恢复："
                       "请把“证件号码”列设为文本格式，按证件重新录入这些号码后再导入。")
 
@@ -442,13 +439,17 @@ def looks_padded(id_number: str) -> bool:
 
 
 def column_is_text(rows: Sequence[TableRow], key: str = "id_number") -> bool:
-    """Whether a CSV's ID column was kept as text: many values and hardly any ending in 000.
+    """Whether a CSV's ID column was kept as text, judged from all its values.
 
-    A genuine ID number ends in 000 about once in 1,100 (sequence ending 00, check character 0); a column a
-    spreadsheet held as numbers ends in 000 on every row."""
+    A column a spreadsheet held as numbers ends in 000 on every row but those with an X (text even there), and
+    ten in eleven of those padded values fail the check character.  A genuine ID number ends in 000 about
+    once in 1,100 (sequence d00, check character 0) and always passes.  So the column is text when none of its
+    padded values fails the check and they are at most half of its values."""
     values = [row.get(key) for row in rows if row.get(key)]
-    padded = sum(looks_padded(value) for value in values)
-    return len(values) >= INTACT_COLUMN_MIN_VALUES and padded <= PADDED_SHARE_OF_INTACT_COLUMN * len(values)
+    padded = [value for value in values if looks_padded(value)]
+    if any(idnumber.check_character(value[:17]) != value[17] for value in padded):
+        return False
+    return 2 * len(padded) <= len(values)
 
 
 def id_number_damage(row: TableRow, id_number: str, text_column: bool, key: str = "id_number") -> str:
@@ -457,7 +458,7 @@ def id_number_damage(row: TableRow, id_number: str, text_column: bool, key: str 
     - a number cell (XLSX/XLS/ODS) cannot hold 18 exact digits: damaged by definition;
     - E-notation (4.50224E+17) lost its last digits;
     - 18 digits ending in 000 are a number shown with 15 significant digits — unless the check character
-      passes and the file's column is otherwise intact text (``column_is_text``): then it is a real number.
+      passes and the file's column is text (``column_is_text``): then it is a real number.
     Merely invalid numbers are not damage: they import and rule I1 flags them."""
     if key in row.number_cells:
         return DAMAGED_ID_MESSAGE
