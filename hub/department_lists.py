@@ -1,11 +1,11 @@
 """Other departments' monthly lists: the death register, the 低保/特困 roster, the student list (DOMAIN.md §6).
 
-Each month the county imports what public security / health, civil affairs and education send it (CSV or XLSX,
-Chinese or English headers); the next cleaning run compares them with the roster and the visits (rules X1–X3,
-hub/cleaning/cross_checks.py).  A row that cannot be read is reported with its row number and the reason; the
-rest still imports.  Importing the same file again for the same month changes nothing; a new file for the same
-kind and month replaces that month's list of that kind.  A file none of whose rows could be read replaces
-nothing.
+Each month the county imports what public security / health, civil affairs and education send it (CSV, XLSX,
+XLS or ODS, Chinese or English headers; shared/table_files.py); the next cleaning run compares them with the
+roster and the visits (rules X1–X3, hub/cleaning/cross_checks.py).  A row that cannot be read is reported with
+its row number and the reason; the rest still imports.  Importing the same file again for the same month
+changes nothing; a new file for the same kind and month replaces that month's list of that kind.  A file none
+of whose rows could be read replaces nothing.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from peewee import AutoField, BigIntegerField, DateTimeField, ForeignKeyField, T
 
 from hub.db import insert_rows, write_transaction
 from hub.models import BaseModel
-from hub.roster import RowError, _parse_date, read_table
+from hub.roster import RowError
+from hub.settings import import_limits
 from shared import idnumber
 from shared.errors import ErrorCode, FieldsyncError
+from shared.table_files import TableKind, TableRow, column_is_text, id_number_damage, parse_date, read_rows
 
 DEATH, ASSISTANCE, STUDENT = "death", "assistance", "student"
 KIND_NAMES = {DEATH: "死亡登记名单", ASSISTANCE: "低保/特困名单", STUDENT: "在校生名单"}
@@ -95,7 +97,7 @@ def _detail(kind: str, row: dict[str, str]) -> str:
     if kind == DEATH:
         if not row.get("death_date"):
             raise ValueError("“死亡日期”不能为空")
-        return _parse_date(row["death_date"]) or ""
+        return parse_date(row["death_date"], "死亡日期") or ""
     if kind == ASSISTANCE:
         value = row.get("assistance_class", "")
         found = [name for name in ASSISTANCE_CLASSES if name in value]  # 农村低保, 特困供养 …
@@ -105,27 +107,35 @@ def _detail(kind: str, row: dict[str, str]) -> str:
     return " ".join(part for part in (row.get("school", ""), row.get("stage", "")) if part)
 
 
-def parse_row(kind: str, row: dict[str, str]) -> dict[str, str]:
+def parse_row(kind: str, table_row: TableRow | dict[str, str], text_id_column: bool = False) -> dict[str, str]:
     """One list row as an entry {id_number, name, detail}; raise ValueError with a Chinese reason."""
+    if not isinstance(table_row, TableRow):
+        table_row = TableRow(0, dict(table_row))
+    row = table_row.values
     name = row.get("name", "").strip()
     if not name:
         raise ValueError("“姓名”不能为空")
     if not row.get("id_number"):
         raise ValueError("“证件号码”不能为空")
     id_number = idnumber.normalise(row["id_number"])
+    damage = id_number_damage(table_row, id_number, text_id_column)
     problem = idnumber.problem(id_number)
-    if problem:
-        raise ValueError(problem.message)
+    if damage or problem:
+        raise ValueError(damage or problem.message)
     return {"id_number": id_number, "name": name, "detail": _detail(kind, row)}
 
 
 def _read(kind: str, path: Path, report: ListImport) -> list[dict[str, str]]:
     entries: list[dict[str, str]] = []
     seen: dict[str, int] = {}
-    for number, row in read_table(path, LIST_COLUMNS[kind], REQUIRED_LIST_COLUMNS[kind]):
+    rows = read_rows(path, LIST_COLUMNS[kind], REQUIRED_LIST_COLUMNS[kind], TableKind(KIND_NAMES[kind]),
+                     import_limits())
+    text_id_column = column_is_text(rows)
+    for row in rows:
+        number = row.number
         report.rows += 1
         try:
-            entry = parse_row(kind, row)
+            entry = parse_row(kind, row, text_id_column)
         except ValueError as exc:
             report.errors.append(RowError(number, str(exc)))
             continue
@@ -184,7 +194,7 @@ def _in_app(command: Callable) -> Callable:
 @_in_app
 def import_list_command(app: Any, kind: str, file: Path, month: str) -> None:
     """Import another department's monthly list (death: death register; assistance: 低保/特困 roster; student:
-    student list) from CSV or XLSX, for the cross-checks X1–X3 of the next cleaning run."""
+    student list) from CSV, XLSX, XLS or ODS, for the cross-checks X1–X3 of the next cleaning run."""
     report = import_list(kind, file, month)
     label = f"{month} {KIND_NAMES[kind]}"
     if report.unchanged:

@@ -1,21 +1,21 @@
 """The county's household roster at the hub: importing the spreadsheets counties keep, serving changes.
 
-An import reads a CSV (UTF-8, with or without BOM) or XLSX file with Chinese or English headers, one row
-per person.  A row that cannot be read is reported with its row number and the reason; the rest still
-imports.  Households are written as units and only when their content changed, so importing the same file
-twice changes nothing.  Every changed household takes the next value of the roster clock, which nodes use
-as their pull cursor (a counter that only grows, never a wall-clock time).
+An import reads a CSV (UTF-8 or GBK), XLSX, XLS or ODS file with Chinese or English headers, one row per
+person (shared/table_files.py says how).  A row that cannot be read is reported with its row number and the
+reason; the rest still imports.  An ID number a spreadsheet has damaged (a number cell, 4.50224E+17,
+450224196612130000) is such a row: it must never become a person's key.  Households are written as units and
+only when their content changed, so importing the same file twice changes nothing.  Every changed household
+takes the next value of the roster clock, which nodes use as their pull cursor (a counter that only grows,
+never a wall-clock time).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from pypinyin import lazy_pinyin
 from hub import sealing_keys
 from hub.db import write_transaction
 from hub.models import Household, Person, RosterClock, Township, Village
+from hub.settings import import_limits
 from shared import idnumber
 from shared.errors import ErrorCode, FieldsyncError
 from shared.roster import (
@@ -33,6 +34,15 @@ from shared.roster import (
     REQUIRED_COLUMNS,
     ROSTER_COLUMNS,
     YES_NO,
+)
+from shared.table_files import (
+    TableKind,
+    TableRow,
+    column_is_text,
+    id_number_damage,
+    normalise_text,
+    parse_date,
+    read_rows,
 )
 
 BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled", "support_251")
@@ -59,77 +69,21 @@ class ImportReport:
     warnings: list[RowError] = field(default_factory=list)
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value).strip()
+ROSTER = TableKind("花名册", ErrorCode.ROSTER_UNREADABLE)
 
 
-def _rows_from_csv(path: Path) -> Iterator[list[str]]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            yield from csv.reader(handle)
-    except UnicodeDecodeError as exc:
-        raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE,
-                             "文件不是 UTF-8 编码：请在表格软件中“另存为 CSV UTF-8”后重新导入。") from exc
+def read_roster(path: Path) -> list[TableRow]:
+    """The roster's data rows (shared/table_files.py: formats, normalisation, title rows, limits)."""
+    return read_rows(path, ROSTER_COLUMNS, REQUIRED_COLUMNS, ROSTER, import_limits())
 
 
-def _rows_from_xlsx(path: Path) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE) from exc
-    try:
-        for values in workbook.worksheets[0].iter_rows(values_only=True):
-            yield [_cell_text(value) for value in values]
-    finally:
-        workbook.close()
+def _date(row: dict[str, str], key: str) -> str | None:
+    return parse_date(row.get(key, ""), ROSTER_COLUMNS[key])
 
 
-def read_table(path: Path, columns: dict[str, str] = ROSTER_COLUMNS,
-               required: tuple[str, ...] | list[str] = REQUIRED_COLUMNS) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (spreadsheet row number, {english key: text}) for every non-empty data row.
-
-    ``columns`` maps each English key to its Chinese header; a file may use either."""
-    header_to_key = {**{key: key for key in columns}, **{zh: key for key, zh in columns.items()}}
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        rows = _rows_from_xlsx(path)
-    elif path.suffix.lower() == ".csv":
-        rows = _rows_from_csv(path)
-    else:
-        raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE, "只能导入 .csv 或 .xlsx 文件。")
-    header = next(rows, None)
-    if header is None:
-        raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE, "文件是空的。")
-    keys = [header_to_key.get(_cell_text(name)) for name in header]
-    missing = [columns[key] for key in required if key not in keys]
-    if missing:
-        raise FieldsyncError(ErrorCode.ROSTER_UNREADABLE, f"缺少必需的列：{'、'.join(missing)}。",
-                             {"missing_columns": missing})
-    for number, values in enumerate(rows, start=2):
-        if not any(_cell_text(value) for value in values):
-            continue
-        yield number, {key: _cell_text(value) for key, value in zip(keys, values, strict=False) if key}
-
-
-def _parse_date(text: str) -> str | None:
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    raise ValueError(f"日期“{text}”看不懂，请写成 2024-03-01 这样的格式")
+def _parse_date(text: str, column: str = "日期") -> str | None:
+    """The former name of ``table_files.parse_date``, kept for callers written before it (ValueError as before)."""
+    return parse_date(text, column)
 
 
 def _choice(row: dict[str, str], key: str, allowed: Iterable[str], default: str = "") -> str:
@@ -150,20 +104,29 @@ def id_disagreement(id_number: str, problem: str, gender: str, birth: str | None
     return ""
 
 
-def parse_row(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """Turn one spreadsheet row into a clean person record; raise ValueError with a Chinese reason."""
+def parse_row(table_row: TableRow | dict[str, str], text_id_column: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """Turn one spreadsheet row (or a plain {key: text} from a form) into a clean person record; raise
+    ValueError with a Chinese reason.
+
+    ``text_id_column``: the file's ID column is intact text (``table_files.column_is_text``)."""
+    if not isinstance(table_row, TableRow):
+        table_row = TableRow(0, {key: normalise_text(value or "") for key, value in table_row.items()})
+    row = table_row.values
     for key in REQUIRED_COLUMNS:
         if not row.get(key):
             raise ValueError(f"“{ROSTER_COLUMNS[key]}”不能为空")
     warnings = []
     id_number = idnumber.normalise(row["id_number"])
     problem = idnumber.problem(id_number)
+    damage = id_number_damage(table_row, id_number, text_id_column)
+    if damage:
+        raise ValueError(damage)
     if problem and problem.code in ("excel_number", "shape"):
         raise ValueError(problem.message)
     if problem:
         warnings.append(f"{problem.message}（已导入，清洗时会列入异常清单）")
     gender = row.get("gender") or (idnumber.gender(id_number) if not problem else "")
-    birth = _parse_date(row.get("birth_date", "")) or (
+    birth = _date(row, "birth_date") or (
         idnumber.birth_date(id_number).isoformat() if not problem else None)
     phone = row.get("phone", "").replace(" ", "")
     person = {
@@ -174,17 +137,17 @@ def parse_row(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         "relation": row.get("relation", ""), "labour_ability": row.get("labour_ability", ""),
         "student": row.get("student", ""), "phone": phone,
         "status": _choice(row, "status", PERSON_STATUSES, default="正常"),
-        "returned_since": _parse_date(row.get("returned_since", "")),
+        "returned_since": _date(row, "returned_since"),
         **{key: YES_NO[_choice(row, key, tuple(YES_NO))] for key in BOOLEAN_COLUMNS},
     }
     household = {
         "number": row["household_id"], "township": row["township"], "village": row["village"],
         "household_type": _choice(row, "household_type", HOUSEHOLD_TYPES),
         "monitoring_type": _choice(row, "monitoring_type", ("", *MONITORING_TYPES)),
-        "monitoring_since": _parse_date(row.get("monitoring_since", "")),
-        "helper": row.get("helper", ""), "helper_since": _parse_date(row.get("helper_since", "")),
-        "plan_date": _parse_date(row.get("plan_date", "")), "measures": row.get("measures", ""),
-        "risk_eliminated": _parse_date(row.get("risk_eliminated", "")),
+        "monitoring_since": _date(row, "monitoring_since"),
+        "helper": row.get("helper", ""), "helper_since": _date(row, "helper_since"),
+        "plan_date": _date(row, "plan_date"), "measures": row.get("measures", ""),
+        "risk_eliminated": _date(row, "risk_eliminated"),
     }
     return {"household": household, "person": person}, warnings
 
@@ -203,10 +166,13 @@ class _HouseholdDraft:
 
 def _collect(path: Path, report: ImportReport) -> dict[str, _HouseholdDraft]:
     drafts: dict[str, _HouseholdDraft] = {}
-    for number, row in read_table(path):
+    rows = read_roster(path)
+    text_id_column = column_is_text(rows)
+    for table_row in rows:
+        number, row = table_row.number, table_row.values
         report.rows += 1
         try:
-            parsed, warnings = parse_row(row)
+            parsed, warnings = parse_row(table_row, text_id_column)
         except ValueError as exc:
             report.errors.append(RowError(number, str(exc)))
             if row.get("household_id") in drafts:

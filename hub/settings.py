@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shared.settings import Setting, secure_cookies
+from shared.settings import Setting, load, secure_cookies
+from shared.table_files import TableLimits
 
 ENV_PREFIX = "FIELDSYNC_"
 
@@ -42,4 +43,18 @@ HUB_SETTINGS: list[Setting] = [
     Setting("METRICS_TOKEN", "", "Bearer token /metrics requires. Empty: /metrics answers only requests from the "
             "hub machine itself (loopback, after the trusted proxy hops)."),
     Setting("ENROLL_RATE_LIMIT", "10/hour", "Most station enrolment attempts one address may make."),
+    Setting("IMPORT_MAX_ROWS", 200_000, "Most rows (the header and title rows included) an imported table "
+            "(roster, postings, department list) may have; a larger file is refused before it is read in full.", int),
+    Setting("IMPORT_MAX_CELL_CHARS", 2_000, "Most characters one cell of an imported table may hold.", int),
+    Setting("IMPORT_MAX_UNCOMPRESSED_BYTES", 256 * 1024 * 1024, "Most bytes an imported file may have, or expand "
+            "to when unpacked (XLSX and ODS are ZIP archives); checked before its cells are read.", int),
 ]
+
+
+def import_limits() -> TableLimits:
+    """The IMPORT_MAX_* limits: the running app's, or the environment's outside an app (scripts, tests)."""
+    from flask import current_app, has_app_context
+
+    values = current_app.config if has_app_context() else load(HUB_SETTINGS, ENV_PREFIX)
+    return TableLimits(rows=values["IMPORT_MAX_ROWS"], cell_chars=values["IMPORT_MAX_CELL_CHARS"],
+                       uncompressed_bytes=values["IMPORT_MAX_UNCOMPRESSED_BYTES"])

@@ -47,7 +47,7 @@ class ErrorCode(Enum):
     UNKNOWN_KIND = (422, "不认识的记录类型，请升级站点软件。")
 
     # Roster import and local (node) errors.
-    ROSTER_UNREADABLE = (400, "花名册文件无法读取：请另存为 UTF-8 的 CSV 或 XLSX 后重新导入。")
+    ROSTER_UNREADABLE = (400, "花名册文件无法读取：请另存为 CSV 或 XLSX 后重新导入。")
     ROSTER_ROW_INVALID = (422, "花名册有一行无法导入，请按提示修改该行。")
     HUB_UNREACHABLE = (503, "连接不上县级平台，数据已安全保存在本站，有网络后会自动同步。")
     NOT_ENROLLED = (409, "本站点还没有登记，请先运行 fieldsync-node enroll。")
@@ -61,6 +61,9 @@ class ErrorCode(Enum):
                              "请升级站点软件，如仍出现请联系县级管理员。")
     RECORD_UNPROCESSABLE = (422, "县级平台无法入库这条记录，已将其作为拒收记录保存并通知县级管理员；"
                                  "本站其余记录照常同步，请联系县级管理员处理这一条。")
+    # Table imports other than the roster (postings, other departments' lists), and the limits of every import.
+    TABLE_UNREADABLE = (400, "文件无法读取：请用表格软件另存为 CSV 或 XLSX 后重新导入。")
+    TABLE_TOO_LARGE = (413, "文件超过导入上限（行数、每格字数或解压后大小），没有导入：请拆成几个较小的文件分别导入。")
 
     @property
     def http_status(self) -> int:

@@ -1,4 +1,5 @@
-"""Posting lists from enterprises (XLSX or CSV, Chinese or English headers) into signed hub postings.
+"""Posting lists from enterprises (XLSX, XLS, ODS or CSV, Chinese or English headers; shared/table_files.py)
+into signed hub postings.
 
 Each row becomes one posting signed by the hub's key; a row that cannot become a posting is reported with its
 row number and the reason, and the rest still import.  A row's posting id is derived from its employer, title,
@@ -16,9 +17,11 @@ from typing import Any
 
 from hub import own_records
 from hub.postings import store
-from hub.roster import RowError, _parse_date, read_table
+from hub.roster import RowError
+from hub.settings import import_limits
 from shared.errors import FieldsyncError
 from shared.postings import PAY_UNITS, POSTING_KINDS
+from shared.table_files import TableKind, parse_date, read_rows
 
 POSTING_COLUMNS = {
     "kind": "岗位类型", "employer": "用人单位", "title": "岗位名称", "township": "乡(镇)", "village": "村(安置点)",
@@ -33,6 +36,7 @@ UNIT_BY_LABEL = {**{key: key for key in PAY_UNITS}, **{label: key for key, label
                  "元/月": "month", "元/日": "day", "元/天": "day", "天": "day", "元/小时": "hour", "时": "hour",
                  "计件": "piece", "元/件": "piece"}
 DATE_FIELDS = ("period_start", "period_end", "valid_until")
+POSTING_LIST = TableKind("岗位表")
 _LONG_DIGIT_RUN = re.compile(r"\d{11,}")
 
 
@@ -73,10 +77,10 @@ def row_body(row: dict[str, str]) -> tuple[dict[str, Any] | None, str | None]:
         body[key] = int(text)
     for key in DATE_FIELDS:
         if row.get(key):
-            parsed = _parse_date(row[key])
-            if parsed is None:
-                return None, f"{POSTING_COLUMNS[key]}“{row[key]}”不是日期，应写成 2026-12-31。"
-            body[key] = parsed
+            try:
+                body[key] = parse_date(row[key], POSTING_COLUMNS[key])
+            except ValueError as exc:
+                return None, f"{exc}。"
     body["posting_id"] = stable_posting_id(row)
     return body, None
 
@@ -84,8 +88,9 @@ def row_body(row: dict[str, str]) -> tuple[dict[str, Any] | None, str | None]:
 def import_postings(path: Path, progress: Callable[[int, int], None] = lambda done, total: None) -> PostingImport:
     """Sign a posting per row; ``progress(done, total)`` after each (a list of thousands takes minutes)."""
     report = PostingImport()
-    rows = list(read_table(Path(path), POSTING_COLUMNS, REQUIRED))
-    for number, row in rows:
+    rows = read_rows(Path(path), POSTING_COLUMNS, REQUIRED, POSTING_LIST, import_limits())
+    for table_row in rows:
+        number, row = table_row.number, table_row.values
         report.rows += 1
         progress(report.rows, len(rows))
         body, problem = row_body(row)

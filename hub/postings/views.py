@@ -17,6 +17,7 @@ from hub.postings import board, importer, store
 from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask, mask_phone
 from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, STATUS_LABELS, display_status, posting_form_body
+from shared.table_files import SUFFIXES
 
 bp = Blueprint("postings", __name__, url_prefix="/postings")
 PAGE_SIZE = 100
@@ -171,8 +172,8 @@ def import_list() -> Any:
     auth.require(auth.principal().can_write_county, "导入岗位表")
     upload = request.files.get("file")
     suffix = Path(upload.filename or "").suffix.lower() if upload else ""
-    if upload is None or suffix not in (".xlsx", ".csv"):
-        return _form({}, {"file": "请选择 .xlsx 或 .csv 文件。"}, 422)
+    if upload is None or suffix not in SUFFIXES:
+        return _form({}, {"file": "请选择 .xlsx、.xls、.ods 或 .csv 文件。"}, 422)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"list{suffix}"
         upload.save(path)

@@ -35,6 +35,7 @@ from shared.postings import new_posting_id
 from shared.protocol import HEAD_LEAD_MAX, expand
 from shared.schemas import StrictSchema, Text
 from tests.hub.postings.test_hub_postings import posting_body
+from tests.hub.test_hub_table_imports import many_rows, one_string, write_xlsx
 from tests.support import VILLAGES, SimNode, households_of, import_county
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -76,7 +77,10 @@ def broken_files(folder: Path) -> list[Path]:
     files = []
     for name, content in (("random.csv", os.urandom(2000)), ("random.xlsx", os.urandom(2000)),
                           ("empty.csv", b""), ("gbk.csv", "户编号,姓名\n1,张三\n".encode("gbk")),
-                          ("header-only.csv", "\ufeff户编号\n".encode()), ("notes.txt", b"hello")):
+                          ("header-only.csv", "\ufeff户编号\n".encode()), ("notes.txt", b"hello"),
+                          ("random.xls", os.urandom(2000)), ("random.ods", os.urandom(2000)),
+                          ("semicolons.csv", "户编号;姓名;证件号码\n1;张三;1\n".encode()),
+                          ("nul.csv", b"\x00" * 100)):
         path = folder / name
         path.write_bytes(content)
         files.append(path)
@@ -84,7 +88,8 @@ def broken_files(folder: Path) -> list[Path]:
     with zipfile.ZipFile(truncated, "w") as archive:
         archive.writestr("[Content_Types].xml", "<Types")
     truncated.write_bytes(truncated.read_bytes()[:40])
-    return [*files, truncated]
+    bomb = write_xlsx(folder / "rows.xlsx", many_rows(2_000_000), one_string(0))  # 2,000,000 rows in 128 KB
+    return [*files, truncated, bomb]
 
 
 def test_broken_files_get_a_message_not_a_crash(app, hub_db, tmp_path):
