@@ -20,6 +20,7 @@ BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled")
 MEMBER_COLUMNS = ("id_number", "name", "gender", "birth_date", "relation", "labour_ability", "student", "phone",
                   "status")
 PASSWORD = "station-pass-1"
+SEED = 11
 
 
 def roster_page(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -37,19 +38,22 @@ def roster_page(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def seed_station(data_dir: Path, villages: list[tuple[str, str]], households_per_village: int,
-                 months: list[str], seed: int = 11, name: str = "测试站") -> tuple[node_module.Node, list[dict]]:
+                 months: list[str], seed: int = SEED, name: str = "测试站", with_roster: bool = True
+                 ) -> tuple[node_module.Node, list[dict]]:
     """A station with a roster, a grid member ``wang`` and an admin ``admin`` (password ``PASSWORD``),
-    and one signed visit per household for each of ``months``.  Returns the node and the roster rows."""
+    and one signed visit per household for each of ``months``.  Returns the node and the roster rows.
+    ``with_roster=False``: the station is enrolled and has pulled the same roster from a hub already."""
     opened = node_module.open_node(data_dir)
     if not opened.key_path.exists():
         keys.save_private_key(keys.generate(), opened.key_path)
     rows = synthetic.generate_roster(seed, villages, households_per_village)
     rnd = random.Random(seed)
     with database.connection_context():
-        with database.atomic("IMMEDIATE"):
-            store.set_state("node_id", 1)
-            store.set_state("node_name", name)
-        store.apply_roster_page(roster_page(rows))
+        if with_roster:
+            with database.atomic("IMMEDIATE"):
+                store.set_state("node_id", 1)
+                store.set_state("node_name", name)
+            store.apply_roster_page(roster_page(rows))
         accounts.create_account("wang", "王网格", PASSWORD)
         accounts.create_account("admin", "站点管理员", PASSWORD, role="admin")
         by_household: dict[str, list[dict[str, Any]]] = {}
@@ -59,6 +63,6 @@ def seed_station(data_dir: Path, villages: list[tuple[str, str]], households_per
             bodies = [("visit", {**synthetic.visit_body(rnd, members, month, "王网格"), "author": "wang"})
                       for members in by_household.values()]
             for start in range(0, len(bodies), 2000):
-                saved, problems = store.save_records(opened.key(), 1, bodies[start:start + 2000])
+                saved, problems = store.save_records(opened.key(), opened.node_id, bodies[start:start + 2000])
                 assert not problems, problems[0].details
     return opened, rows
