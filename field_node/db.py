@@ -6,6 +6,8 @@ sent) is never rolled back by a power cut and its sequence number never reused (
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from peewee import DatabaseProxy, SqliteDatabase
@@ -26,3 +28,16 @@ def open_database(data_dir: Path) -> SqliteDatabase:
     with database.connection_context():
         migrations.migrate(database, MIGRATIONS_PACKAGE)
     return real
+
+
+@contextmanager
+def without_waiting_for_the_card() -> Iterator[None]:
+    """Commit what is written inside without syncing the SD card (``synchronous=NORMAL`` on this connection
+    for the while), for writes that are not records: a visit form's draft, saved every few seconds of typing.
+    A power cut may lose the last seconds of such writes, never a signed record (their commits stay FULL and
+    sync every frame before them too) and never the database's integrity (WAL)."""
+    database.execute_sql("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        database.execute_sql(f"PRAGMA synchronous={SQLITE_PRAGMAS['synchronous']}")

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, SQL, Case, fn
 
 from field_node.models import REJECTED, Coverage, Household, Member, Record, Visit
 
@@ -76,6 +76,12 @@ class CoverageRow:
     reached_last_month: bool
 
 
+def _among(numbers: list[str]) -> Any:
+    """``Household.number IN numbers`` as one JSON parameter: a search finds up to 200 households, and building
+    a query with 200 parameters costs the station more CPU than the database takes to run it."""
+    return Household.number.in_(SQL("(SELECT value FROM json_each(?))", [json.dumps(numbers)]))
+
+
 def _this_month_status(query: Any, month: str) -> tuple[Any, Any]:
     """``query`` (on households) joined to their coverage rows of ``month``; and the status code expression."""
     this = Coverage.alias("this_month")
@@ -96,7 +102,7 @@ def coverage(month: str, numbers: list[str] | None = None, shown: str = "all", o
              .join(last, JOIN.LEFT_OUTER, on=((last.household == Household.number)
                                               & (last.month == previous_month(month)))))
     if numbers is not None:
-        query = query.where(Household.number.in_(numbers))
+        query = query.where(_among(numbers))
     if shown in STATUS_CODES:
         query = query.where(status == STATUS_CODES[shown])
     found = list(query.order_by(status, reached, Household.number).offset(offset or None).limit(limit).tuples())
@@ -112,7 +118,7 @@ def coverage_counts(month: str, numbers: list[str] | None = None) -> dict[str, i
     query, status = _this_month_status(Household.select(), month)
     query = query.select(status, fn.COUNT(Household.number)).group_by(status)
     if numbers is not None:
-        query = query.where(Household.number.in_(numbers))
+        query = query.where(_among(numbers))
     found = dict.fromkeys(STATUSES, 0)
     found.update({STATUSES[state]: count for state, count in query.tuples()})
     return found

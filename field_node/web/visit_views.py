@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from field_node import store, visits
-from field_node.db import database
+from field_node.db import database, without_waiting_for_the_card
 from field_node.models import Draft, Household, Member, SignatureImage, Visit
 from field_node.web import auth, visit_form
 from field_node.web.households import this_month
@@ -117,7 +117,7 @@ def keep_draft(number: str) -> Any:
     if Household.get_or_none(Household.number == number) is None:
         abort(404)
     fields = {key: request.form.getlist(key) for key in request.form if key != "csrf_token"}
-    with database.atomic("IMMEDIATE"):
+    with without_waiting_for_the_card(), database.atomic("IMMEDIATE"):
         (Draft.insert(household=number, author=current_user.username,
                       fields=json.dumps(fields, ensure_ascii=False), updated_at=store.now_text())
          .on_conflict_replace().execute())
