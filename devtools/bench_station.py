@@ -366,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--sync-records", type=int, default=10_000)
+    parser.add_argument("--sync-passes", type=int, default=2,
+                        help="syncs of --sync-records, the pages measured during each")
     parser.add_argument("--no-hub", action="store_true", help="skip the hub: no sync phase, no sync write figure")
     args = parser.parse_args(argv)
     missed = False
@@ -453,19 +455,22 @@ def node_only_peak_rss(data: Seeded, rounds: int = 10) -> float:
 def bench_during_sync(data: Seeded, args: argparse.Namespace, session: requests.Session, url: str,
                       paths: dict[str, str], process: psutil.Process, figures: list[str]) -> bool:
     """500 records synced alone (for the bytes written), then the pages while 10,000 records sync."""
-    sign_visits(data.data_dir, data.rows, older_months(1, args.months + 10), 500)
+    sign_visits(data.data_dir, data.rows, older_months(1, args.months + 40), 500)
     written, elapsed = sync_written_bytes(data.data_dir)
     figures.append(f"bytes written by `fieldsync-node sync` pushing 500 records: {written / 1024:.0f} KiB "
                    f"({written / 500:.0f} B per record, {elapsed:.1f} s)")
     months = -(-args.sync_records // (args.households or 1))
-    signed = sign_visits(data.data_dir, data.rows, older_months(months, args.months), args.sync_records)
-    started = time.perf_counter()
-    sync = subprocess.Popen([str(BIN / "fieldsync-node"), "--data-dir", str(data.data_dir), "sync"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    found = measure_while(sync, session, url, paths, process)
-    assert sync.wait() == 0
-    missed = print_pages(f"the same quarter core while `fieldsync-node sync` pushes {signed:,} records "
-                         f"({time.perf_counter() - started:.1f} s)", found, TARGET_SYNC_MS)
+    missed = False
+    for sync_pass in range(args.sync_passes):  # each pass a new 10,000: more requests measured during a sync
+        signed = sign_visits(data.data_dir, data.rows, older_months(months, args.months + sync_pass * months),
+                             args.sync_records)
+        started = time.perf_counter()
+        sync = subprocess.Popen([str(BIN / "fieldsync-node"), "--data-dir", str(data.data_dir), "sync"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        found = measure_while(sync, session, url, paths, process)
+        assert sync.wait() == 0
+        missed |= print_pages(f"the same quarter core while `fieldsync-node sync` pushes {signed:,} records "
+                              f"(pass {sync_pass + 1}, {time.perf_counter() - started:.1f} s)", found, TARGET_SYNC_MS)
     return missed
 
 

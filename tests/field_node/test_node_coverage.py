@@ -136,16 +136,3 @@ def test_upgrading_a_node_fills_the_coverage_table(households, tmp_path):
         indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert not {"record_household", "visit_month"} & indexes
 
-
-def test_a_draft_is_written_without_syncing_the_card_and_records_still_are(opened_node):
-    from field_node.db import without_waiting_for_the_card
-
-    def synchronous() -> int:
-        return database.execute_sql("PRAGMA synchronous").fetchone()[0]
-
-    with database.connection_context():
-        assert synchronous() == 2  # FULL: a save that returned is on disk
-        with pytest.raises(RuntimeError), without_waiting_for_the_card():
-            assert synchronous() == 1  # NORMAL, for the draft only
-            raise RuntimeError("the draft could not be written")
-        assert synchronous() == 2
