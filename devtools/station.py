@@ -31,6 +31,8 @@ def person_key(id_number: str) -> str:
     """The person key the stand-in hub gives ``id_number``."""
     return sealing.person_key(sealing.person_key_secret(DEV_SEAL_KEY), id_number)
 
+SEED = 11
+
 
 def roster_page(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Synthetic roster rows (DOMAIN.md §10 keys) as one page of the hub's roster pull (format 2: persons by key,
@@ -64,28 +66,33 @@ def hub_person_keys(hub_data_dir: Path) -> Callable[[str], str]:
 
 
 def seed_station(data_dir: Path, villages: list[tuple[str, str]], households_per_village: int,
-                 months: list[str], seed: int = 11, name: str = "测试站") -> tuple[node_module.Node, list[dict]]:
+                 months: list[str], seed: int = SEED, name: str = "测试站", with_roster: bool = True,
+                 key_of: Callable[[str], str] = person_key) -> tuple[node_module.Node, list[dict]]:
     """A station with a roster, a grid member ``wang`` and an admin ``admin`` (password ``PASSWORD``),
-    and one signed visit per household for each of ``months``.  Returns the node and the roster rows."""
+    and one signed visit per household for each of ``months``.  Returns the node and the roster rows.
+    ``with_roster=False``: the station is enrolled and has pulled the same roster from a hub already (then
+    ``key_of`` is that hub's person keys, ``hub_person_keys``)."""
     opened = node_module.open_node(data_dir)
     if not opened.key_path.exists():
         keys.save_private_key(keys.generate(), opened.key_path)
     rows = synthetic.generate_roster(seed, villages, households_per_village)
     rnd = random.Random(seed)
     with database.connection_context():
-        with database.atomic("IMMEDIATE"):
-            store.set_state("node_id", 1)
-            store.set_state("node_name", name)
-        store.apply_roster_page(roster_page(rows))
+        if with_roster:
+            with database.atomic("IMMEDIATE"):
+                store.set_state("node_id", 1)
+                store.set_state("node_name", name)
+            store.apply_roster_page(roster_page(rows))
         accounts.create_account("wang", "王网格", PASSWORD)
         accounts.create_account("admin", "站点管理员", PASSWORD, role="admin")
         by_household: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             by_household.setdefault(row["household_id"], []).append(row)
         for month in months:
-            bodies = [("visit", station_body({**synthetic.visit_body(rnd, members, month, "王网格"), "author": "wang"}))
+            bodies = [("visit", station_body({**synthetic.visit_body(rnd, members, month, "王网格"), "author": "wang"},
+                                            key_of))
                       for members in by_household.values()]
             for start in range(0, len(bodies), 2000):
-                saved, problems = store.save_records(opened.key(), 1, bodies[start:start + 2000])
+                saved, problems = store.save_records(opened.key(), opened.node_id, bodies[start:start + 2000])
                 assert not problems, problems[0].details
     return opened, rows

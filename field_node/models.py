@@ -180,3 +180,15 @@ class Task(BaseModel):
     open = BooleanField()
     answered_seq = IntegerField(null=True)
     updated_at = TextField()
+
+
+class Coverage(BaseModel):
+    """A household's visit status in a month (1 by phone or WeChat, 2 in person; no row: not yet), kept by
+    ``visits.refresh_coverage`` in the transaction that changes a visit, so the landing page reads it directly."""
+
+    household = TextField()
+    month = TextField()
+    status = IntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("household", "month")

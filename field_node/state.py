@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from field_node.db import database
 from field_node.models import State
 
 __all__ = ["get_state", "now_text", "set_state"]
 
 
 def get_state(key: str, default: str | None = None) -> str | None:
-    row = State.get_or_none(State.key == key)
-    return row.value if row else default
+    # One fixed statement rather than a query built per call: every station page reads a few state values
+    # (its name on every page), and building the query cost more CPU than running it.
+    row = database.execute_sql("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else default
 
 
 def set_state(key: str, value: Any) -> None:

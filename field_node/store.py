@@ -16,7 +16,7 @@ from peewee import fn
 
 from field_node import postings, privacy, tasks, visits
 from field_node.db import database
-from field_node.models import PENDING, REJECTED, SENT, Household, Member, Record
+from field_node.models import PENDING, REJECTED, SENT, Household, Member, Record, Visit
 from field_node.search import search_keys
 from field_node.state import get_state, now_text, set_state
 from shared.errors import ErrorCode, FieldsyncError
@@ -132,8 +132,17 @@ def apply_push_reply(reply: dict[str, Any], first: int, last: int) -> BatchResul
                            error_message=item["message"],
                            error_details=json.dumps(item["details"], ensure_ascii=False))
              .where(Record.seq == item["seq"]).execute())
+        _refresh_coverage_of([item["seq"] for item in reply["rejected"]])
         set_state("hub_hwm", reply["hwm"])
     return result
+
+
+def _refresh_coverage_of(seqs: list[int]) -> None:
+    """A rejected visit no longer counts: its household's month is worked out again."""
+    if seqs:
+        for household, month in (Visit.select(Visit.household, Visit.month).where(Visit.seq.in_(seqs))
+                                 .distinct().tuples()):
+            visits.refresh_coverage(household, month)
 
 
 def requeue_missing(missing: list[list[int]]) -> int:

@@ -12,11 +12,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, SQL, Case, fn
 
-from field_node.models import REJECTED, Household, Member, Record, Visit
+from field_node.models import REJECTED, Coverage, Household, Member, Record, Visit
 
 VISITED, CONTACTED, NOT_YET = "visited", "contacted", "not_yet"
+STATUS_CODES = {NOT_YET: 0, CONTACTED: 1, VISITED: 2}  # the values of coverage.status (0: no row)
+STATUSES = (NOT_YET, CONTACTED, VISITED)
 HEAD = "户主"
 
 
@@ -30,6 +32,21 @@ def project(seq: int, body: dict[str, Any]) -> None:
         replaced = Record.get_or_none(Record.hash == bytes.fromhex(body["corrects"]))
         if replaced is not None:
             Visit.update(superseded_by=seq).where(Visit.seq == replaced.seq).execute()
+            if (replaced.household, replaced.month) != (body["household"], body["month"]):
+                refresh_coverage(replaced.household, replaced.month)
+    refresh_coverage(body["household"], body["month"])
+
+
+def refresh_coverage(household: str, month: str) -> None:
+    """Work out one household's status in one month again from its effective visits.  Called in the
+    transaction that saves, corrects or rejects one of them, so the coverage table is never behind."""
+    best = (_effective().select(fn.MAX(Case(None, [(Visit.method == "in_person", STATUS_CODES[VISITED])],
+                                            STATUS_CODES[CONTACTED])))
+            .where(Visit.household == household, Visit.month == month).scalar())
+    if best:
+        Coverage.insert(household=household, month=month, status=best).on_conflict_replace().execute()
+    else:
+        Coverage.delete().where(Coverage.household == household, Coverage.month == month).execute()
 
 
 def _effective() -> Any:
@@ -59,27 +76,54 @@ class CoverageRow:
     reached_last_month: bool
 
 
-def coverage(month: str, numbers: list[str] | None = None, within: Any = True) -> list[CoverageRow]:
-    """Every household (or those in ``numbers``; always within the where-clause ``within``, the account's
-    villages) with its status this month: not yet first, those not reached last month first among them, then
-    contacted by phone/WeChat, then visited in person."""
-    last = previous_month(month)
-    effective = _effective().where(Visit.month.in_([month, last])).alias("v")
-    status = fn.MAX(Case(None, [((effective.c.month == month) & (effective.c.method == "in_person"), 2),
-                               (effective.c.month == month, 1)], 0))
-    reached = fn.MAX(Case(None, [(effective.c.month == last, 1)], 0))
-    head = Member.select(fn.MIN(Member.name)).where(Member.household == Household.number, Member.relation == HEAD)
-    query = (Household.select(Household.number, Household.village, head.alias("head"), status.alias("status"),
-                              reached.alias("reached"))
-             .join(effective, JOIN.LEFT_OUTER, on=(effective.c.household == Household.number))
-             .where(within).group_by(Household.number))
+def _among(numbers: list[str]) -> Any:
+    """``Household.number IN numbers`` as one JSON parameter: a search finds up to 200 households, and building
+    a query with 200 parameters costs the station more CPU than the database takes to run it."""
+    return Household.number.in_(SQL("(SELECT value FROM json_each(?))", [json.dumps(numbers)]))
+
+
+def _this_month_status(query: Any, month: str) -> tuple[Any, Any]:
+    """``query`` (on households) joined to their coverage rows of ``month``; and the status code expression."""
+    this = Coverage.alias("this_month")
+    joined = query.join(this, JOIN.LEFT_OUTER, on=((this.household == Household.number) & (this.month == month)))
+    return joined.switch(Household), fn.COALESCE(this.status, STATUS_CODES[NOT_YET])
+
+
+def coverage(month: str, numbers: list[str] | None = None, shown: str = "all", offset: int = 0,
+             limit: int | None = None, within: Any = True) -> list[CoverageRow]:
+    """Every household (or those in ``numbers``, or only those of status ``shown``; always within the
+    where-clause ``within``, the account's villages) with its status this
+    month: not yet first, those not reached last month first among them, then contacted by phone/WeChat,
+    then visited in person.  Sorted and cut to ``offset``/``limit`` by the database: only the rows shown
+    are read."""
+    last = Coverage.alias("last_month")
+    query, status = _this_month_status(Household.select().where(within), month)
+    reached = last.status.is_null(False)
+    query = (query.select(Household.number, Household.village, status, reached)
+             .join(last, JOIN.LEFT_OUTER, on=((last.household == Household.number)
+                                              & (last.month == previous_month(month)))))
     if numbers is not None:
-        query = query.where(Household.number.in_(numbers))
-    rows = [CoverageRow(number, village, head or "", (NOT_YET, CONTACTED, VISITED)[state], bool(was_reached))
-            for number, village, head, state, was_reached in query.tuples()]
-    order = {NOT_YET: 0, CONTACTED: 1, VISITED: 2}
-    rows.sort(key=lambda row: (order[row.status], row.reached_last_month, row.number))
-    return rows
+        query = query.where(_among(numbers))
+    if shown in STATUS_CODES:
+        query = query.where(status == STATUS_CODES[shown])
+    found = list(query.order_by(status, reached, Household.number).offset(offset or None).limit(limit).tuples())
+    heads = dict(Member.select(Member.household, fn.MIN(Member.name))
+                 .where(Member.household.in_([number for number, *_ in found]), Member.relation == HEAD)
+                 .group_by(Member.household).tuples()) if found else {}
+    return [CoverageRow(number, village, heads.get(number) or "", STATUSES[state], bool(was_reached))
+            for number, village, state, was_reached in found]
+
+
+def coverage_counts(month: str, numbers: list[str] | None = None, within: Any = True) -> dict[str, int]:
+    """How many households (or of ``numbers``; within ``within``) are not yet reached, contacted and visited in
+    ``month``."""
+    query, status = _this_month_status(Household.select().where(within), month)
+    query = query.select(status, fn.COUNT(Household.number)).group_by(status)
+    if numbers is not None:
+        query = query.where(_among(numbers))
+    found = dict.fromkeys(STATUSES, 0)
+    found.update({STATUSES[state]: count for state, count in query.tuples()})
+    return found
 
 
 def counts(rows: list[CoverageRow]) -> dict[str, int]:

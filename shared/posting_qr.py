@@ -7,6 +7,7 @@ creased, smudged or photographed at an angle while keeping the code small enough
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from typing import TYPE_CHECKING
@@ -53,8 +54,12 @@ def qr_png(url: str, box_size: int = 10) -> bytes:
     return buffer.getvalue()
 
 
+@functools.lru_cache(maxsize=256)
 def qr_svg(url: str) -> str:
-    """An SVG of the code (one path, sized in millimetres), for print pages that scale it to the paper."""
+    """An SVG of the code (one path, sized in millimetres), for print pages that scale it to the paper.
+
+    Drawn once per address and kept (a few kB each): the board and every poster ask for the same codes
+    again and again, and drawing one costs more CPU than the rest of the page on a station's Pi."""
     from qrcode.image.svg import SvgPathImage
 
     return _code(url, 10).make_image(image_factory=SvgPathImage).to_string(encoding="unicode")

@@ -33,16 +33,18 @@ def coverage() -> Any:
     query = request.form.get("q", "").strip()[:40]
     shown = request.values.get("show", "all")
     shown = shown if shown in FILTERS else "all"
-    rows = visits.coverage(month, visits.search(query) if query else None, scope.condition())
-    counts = visits.counts(rows)
-    listed = [row for row in rows if shown == "all" or row.status == shown]
+    numbers = visits.search(query) if query else None
+    within = scope.condition()
+    counts = visits.coverage_counts(month, numbers, within)
+    total = sum(counts.values())
     size = current_app.config["NODE"].settings["PAGE_SIZE"]
-    pages = max(1, -(-len(listed) // size))
+    pages = max(1, -(-(total if shown == "all" else counts[shown]) // size))
     page = min(max(request.values.get("page", 1, type=int), 1), pages)
+    rows = visits.coverage(month, numbers, shown, offset=(page - 1) * size, limit=size, within=within)
     waiting = len(tasks.waiting(within=scope.household_numbers()))
     return render_template("coverage.html", waiting_tasks=waiting, month=month, query=query,
-                           shown=shown, counts=counts, total=len(rows), rows=listed[(page - 1) * size:page * size],
-                           page=page, pages=pages, filters=FILTERS)
+                           shown=shown, counts=counts, total=total, rows=rows, page=page, pages=pages,
+                           filters=FILTERS)
 
 
 @bp.route("/h/<number>")
