@@ -13,7 +13,7 @@ import sqlite3
 import pytest
 
 from devtools import synthetic
-from devtools.station import roster_page
+from devtools.station import roster_page, station_body
 from field_node import node as node_module
 from field_node import store, visits
 from field_node.db import database
@@ -51,8 +51,8 @@ def households(opened_node):
 
 
 def save(households, number: str, month: str, method: str, corrects: int | None = None) -> int:
-    body = {**synthetic.visit_body(random.Random(number + month), households["members"][number], month, "王"),
-            "method": method}
+    body = {**station_body(synthetic.visit_body(random.Random(number + month), households["members"][number], month,
+                                                "王")), "method": method}
     if corrects is not None:
         body["corrects"] = visits.record_hash(corrects)
     saved, problems = store.save_records(households["node"].key(), 1, [("visit", body)])
@@ -78,7 +78,7 @@ def test_coverage_follows_saves_corrections_and_rejections(households):
         assert shown(MONTH)[numbers[4]] == visits.VISITED and shown(MONTH)[numbers[3]] == visits.CONTACTED
 
         store.apply_push_reply({"accepted": [], "duplicates": [], "hwm": 0, "rejected": [
-            {"seq": phone, "final": True, "code": "X", "message": "拒收", "details": {}}]})
+            {"seq": phone, "final": True, "code": "X", "message": "拒收", "details": {}}]}, phone, phone)
         assert shown(MONTH)[numbers[2]] == visits.NOT_YET  # a rejected visit never counts
         assert shown(MONTH) == from_scratch(MONTH) and shown(LAST) == from_scratch(LAST)
         assert Coverage.select().where(Coverage.household == numbers[2], Coverage.month == MONTH).count() == 0
