@@ -54,7 +54,8 @@ JOB_ID = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
 HUB_VILLAGES_PER_TOWNSHIP = 1
 # Installed for the hub, never used by the station: a station installed with only its own dependencies
 # lacks them.  psycopg2 is the one the station app loads anyway (peewee imports it when it is there).
-NOT_NODE_PACKAGES = ("psycopg2", "gunicorn", "flask_smorest", "apispec", "openpyxl", "prometheus_client")
+NOT_NODE_PACKAGES = ("psycopg2", "gunicorn", "flask_smorest", "apispec", "openpyxl", "prometheus_client",
+                     "python_calamine", "olefile", "PIL")  # fieldsync[node] installs none of them
 NODE_ONLY_LAUNCHER = ("import sys\nfor name in {names!r}:\n    sys.modules[name] = None\n"
                       "from field_node.cli import main\nmain(prog_name='fieldsync-node')")
 
@@ -77,7 +78,7 @@ def seeded(folder: Path, households: int, months: int, with_hub: bool) -> Seeded
     key_of = station.hub_person_keys(hub.data_dir) if hub else station.person_key
     opened, rows = station.seed_station(folder / "station", villages, per_village, recent, with_roster=not hub,
                                         key_of=key_of)
-    add_postings(opened, 40)
+    add_postings(opened, 40, villages[0][0])
     print(f"seeded {len({r['household_id'] for r in rows}):,} households, "
           f"{len({r['household_id'] for r in rows}) * months:,} signed visits in {time.perf_counter() - started:.0f} s")
     return Seeded(opened.data_dir, rows, hub, key_of)
@@ -99,13 +100,15 @@ def enrolled_station(folder: Path, villages: list[tuple[str, str]], per_village:
     return hub
 
 
-def add_postings(opened, count: int) -> None:  # noqa: ANN001 - a field_node Node
-    """The station's own gig postings, signed like any record: the board and its QR codes have work to do."""
+def add_postings(opened, count: int, township: str) -> None:  # noqa: ANN001 - a field_node Node
+    """The station's own gig postings, signed like any record: the board and its QR codes have work to do.
+    They name the station's township: the hub refuses a station's posting for anywhere else."""
     from field_node.db import database
     from field_node.store import save_records
 
     bodies = [("posting", {"posting_id": JOB_ID if index == 0 else f"{index:08x}abcdef0123456789abcdef01",
-                           "kind": "gig", "employer": f"东岭村合作社{index}", "title": "砂糖橘采摘",
+                           "kind": "gig", "township": township, "employer": f"东岭村合作社{index}",
+                           "title": "砂糖橘采摘",
                            "place": "东岭村果园", "pay": 130, "pay_unit": "day", "headcount": 5,
                            "contact_name": "韦队长", "contact_phone": "13877001234", "valid_until": "2099-12-31"})
               for index in range(count)]

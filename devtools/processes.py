@@ -64,6 +64,7 @@ class Hub:
     database_url: str = ""
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    env: dict[str, str] = field(default_factory=dict)  # settings (FIELDSYNC_…) for the served hub
 
     @property
     def url(self) -> str:
@@ -83,7 +84,7 @@ class Hub:
             [str(BIN / "fieldsync-hub"), "--data-dir", str(self.data_dir), "--database-url", self.database_url,
              "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "FIELDSYNC_PUBLIC_URL": self.url})
+            env={**os.environ, "FIELDSYNC_PUBLIC_URL": self.url, **self.env})
         try:
             wait_for(f"{self.url}/api/v1/openapi.json", self.process, self.log_path, timeout)
         except RuntimeError:
