@@ -189,9 +189,20 @@ def serve(opened: node_module.Node, bind: str | None) -> None:
     host, _, port = address.rpartition(":")
     _one_malloc_arena()
     app = create_app(data_dir=opened.data_dir)
+    _freeze_what_start_up_made()
     click.echo(f"站点应用已启动：http://{host}:{port}/ （同一 Wi-Fi 下的手机用本机地址访问）")
     waitress.serve(app, host=host, port=int(port), threads=opened.settings["WEB_THREADS"], ident="fieldsync",
                    expose_tracebacks=False)
+
+
+def _freeze_what_start_up_made() -> None:
+    """Move every object made at start-up (modules, templates, the app) out of the garbage collector's reach:
+    a full collection then walks only what requests made, and no page pays tens of milliseconds for it on a
+    Pi-class core."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 if __name__ == "__main__":
