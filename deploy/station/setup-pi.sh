@@ -37,7 +37,7 @@ cp -r "$SOURCE/shared" "$SOURCE/field_node" "$SOURCE/pyproject.toml" "$SOURCE/RE
 
 if real_system; then
   python3 -m venv "$APP/.venv"
-  "$APP/.venv/bin/pip" install --quiet "$APP[node]"
+  "$APP/.venv/bin/pip" install --quiet "${APP}[node]"
   chown -R fieldsync:fieldsync "$DATA"
 fi
 
