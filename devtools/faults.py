@@ -68,7 +68,8 @@ class Suite:
     def __init__(self, root: Path, database_url: str = "", seed: int = 5):
         self.root = root
         self.rnd = random.Random(seed)
-        self.hub = Hub(root / "hub", database_url)
+        # Every station of the suite enrols from this one address; in a county each has its own.
+        self.hub = Hub(root / "hub", database_url, env={"FIELDSYNC_ENROLL_RATE_LIMIT": "1000/hour"})
         self.hub.cli("init", "--county", synthetic.COUNTY,
                      *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
         synthetic.write_roster_csv(ROWS, root / "roster.csv")
