@@ -21,11 +21,13 @@ json_scalars = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) 
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4) |
                            st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
 
+# Valid text: any character but NUL, which every text field refuses (PostgreSQL text cannot hold it).
+valid_text = st.text(alphabet=st.characters(blacklist_characters="\x00"), min_size=1, max_size=50)
 visit_bodies = st.fixed_dictionaries({
-    "household": st.text(min_size=1, max_size=40).filter(str.strip),
+    "household": valid_text.filter(lambda text: text.strip() and len(text) <= 40),
     "month": st.sampled_from(["2026-01", "2026-10", "2025-12"]),
     "date": st.sampled_from(["2026-10-01", "2026-10-31", "2026-12-15"]),
-    "visitor": st.text(min_size=1, max_size=50),
+    "visitor": valid_text,
     "method": st.sampled_from(["in_person", "phone", "wechat"]),
     "income": st.fixed_dictionaries({k: st.integers(0, 10_000_000) for k in
                                      ("wage", "business", "property", "transfer", "expenses")}),
@@ -50,6 +52,15 @@ def test_valid_visits_are_accepted_and_sign_verifiably(body):
     record = seal(KEY, 1, 1, GENESIS_PREV, "visit", body, "t")
     assert signature_valid(KEY.public_key(), record.prev, record.content, record.signature)
     assert envelope_problem(record.content, 1, 1, BODY_SCHEMAS) == (None, json.loads(record.content))
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=40)
+@given(visit_bodies, st.sampled_from(["household", "visitor"]), st.integers(0, 50))
+def test_a_nul_anywhere_in_a_text_field_is_refused(body, field, at):
+    value = body[field]
+    body = {**body, field: value[:at] + "\x00" + value[at:]}
+    errors = body_errors("visit", body)
+    assert errors and field in errors
 
 
 @given(json_values)
