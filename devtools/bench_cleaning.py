@@ -22,9 +22,9 @@ from pypinyin import lazy_pinyin
 
 from devtools import synthetic
 from devtools.scratch import postgres_schema
-from hub import county as county_setup
-from hub import db
-from hub.app import create_app
+from hub.county import setup as county_setup
+from hub.store import db
+from hub.web.app import create_app
 from shared.migrations import dialect
 
 PERIOD = "2026-10"
@@ -48,7 +48,7 @@ def generate(members: int, villages_per_township: int, seed: int = 1) -> dict[st
     """Bulk-write the county: townships, villages, households, persons, records, visits, employment."""
     rnd = random.Random(seed)
     county_setup.init_county(synthetic.COUNTY, synthetic.RONGAN_TOWNSHIPS)
-    from hub.models import Node, Township, Village
+    from hub.store.models import Node, Township, Village
 
     villages = []
     with db.write_transaction():

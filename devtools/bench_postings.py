@@ -23,8 +23,9 @@ import requests
 
 from devtools import posting_pairs, synthetic
 from devtools.processes import Hub
-from hub import db, own_records
-from hub.app import create_app
+from hub.store import db
+from hub.sync import own_records
+from hub.web.app import create_app
 from shared.postings import POSTING_KINDS, new_posting_id
 
 TARGET_MS = 50.0

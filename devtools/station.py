@@ -59,7 +59,7 @@ def station_body(body: dict[str, Any], key_of: Callable[[str], str] = person_key
 
 def hub_person_keys(hub_data_dir: Path) -> Callable[[str], str]:
     """The person keys a hub with this data folder gives (tests over a real hub)."""
-    from hub.sealing_keys import SEAL_KEY_FILE, load_key
+    from hub.roster.sealing_keys import SEAL_KEY_FILE, load_key
 
     secret = sealing.person_key_secret(load_key(Path(hub_data_dir) / SEAL_KEY_FILE))  # made now if the hub has not
     return lambda id_number: sealing.person_key(secret, id_number)

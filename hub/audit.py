@@ -8,7 +8,7 @@ concurrent appends: PostgreSQL locks the row until the transaction ends, SQLite'
 IMMEDIATE.  Because the head and the entry change in the same transaction, a rolled-back change leaves no
 entry and no gap.
 
-Schema: hub/migrations/0009_audit.sql.
+Schema: hub/store/migrations/0009_audit.sql.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 
 from peewee import AutoField, BigIntegerField, DateTimeField, IntegerField, TextField, fn
 
-from hub.db import database, insert_rows, write_transaction
-from hub.models import BaseModel
+from hub.store.db import database, insert_rows, write_transaction
+from hub.store.models import BaseModel
 from shared import migrations
 from shared.errors import ErrorCode, FieldsyncError
 from shared.records import canonical

@@ -19,8 +19,9 @@ from flask.testing import FlaskClient
 
 from devtools import synthetic
 from devtools.scratch import postgres_schema
-from hub import county, db
-from hub.app import create_app
+from hub.county import setup as county
+from hub.store import db
+from hub.web.app import create_app
 from shared.accounts import hash_password
 
 POSTGRES_URL = os.environ.get("FIELDSYNC_TEST_POSTGRES_URL", "")
@@ -58,7 +59,7 @@ _ADMIN_HASH = hash_password(ADMIN_PASSWORD)  # hashed once: PBKDF2 per test woul
 
 def make_user(app: Flask, username: str, role: str, township: str | None = None) -> int:
     """A county user (password ``ADMIN_PASSWORD``), written directly: fixtures need many."""
-    from hub.models import CountyUser, Township
+    from hub.store.models import CountyUser, Township
 
     with app.app_context(), ExitStack() as stack:
         if db.database.is_closed():  # a test may already hold the connection (hub_db)
@@ -70,8 +71,8 @@ def make_user(app: Flask, username: str, role: str, township: str | None = None)
 
 def signed_in(app: Flask, user_id: int) -> FlaskClient:
     """A test client holding the session cookie a sign-in would have given the user."""
-    from hub.models import CountyUser
-    from hub.users import session_token
+    from hub.accounts.users import session_token
+    from hub.store.models import CountyUser
 
     with app.app_context(), ExitStack() as stack:
         if db.database.is_closed():

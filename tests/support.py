@@ -11,8 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from devtools import synthetic
-from hub import nodes, roster
-from hub.models import Village
+from hub.roster import importer as roster
+from hub.store.models import Village
+from hub.sync import nodes
 from shared import keys, wire
 from shared.protocol import ENROLL_PATH, PUSH_PATH
 from shared.records import GENESIS_PREV, SealedRecord, seal

@@ -12,7 +12,7 @@ import pytest
 from field_node.cli import main as node_main
 from field_node.settings import ENV_PREFIX as NODE_PREFIX
 from field_node.settings import NODE_SETTINGS
-from hub.cli import main as hub_main
+from hub.cli.main import main as hub_main
 from hub.settings import ENV_PREFIX as HUB_PREFIX
 from hub.settings import HUB_SETTINGS
 from shared import keys

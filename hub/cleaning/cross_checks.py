@@ -1,6 +1,6 @@
 """Cross-checks against other departments' lists (DOMAIN.md §6; 002 §二(一)5: monthly data comparison).
 
-The lists are imported each month with `fieldsync-hub import-list` (hub/department_lists.py).  Each rule is one
+The lists are imported each month with `fieldsync-hub import-list` (hub/roster/department_lists.py).  Each rule is one
 SQL query over the ``department_list`` / ``department_entry`` tables and the roster or visits, written once for
 SQLite and PostgreSQL.  With no list imported, no rule finds anything.
 
@@ -21,8 +21,8 @@ from collections.abc import Iterator
 
 from hub.cleaning import rules
 from hub.cleaning.catalogue import PARAMETERS, Context, Finding, rule, the_period
-from hub.db import database
-from hub.models import current_visits_sql
+from hub.store.db import database
+from hub.store.models import current_visits_sql
 from shared.idnumber import mask
 from shared.schemas import WORK_PLACES
 

@@ -15,11 +15,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from peewee import JOIN, Case, fn
 
-from hub import disclosure
 from hub.cleaning import rules
 from hub.cleaning.catalogue import CATALOGUE, Context
 from hub.cleaning.models import CLOSED, Anomaly
-from hub.models import County, Household, Person, Township, Village, Visit, VisitEmployment, current_visits
+from hub.store.models import County, Household, Person, Township, Village, Visit, VisitEmployment, current_visits
+from hub.web import disclosure
 from shared import safe_cells
 from shared.schemas import RISKS
 

@@ -1,10 +1,10 @@
-"""Peewee models of the cleaning tables (schema: hub/migrations/0002_cleaning.sql)."""
+"""Peewee models of the cleaning tables (schema: hub/store/migrations/0002_cleaning.sql)."""
 
 from __future__ import annotations
 
 from peewee import AutoField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from hub.models import BaseModel, Household, Record, Township, Village
+from hub.store.models import BaseModel, Household, Record, Township, Village
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
 ANSWER_CORRECT = "correct"  # 核实无误: stays answered until the data it was raised on change
@@ -45,7 +45,7 @@ class Anomaly(BaseModel):
 
 
 class VerificationTask(BaseModel):
-    """A household to check on site, for an anomaly sent to the field or a spot check (hub/verification.py)."""
+    """A household to check on site, for an anomaly sent to the field or a spot check (hub/verification/tasks.py)."""
 
     id = AutoField()
     household = ForeignKeyField(Household)

@@ -2,7 +2,7 @@
 
 Rules read the roster tables and ``household_month`` — a temporary table the runner builds once per run
 with one figure per household and month (the latest record; disagreements are rule I5's business).
-Every rule reads visits through ``Visit.is_current`` (hub/models.py): a corrected visit no longer counts.
+Every rule reads visits through ``Visit.is_current`` (hub/store/models.py): a corrected visit no longer counts.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from itertools import pairwise
 from peewee import JOIN, Case, fn
 
 from hub.cleaning.catalogue import Context, Finding, rule, the_period, the_year, twelve_months
-from hub.db import database
-from hub.models import Household, Person, Visit, VisitEmployment, current_visits, current_visits_sql
+from hub.store.db import database
+from hub.store.models import Household, Person, Visit, VisitEmployment, current_visits, current_visits_sql
 from shared.idnumber import mask
 
 LABOUR = ("普通劳动力", "技能劳动力")

@@ -20,8 +20,8 @@ from hub import audit
 from hub.cleaning import rules  # noqa: F401  (registers the rules)
 from hub.cleaning.catalogue import CATALOGUE, PARAMETERS, RULES_VERSION, Context, Finding
 from hub.cleaning.models import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN, Anomaly, CleaningRun, CleaningSetting
-from hub.db import insert_rows, write_transaction
-from hub.models import Household, Person, Village
+from hub.store.db import insert_rows, write_transaction
+from hub.store.models import Household, Person, Village
 from shared import idnumber
 
 Progress = Callable[[str], None]
@@ -54,7 +54,7 @@ def previous_month(today: date) -> str:
 
 def backfill_person_checks() -> int:
     """Rows that arrived before the checks existed get them once (I1, I9); later imports compute them."""
-    from hub.roster import MOBILE, id_disagreement
+    from hub.roster.importer import MOBILE, id_disagreement
 
     pending = list(Person.select(Person.id, Person.id_number, Person.gender, Person.birth_date, Person.phone)
                    .where(Person.checked == False).tuples())  # noqa: E712

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub import own_records
 from hub.postings import store
-from hub.roster import RowError
+from hub.roster.importer import RowError
 from hub.settings import import_limits
+from hub.sync import own_records
 from shared.errors import FieldsyncError
 from shared.postings import PAY_UNITS, POSTING_KINDS
 from shared.table_files import TableKind, parse_date, read_rows

@@ -14,10 +14,10 @@ from typing import Any
 
 from hub import audit
 from hub.cleaning.runner import parameters
-from hub.db import insert_rows, write_transaction
-from hub.models import Interest, Node, Person, Posting, PostingClock, Recommendation
-from hub.nodes import utcnow
 from hub.postings.dedupe import SAME_MIN, PostingFeatures, posting_features, similarity
+from hub.store.db import insert_rows, write_transaction
+from hub.store.models import Interest, Node, Person, Posting, PostingClock, Recommendation
+from hub.sync.nodes import utcnow
 from shared.errors import ErrorCode, FieldsyncError
 from shared.postings import below_minimum_wage
 

@@ -22,7 +22,8 @@ def opened_node(tmp_path: Path) -> node_module.Node:
 def live_hub(app, tmp_path) -> Iterator[dict]:
     """The hub app on a loopback port, with a county imported; yields its URL and roster rows."""
     from devtools.station import hub_person_keys
-    from hub import db, sealing_keys
+    from hub.roster import sealing_keys
+    from hub.store import db
 
     with app.app_context(), db.database.connection_context():
         rows = import_county(tmp_path)
@@ -39,7 +40,8 @@ def live_hub(app, tmp_path) -> Iterator[dict]:
 @pytest.fixture
 def enrolled(app, live_hub, opened_node):
     """The node enrolled for the first two villages."""
-    from hub import db, nodes
+    from hub.store import db
+    from hub.sync import nodes
 
     with app.app_context(), db.database.connection_context():
         _, code = nodes.register("测试站", [nodes.find_village("/".join(v)) for v in VILLAGES[:2]], 24)

@@ -7,8 +7,9 @@ import pytest
 from field_node import accounts, sync
 from field_node.db import database
 from field_node.models import Account
-from hub import db as hub_database
-from hub import field_accounts, nodes
+from hub.accounts import field_accounts
+from hub.store import db as hub_database
+from hub.sync import nodes
 from shared.errors import FieldsyncError
 from shared.protocol import ACCOUNTS_PATH
 from tests.support import VILLAGES, SimNode, import_county

@@ -18,7 +18,8 @@ def invoke(data_dir, *args):
 
 
 def test_enrol_add_sync_status(app, live_hub, tmp_path):
-    from hub import db, nodes
+    from hub.store import db
+    from hub.sync import nodes
 
     with app.app_context(), db.database.connection_context():
         _, code = nodes.register("命令行站", [nodes.find_village("/".join(VILLAGES[0]))], 24)

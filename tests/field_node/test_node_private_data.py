@@ -18,10 +18,10 @@ from field_node import node as node_module
 from field_node import store, sync
 from field_node.db import database
 from field_node.models import Draft, Member, Record
-from hub import db as hub_database
-from hub import nodes
-from hub.models import Record as HubRecord
-from hub.models import VisitChange, VisitEmployment
+from hub.store import db as hub_database
+from hub.store.models import Record as HubRecord
+from hub.store.models import VisitChange, VisitEmployment
+from hub.sync import nodes
 from shared import idnumber, keys
 from shared.records import GENESIS_PREV, seal, signature_valid
 from tests.support import VILLAGES, households_of

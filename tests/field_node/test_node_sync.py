@@ -13,8 +13,8 @@ from devtools.station import station_body
 from field_node import store, sync
 from field_node.db import database
 from field_node.models import Household, Record
-from hub import db as hub_db_module
-from hub.models import Record as HubRecord
+from hub.store import db as hub_db_module
+from hub.store.models import Record as HubRecord
 from shared.errors import FieldsyncError
 from shared.records import record_hash, signature_valid
 from tests.support import VILLAGES, households_of
@@ -100,7 +100,7 @@ def test_records_the_hub_lost_are_sent_again(app, enrolled, live_hub):
         saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
     sync.sync_once(enrolled, lambda _: None)
     with app.app_context(), hub_db_module.database.connection_context():  # a restore from an older backup
-        from hub.models import Node, Visit, VisitEmployment
+        from hub.store.models import Node, Visit, VisitEmployment
 
         VisitEmployment.delete().execute()
         Visit.delete().execute()

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from hub import nodes
-from hub.models import Household, Node
+from hub.store.models import Household, Node
+from hub.sync import nodes
 from shared import keys, wire
 from shared.protocol import ENROLL_PATH, ROSTER_PATH
 from tests.support import VILLAGES, SimNode, households_of, import_county
@@ -78,7 +78,7 @@ def test_roster_pull_pages_through_the_nodes_villages_only(app, client, county):
 
 def test_a_household_moved_away_is_pulled_once_more_as_unassigned(app, client, county, tmp_path):
     from devtools import synthetic
-    from hub import roster
+    from hub.roster import importer as roster
 
     node = SimNode(app, client, "站点", VILLAGES[:1])
     cursor = node.get(f"{ROSTER_PATH}?cursor=").json["cursor"]
@@ -119,7 +119,7 @@ def test_an_unexpected_failure_is_a_500_without_a_trace(app, client, county, mon
     def explode(*_args, **_kwargs):
         raise RuntimeError(f"secret {id_number}")
 
-    monkeypatch.setattr("hub.api.ingest.node_state", explode)
+    monkeypatch.setattr("hub.web.api.ingest.node_state", explode)
     node = SimNode(app, client, "站点", VILLAGES[:1])
     reply = node.get("/api/v1/state")
     assert reply.status_code == 500 and reply.json["code"] == "INTERNAL"
@@ -142,7 +142,7 @@ def test_every_reply_carries_security_headers(client):
 
 
 def test_silent_stations_are_listed_first(app, client, county):
-    from hub.pages import node_rows
+    from hub.web.pages import node_rows
 
     quiet = SimNode(app, client, "安静站", VILLAGES[:1])
     SimNode(app, client, "活跃站", VILLAGES[1:2])

@@ -6,8 +6,9 @@ import threading
 
 import pytest
 
-from hub import audit, db
+from hub import audit
 from hub.audit import ALTERED, CHAIN_BROKEN, HEAD_MISMATCH, MISSING, AuditHead, AuditLog
+from hub.store import db
 
 
 def sql(statement: str, *params) -> None:

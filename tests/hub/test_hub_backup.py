@@ -3,9 +3,9 @@ came after it (the hub reports those missing), so nothing is lost."""
 
 from __future__ import annotations
 
-from hub import db
-from hub.cli import main
-from hub.models import Record
+from hub.cli.main import main
+from hub.store import db
+from hub.store.models import Record
 from shared.protocol import STATE_PATH
 from tests.support import VILLAGES, SimNode, households_of, import_county
 

@@ -13,11 +13,10 @@ import pytest
 from openpyxl import Workbook
 
 from devtools import synthetic
-from hub import db
 from hub.cleaning import runner
 from hub.cleaning.catalogue import CATALOGUE, PARAMETERS
 from hub.cleaning.models import CLOSED, OPEN, Anomaly
-from hub.department_lists import (
+from hub.roster.department_lists import (
     DEPARTMENT_MODELS,
     LIST_COLUMNS,
     DepartmentEntry,
@@ -25,7 +24,8 @@ from hub.department_lists import (
     import_list,
     import_list_command,
 )
-from hub.models import Household, Person, VisitEmployment
+from hub.store import db
+from hub.store.models import Household, Person, VisitEmployment
 from shared.errors import FieldsyncError
 from tests.hub.cleaning.county_factory import MONTHS, PERIOD, TODAY, baseline, build, household_number, roster_rows
 

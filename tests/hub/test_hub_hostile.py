@@ -21,14 +21,14 @@ from hypothesis import strategies as st
 
 from devtools import synthetic
 from devtools.processes import run
-from hub import nodes, own_records
 from hub.audit import AuditLog
-from hub.db import write_transaction
-from hub.department_lists import import_list
-from hub.models import Alarm, Node, Record, Visit
 from hub.postings.importer import import_postings
-from hub.projections import KINDS, KindHandling
-from hub.roster import import_roster
+from hub.roster.department_lists import import_list
+from hub.roster.importer import import_roster
+from hub.store.db import write_transaction
+from hub.store.models import Alarm, Node, Record, Visit
+from hub.sync import nodes, own_records
+from hub.sync.projections import KINDS, KindHandling
 from shared.errors import FieldsyncError
 from shared.kinds import BODY_SCHEMAS, BODY_SCHEMAS_V1
 from shared.postings import new_posting_id
@@ -320,7 +320,7 @@ def test_a_record_the_projection_cannot_take_fails_alone(station, monkeypatch, c
     def project_probes(stored, now):
         for item in stored:
             if item.body["marker"] == PERSONAL:
-                raise KeyError(item.body["marker"])  # what hub/projections.py did with a visit lacking risks
+                raise KeyError(item.body["marker"])  # what hub/sync/projections.py did with a visit lacking risks
 
     monkeypatch.setitem(BODY_SCHEMAS, "probe", ProbeSchema())
     monkeypatch.setitem(BODY_SCHEMAS_V1, "probe", ProbeSchema())  # this client signs format 1

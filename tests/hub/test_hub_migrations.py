@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hub import db
-from hub.app import create_app
 from hub.cleaning.models import CLEANING_MODELS
-from hub.models import ALL_MODELS
+from hub.store import db
+from hub.store.models import ALL_MODELS
+from hub.web.app import create_app
 from shared import migrations
 from shared.errors import FieldsyncError
 
@@ -30,7 +30,7 @@ def test_a_hub_refuses_to_start_on_an_unmigrated_database(tmp_path, database_url
 
 
 def test_the_cli_migrates_then_the_hub_starts(tmp_path, database_url, runner):
-    from hub.cli import main
+    from hub.cli.main import main
 
     args = ["--data-dir", str(tmp_path), "--database-url", database_url]
     result = runner.invoke(main, [*args, "migrate"])

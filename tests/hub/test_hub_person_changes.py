@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from hub import roster
 from hub.cleaning import runner
 from hub.cleaning.models import OPEN, Anomaly
-from hub.models import Household, Person, RosterClock, Township, Village
+from hub.roster import importer as roster
+from hub.store.models import Household, Person, RosterClock, Township, Village
 from tests.support import VILLAGES, import_county
 
 HOME = VILLAGES[0][0]

@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from hub.app import create_app
+from hub.web.app import create_app
 
 
 def mode(path: Path) -> int:
@@ -20,7 +20,7 @@ def test_the_hub_data_folder_and_database_are_private(tmp_path):
         folder.mkdir(mode=0o755)
         folder.chmod(0o755)
         app = create_app({"TESTING": True, "DATA_DIR": str(folder), "DATABASE_URL": ""}, check_schema=False)
-        from hub import db
+        from hub.store import db
 
         with app.app_context(), db.database.connection_context():
             db.migrate()

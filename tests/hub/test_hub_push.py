@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.models import Alarm, Node, Record, Visit, VisitEmployment
+from hub.store.models import Alarm, Node, Record, Visit, VisitEmployment
 from shared import keys, wire
 from shared.protocol import PUSH_PATH, STATE_PATH
 from shared.records import seal
@@ -150,7 +150,7 @@ def test_a_request_signed_by_another_key_is_refused(client, node, visits):
 
 
 def test_a_revoked_node_is_refused_and_an_alarm_raised(app, node, visits):
-    from hub import nodes
+    from hub.sync import nodes
 
     nodes.revoke(Node.get_by_id(node.node_id))
     reply = node.push(visits)
@@ -174,7 +174,7 @@ def test_a_newer_protocol_is_refused_with_an_upgrade_message(node, visits):
 
 
 def test_every_record_kind_has_its_hub_handling():
-    from hub.projections import KINDS
+    from hub.sync.projections import KINDS
     from shared.kinds import BODY_SCHEMAS
 
     assert set(KINDS) == set(BODY_SCHEMAS)

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from devtools import synthetic
 from devtools.station import station_body
-from hub import sealing_keys
-from hub.models import Record, VisitChange, VisitEmployment
+from hub.roster import sealing_keys
+from hub.store.models import Record, VisitChange, VisitEmployment
 from shared import sealing
 from shared.protocol import ROSTER_PATH
 from shared.records import GENESIS_PREV, seal

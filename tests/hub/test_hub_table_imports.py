@@ -18,10 +18,10 @@ import pytest
 from openpyxl import Workbook
 
 from devtools import synthetic
-from hub.department_lists import import_list
-from hub.models import Household, Person
 from hub.postings import importer
-from hub.roster import import_roster
+from hub.roster.department_lists import import_list
+from hub.roster.importer import import_roster
+from hub.store.models import Household, Person
 from shared.errors import FieldsyncError
 from shared.idnumber import check_character
 from shared.roster import ROSTER_COLUMNS
@@ -347,7 +347,7 @@ def test_row_and_cell_limits_are_settings(app, hub_db, tmp_path):
 
 
 def test_the_cli_refuses_a_bomb_with_a_message(app, runner, tmp_path):
-    from hub.cli import main
+    from hub.cli.main import main
 
     path = write_xlsx(tmp_path / "rows.xlsx", many_rows(2_000_000), one_string(0))
     args = ["--data-dir", app.config["DATA_DIR"], "--database-url", app.config["DATABASE_URL"]]
@@ -384,7 +384,7 @@ def test_posting_dates_as_chinese_text_or_serial_import_and_a_bad_one_is_a_row_e
 
 def test_the_posting_upload_never_answers_500(app, client, tmp_path):
     with app.app_context():
-        from hub import db
+        from hub.store import db
 
         with db.database.connection_context():
             import_county(tmp_path)

@@ -7,12 +7,14 @@ import re
 
 import pytest
 
-from hub import audit, users, verification
+from hub import audit
+from hub.accounts import users
 from hub.cleaning import runner
 from hub.cleaning.models import ANSWERED, OPEN, Anomaly, VerificationTask
-from hub.cli import main
-from hub.db import database
-from hub.models import Household, Person, Township, Village
+from hub.cli.main import main
+from hub.store.db import database
+from hub.store.models import Household, Person, Township, Village
+from hub.verification import tasks as verification
 from tests.conftest import ADMIN_PASSWORD, make_user, signed_in
 from tests.support import VILLAGES, import_county
 
@@ -186,7 +188,7 @@ def test_role_changes_and_settings_are_audited_and_the_chain_verifies(app, runne
 
 
 def test_the_household_page_shows_list_hits_and_masks_numbers(client, county, tmp_path):
-    from hub.department_lists import import_list
+    from hub.roster.department_lists import import_list
 
     household = household_in(HOME)
     person = Person.select().where(Person.household == household).first()
@@ -225,7 +227,7 @@ def test_household_membership_changes_only_at_county_level(township_user, client
 
 def test_a_visits_figures_are_corrected_by_a_new_signed_record_not_overwritten(app, client, township_user, viewer,
                                                                                 county):
-    from hub.models import Record, Visit
+    from hub.store.models import Record, Visit
     from tests.support import SimNode, households_of
 
     node = SimNode(app, client, "更正站", VILLAGES[:2])

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from devtools import synthetic
-from hub import own_records, roster, users, verification
+from hub.accounts import users
 from hub.cleaning import runner
 from hub.cleaning.models import Anomaly
-from hub.models import Household, Interest, Person
+from hub.roster import importer as roster
+from hub.store.models import Household, Interest, Person
+from hub.sync import own_records
+from hub.verification import tasks as verification
 from shared.idnumber import mask, mask_phone
 from shared.postings import new_posting_id
 

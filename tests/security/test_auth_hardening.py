@@ -11,10 +11,11 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from hub import audit, db
-from hub.app import create_app
+from hub import audit
 from hub.audit import AuditLog
-from hub.cli import main as hub_cli
+from hub.cli.main import main as hub_cli
+from hub.store import db
+from hub.web.app import create_app
 from tests.support import VILLAGES, import_county
 
 PERSONAL_PAGES = ["/", "/cleaning/anomalies", "/login"]

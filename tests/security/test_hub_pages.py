@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hub.audit import entries_about
-from hub.models import Interest, Person
+from hub.store.models import Interest, Person
 from shared.idnumber import mask
 from tests.conftest import make_user, signed_in
 from tests.security.privacy_data import FULL_ID, STRANGER, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_B, County, plant
@@ -197,7 +197,7 @@ def test_an_unmatched_lead_is_confirmed_by_household_number_or_refused_with_a_me
 
 def test_a_masked_number_in_an_anomaly_is_named_on_every_page_that_shows_it(app, client, county):
     from hub.cleaning.models import Anomaly
-    from hub.disclosure import MASKED
+    from hub.web.disclosure import MASKED
 
     found = next(a for a in Anomaly.select() if a.household_id and MASKED.search(a.subject))
     masked = MASKED.search(found.subject)[0]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub import users
-from hub.models import Person
+from hub.accounts import users
+from hub.store.models import Person
 from tests.conftest import make_user, signed_in
 from tests.security.privacy_data import FULL_ID, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_B, County, plant
 

@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from devtools.station import PASSWORD as STATION_PASSWORD
-from hub import db
-from hub.cli import main as hub_cli
-from hub.models import CountyUser
+from hub.cli.main import main as hub_cli
+from hub.store import db
+from hub.store.models import CountyUser
 from shared.accounts import account_document, hash_password
 from tests.conftest import ADMIN_PASSWORD, make_user
 from tests.support import VILLAGES

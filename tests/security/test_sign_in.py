@@ -18,9 +18,9 @@ import shared.accounts
 from devtools import synthetic
 from devtools.processes import Hub
 from field_node.cli import main as node_cli
-from hub import db
-from hub.app import create_app
-from hub.cli import main as hub_cli
+from hub.cli.main import main as hub_cli
+from hub.store import db
+from hub.web.app import create_app
 from tests.conftest import ADMIN_PASSWORD, make_user
 from tests.support import VILLAGES, import_county
 
@@ -113,7 +113,7 @@ def test_without_a_trusted_proxy_a_forged_forwarded_for_escapes_no_limit(app, cl
 
 def test_one_job_seekers_script_does_not_close_the_interest_form_for_others(app, tmp_path):
     """Behind nginx, five 我想报名 a minute from one phone used to close the form for every job-seeker."""
-    from hub import own_records
+    from hub.sync import own_records
     from tests.hub.postings.test_hub_postings import posting_body
 
     with app.app_context(), db.database.connection_context():

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from hub.models import Posting, Recommendation
+from hub.store.models import Posting, Recommendation
 from shared.postings import new_posting_id
 from tests.security.privacy_data import FULL_ID, posting_body
 from tests.support import VILLAGES, SimNode, households_of, import_county

@@ -12,10 +12,10 @@ from field_node import accounts, sync
 from field_node.db import database
 from field_node.models import Posting, Record
 from field_node.web import create_app
-from hub import db as hub_database
-from hub import own_records
-from hub.models import Interest
-from hub.models import Posting as HubPosting
+from hub.store import db as hub_database
+from hub.store.models import Interest
+from hub.store.models import Posting as HubPosting
+from hub.sync import own_records
 from shared.postings import new_posting_id
 from tests.conftest import make_user, signed_in
 
@@ -119,8 +119,8 @@ def test_a_job_recommended_to_a_labourer_reaches_the_county_ledger(app, live_hub
     assert reply.status_code == 302
     sync.sync_once(enrolled, lambda _: None)
     with app.app_context(), hub_database.database.connection_context():
-        from hub.models import Person
         from hub.postings import store as hub_store
+        from hub.store.models import Person
 
         row = next(r for r in live_hub["rows"] if live_hub["person_key"](r["id_number"]) == labourer.person_key)
         person = Person.get(Person.id_number == row["id_number"])

@@ -9,12 +9,13 @@ from field_node import accounts, sync
 from field_node.db import database
 from field_node.models import Record
 from field_node.web import create_app
-from hub import audit, verification
-from hub import db as hub_database
+from hub import audit
+from hub.accounts.users import Principal
 from hub.cleaning import runner
 from hub.cleaning.models import ANSWERED, Anomaly, VerificationTask
-from hub.models import Township
-from hub.users import Principal
+from hub.store import db as hub_database
+from hub.store.models import Township
+from hub.verification import tasks as verification
 from tests.support import VILLAGES
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from devtools import synthetic
-from hub.db import insert_rows
-from hub.models import Household, Node, Record, Visit, VisitEmployment
-from hub.roster import import_roster
+from hub.roster.importer import import_roster
+from hub.store.db import insert_rows
+from hub.store.models import Household, Node, Record, Visit, VisitEmployment
 
 PERIOD = "2026-10"
 TODAY = date(2026, 11, 11)
@@ -85,8 +85,8 @@ class County:
 
     def correct(self, visit_id: int, **values: Any) -> int:
         """A correction of visit ``visit_id`` (same household and month, new ``values``), superseding it the way
-        the hub's projection does (hub/projections.py ``supersede_corrected``); return the new visit's id."""
-        from hub.projections import Stored, supersede_corrected
+        the hub's projection does (hub/sync/projections.py ``supersede_corrected``); return the new visit's id."""
+        from hub.sync.projections import Stored, supersede_corrected
 
         old = Visit.get_by_id(visit_id)
         number = Household.get_by_id(old.household_id).number

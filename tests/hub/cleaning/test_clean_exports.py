@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from hub.cleaning import exports, runner
 from hub.cleaning.catalogue import Context
-from hub.cli import main
+from hub.cli.main import main
 from tests.hub.cleaning.county_factory import PERIOD, TODAY, baseline, build
 
 FULL_ID = re.compile(r"\d{17}[\dX]")
@@ -50,7 +50,7 @@ def test_the_anomaly_list_groups_a_townships_problems(hub_db, tmp_path):
 
 
 def test_clean_and_export_commands(app, runner, tmp_path, database_url):
-    from hub import db
+    from hub.store import db
 
     with db.database.connection_context():
         county = build(tmp_path)

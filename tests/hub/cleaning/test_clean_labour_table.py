@@ -6,7 +6,7 @@ from __future__ import annotations
 from openpyxl import load_workbook
 
 from hub.cleaning import exports
-from hub.models import Household
+from hub.store.models import Household
 from tests.hub.cleaning.county_factory import PERIOD, baseline, build, household_number, roster_rows
 
 MONITORED, RETURNED, DISABLED, AT_RISK, CORRECTED, ELIMINATED = (household_number(0, i) for i in range(6))

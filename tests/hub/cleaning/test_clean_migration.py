@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hub import db
 from hub.cleaning.models import OPEN, Anomaly, CleaningRun
+from hub.store import db
 from shared import migrations
 
 

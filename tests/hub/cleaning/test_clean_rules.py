@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from hub import verification
+from hub.accounts.users import Principal
 from hub.cleaning import runner
 from hub.cleaning.catalogue import CATALOGUE, Context
 from hub.cleaning.models import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN, Anomaly
-from hub.models import Household, Person, Visit
-from hub.users import Principal
+from hub.store.models import Household, Person, Visit
+from hub.verification import tasks as verification
 from tests.hub.cleaning.county_factory import MONTHS, PERIOD, TODAY, baseline, build, household_number, roster_rows
 
 H = {f"h{i}": household_number(0, i) for i in range(10)} | {f"g{i}": household_number(1, i) for i in range(10)}

@@ -11,7 +11,7 @@ import pytest
 from hub.cleaning import runner
 from hub.cleaning.catalogue import CATALOGUE, Context
 from hub.cleaning.models import CLOSED, OPEN, Anomaly
-from hub.models import Household, Visit
+from hub.store.models import Household, Visit
 from tests.hub.cleaning.county_factory import PERIOD, TODAY, baseline, build, household_number, roster_rows
 
 HOME = household_number(0, 0)
@@ -155,7 +155,7 @@ def test_p4_p9_and_i4_read_the_current_visits_only(county):
     county.visit(HOME, "2026-03", wage=6000, business=0, jobs=[(a, 3, 3000) for a in adults])
     assert county.ids[HOME] in current_case(county, "P9")  # worked before; Q3's work was corrected away
 
-    from hub.models import Person
+    from hub.store.models import Person
 
     Person.update(status="死亡").where(Person.id_number == adults[0]).execute()
     paid = county.visit(HOME, PERIOD, wage=3000, business=0, jobs=[(adults[0], 10, 3000)])

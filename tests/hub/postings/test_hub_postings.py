@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import pytest
 
 from devtools import synthetic
-from hub import own_records
-from hub.models import Interest, Posting
 from hub.postings import importer, store
+from hub.store.models import Interest, Posting
+from hub.sync import own_records
 from shared.postings import new_posting_id
 from shared.protocol import POSTINGS_PATH
 from tests.support import VILLAGES, SimNode, import_county
@@ -196,8 +196,8 @@ def test_county_views_list_postings_and_labourers_short_of_three(app, client, co
 
 
 def test_the_import_command_shows_progress_and_reports_rows(app, runner, tmp_path):
-    from hub import db
-    from hub.cli import main
+    from hub.cli.main import main
+    from hub.store import db
 
     with app.app_context(), db.database.connection_context():
         import_county(tmp_path)

@@ -1,0 +1,411 @@
+"""The county's household roster at the hub: importing the spreadsheets counties keep, serving changes.
+
+An import reads a CSV (UTF-8 or GBK), XLSX, XLS or ODS file with Chinese or English headers, one row per
+person (shared/table_files.py says how).  A row that cannot be read is reported with its row number and the
+reason; the rest still imports.  An ID number a spreadsheet has damaged (a number cell, 4.50224E+17,
+450224196612130000) is such a row: it must never become a person's key.  Households are written as units and
+only when their content changed, so importing the same file twice changes nothing.  Every changed household
+takes the next value of the roster clock, which nodes use as their pull cursor (a counter that only grows,
+never a wall-clock time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pypinyin import lazy_pinyin
+
+from hub.roster import sealing_keys
+from hub.settings import import_limits
+from hub.store.db import write_transaction
+from hub.store.models import Household, Person, RosterClock, Township, Village
+from shared import idnumber
+from shared.errors import ErrorCode, FieldsyncError
+from shared.roster import (
+    HOUSEHOLD_TYPES,
+    MONITORING_TYPES,
+    PERSON_STATUSES,
+    REQUIRED_COLUMNS,
+    ROSTER_COLUMNS,
+    YES_NO,
+)
+from shared.table_files import (
+    TableKind,
+    TableRow,
+    column_is_text,
+    id_number_damage,
+    normalise_text,
+    parse_date,
+    read_rows,
+)
+
+BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled", "support_251")
+SUPPORT_COLUMNS = ("household_type", "monitoring_type", "monitoring_since", "helper", "helper_since", "plan_date",
+                   "measures", "risk_eliminated")
+WRITE_CHUNK = 500
+MOBILE = re.compile(r"^1[3-9]\d{9}$")  # DOMAIN.md I9
+
+
+@dataclass
+class RowError:
+    row: int
+    message: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    households_created: int = 0
+    households_changed: int = 0
+    households_unchanged: int = 0
+    villages_created: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+
+
+ROSTER = TableKind("花名册", ErrorCode.ROSTER_UNREADABLE)
+
+
+def read_roster(path: Path) -> list[TableRow]:
+    """The roster's data rows (shared/table_files.py: formats, normalisation, title rows, limits)."""
+    return read_rows(path, ROSTER_COLUMNS, REQUIRED_COLUMNS, ROSTER, import_limits())
+
+
+def _date(row: dict[str, str], key: str) -> str | None:
+    return parse_date(row.get(key, ""), ROSTER_COLUMNS[key])
+
+
+def _parse_date(text: str, column: str = "日期") -> str | None:
+    """The former name of ``table_files.parse_date``, kept for callers written before it (ValueError as before)."""
+    return parse_date(text, column)
+
+
+def _choice(row: dict[str, str], key: str, allowed: Iterable[str], default: str = "") -> str:
+    value = row.get(key, "") or default
+    if value not in allowed:
+        raise ValueError(f"“{ROSTER_COLUMNS[key]}”应为 {' / '.join(a for a in allowed if a)} 之一")
+    return value
+
+
+def id_disagreement(id_number: str, problem: str, gender: str, birth: str | None) -> str:
+    """I1: the ID number's own problem, or its disagreement with the recorded gender or birth date."""
+    if problem:
+        return problem
+    if gender and gender != idnumber.gender(id_number):
+        return "gender_mismatch"
+    if birth and birth != idnumber.birth_date(id_number).isoformat():
+        return "birth_mismatch"
+    return ""
+
+
+def parse_row(table_row: TableRow | dict[str, str], text_id_column: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """Turn one spreadsheet row (or a plain {key: text} from a form) into a clean person record; raise
+    ValueError with a Chinese reason.
+
+    ``text_id_column``: the file's ID column is intact text (``table_files.column_is_text``)."""
+    if not isinstance(table_row, TableRow):
+        table_row = TableRow(0, {key: normalise_text(value or "") for key, value in table_row.items()})
+    row = table_row.values
+    for key in REQUIRED_COLUMNS:
+        if not row.get(key):
+            raise ValueError(f"“{ROSTER_COLUMNS[key]}”不能为空")
+    warnings = []
+    id_number = idnumber.normalise(row["id_number"])
+    problem = idnumber.problem(id_number)
+    damage = id_number_damage(table_row, id_number, text_id_column)
+    if damage:
+        raise ValueError(damage)
+    if problem and problem.code in ("excel_number", "shape"):
+        raise ValueError(problem.message)
+    if problem:
+        warnings.append(f"{problem.message}（已导入，清洗时会列入异常清单）")
+    gender = row.get("gender") or (idnumber.gender(id_number) if not problem else "")
+    birth = _date(row, "birth_date") or (
+        idnumber.birth_date(id_number).isoformat() if not problem else None)
+    phone = row.get("phone", "").replace(" ", "")
+    person = {
+        "id_problem": id_disagreement(id_number, problem.code if problem else "", gender, birth),
+        "phone_problem": "" if not phone or MOBILE.match(phone) else "invalid", "checked": True,
+        "id_number": id_number, "name": row["name"], "name_pinyin": "".join(lazy_pinyin(row["name"])),
+        "gender": _choice({"gender": gender}, "gender", ("男", "女")), "birth_date": birth,
+        "relation": row.get("relation", ""), "labour_ability": row.get("labour_ability", ""),
+        "student": row.get("student", ""), "phone": phone,
+        "status": _choice(row, "status", PERSON_STATUSES, default="正常"),
+        "returned_since": _date(row, "returned_since"),
+        **{key: YES_NO[_choice(row, key, tuple(YES_NO))] for key in BOOLEAN_COLUMNS},
+    }
+    household = {
+        "number": row["household_id"], "township": row["township"], "village": row["village"],
+        "household_type": _choice(row, "household_type", HOUSEHOLD_TYPES),
+        "monitoring_type": _choice(row, "monitoring_type", ("", *MONITORING_TYPES)),
+        "monitoring_since": _date(row, "monitoring_since"),
+        "helper": row.get("helper", ""), "helper_since": _date(row, "helper_since"),
+        "plan_date": _date(row, "plan_date"), "measures": row.get("measures", ""),
+        "risk_eliminated": _date(row, "risk_eliminated"),
+    }
+    return {"household": household, "person": person}, warnings
+
+
+@dataclass
+class _HouseholdDraft:
+    fields: dict[str, Any]
+    first_row: int
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    complete: bool = True
+
+    def digest(self) -> str:
+        content = {"household": self.fields, "members": [self.members[k] for k in sorted(self.members)]}
+        return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _collect(path: Path, report: ImportReport) -> dict[str, _HouseholdDraft]:
+    drafts: dict[str, _HouseholdDraft] = {}
+    rows = read_roster(path)
+    text_id_column = column_is_text(rows)
+    for table_row in rows:
+        number, row = table_row.number, table_row.values
+        report.rows += 1
+        try:
+            parsed, warnings = parse_row(table_row, text_id_column)
+        except ValueError as exc:
+            report.errors.append(RowError(number, str(exc)))
+            if row.get("household_id") in drafts:
+                drafts[row["household_id"]].complete = False
+            continue
+        report.warnings += [RowError(number, text) for text in warnings]
+        household, person = parsed["household"], parsed["person"]
+        draft = drafts.setdefault(household["number"], _HouseholdDraft(household, number))
+        if draft.fields != household:
+            report.errors.append(RowError(number, "同一户编号的各行户信息（乡镇、村、户类型等）不一致，本行未导入"))
+            draft.complete = False
+        elif person["id_number"] in draft.members:
+            report.errors.append(RowError(number, "同一户中证件号码重复，本行未导入"))
+        else:
+            draft.members[person["id_number"]] = person
+    return drafts
+
+
+def _villages(drafts: dict[str, _HouseholdDraft], report: ImportReport) -> dict[tuple[str, str], int]:
+    """Village ids by (township, village), creating villages of known townships as the roster names them."""
+    townships = {t.name: t.id for t in Township.select()}
+    found = {(v.township.name, v.name): v.id for v in Village.select(Village, Township).join(Township)}
+    for number, draft in list(drafts.items()):
+        place = (draft.fields["township"], draft.fields["village"])
+        if place in found:
+            continue
+        if place[0] not in townships:
+            report.errors.append(RowError(draft.first_row, f"户 {number}：县里没有乡镇“{place[0]}”，该户未导入"
+                                                           f"（已有：{'、'.join(townships)}）"))
+            del drafts[number]
+            continue
+        found[place] = Village.create(township=townships[place[0]], name=place[1]).id
+        report.villages_created.append("/".join(place))
+    return found
+
+
+def _next_clock() -> int:
+    RosterClock.update(value=RosterClock.value + 1).where(RosterClock.id == 1).execute()
+    return RosterClock.get_by_id(1).value
+
+
+def _write_chunk(chunk: list[_HouseholdDraft], villages: dict[tuple[str, str], int], report: ImportReport,
+                 clock: list[int]) -> None:
+    existing = {h.number: h for h in Household.select().where(
+        Household.number.in_([draft.fields["number"] for draft in chunk]))}
+    for draft in chunk:
+        digest = draft.digest()
+        current = existing.get(draft.fields["number"])
+        if current is not None and current.digest == digest:
+            report.households_unchanged += 1
+            continue
+        if not clock:
+            clock.append(_next_clock())
+        village_id = villages[(draft.fields["township"], draft.fields["village"])]
+        values = {key: draft.fields[key] for key in SUPPORT_COLUMNS}
+        values.update(village=village_id, digest=digest, change_seq=clock[0])
+        if current is None:
+            household_id = Household.insert(number=draft.fields["number"], **values).execute()
+            report.households_created += 1
+        else:
+            if current.village_id != village_id:
+                values["previous_village"] = current.village_id
+            Household.update(**values).where(Household.id == current.id).execute()
+            household_id = current.id
+            report.households_changed += 1
+        _write_members(household_id, draft)
+
+
+def _write_members(household_id: int, draft: _HouseholdDraft) -> None:
+    """Upsert members by ID number; drop members absent from the file only when all the household's rows
+    were readable (a half-read household must not lose people)."""
+    held = {p.id_number: p.id for p in Person.select(Person.id, Person.id_number)
+            .where(Person.household == household_id)}
+    for id_number, person in draft.members.items():
+        if id_number in held:
+            Person.update(**person).where(Person.id == held[id_number]).execute()
+        else:
+            Person.insert(household=household_id, **person).execute()
+    gone = [pid for number, pid in held.items() if number not in draft.members]
+    if gone and draft.complete:
+        Person.delete().where(Person.id.in_(gone)).execute()
+
+
+def import_roster(path: Path) -> ImportReport:
+    """Import a roster file; see the module docstring for the guarantees."""
+    report = ImportReport()
+    drafts = _collect(Path(path), report)
+    clock: list[int] = []  # one clock value for the whole import, taken on the first change
+    with write_transaction():
+        villages = _villages(drafts, report)
+        ordered = list(drafts.values())
+        for start in range(0, len(ordered), WRITE_CHUNK):
+            _write_chunk(ordered[start:start + WRITE_CHUNK], villages, report, clock)
+    return report
+
+
+def _cursor(text: str | None) -> tuple[int, int]:
+    if not text:
+        return (0, 0)
+    try:
+        clock, household_id = (int(part) for part in text.split(":"))
+    except ValueError as exc:
+        raise FieldsyncError(ErrorCode.BAD_REQUEST, "cursor 格式不对，请清空后重新同步花名册。") from exc
+    return clock, household_id
+
+
+def changes_for(village_ids: list[int], cursor: str | None, limit: int, page_format: int = 1) -> dict[str, Any]:
+    """Households of ``village_ids`` (or that just left them) changed after ``cursor``, oldest first.
+
+    ``page_format`` 2 (stations from 0.3) names persons by person key and leaves out what a station must not
+    hold (ID number, phone, full birth date), and carries the key stations seal typed numbers to."""
+    clock, last_id = _cursor(cursor)
+    after = (Household.change_seq > clock) | ((Household.change_seq == clock) & (Household.id > last_id))
+    query = (Household.select(Household, Village, Township).join(Village, on=Household.village)
+             .join(Township)
+             .where(after & (Household.village.in_(village_ids) | Household.previous_village.in_(village_ids)))
+             .order_by(Household.change_seq, Household.id).limit(limit + 1))
+    households = list(query)
+    more = len(households) > limit
+    households = households[:limit]
+    members: dict[int, list[dict[str, Any]]] = {}
+    if households:
+        for person in Person.select().where(Person.household.in_([h.id for h in households])).order_by(Person.id):
+            members.setdefault(person.household_id, []).append(
+                _station_person_document(person) if page_format == 2 else _person_document(person))
+    next_cursor = f"{households[-1].change_seq}:{households[-1].id}" if households else f"{clock}:{last_id}"
+    page = {"households": [_household_document(h, members.get(h.id, []), village_ids) for h in households],
+            "cursor": next_cursor, "more": more}
+    if page_format == 2:
+        page["seal_key"] = sealing_keys.public_text()
+    return page
+
+
+def _household_document(household: Household, members: list[dict[str, Any]],
+                        village_ids: list[int]) -> dict[str, Any]:
+    return {"number": household.number, "township": household.village.township.name,
+            "village": household.village.name, "assigned": household.village_id in village_ids,
+            "household_type": household.household_type, "monitoring_type": household.monitoring_type,
+            "monitoring_since": household.monitoring_since, "members": members}
+
+
+def _station_person_document(person: Person) -> dict[str, Any]:
+    """What a station needs of a person for the visit, and nothing from which the ID number can be read: the
+    person key instead of the number, the birth month instead of the date (age is all the station shows)."""
+    return {"key": sealing_keys.person_key(person.id_number), "name": person.name, "gender": person.gender,
+            "birth_month": person.birth_date[:7] if person.birth_date else None, "relation": person.relation,
+            "labour_ability": person.labour_ability, "student": person.student, "status": person.status,
+            "dibao": bool(person.dibao), "tekun": bool(person.tekun), "relocated": bool(person.relocated),
+            "disabled": bool(person.disabled)}
+
+
+def _person_document(person: Person) -> dict[str, Any]:
+    return {"id_number": person.id_number, "name": person.name, "gender": person.gender,
+            "birth_date": person.birth_date, "relation": person.relation,
+            "labour_ability": person.labour_ability, "student": person.student, "phone": person.phone,
+            "status": person.status, "dibao": bool(person.dibao), "tekun": bool(person.tekun),
+            "relocated": bool(person.relocated), "disabled": bool(person.disabled)}
+
+
+# --- Changing one person at the hub (the household page's corrections) ------------------------------------------
+# Kept apart from the file reading above: every change of a person goes through ``change_person``, so the checks
+# an import computes (I1, I9, the pinyin of I3) are recomputed and stations receive the change at their next pull.
+
+PERSON_TEXT_FIELDS = ("relation", "labour_ability", "student")
+
+
+def _field_error(field_name: str, message: str) -> FieldsyncError:
+    return FieldsyncError(ErrorCode.INVALID_FIELDS, message, {field_name: [message]})
+
+
+def _checked_change(field_name: str, value: Any) -> Any:
+    """One corrected value, normalised and validated like the same column of an import; raise with a message
+    that names the field (never the value: it may be an ID or phone number)."""
+    if field_name == "household":
+        return int(value)
+    text = str(value).strip()
+    if field_name == "name":
+        if not text or len(text) > 50:
+            raise _field_error("name", "姓名不能为空，且不超过50个字。")
+        return text
+    if field_name == "id_number":
+        text = idnumber.normalise(text)
+        problem = idnumber.problem(text)
+        if problem and problem.code in ("excel_number", "shape"):
+            raise _field_error("id_number", problem.message)
+        return text
+    if field_name == "gender":
+        if text not in ("男", "女"):
+            raise _field_error("gender", "性别应为 男 或 女。")
+        return text
+    if field_name == "birth_date":
+        try:
+            return _parse_date(text)
+        except ValueError as exc:
+            raise _field_error("birth_date", "出生日期看不懂，请写成 1980-03-01 这样的格式。") from exc
+    if field_name == "status":
+        if text not in PERSON_STATUSES:
+            raise _field_error("status", f"人员状态应为 {' / '.join(PERSON_STATUSES)} 之一。")
+        return text
+    if field_name == "phone":
+        return text.replace(" ", "")
+    if field_name in PERSON_TEXT_FIELDS:
+        if len(text) > 50:
+            raise _field_error(field_name, "内容不超过50个字。")
+        return text
+    raise _field_error(field_name, "这一项不能在这里修改。")
+
+
+def _derived_checks(values: dict[str, Any]) -> dict[str, Any]:
+    """The columns an import computes from a person's values: I1's and I9's problems, the pinyin I3 compares."""
+    problem = idnumber.problem(values["id_number"])
+    return {"id_problem": id_disagreement(values["id_number"], problem.code if problem else "", values["gender"],
+                                          values["birth_date"]),
+            "phone_problem": "" if not values["phone"] or MOBILE.match(values["phone"]) else "invalid",
+            "name_pinyin": "".join(lazy_pinyin(values["name"])), "checked": True}
+
+
+def change_person(person: Person, changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply corrections to one person (``household`` is a household id); return the values written.
+
+    Values are checked like an import's; the checks derived from them are recomputed; the person's household
+    (and the one they move to) take the next roster clock value, so stations pull the change.  Call inside a
+    write transaction; nothing is written when a value is refused."""
+    checked = {name: _checked_change(name, value) for name, value in changes.items()}
+    target = checked.get("household", person.household_id)
+    id_number = checked.get("id_number", person.id_number)
+    if ("id_number" in checked or "household" in checked) and Person.select().where(
+            Person.household == target, Person.id_number == id_number, Person.id != person.id).exists():
+        raise _field_error("id_number", "这户已有证件号码相同的成员，请核对。")
+    values = {name: getattr(person, name) for name in ("id_number", "name", "gender", "birth_date", "phone")}
+    values.update({name: value for name, value in checked.items() if name in values})
+    written = {**checked, **_derived_checks(values)}
+    Person.update(**written).where(Person.id == person.id).execute()
+    clock = _next_clock()
+    Household.update(change_seq=clock).where(Household.id.in_({person.household_id, target})).execute()
+    return checked

@@ -1,0 +1,365 @@
+"""Peewee models of the hub's tables (the schema itself is defined by hub/store/migrations/*.sql)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BlobField,
+    BooleanField,
+    CharField,
+    CompositeKey,
+    DateTimeField,
+    Expression,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    ModelSelect,
+    TextField,
+)
+
+from hub.store.db import database
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class County(BaseModel):
+    id = AutoField()
+    name = TextField()
+
+
+class Township(BaseModel):
+    id = AutoField()
+    name = TextField(unique=True)
+    position = IntegerField(default=0)
+
+
+class Village(BaseModel):
+    id = AutoField()
+    township = ForeignKeyField(Township, backref="villages")
+    name = TextField()
+
+    @property
+    def label(self) -> str:
+        return f"{self.township.name}/{self.name}"
+
+
+class RosterClock(BaseModel):
+    id = IntegerField(primary_key=True)
+    value = BigIntegerField()
+
+
+class Household(BaseModel):
+    id = AutoField()
+    number = TextField(unique=True)
+    village = ForeignKeyField(Village, backref="households")
+    previous_village = ForeignKeyField(Village, null=True)
+    household_type = TextField()
+    monitoring_type = TextField(default="")
+    monitoring_since = TextField(null=True)
+    digest = TextField()
+    change_seq = BigIntegerField()
+    helper = TextField(default="")  # 帮扶责任人
+    helper_since = TextField(null=True)
+    plan_date = TextField(null=True)  # 帮扶计划制定时间
+    measures = TextField(default="")  # 帮扶措施
+    risk_eliminated = TextField(null=True)  # 风险消除时间
+
+
+class Person(BaseModel):
+    id = AutoField()
+    household = ForeignKeyField(Household, backref="members")
+    id_number = TextField()
+    name = TextField()
+    name_pinyin = TextField()
+    gender = TextField()
+    birth_date = TextField(null=True)
+    relation = TextField(default="")
+    labour_ability = TextField(default="")
+    student = TextField(default="")
+    phone = TextField(default="")
+    dibao = BooleanField()
+    tekun = BooleanField()
+    relocated = BooleanField()
+    disabled = BooleanField()
+    status = TextField()
+    id_problem = TextField(default="")  # I1, computed once when the row arrives (hub/roster/importer.py)
+    phone_problem = TextField(default="")  # I9, likewise
+    checked = BooleanField(default=False)
+    returned_since = TextField(null=True)  # 返乡时间 (a returned migrant labourer)
+    support_251 = BooleanField(default=False)  # 是否开展"251"就业帮扶
+
+
+class Node(BaseModel):
+    id = AutoField()
+    name = TextField(unique=True)
+    public_key = BlobField(null=True)
+    enrolment_code_hash = TextField(null=True)
+    enrolment_expires_at = DateTimeField(null=True)
+    enrolled_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    last_counter = BigIntegerField(default=0)
+    hwm = BigIntegerField(default=0)
+    head = BigIntegerField(default=0)
+    last_seen_at = DateTimeField(null=True)
+    created_at = DateTimeField()
+    quarantined_at = DateTimeField(null=True)
+    quarantine_reason = TextField(null=True)
+    push_failures = IntegerField(default=0)  # pushes refused or failed in a row since the last stored one
+    last_push_error = TextField(null=True)  # the last failed push's error code
+    last_push_failed_at = DateTimeField(null=True)
+
+
+class NodeVillage(BaseModel):
+    id = AutoField()
+    node = ForeignKeyField(Node, backref="village_links")
+    village = ForeignKeyField(Village)
+
+
+class FieldAccount(BaseModel):
+    """A station account made at the hub for one village's grid members (shared/accounts.py)."""
+
+    id = AutoField()
+    username = TextField(unique=True)
+    display_name = TextField()
+    password_hash = TextField()
+    role = TextField()
+    village = ForeignKeyField(Village)
+    active = BooleanField(default=True)
+    changed_at = DateTimeField()
+
+
+class Record(BaseModel):
+    id = AutoField()
+    node = ForeignKeyField(Node, backref="records")
+    seq = BigIntegerField()
+    kind = TextField()
+    status = TextField()
+    reason = TextField(null=True)
+    hash = BlobField()
+    prev = BlobField()
+    content = BlobField()
+    signature = BlobField()
+    household = ForeignKeyField(Household, null=True)
+    received_at = DateTimeField()
+
+
+class Visit(BaseModel):
+    id = AutoField()
+    record = ForeignKeyField(Record, unique=True)
+    household = ForeignKeyField(Household, backref="visits")
+    month = CharField()
+    visit_date = CharField()
+    visitor = TextField()
+    method = TextField()
+    wage = BigIntegerField()
+    business = BigIntegerField()
+    property = BigIntegerField()
+    transfer = BigIntegerField()
+    expenses = BigIntegerField()
+    ack_status = TextField()
+    risks = TextField(default="")
+    corrects = TextField(null=True)
+    received_at = DateTimeField()
+    superseded_by = BigIntegerField(null=True)
+    unchanged = TextField(default="")  # body.unchanged, comma-separated (figures confirmed unchanged)
+
+    @classmethod
+    def is_current(cls) -> Expression:
+        """The one definition of "the current visits": those no correction has superseded
+        (hub/sync/projections.py, supersede_corrected).  Rules, exports and pages read visits through it."""
+        return cls.superseded_by.is_null()
+
+
+def current_visits(*fields: Any) -> ModelSelect:
+    """The current visits (``Visit.is_current``), selecting ``fields`` (all columns when none are given)."""
+    return Visit.select(*fields).where(Visit.is_current())
+
+
+def current_visits_sql() -> str:
+    """The current visits as an SQL subquery with every column of ``visit``, for hand-written queries:
+    ``FROM {current_visits_sql()} v``.  Rendered from ``current_visits()``, so the definition stays one."""
+    sql, params = current_visits().sql()
+    assert not params
+    return f"({sql})"
+
+
+class VisitEmployment(BaseModel):
+    id = AutoField()
+    visit = ForeignKeyField(Visit, backref="employment")
+    id_number = TextField()
+    place = TextField()
+    province = TextField(default="")
+    months = IntegerField()
+    wage = BigIntegerField()
+
+
+class VisitChange(BaseModel):
+    """A family change noted at a visit; a number typed there is held opened (it arrived sealed to the hub)."""
+
+    id = AutoField()
+    visit = ForeignKeyField(Visit, backref="changes")
+    type = TextField()
+    name = TextField(default="")
+    id_number = TextField(null=True)
+    id_unreadable = BooleanField(default=False)
+    change_date = TextField(null=True)
+    note = TextField(default="")
+
+
+class Alarm(BaseModel):
+    id = AutoField()
+    node = ForeignKeyField(Node, backref="alarms")
+    code = TextField()
+    seq = BigIntegerField(null=True)
+    detail = TextField()
+    evidence = BlobField(null=True)
+    created_at = DateTimeField()
+    resolved_at = DateTimeField(null=True)
+
+
+class Posting(BaseModel):
+    """One version of a job posting (shared/postings.py); the current one has no ``superseded_by``."""
+
+    id = AutoField()
+    record = ForeignKeyField(Record, unique=True)
+    node = ForeignKeyField(Node)
+    posting_id = TextField()
+    kind = TextField()
+    employer = TextField()
+    title = TextField()
+    township = TextField(null=True)
+    village = TextField(null=True)
+    place = TextField()
+    pay = BigIntegerField()
+    pay_unit = TextField()
+    headcount = BigIntegerField()
+    period_start = TextField(null=True)
+    period_end = TextField(null=True)
+    requirements = TextField(null=True)
+    contact_name = TextField()
+    contact_phone = TextField()
+    valid_until = TextField()
+    status = TextField()
+    held = BooleanField()
+    decision = TextField(null=True)
+    group_id = BigIntegerField(null=True)
+    block_a = TextField()
+    block_b = TextField()
+    superseded_by = BigIntegerField(null=True)
+    change_seq = BigIntegerField()
+    received_at = DateTimeField()
+
+
+class Interest(BaseModel):
+    """A job-seeker's interest in a posting, from the public page: a lead, matched to a roster person where
+    possible, that counts for that person only once confirmed (issue 12)."""
+
+    id = AutoField()
+    record = ForeignKeyField(Record, unique=True)
+    node = ForeignKeyField(Node)
+    posting_id = TextField()
+    name = TextField()
+    phone = TextField()
+    village = TextField()
+    id_number = TextField(null=True)
+    interest_date = TextField()
+    channel = TextField()
+    person = ForeignKeyField(Person, null=True)  # a suggested match until confirmed (anyone can type a name)
+    received_at = DateTimeField()
+    confirmed_by = TextField(null=True)  # the county or township user who confirmed the lead is this person
+    confirmed_at = DateTimeField(null=True)
+
+
+class Recommendation(BaseModel):
+    """A posting recommended to a roster labourer (a signed record from a station or the hub)."""
+
+    id = AutoField()
+    record = ForeignKeyField(Record, unique=True)
+    node = ForeignKeyField(Node)
+    posting_id = TextField()
+    person = ForeignKeyField(Person, null=True)
+    id_number = TextField()
+    recommended_on = TextField()
+    note = TextField(null=True)
+    received_at = DateTimeField()
+
+
+class PostingClock(BaseModel):
+    id = IntegerField(primary_key=True)
+    value = BigIntegerField()
+
+
+class CountyUser(BaseModel):
+    """A county or township user of the hub's pages (hub/accounts/users.py)."""
+
+    id = AutoField()
+    username = TextField(unique=True)
+    display_name = TextField()
+    password_hash = TextField()
+    role = TextField()
+    township = ForeignKeyField(Township, null=True)
+    active = BooleanField(default=True)
+    failed_logins = BigIntegerField(default=0)
+    locked_until = DateTimeField(null=True)  # unused since 0016: lockouts are per (user name, address)
+    created_at = DateTimeField()
+    session_epoch = BigIntegerField(default=0)
+
+
+class SignInFailure(BaseModel):
+    """Wrong passwords per typed user name and client address (shared/accounts.py); times in Unix seconds."""
+
+    username = TextField()
+    address = TextField()
+    failures = BigIntegerField(default=0)
+    locked_until = FloatField(null=True)
+    updated_at = FloatField()
+
+    class Meta:
+        primary_key = CompositeKey("username", "address")
+
+
+class RateLimitCounter(BaseModel):
+    """A fixed-window counter of the rate limits' database storage (hub/store/ratelimit.py)."""
+
+    bucket = TextField(primary_key=True)
+    hits = BigIntegerField()
+    expires_at = FloatField()
+
+
+class ApiToken(BaseModel):
+    """Another county system's token for the read API, scoped like a user; only its SHA-256 is kept."""
+
+    id = AutoField()
+    name = TextField(unique=True)
+    token_hash = TextField(unique=True)
+    role = TextField()
+    township = ForeignKeyField(Township, null=True)
+    active = BooleanField(default=True)
+    created_at = DateTimeField()
+
+
+class SpotCheck(BaseModel):
+    id = AutoField()
+    month = TextField(unique=True)
+    seed = TextField()
+    per_township = BigIntegerField()
+    drawn_by = TextField()
+    drawn_at = DateTimeField()
+
+
+class TaskClock(BaseModel):
+    id = IntegerField(primary_key=True)
+    value = BigIntegerField()
+
+
+ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, FieldAccount, Record,
+              Visit, VisitEmployment, Alarm, Posting, Interest, Recommendation, PostingClock, CountyUser, ApiToken,
+              SpotCheck, TaskClock]

@@ -1,0 +1,151 @@
+"""What each record kind means at the hub: which household it must name, and the rows it projects to.
+
+The hub stores every record as it arrived (``record``) and, for accepted records, projects the body into
+tables that queries and cleaning rules can use.  A new kind registers its handling here; ingest stays the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hub.postings import store as postings
+from hub.roster import sealing_keys
+from hub.store.db import insert_rows
+from hub.store.models import Household, Node, Person, Record, Township, Village, Visit, VisitChange, VisitEmployment
+from hub.sync import nodes
+from hub.verification.tasks import project_verifications
+from shared import sealing
+from shared.errors import ErrorCode
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An accepted record just inserted: its row id, the household it names (if any) and its body."""
+
+    record_id: int
+    node_id: int
+    household_id: int | None
+    body: dict[str, Any]
+
+
+ScopeProblem = tuple[ErrorCode, dict[str, Any]]
+
+
+class SignerScope:
+    """Where a signer's records may act (issue 12): a station only within its own villages and townships; the
+    hub's own signer (county postings and corrections, checked by role before signing) anywhere.  What each
+    check needs is read once per push, on first use."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        self.anywhere = node.name == nodes.HUB_NODE_NAME
+        self._places: set[tuple[str, str]] | None = None
+        self._members: set[tuple[str, int]] | None = None
+
+    @property
+    def places(self) -> set[tuple[str, str]]:
+        """(township, village) names of the node's villages."""
+        if self._places is None:
+            self._places = set(Village.select(Township.name, Village.name).join(Township)
+                               .where(Village.id.in_(nodes.village_ids(self.node))).tuples())
+        return self._places
+
+    @property
+    def townships(self) -> set[str]:
+        return {township for township, _ in self.places}
+
+    def is_member(self, id_number: str, household_id: int) -> bool:
+        """Whether the person with ``id_number`` belongs to ``household_id`` (a household of the node's)."""
+        if self._members is None:
+            self._members = set(Person.select(Person.id_number, Person.household).join(Household)
+                                .where(Household.village.in_(nodes.village_ids(self.node))).tuples())
+        return (id_number, household_id) in self._members
+
+
+@dataclass(frozen=True)
+class KindHandling:
+    household_field: str | None  # body field naming a household of the node's villages; None: no household
+    project: Callable[[list[Stored], str], None]
+    # Refuses a valid record that acts outside its signer's villages and townships; None: no such check.
+    scope_problem: Callable[[SignerScope, dict[str, Any], int | None], ScopeProblem | None] | None = None
+
+
+def project_visits(stored: list[Stored], now: str) -> None:
+    rows = []
+    for item in stored:
+        body, income = item.body, item.body["income"]
+        rows.append({
+            "record": item.record_id, "household": item.household_id, "month": body["month"],
+            "visit_date": body["date"], "visitor": body["visitor"], "method": body["method"],
+            "wage": income["wage"], "business": income["business"], "property": income["property"],
+            "transfer": income["transfer"], "expenses": income["expenses"], "ack_status": body["ack"]["status"],
+            "risks": ",".join(body["risks"]), "corrects": body.get("corrects"), "received_at": now,
+            "unchanged": ",".join(body.get("unchanged") or ()),
+        })
+    visit_ids = dict((record_id, visit_id) for visit_id, record_id in
+                     insert_rows(Visit, rows, returning=("id", "record")))
+    supersede_corrected([(visit_ids[item.record_id], item) for item in stored if item.body.get("corrects")])
+    insert_rows(VisitEmployment, [
+        {"visit": visit_ids[item.record_id], "id_number": job["person"], "place": job["place"],
+         "province": job.get("province", ""), "months": job["months"], "wage": job["wage"]}
+        for item in stored for job in item.body["employment"]
+    ])
+    insert_rows(VisitChange, [
+        {"visit": visit_ids[item.record_id], "type": change["type"], "name": change.get("name", ""),
+         "id_number": change.get("id_number"), "id_unreadable": "id_unreadable" in change,
+         "change_date": change.get("date"), "note": change.get("note", "")}
+        for item in stored for change in item.body["changes"]
+    ])
+
+
+def supersede_corrected(corrections: list[tuple[int, Stored]]) -> None:
+    """Mark each visit a correction names as superseded by it: same household, named by its record hash.
+
+    Both rows stay; the corrected one only stops counting.  A correction naming a record the hub does not
+    hold (one it rejected, say) supersedes nothing.
+    """
+    for visit_id, item in corrections:
+        named = Record.select(Record.id).where(Record.hash == bytes.fromhex(item.body["corrects"]),
+                                               Record.household == item.household_id)
+        (Visit.update(superseded_by=visit_id)
+         .where(Visit.record.in_(named), Visit.superseded_by.is_null(), Visit.id != visit_id).execute())
+
+
+def posting_outside_scope(scope: SignerScope, body: dict[str, Any], _: int | None) -> ScopeProblem | None:
+    """A station publishes to its own townships' boards only (a county-wide posting is the county's)."""
+    if scope.anywhere:
+        return None
+    township, village = body.get("township"), body.get("village")
+    if township not in scope.townships or (village and (township, village) not in scope.places):
+        return ErrorCode.POSTING_OUTSIDE_SCOPE, {"township": township or "", "village": village or ""}
+    return None
+
+
+def recommendation_outside_scope(scope: SignerScope, body: dict[str, Any], household_id: int | None
+                                 ) -> ScopeProblem | None:
+    """A recommendation names a person of the household it names (a household of the station's villages)."""
+    if scope.anywhere or household_id is None:
+        return None
+    person = body["person"]
+    if sealing.is_person_key(person):  # record format 2: persons by the hub's key
+        if person in sealing_keys.id_numbers_by_key(household_id):
+            return None
+    elif scope.is_member(person, household_id):
+        return None
+    return ErrorCode.PERSON_NOT_ASSIGNED, {"household": body["household"]}
+
+
+KINDS: dict[str, KindHandling] = {
+    "visit": KindHandling("household", project_visits),
+    "posting": KindHandling(None, postings.project_postings, posting_outside_scope),
+    "interest": KindHandling(None, postings.project_interests),
+    "recommendation": KindHandling("household", postings.project_recommendations, recommendation_outside_scope),
+    "verification": KindHandling("household", project_verifications),
+}
+
+
+def register(kind: str, handling: KindHandling) -> None:
+    """Add a record kind's hub handling (its body schema goes into shared.schemas.BODY_SCHEMAS)."""
+    KINDS[kind] = handling

@@ -1,0 +1,88 @@
+"""The county's cleaning pages (Chinese): runs, anomaly lists with filters, one anomaly with its records."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from peewee import JOIN, fn
+
+from hub.cleaning import exports
+from hub.cleaning.catalogue import CATALOGUE
+from hub.cleaning.exports import STATUS_ZH
+from hub.cleaning.models import Anomaly, CleaningRun
+from hub.store.models import Household, Node, Person, Record, Township, Village, Visit
+from hub.web import disclosure, scope
+from hub.web import verification as verification_views
+from shared.idnumber import mask
+
+bp = Blueprint("cleaning", __name__, url_prefix="/cleaning")
+PAGE_SIZE = 100
+
+
+@bp.route("/")
+def runs() -> str:
+    history = list(CleaningRun.select().order_by(CleaningRun.id.desc()).limit(30))
+    latest = history[0] if history else None
+    counts = json.loads(latest.counts)["rules"] if latest else {}
+    township = request.args.get("township", "")
+    period = latest.period if latest else ""
+    coverage = [c for c in exports.coverage(period) if not township or c["township"] == township] if period else []
+    return render_template("cleaning/runs.html", history=history, latest=latest, counts=counts, rules=CATALOGUE,
+                           coverage=coverage, townships=[t.name for t in Township.select().order_by(Township.position)],
+                           township=township)
+
+
+def _filters() -> dict[str, str]:
+    return {key: request.args.get(key, "") for key in ("township", "village", "rule", "status")}
+
+
+@bp.route("/anomalies")
+def anomalies() -> str:
+    chosen = _filters()
+    own = scope.visible_township_id()
+    if own is not None:  # a township's queue: its own anomalies only
+        chosen["township"] = Township.get_by_id(own).name
+    query = (Anomaly.select(Anomaly, Township, Village, Household)
+             .join(Township, JOIN.LEFT_OUTER).switch(Anomaly).join(Village, JOIN.LEFT_OUTER)
+             .switch(Anomaly).join(Household, JOIN.LEFT_OUTER))
+    if chosen["township"]:
+        query = query.where(Township.name == chosen["township"])
+    if chosen["village"]:
+        query = query.where(Village.name == chosen["village"])
+    if chosen["rule"]:
+        query = query.where(Anomaly.rule == chosen["rule"])
+    query = query.where(Anomaly.status == (chosen["status"] or "open"))
+    page = max(1, request.args.get("page", 1, type=int))
+    total = query.count()
+    rows = list(query.order_by(Township.position, Village.name, Household.number, Anomaly.rule)
+                .paginate(page, PAGE_SIZE))
+    counted = Anomaly.select(Anomaly.status, fn.COUNT(Anomaly.id)).group_by(Anomaly.status)
+    if own is not None:
+        counted = counted.where(Anomaly.township == own)
+    by_status = dict(counted.tuples())
+    townships = scope.visible_townships()
+    return render_template("cleaning/anomalies.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
+                           subjects=disclosure.named_subjects(rows), chosen=chosen, rules=CATALOGUE,
+                           status_zh=STATUS_ZH, by_status=by_status,
+                           townships=townships)
+
+
+@bp.route("/anomalies/<int:anomaly_id>")
+def anomaly(anomaly_id: int) -> str:
+    found = verification_views.find_anomaly(anomaly_id)
+    members: list[dict[str, Any]] = []
+    visits: list[Any] = []
+    if found.household_id:
+        members = [{"name": p.name, "id": mask(p.id_number), "relation": p.relation, "labour": p.labour_ability,
+                    "status": p.status} for p in Person.select().where(Person.household == found.household_id)]
+        visits = list(Visit.select(Visit, Record, Node).join(Record).join(Node)
+                      .where(Visit.household == found.household_id).order_by(Visit.month.desc(), Visit.id.desc())
+                      .limit(24))
+    detail = disclosure.anomaly_detail(json.loads(found.detail), date.today())
+    return render_template("cleaning/anomaly.html", anomaly=found, rule=CATALOGUE.get(found.rule),
+                           detail=detail, subject=disclosure.named_subjects([found])[found.id], members=members,
+                           visits=visits, status_zh=STATUS_ZH,
+                           **verification_views.anomaly_context(found))
