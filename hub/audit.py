@@ -14,16 +14,15 @@ Schema: hub/store/migrations/0009_audit.sql.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from peewee import AutoField, BigIntegerField, DateTimeField, IntegerField, TextField, fn
+from peewee import fn
 
 from hub.store.db import database, insert_rows, write_transaction
-from hub.store.models import BaseModel
+from hub.store.models import AuditHead, AuditLog
 from shared import migrations
 from shared.errors import ErrorCode, FieldsyncError
 from shared.records import canonical
@@ -37,35 +36,6 @@ ALTERED, MISSING, CHAIN_BROKEN, HEAD_MISMATCH = "altered", "missing", "chain_bro
 _COLUMNS = ("id", "seq", "at", "actor", "action", "subject", "before_json", "after_json", "why", "prev_hash", "hash")
 
 
-class AuditLog(BaseModel):
-    id = AutoField()
-    seq = BigIntegerField(unique=True)
-    at = DateTimeField()
-    actor = TextField()  # "user:zhang", "token:education", "node:东岭站", "cli"
-    action = TextField()  # "anomaly.answer", "role.change", "node.enrol", "access.denied", …
-    subject = TextField()  # what was changed, e.g. "anomaly:12", "household:H0001"
-    before_json = TextField(null=True)
-    after_json = TextField(null=True)
-    why = TextField(default="")
-    prev_hash = TextField()
-    hash = TextField()
-
-    @property
-    def before(self) -> Any:
-        return None if self.before_json is None else json.loads(self.before_json)
-
-    @property
-    def after(self) -> Any:
-        return None if self.after_json is None else json.loads(self.after_json)
-
-
-class AuditHead(BaseModel):
-    id = IntegerField(primary_key=True)
-    seq = BigIntegerField()
-    hash = TextField()
-
-
-AUDIT_MODELS = [AuditLog, AuditHead]
 
 
 @dataclass(frozen=True)

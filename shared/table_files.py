@@ -468,3 +468,12 @@ def id_number_damage(row: TableRow, id_number: str, text_column: bool, key: str 
     if looks_padded(id_number) and not (check_digit_ok and text_column):
         return DAMAGED_ID_MESSAGE
     return ""
+
+
+@dataclass
+@dataclass
+class RowError:
+    """One refused row of an import: its number in the file (0: the file as a whole) and why, in Chinese."""
+
+    row: int
+    message: str

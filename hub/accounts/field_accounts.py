@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.county.clock import utcnow
 from hub.store.db import write_transaction
-from hub.store.models import FieldAccount, Node, Township, Village
-from hub.sync.nodes import utcnow, village_ids
+from hub.store.models import FieldAccount, Node, Township, Village, village_ids
 from shared.accounts import account_document, check_new_account, hash_password
 from shared.errors import ErrorCode, FieldsyncError
 

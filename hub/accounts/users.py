@@ -18,9 +18,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from hub.county.clock import utcnow
 from hub.store.db import write_transaction
 from hub.store.models import ApiToken, CountyUser, SignInFailure, Township
-from hub.sync.nodes import utcnow
 from shared.accounts import USERNAME, Lockouts, hash_password, password_problem
 from shared.accounts import session_token as shared_session_token
 from shared.errors import ErrorCode, FieldsyncError

@@ -20,27 +20,6 @@ from typing import Any
 
 RULES_VERSION = "2026.1"
 
-# name -> (default, meaning)
-PARAMETERS: dict[str, tuple[Any, str]] = {
-    "p1_min_income": (10_000, "P1: annual per-capita net income below this is a key support target, yuan"),
-    "p3_min_growth": (0.20, "P3: yearly income growth below this share is slow growth (003 §二: 20 %)"),
-    "p4_min_months": (6, "P4: a labourer working fewer months than this in the year is flagged"),
-    "p7_helper_days": (5, "P7: a monitored household needs a helper within this many days of entering monitoring"),
-    "p7_plan_days": (10, "P7: and a support plan within this many days"),
-    "p8_min_months": (6, "P8: a risk marked eliminated sooner than this many months after entry is flagged"),
-    "p10_days_back": (30, "P10: a returned labourer back longer than this many days needs employment support"),
-    "p11_same_months": (3, "P11: identical income figures this many months in a row look copied"),
-    "p11_confirmed_months": (6, "P11: figures confirmed with the household as unchanged (body.unchanged) are "
-                                "flagged only when they stay the same more months in a row than this — a "
-                                "half-year of unchanged income asks for a fresh look (001 §32; 002 §二(四)3)"),
-    "i6_min_wage": (1_810, "I6: a monthly wage below this (the region's minimum wage) is implausible, yuan"),
-    "posting_min_wage_day": (83, "Job postings: pay per day below this is held for a county decision, yuan"),
-    "posting_min_wage_hour": (17, "Job postings: pay per hour below this is held for a county decision, yuan "
-                                  "(per month: i6_min_wage)"),
-    "i6_max_wage": (50_000, "I6: a monthly wage above this is implausible, yuan"),
-    "i7_threshold": (3.5, "I7: modified z-score beyond which an income is an outlier in its village"),
-    "i7_min_households": (8, "I7: villages with fewer households with income records are not judged"),
-}
 
 
 @dataclass(frozen=True)

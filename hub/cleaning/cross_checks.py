@@ -20,7 +20,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from hub.cleaning import rules
-from hub.cleaning.catalogue import PARAMETERS, Context, Finding, rule, the_period
+from hub.cleaning.catalogue import Context, Finding, rule, the_period
+from hub.county.parameters import PARAMETERS
 from hub.store.db import database
 from hub.store.models import current_visits_sql
 from shared.idnumber import mask

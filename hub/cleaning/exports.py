@@ -17,13 +17,22 @@ from peewee import JOIN, Case, fn
 
 from hub.cleaning import rules
 from hub.cleaning.catalogue import CATALOGUE, Context
-from hub.cleaning.models import CLOSED, Anomaly
-from hub.store.models import County, Household, Person, Township, Village, Visit, VisitEmployment, current_visits
-from hub.web import disclosure
+from hub.roster.disclosure import anomaly_detail_text, named_subjects
+from hub.store.models import (
+    Anomaly,
+    County,
+    Household,
+    Person,
+    Township,
+    Village,
+    Visit,
+    VisitEmployment,
+    current_visits,
+)
+from hub.verification.anomalies import CLOSED, STATUS_ZH
 from shared import safe_cells
 from shared.schemas import RISKS
 
-STATUS_ZH = {"open": "待核实", "in_field": "已派村级核实", "answered": "已核实", "closed": "已消除"}
 ANOMALY_HEADERS = ["乡(镇)", "村(安置点)", "户编号", "户主", "规则", "问题", "说明", "严重程度", "状态", "首次发现"]
 LABOUR_TABLE_HEADERS = ["序号", "县(区)", "乡(镇)", "村(安置点)", "姓名", "性别", "年龄", "未转移就业人员类型",
                         "家庭类型", "是否开展\"251\"就业帮扶", "开展\"251\"帮扶是否有台账", "目前转移就业状况",
@@ -74,10 +83,10 @@ def anomaly_lists(out: Path, township: str | None = None) -> list[Path]:
                  .where(Anomaly.township == place.id, Anomaly.status != CLOSED)
                  .order_by(Village.name, Household.number, Anomaly.rule))
         found = list(query)
-        subjects = disclosure.named_subjects(found)
+        subjects = named_subjects(found)
         rows = [[place.name, a.village.name if a.village else "", a.household.number if a.household else "",
                  heads.get(a.household_id, ""), a.rule, CATALOGUE[a.rule].zh if a.rule in CATALOGUE else a.rule,
-                 f"{subjects[a.id]}；{disclosure.anomaly_detail_text(a.detail, today)}",
+                 f"{subjects[a.id]}；{anomaly_detail_text(a.detail, today)}",
                  SEVERITY_ZH.get(CATALOGUE[a.rule].severity, ""),
                  STATUS_ZH[a.status], a.opened_at.strftime("%Y-%m-%d")] for a in found]
         written += write_table(out / f"异常清单-{place.name}", ANOMALY_HEADERS, rows)
@@ -136,7 +145,7 @@ def untransferred_labour(out: Path, period: str, days_back: int | None = None) -
     on = date.fromisoformat(f"{period}-01")
     month_end = (on.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     if days_back is None:
-        from hub.cleaning.runner import parameters
+        from hub.county.parameters import parameters
 
         days_back = parameters()["p10_days_back"]
     returned_before = (month_end - timedelta(days=days_back)).isoformat()

@@ -14,37 +14,16 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
-from hub import audit
 from hub.cleaning import rules  # noqa: F401  (registers the rules)
-from hub.cleaning.catalogue import CATALOGUE, PARAMETERS, RULES_VERSION, Context, Finding
-from hub.cleaning.models import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN, Anomaly, CleaningRun, CleaningSetting
+from hub.cleaning.catalogue import CATALOGUE, RULES_VERSION, Context, Finding
+from hub.county.parameters import parameters
 from hub.store.db import insert_rows, write_transaction
-from hub.store.models import Household, Person, Village
+from hub.store.models import Anomaly, CleaningRun, Household, Person, Village
+from hub.verification.anomalies import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN
 from shared import idnumber
 
 Progress = Callable[[str], None]
-
-
-def parameters() -> dict[str, Any]:
-    """The county's parameter values: the defaults, overridden by the ``cleaning_setting`` table."""
-    values = {name: default for name, (default, _) in PARAMETERS.items()}
-    for setting in CleaningSetting.select():
-        if setting.key in values:
-            values[setting.key] = type(values[setting.key])(json.loads(setting.value))
-    return values
-
-
-def set_parameter(name: str, value: str, actor: str = "cli") -> Any:
-    if name not in PARAMETERS:
-        raise KeyError(name)
-    typed = type(PARAMETERS[name][0])(float(value) if isinstance(PARAMETERS[name][0], float) else int(value))
-    with write_transaction():
-        audit.record(actor, "setting.change", f"setting:{name}", parameters()[name], typed, "县级参数调整")
-        (CleaningSetting.insert(key=name, value=json.dumps(typed))
-         .on_conflict(conflict_target=[CleaningSetting.key], preserve=[CleaningSetting.value]).execute())
-    return typed
 
 
 def previous_month(today: date) -> str:

@@ -9,12 +9,11 @@ from typing import Any
 
 import click
 
-from hub.cleaning import exports, runner
-from hub.cleaning.catalogue import CATALOGUE, PARAMETERS, Context
-from hub.cli.main import run_in_app
+from hub.cleaning import exports, rules, runner
+from hub.cleaning.catalogue import CATALOGUE, Context
+from hub.cli.context import run_in_app
+from hub.county.parameters import PARAMETERS, parameters, set_parameter
 from shared.errors import ErrorCode, FieldsyncError
-
-MONTH = click.STRING
 
 
 def _period(value: str | None) -> str:
@@ -26,7 +25,7 @@ def _period(value: str | None) -> str:
     return period
 
 
-@click.command()
+@click.command("clean")
 @click.option("--period", help="Month to examine, YYYY-MM [default: last month].")
 @run_in_app()
 def clean(app: Any, period: str | None) -> None:
@@ -49,15 +48,15 @@ def rule_setting(app: Any, name: str | None, value: str | None) -> None:
     """Show the county's rule parameters, or set NAME to VALUE (thresholds change every year)."""
     if name and value is not None:
         try:
-            runner.set_parameter(name, value)
+            set_parameter(name, value)
         except (KeyError, ValueError) as exc:
             raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"没有参数“{name}”或取值“{value}”不对。") from exc
-    current = runner.parameters()
+    current = parameters()
     for key, (default, meaning) in PARAMETERS.items():
         click.echo(f"{key} = {current[key]}  （默认 {default}）  {meaning}")
 
 
-@click.command()
+@click.command("export")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder to write the XLSX and CSV files into.")
 @click.option("--period", help="Month the reports are for, YYYY-MM [default: last month].")
@@ -66,9 +65,7 @@ def rule_setting(app: Any, name: str | None, value: str | None) -> None:
 def export(app: Any, out: Path, period: str | None, township: str | None) -> None:
     """Write the anomaly lists per township, the untransferred-labour table, income classes and coverage."""
     period = _period(period)
-    ctx = Context(period, date.today(), runner.parameters())
-    from hub.cleaning import rules
-
+    ctx = Context(period, date.today(), parameters())
     rules.build_household_months(ctx)
     written = exports.anomaly_lists(out, township)
     written += exports.untransferred_labour(out, period)
@@ -76,26 +73,3 @@ def export(app: Any, out: Path, period: str | None, township: str | None) -> Non
     written += exports.coverage_table(out, period)
     for path in written:
         click.echo(f"已写出 {path}")
-
-
-@click.command()
-@click.argument("anomaly_id", type=int)
-@click.option("--verdict", type=click.Choice(["correct", "corrected", "unverifiable"]), required=True,
-              help="correct: the record is right as it is (e.g. an I3 pair that are two people); corrected: fixed at "
-                   "the source; unverifiable: could not be checked.")
-@click.option("--note", required=True, help="Who checked, when and how; what was corrected (into the audit log).")
-@run_in_app()
-def answer(app: Any, anomaly_id: int, verdict: str, note: str) -> None:
-    """Record the answer to one anomaly, as the township queue's answer form does (audited)."""
-    from hub.accounts.users import Principal
-    from hub.cleaning.models import Anomaly
-    from hub.verification import tasks as verification
-
-    found = Anomaly.get_or_none(Anomaly.id == anomaly_id)
-    if found is None:
-        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有编号为 {anomaly_id} 的异常。")
-    verification.answer(Principal("cli", "cli", "admin", None), found, verdict, note)
-    click.echo(f"异常 {anomaly_id} 已记录核实结果：{verdict}。")
-
-
-COMMANDS = [clean, rule_setting, export, answer]

@@ -16,12 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from hub.postings import store
-from hub.roster.importer import RowError
 from hub.settings import import_limits
-from hub.sync import own_records
 from shared.errors import FieldsyncError
 from shared.postings import PAY_UNITS, POSTING_KINDS
-from shared.table_files import TableKind, parse_date, read_rows
+from shared.table_files import RowError, TableKind, parse_date, read_rows
 
 POSTING_COLUMNS = {
     "kind": "岗位类型", "employer": "用人单位", "title": "岗位名称", "township": "乡(镇)", "village": "村(安置点)",
@@ -85,8 +83,14 @@ def row_body(row: dict[str, str]) -> tuple[dict[str, Any] | None, str | None]:
     return body, None
 
 
-def import_postings(path: Path, progress: Callable[[int, int], None] = lambda done, total: None) -> PostingImport:
-    """Sign a posting per row; ``progress(done, total)`` after each (a list of thousands takes minutes)."""
+Sign = Callable[[str, dict[str, Any]], bytes]
+
+
+def import_postings(path: Path, sign: Sign,
+                    progress: Callable[[int, int], None] = lambda done, total: None) -> PostingImport:
+    """Publish a posting per row with ``sign(kind, body)`` (the hub's own signer, hub/sync/own_records.py: a
+    posting is a signed record like any other, stored through the one ingest path); ``progress(done, total)``
+    after each row (a list of thousands takes minutes)."""
     report = PostingImport()
     rows = read_rows(Path(path), POSTING_COLUMNS, REQUIRED, POSTING_LIST, import_limits())
     for table_row in rows:
@@ -101,7 +105,7 @@ def import_postings(path: Path, progress: Callable[[int, int], None] = lambda do
             report.unchanged += 1
             continue
         try:
-            own_records.sign("posting", body)
+            sign("posting", body)
         except FieldsyncError as error:
             fields = error.details.get("fields", {})
             reasons = "；".join(f"{POSTING_COLUMNS.get(k, k)}：{'、'.join(map(str, v))}" for k, v in fields.items())

@@ -13,11 +13,11 @@ from datetime import date
 from typing import Any
 
 from hub import audit
-from hub.cleaning.runner import parameters
+from hub.county.clock import utcnow
+from hub.county.parameters import parameters
 from hub.postings.dedupe import SAME_MIN, PostingFeatures, posting_features, similarity
 from hub.store.db import insert_rows, write_transaction
 from hub.store.models import Interest, Node, Person, Posting, PostingClock, Recommendation
-from hub.sync.nodes import utcnow
 from shared.errors import ErrorCode, FieldsyncError
 from shared.postings import below_minimum_wage
 

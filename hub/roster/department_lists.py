@@ -11,24 +11,16 @@ of whose rows could be read replaces nothing.
 from __future__ import annotations
 
 import hashlib
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
-import click
-from peewee import AutoField, BigIntegerField, DateTimeField, ForeignKeyField, TextField
-
-from hub.roster.importer import RowError
 from hub.settings import import_limits
 from hub.store.db import insert_rows, write_transaction
-from hub.store.models import BaseModel
+from hub.store.models import DepartmentEntry, DepartmentList
 from shared import idnumber
 from shared.errors import ErrorCode, FieldsyncError
-from shared.table_files import TableKind, TableRow, column_is_text, id_number_damage, parse_date, read_rows
+from shared.table_files import RowError, TableKind, TableRow, column_is_text, id_number_damage, parse_date, read_rows
 
 DEATH, ASSISTANCE, STUDENT = "death", "assistance", "student"
 KIND_NAMES = {DEATH: "死亡登记名单", ASSISTANCE: "低保/特困名单", STUDENT: "在校生名单"}
@@ -47,28 +39,6 @@ REQUIRED_LIST_COLUMNS: dict[str, tuple[str, ...]] = {
 ASSISTANCE_CLASSES = ("低保", "特困")
 
 
-class DepartmentList(BaseModel):
-    """One imported file: a kind of list for one month (schema: hub/store/migrations/0010_department_lists.sql)."""
-
-    id = AutoField()
-    kind = TextField()
-    month = TextField()
-    file_digest = TextField()
-    rows = BigIntegerField()
-    imported_at = DateTimeField()
-
-
-class DepartmentEntry(BaseModel):
-    """One person on a list; ``detail`` is the death date, 低保/特困, or school and stage."""
-
-    id = AutoField()
-    department_list = ForeignKeyField(DepartmentList, backref="entries", column_name="list_id")
-    id_number = TextField()
-    name = TextField()
-    detail = TextField(default="")
-
-
-DEPARTMENT_MODELS = [DepartmentList, DepartmentEntry]
 
 
 @dataclass
@@ -173,40 +143,3 @@ def import_list(kind: str, path: Path | str, month: str) -> ListImport:
         insert_rows(DepartmentEntry, [{"department_list": list_id, **entry} for entry in entries])
         report.imported = len(entries)
     return report
-
-
-def _in_app(command: Callable) -> Callable:
-    """``hub.cli.main.run_in_app``, looked up when the command runs: hub/cli/main.py imports this module to register it."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from hub.cli.main import run_in_app
-
-        return run_in_app()(command)(*args, **kwargs)
-
-    return wrapper
-
-
-@click.command("import-list")
-@click.argument("kind", type=click.Choice(list(LIST_COLUMNS)))
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--month", required=True, help="Month the list is for, YYYY-MM.")
-@_in_app
-def import_list_command(app: Any, kind: str, file: Path, month: str) -> None:
-    """Import another department's monthly list (death: death register; assistance: 低保/特困 roster; student:
-    student list) from CSV, XLSX, XLS or ODS, for the cross-checks X1–X3 of the next cleaning run."""
-    report = import_list(kind, file, month)
-    label = f"{month} {KIND_NAMES[kind]}"
-    if report.unchanged:
-        click.echo(f"{label}：这个文件已经导入过，未作改动（读取 {report.rows} 行）。")
-    elif report.errors and not report.imported:
-        click.echo(f"{label}：读取 {report.rows} 行，没有一行可以导入，原有名单保持不变。")
-    else:
-        replaced = f"，替换了原先的 {report.replaced} 条" if report.replaced else ""
-        click.echo(f"{label}：读取 {report.rows} 行，导入 {report.imported} 条{replaced}。")
-    for error in report.errors:
-        click.echo(f"未导入 第 {error.row} 行：{error.message}", err=True)
-    if report.errors:
-        click.echo(f"{len(report.errors)} 行未导入。请修改这些行后重新导入整个文件（新文件会替换本月的这份名单）。",
-                   err=True)
-        sys.exit(2)

@@ -36,6 +36,7 @@ from shared.roster import (
     YES_NO,
 )
 from shared.table_files import (
+    RowError,
     TableKind,
     TableRow,
     column_is_text,
@@ -50,12 +51,6 @@ SUPPORT_COLUMNS = ("household_type", "monitoring_type", "monitoring_since", "hel
                    "measures", "risk_eliminated")
 WRITE_CHUNK = 500
 MOBILE = re.compile(r"^1[3-9]\d{9}$")  # DOMAIN.md I9
-
-
-@dataclass
-class RowError:
-    row: int
-    message: str
 
 
 @dataclass

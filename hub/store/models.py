@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from peewee import (
@@ -121,6 +122,11 @@ class NodeVillage(BaseModel):
     id = AutoField()
     node = ForeignKeyField(Node, backref="village_links")
     village = ForeignKeyField(Village)
+
+
+def village_ids(node: Node) -> list[int]:
+    """The villages a station serves."""
+    return [link.village_id for link in NodeVillage.select().where(NodeVillage.node == node)]
 
 
 class FieldAccount(BaseModel):
@@ -360,6 +366,123 @@ class TaskClock(BaseModel):
     value = BigIntegerField()
 
 
+# Cleaning runs and anomalies (0002, 0013); verification tasks (0008).
+
+
+class CleaningRun(BaseModel):
+    id = AutoField()
+    started_at = DateTimeField()
+    finished_at = DateTimeField(null=True)
+    period = TextField()
+    rules_version = TextField()
+    settings = TextField()
+    counts = TextField(default="{}")
+    opened = IntegerField(default=0)
+    closed = IntegerField(default=0)
+
+
+class Anomaly(BaseModel):
+    id = AutoField()
+    key = TextField(unique=True)
+    rule = TextField()
+    township = ForeignKeyField(Township, null=True)
+    village = ForeignKeyField(Village, null=True)
+    household = ForeignKeyField(Household, null=True)
+    subject = TextField()
+    detail = TextField()
+    digest = TextField()
+    status = TextField()
+    answer = TextField(null=True)
+    answered_at = DateTimeField(null=True)
+    answer_note = TextField(null=True)
+    answered_by = TextField(null=True)
+    first_run = ForeignKeyField(CleaningRun)
+    last_run = ForeignKeyField(CleaningRun)
+    opened_at = DateTimeField()
+    closed_at = DateTimeField(null=True)
+    scope = TextField(default="")  # the month or year the finding rests on, '' for current state (0013)
+
+
+class VerificationTask(BaseModel):
+    """A household to check on site, for an anomaly sent to the field or a spot check (hub/verification/tasks.py)."""
+
+    id = AutoField()
+    household = ForeignKeyField(Household)
+    anomaly = ForeignKeyField(Anomaly, null=True)
+    spot_check_id = IntegerField(null=True)
+    question = TextField()
+    status = TextField()
+    sent_by = TextField()
+    sent_at = DateTimeField()
+    change_seq = IntegerField()
+    answer = TextField(null=True)
+    answer_note = TextField(null=True)
+    answered_by = TextField(null=True)
+    answered_at = DateTimeField(null=True)
+    answer_record = ForeignKeyField(Record, null=True)
+
+
+class CleaningSetting(BaseModel):
+    key = TextField(primary_key=True)
+    value = TextField()
+
+
+# Other departments' monthly lists (0010).
+
+
+class DepartmentList(BaseModel):
+    """One imported file: a kind of list for one month (schema: hub/store/migrations/0010_department_lists.sql)."""
+
+    id = AutoField()
+    kind = TextField()
+    month = TextField()
+    file_digest = TextField()
+    rows = BigIntegerField()
+    imported_at = DateTimeField()
+
+
+class DepartmentEntry(BaseModel):
+    """One person on a list; ``detail`` is the death date, 低保/特困, or school and stage."""
+
+    id = AutoField()
+    department_list = ForeignKeyField(DepartmentList, backref="entries", column_name="list_id")
+    id_number = TextField()
+    name = TextField()
+    detail = TextField(default="")
+
+
+# The audit log, a hash chain (0009).
+
+
+class AuditLog(BaseModel):
+    id = AutoField()
+    seq = BigIntegerField(unique=True)
+    at = DateTimeField()
+    actor = TextField()  # "user:zhang", "token:education", "node:东岭站", "cli"
+    action = TextField()  # "anomaly.answer", "role.change", "node.enrol", "access.denied", …
+    subject = TextField()  # what was changed, e.g. "anomaly:12", "household:H0001"
+    before_json = TextField(null=True)
+    after_json = TextField(null=True)
+    why = TextField(default="")
+    prev_hash = TextField()
+    hash = TextField()
+
+    @property
+    def before(self) -> Any:
+        return None if self.before_json is None else json.loads(self.before_json)
+
+    @property
+    def after(self) -> Any:
+        return None if self.after_json is None else json.loads(self.after_json)
+
+
+class AuditHead(BaseModel):
+    id = IntegerField(primary_key=True)
+    seq = BigIntegerField()
+    hash = TextField()
+
+# Every table of the hub: the schema test compares each with the migrations.
 ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, FieldAccount, Record,
-              Visit, VisitEmployment, Alarm, Posting, Interest, Recommendation, PostingClock, CountyUser, ApiToken,
-              SpotCheck, TaskClock]
+              Visit, VisitEmployment, VisitChange, Alarm, Posting, Interest, Recommendation, PostingClock,
+              CountyUser, SignInFailure, RateLimitCounter, ApiToken, SpotCheck, TaskClock, CleaningRun, Anomaly,
+              VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, AuditLog, AuditHead]

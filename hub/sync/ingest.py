@@ -14,9 +14,10 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.county.clock import utcnow
 from hub.roster.sealing_keys import readable_body
 from hub.store.db import database, insert_rows, write_transaction
-from hub.store.models import Household, Node, Record
+from hub.store.models import Household, Node, Record, village_ids
 from hub.sync import nodes
 from hub.sync.projections import KINDS, SignerScope, Stored
 from shared.errors import ErrorCode
@@ -65,7 +66,7 @@ def household_index(node: Node) -> dict[str, int]:
     signer (county corrections) may name any household; who may ask it to is checked by role before signing."""
     query = Household.select(Household.number, Household.id)
     if node.name != nodes.HUB_NODE_NAME:
-        query = query.where(Household.village.in_(nodes.village_ids(node)))
+        query = query.where(Household.village.in_(village_ids(node)))
     return dict(_fetch_all(query))
 
 
@@ -263,7 +264,7 @@ def missing_ranges(hwm: int, held_above: list[int], head: int) -> list[list[int]
 def ingest(node: Node, batch: Batch, counter: int) -> dict[str, Any]:
     """Process one push batch, authenticated with request ``counter``; return the reply after the commit."""
     checked, outcomes = check_frames(node, batch)
-    now = nodes.utcnow().isoformat(" ")  # database form, written as-is by insert_rows
+    now = utcnow().isoformat(" ")  # database form, written as-is by insert_rows
     with write_transaction():
         nodes.lock(node)
         nodes.consume_counter(node, counter)
@@ -298,7 +299,7 @@ def ingest(node: Node, batch: Batch, counter: int) -> dict[str, Any]:
                     for o in outcomes]
         hwm, held_above = _advance_hwm(node)
         head = plausible_head(node.head, batch)
-        Node.update(hwm=hwm, head=head, last_seen_at=nodes.utcnow(), push_failures=0) \
+        Node.update(hwm=hwm, head=head, last_seen_at=utcnow(), push_failures=0) \
             .where(Node.id == node.id).execute()
     return push_reply(hwm, head, held_above, outcomes)
 

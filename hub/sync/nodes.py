@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -12,6 +12,7 @@ from flask import Request
 from peewee import fn
 
 from hub import audit
+from hub.county.clock import utcnow
 from hub.store.db import database, write_transaction
 from hub.store.models import Alarm, Node, NodeVillage, Record, Township, Village
 from shared import keys, wire
@@ -23,10 +24,6 @@ _public_keys: dict[bytes, Ed25519PublicKey] = {}
 
 
 HUB_NODE_NAME = "县级平台"  # the hub's own signer (hub/sync/own_records.py): county postings, interest, corrections
-
-def utcnow() -> datetime:
-    return datetime.utcnow().replace(microsecond=0)
-
 
 def _code_hash(code: str) -> str:
     return hashlib.sha256(wire.normalise_code(code).encode()).hexdigest()
@@ -84,10 +81,6 @@ def revoke(node: Node, actor: str = "cli", why: str = "") -> None:
         Node.update(revoked_at=utcnow(), enrolment_code_hash=None).where(Node.id == node.id).execute()
         audit.record(actor, "node.revoke", f"node:{node.name}", {"revoked": False}, {"revoked": True},
                      why or "停用站点")
-
-
-def village_ids(node: Node) -> list[int]:
-    return [link.village_id for link in NodeVillage.select().where(NodeVillage.node == node)]
 
 
 def public_key(node: Node) -> Ed25519PublicKey:

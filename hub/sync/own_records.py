@@ -14,6 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 
+from hub.county.clock import utcnow
 from hub.store.db import write_transaction
 from hub.store.models import Node, Record
 from hub.sync import ingest, nodes
@@ -39,7 +40,7 @@ def hub_node(key: Ed25519PrivateKey) -> Node:
     public = keys.public_bytes(key)
     node = Node.get_or_none(Node.name == HUB_NODE_NAME)
     if node is None:
-        now = nodes.utcnow()
+        now = utcnow()
         node = Node.create(name=HUB_NODE_NAME, public_key=public, enrolled_at=now, created_at=now)
     elif bytes(node.public_key or b"") != public:
         raise FieldsyncError(ErrorCode.UNAUTHENTICATED,
@@ -61,7 +62,7 @@ def sign(kind: str, body: dict[str, Any], version: int = 1) -> bytes:
         problems = body_errors(kind, body, version)
         if problems:
             raise FieldsyncError(ErrorCode.RECORD_INVALID, details={"fields": problems})
-        record = seal(key, node.id, seq, prev, kind, body, nodes.utcnow().isoformat() + "Z", version)
+        record = seal(key, node.id, seq, prev, kind, body, utcnow().isoformat() + "Z", version)
         reply = ingest.ingest(node, wire.Batch(seq, seq, prev, [(record.content, record.signature)]),
                               node.last_counter + 1)
     if reply["rejected"]:

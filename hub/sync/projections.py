@@ -13,7 +13,18 @@ from typing import Any
 from hub.postings import store as postings
 from hub.roster import sealing_keys
 from hub.store.db import insert_rows
-from hub.store.models import Household, Node, Person, Record, Township, Village, Visit, VisitChange, VisitEmployment
+from hub.store.models import (
+    Household,
+    Node,
+    Person,
+    Record,
+    Township,
+    Village,
+    Visit,
+    VisitChange,
+    VisitEmployment,
+    village_ids,
+)
 from hub.sync import nodes
 from hub.verification.tasks import project_verifications
 from shared import sealing
@@ -49,7 +60,7 @@ class SignerScope:
         """(township, village) names of the node's villages."""
         if self._places is None:
             self._places = set(Village.select(Township.name, Village.name).join(Township)
-                               .where(Village.id.in_(nodes.village_ids(self.node))).tuples())
+                               .where(Village.id.in_(village_ids(self.node))).tuples())
         return self._places
 
     @property
@@ -60,7 +71,7 @@ class SignerScope:
         """Whether the person with ``id_number`` belongs to ``household_id`` (a household of the node's)."""
         if self._members is None:
             self._members = set(Person.select(Person.id_number, Person.household).join(Household)
-                                .where(Household.village.in_(nodes.village_ids(self.node))).tuples())
+                                .where(Household.village.in_(village_ids(self.node))).tuples())
         return (id_number, household_id) in self._members
 
 

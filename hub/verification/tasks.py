@@ -13,14 +13,23 @@ from typing import Any
 
 from hub import audit
 from hub.accounts.users import Principal
-from hub.cleaning.models import ANSWERED, OPEN, Anomaly, VerificationTask
+from hub.county.clock import utcnow
 from hub.store.db import write_transaction
-from hub.store.models import Household, Node, SpotCheck, TaskClock, Township, Village
-from hub.sync.nodes import utcnow, village_ids
+from hub.store.models import (
+    Anomaly,
+    Household,
+    Node,
+    SpotCheck,
+    TaskClock,
+    Township,
+    VerificationTask,
+    Village,
+    village_ids,
+)
+from hub.verification.anomalies import ANSWERED, IN_FIELD, OPEN
 from shared.errors import ErrorCode, FieldsyncError
 from shared.verification import ANSWERS
 
-IN_FIELD = "in_field"  # an anomaly sent to the field: open until the station answers
 TASK_OPEN, TASK_ANSWERED, TASK_WITHDRAWN = "open", "answered", "withdrawn"
 
 

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from hub.accounts import field_accounts
 from hub.postings import store as postings
 from hub.roster import importer as roster
-from hub.store.models import County, Township, Village
+from hub.store.models import County, Township, Village, village_ids
 from hub.sync import ingest, nodes
 from hub.verification import tasks as verification
 from hub.web.schemas import (
@@ -64,7 +64,7 @@ class Enroll(MethodView):
                 from exc
         node = nodes.enrol(data["code"], public_key, proof)
         villages = (Village.select(Village, Township).join(Township)
-                    .where(Village.id.in_(nodes.village_ids(node))))
+                    .where(Village.id.in_(village_ids(node))))
         county = County.select().first()
         return {"node_id": node.id, "name": node.name, "county": county.name if county else "",
                 "villages": [village.label for village in villages]}
@@ -108,7 +108,7 @@ class Roster(MethodView):
         """Households of the node's villages changed after the cursor, oldest first."""
         _check_protocol()
         node = nodes.authenticate_read(request)
-        return roster.changes_for(nodes.village_ids(node), args["cursor"], current_app.config["PULL_PAGE_SIZE"],
+        return roster.changes_for(village_ids(node), args["cursor"], current_app.config["PULL_PAGE_SIZE"],
                                   args["format"])
 
 
@@ -142,7 +142,7 @@ class Postings(MethodView):
         _check_protocol()
         node = nodes.authenticate_read(request)
         townships = [township.name for township in Township.select(Township.name).join(Village)
-                     .where(Village.id.in_(nodes.village_ids(node))).distinct()]
+                     .where(Village.id.in_(village_ids(node))).distinct()]
         return postings.changes_for_node(node, townships, args["cursor"], current_app.config["PULL_PAGE_SIZE"])
 
 

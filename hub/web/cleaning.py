@@ -11,10 +11,10 @@ from peewee import JOIN, fn
 
 from hub.cleaning import exports
 from hub.cleaning.catalogue import CATALOGUE
-from hub.cleaning.exports import STATUS_ZH
-from hub.cleaning.models import Anomaly, CleaningRun
-from hub.store.models import Household, Node, Person, Record, Township, Village, Visit
-from hub.web import disclosure, scope
+from hub.roster.disclosure import anomaly_detail, named_subjects
+from hub.store.models import Anomaly, CleaningRun, Household, Node, Person, Record, Township, Village, Visit
+from hub.verification.anomalies import STATUS_ZH
+from hub.web import scope
 from hub.web import verification as verification_views
 from shared.idnumber import mask
 
@@ -65,7 +65,7 @@ def anomalies() -> str:
     by_status = dict(counted.tuples())
     townships = scope.visible_townships()
     return render_template("cleaning/anomalies.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
-                           subjects=disclosure.named_subjects(rows), chosen=chosen, rules=CATALOGUE,
+                           subjects=named_subjects(rows), chosen=chosen, rules=CATALOGUE,
                            status_zh=STATUS_ZH, by_status=by_status,
                            townships=townships)
 
@@ -81,8 +81,8 @@ def anomaly(anomaly_id: int) -> str:
         visits = list(Visit.select(Visit, Record, Node).join(Record).join(Node)
                       .where(Visit.household == found.household_id).order_by(Visit.month.desc(), Visit.id.desc())
                       .limit(24))
-    detail = disclosure.anomaly_detail(json.loads(found.detail), date.today())
+    detail = anomaly_detail(json.loads(found.detail), date.today())
     return render_template("cleaning/anomaly.html", anomaly=found, rule=CATALOGUE.get(found.rule),
-                           detail=detail, subject=disclosure.named_subjects([found])[found.id], members=members,
+                           detail=detail, subject=named_subjects([found])[found.id], members=members,
                            visits=visits, status_zh=STATUS_ZH,
                            **verification_views.anomaly_context(found))

@@ -65,7 +65,7 @@ class DatabaseCollector:
 
     @staticmethod
     def cleaning() -> GaugeMetricFamily:
-        from hub.cleaning.models import CleaningRun
+        from hub.store.models import CleaningRun
 
         duration = GaugeMetricFamily("fieldsync_cleaning_run_seconds", "Duration of the latest finished cleaning run",
                                      labels=["period"])

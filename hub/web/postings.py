@@ -179,7 +179,7 @@ def import_list() -> Any:
         path = Path(folder) / f"list{suffix}"
         upload.save(path)
         try:
-            report = importer.import_postings(path)
+            report = importer.import_postings(path, own_records.sign)
         except FieldsyncError as error:
             return _form({}, {"file": error.message}, 422)
     return _form({}, {}, report=report)

@@ -14,8 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from peewee import JOIN
 
-from hub.cleaning.models import Anomaly
-from hub.store.models import Household, Township, Village, Visit
+from hub.store.models import Anomaly, Household, Township, Village, Visit
 from hub.web import scope
 from hub.web.schemas import ErrorSchema
 from shared.idnumber import mask, mask_phone

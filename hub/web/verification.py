@@ -12,15 +12,29 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from hub import audit
 from hub.accounts.users import IDENTITY_FIELDS, MEMBERSHIP_FIELDS
 from hub.cleaning.catalogue import CATALOGUE
-from hub.cleaning.exports import STATUS_ZH
-from hub.cleaning.models import Anomaly, VerificationTask
 from hub.roster import importer as roster
-from hub.roster.department_lists import KIND_NAMES, DepartmentEntry, DepartmentList
+from hub.roster.department_lists import KIND_NAMES
+from hub.roster.disclosure import age_text, may_reveal, named_subjects
 from hub.store.db import write_transaction
-from hub.store.models import Household, Node, Person, Record, SpotCheck, Township, Village, Visit, VisitEmployment
+from hub.store.models import (
+    Anomaly,
+    DepartmentEntry,
+    DepartmentList,
+    Household,
+    Node,
+    Person,
+    Record,
+    SpotCheck,
+    Township,
+    VerificationTask,
+    Village,
+    Visit,
+    VisitEmployment,
+)
 from hub.sync import own_records
 from hub.verification import tasks as verification
-from hub.web import auth, disclosure, scope
+from hub.verification.anomalies import STATUS_ZH
+from hub.web import auth, scope
 from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask, mask_phone
 from shared.verification import ANSWERS
@@ -123,8 +137,8 @@ def household(number: str) -> Any:
     return render_template(
         "verify/household.html", household=found, who=auth.principal(), identity=(*IDENTITY_FIELDS, *MEMBERSHIP_FIELDS),
         people=[{"person": p, "id": mask(p.id_number), "phone": mask_phone(p.phone),
-                 "age": disclosure.age_text(p.birth_date, date.today())} for p in people],
-        can_reveal=disclosure.may_reveal(auth.principal()), subjects=disclosure.named_subjects(anomalies),
+                 "age": age_text(p.birth_date, date.today())} for p in people],
+        can_reveal=may_reveal(auth.principal()), subjects=named_subjects(anomalies),
         visits=visits, jobs=jobs, names=names, mask=mask, anomalies=anomalies, tasks=tasks, trail=trail,
         rules=CATALOGUE, status_zh=STATUS_ZH, answers=ANSWERS, editable=EDITABLE, hits=hits,
         list_names=KIND_NAMES)

@@ -34,7 +34,7 @@ def test_the_station_script_installs_into_a_scratch_root(tmp_path):
 
 def test_units_and_the_nginx_site_run_commands_that_exist():
     from field_node.cli import main as node_main
-    from hub.cli.main import main as hub_main
+    from hub.cli import main as hub_main
 
     for unit in (ROOT / "deploy" / "systemd").glob("*.service"):
         for program, command in re.findall(r"/bin/(fieldsync-(?:hub|node)) ([a-z-]+)", unit.read_text()):

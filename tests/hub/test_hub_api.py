@@ -142,7 +142,7 @@ def test_every_reply_carries_security_headers(client):
 
 
 def test_silent_stations_are_listed_first(app, client, county):
-    from hub.web.pages import node_rows
+    from hub.sync.overview import node_rows
 
     quiet = SimNode(app, client, "安静站", VILLAGES[:1])
     SimNode(app, client, "活跃站", VILLAGES[1:2])

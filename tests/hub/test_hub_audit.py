@@ -7,8 +7,9 @@ import threading
 import pytest
 
 from hub import audit
-from hub.audit import ALTERED, CHAIN_BROKEN, HEAD_MISMATCH, MISSING, AuditHead, AuditLog
+from hub.audit import ALTERED, CHAIN_BROKEN, HEAD_MISMATCH, MISSING
 from hub.store import db
+from hub.store.models import AuditHead, AuditLog
 
 
 def sql(statement: str, *params) -> None:
@@ -21,10 +22,7 @@ def append(count: int, subject: str = "anomaly:7") -> list[AuditLog]:
             for n in range(count)]
 
 
-def test_the_migrated_tables_have_the_models_columns(hub_db):
-    for model in audit.AUDIT_MODELS:
-        columns = {column.name for column in db.database.get_columns(model._meta.table_name)}
-        assert {field.column_name for field in model._meta.sorted_fields} == columns, model.__name__
+def test_the_migrated_log_starts_at_its_genesis_head(hub_db):
     head = AuditHead.get_by_id(audit.HEAD_ID)
     assert (head.seq, head.hash) == (0, audit.GENESIS_HASH) and AuditHead.select().count() == 1
 

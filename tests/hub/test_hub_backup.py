@@ -3,7 +3,7 @@ came after it (the hub reports those missing), so nothing is lost."""
 
 from __future__ import annotations
 
-from hub.cli.main import main
+from hub.cli import main
 from hub.store import db
 from hub.store.models import Record
 from shared.protocol import STATE_PATH

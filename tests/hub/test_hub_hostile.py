@@ -21,12 +21,11 @@ from hypothesis import strategies as st
 
 from devtools import synthetic
 from devtools.processes import run
-from hub.audit import AuditLog
 from hub.postings.importer import import_postings
 from hub.roster.department_lists import import_list
 from hub.roster.importer import import_roster
 from hub.store.db import write_transaction
-from hub.store.models import Alarm, Node, Record, Visit
+from hub.store.models import Alarm, AuditLog, Node, Record, Visit
 from hub.sync import nodes, own_records
 from hub.sync.projections import KINDS, KindHandling
 from shared.errors import FieldsyncError

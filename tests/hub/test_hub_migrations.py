@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from hub.cleaning.models import CLEANING_MODELS
 from hub.store import db
 from hub.store.models import ALL_MODELS
 from hub.web.app import create_app
@@ -12,8 +11,13 @@ from shared import migrations
 from shared.errors import FieldsyncError
 
 
+def test_every_table_has_one_model_and_every_model_a_table(app, hub_db):
+    tables = {t for t in db.database.get_tables() if t != "schema_version" and not t.startswith("sqlite_")}
+    assert {model._meta.table_name for model in ALL_MODELS} == tables
+
+
 def test_every_model_column_exists_in_the_migrated_schema(app, hub_db):
-    for model in [*ALL_MODELS, *CLEANING_MODELS]:
+    for model in ALL_MODELS:
         columns = {column.name for column in db.database.get_columns(model._meta.table_name)}
         assert {field.column_name for field in model._meta.sorted_fields} == columns, model.__name__
 
@@ -30,7 +34,7 @@ def test_a_hub_refuses_to_start_on_an_unmigrated_database(tmp_path, database_url
 
 
 def test_the_cli_migrates_then_the_hub_starts(tmp_path, database_url, runner):
-    from hub.cli.main import main
+    from hub.cli import main
 
     args = ["--data-dir", str(tmp_path), "--database-url", database_url]
     result = runner.invoke(main, [*args, "migrate"])

@@ -116,7 +116,7 @@ def test_unreadable_files_get_a_clear_message(hub_db, tmp_path, name, content):
 
 
 def test_the_cli_reports_rows_and_exits_nonzero_on_errors(app, runner, tmp_path, rows, database_url):
-    from hub.cli.main import main
+    from hub.cli import main
 
     broken = [dict(row) for row in rows]
     broken[2]["id_number"] = "abc"

@@ -22,6 +22,7 @@ from hub.postings import importer
 from hub.roster.department_lists import import_list
 from hub.roster.importer import import_roster
 from hub.store.models import Household, Person
+from hub.sync import own_records
 from shared.errors import FieldsyncError
 from shared.idnumber import check_character
 from shared.roster import ROSTER_COLUMNS
@@ -299,7 +300,7 @@ def assert_too_large(call) -> FieldsyncError:
 def test_two_million_rows_in_a_small_xlsx_are_refused(app, hub_db, tmp_path):
     path = write_xlsx(tmp_path / "rows.xlsx", many_rows(2_000_000), one_string(0))
     assert path.stat().st_size < 4 * 1024 * 1024
-    for call in (lambda: import_roster(path), lambda: importer.import_postings(path),
+    for call in (lambda: import_roster(path), lambda: importer.import_postings(path, own_records.sign),
                  lambda: import_list("death", path, "2026-10")):
         assert "200000 行" in assert_too_large(call).message
 
@@ -347,7 +348,7 @@ def test_row_and_cell_limits_are_settings(app, hub_db, tmp_path):
 
 
 def test_the_cli_refuses_a_bomb_with_a_message(app, runner, tmp_path):
-    from hub.cli.main import main
+    from hub.cli import main
 
     path = write_xlsx(tmp_path / "rows.xlsx", many_rows(2_000_000), one_string(0))
     args = ["--data-dir", app.config["DATA_DIR"], "--database-url", app.config["DATABASE_URL"]]
@@ -377,7 +378,7 @@ def posting_list(path: Path, valid_until: list) -> Path:
 def test_posting_dates_as_chinese_text_or_serial_import_and_a_bad_one_is_a_row_error(app, hub_db, tmp_path):
     import_county(tmp_path)
     path = posting_list(tmp_path / "岗位表.xlsx", ["2027年3月31日", 46477, "2027.3.31", "三月底"])
-    report = importer.import_postings(path)
+    report = importer.import_postings(path, own_records.sign)
     assert (report.rows, report.created) == (4, 3)
     assert [e.row for e in report.errors] == [6] and "有效期至" in report.errors[0].message
 
@@ -404,7 +405,7 @@ def test_the_posting_upload_never_answers_500(app, client, tmp_path):
 def test_posting_and_department_lists_speak_of_their_own_files(app, hub_db, tmp_path):
     path = tmp_path / "wrong.csv"
     path.write_text("甲,乙\n1,2\n", encoding="utf-8")
-    for call, label in ((lambda: importer.import_postings(path), "岗位表"),
+    for call, label in ((lambda: importer.import_postings(path, own_records.sign), "岗位表"),
                         (lambda: import_list("death", path, "2026-10"), "死亡登记名单")):
         with pytest.raises(FieldsyncError) as caught:
             call()

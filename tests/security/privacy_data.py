@@ -15,9 +15,8 @@ from typing import Any
 from devtools import synthetic
 from hub.accounts import users
 from hub.cleaning import runner
-from hub.cleaning.models import Anomaly
 from hub.roster import importer as roster
-from hub.store.models import Household, Interest, Person
+from hub.store.models import Anomaly, Household, Interest, Person
 from hub.sync import own_records
 from hub.verification import tasks as verification
 from shared.idnumber import mask, mask_phone

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from flask import Flask
 
 from hub import audit
-from hub.audit import AuditLog
-from hub.cli.main import main as hub_cli
+from hub.cli import main as hub_cli
 from hub.store import db
+from hub.store.models import AuditLog
 from hub.web.app import create_app
 from tests.support import VILLAGES, import_county
 

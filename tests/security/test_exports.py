@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from devtools import synthetic
-from hub.cli.main import main
+from hub.cli import main
 from tests.security.privacy_data import FULL_ID, PERIOD, roster_rows
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel, WPS and LibreOffice may run

@@ -196,8 +196,8 @@ def test_an_unmatched_lead_is_confirmed_by_household_number_or_refused_with_a_me
 
 
 def test_a_masked_number_in_an_anomaly_is_named_on_every_page_that_shows_it(app, client, county):
-    from hub.cleaning.models import Anomaly
-    from hub.web.disclosure import MASKED
+    from hub.roster.disclosure import MASKED
+    from hub.store.models import Anomaly
 
     found = next(a for a in Anomaly.select() if a.household_id and MASKED.search(a.subject))
     masked = MASKED.search(found.subject)[0]

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from devtools.station import PASSWORD as STATION_PASSWORD
-from hub.cli.main import main as hub_cli
+from hub.cli import main as hub_cli
 from hub.store import db
 from hub.store.models import CountyUser
 from shared.accounts import account_document, hash_password

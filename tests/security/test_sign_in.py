@@ -18,7 +18,7 @@ import shared.accounts
 from devtools import synthetic
 from devtools.processes import Hub
 from field_node.cli import main as node_cli
-from hub.cli.main import main as hub_cli
+from hub.cli import main as hub_cli
 from hub.store import db
 from hub.web.app import create_app
 from tests.conftest import ADMIN_PASSWORD, make_user

@@ -8,7 +8,8 @@ from openpyxl import load_workbook
 
 from hub.cleaning import exports, runner
 from hub.cleaning.catalogue import Context
-from hub.cli.main import main
+from hub.cli import main
+from hub.county.parameters import parameters
 from tests.hub.cleaning.county_factory import PERIOD, TODAY, baseline, build
 
 FULL_ID = re.compile(r"\d{17}[\dX]")
@@ -18,7 +19,7 @@ def test_exports_have_their_chinese_headers_and_masked_ids(hub_db, tmp_path):
     county = build(tmp_path)
     baseline(county)
     runner.run(PERIOD, TODAY)
-    ctx = Context(PERIOD, TODAY, runner.parameters())
+    ctx = Context(PERIOD, TODAY, parameters())
     from hub.cleaning import rules
 
     rules.build_household_months(ctx)
@@ -64,7 +65,8 @@ def test_clean_and_export_commands(app, runner, tmp_path, database_url):
     assert "p1_min_income = 12000" in settings.output
     exported = runner.invoke(main, [*args, "export", "--out", str(tmp_path / "reports"), "--period", PERIOD])
     assert exported.exit_code == 0 and "已写出" in exported.output
-    from hub.cleaning.models import ANSWERED, Anomaly
+    from hub.store.models import Anomaly
+    from hub.verification.anomalies import ANSWERED
 
     first = Anomaly.select().first()
     answered = runner.invoke(main, [*args, "answer", str(first.id), "--verdict", "correct", "--note", "已入户核实"])

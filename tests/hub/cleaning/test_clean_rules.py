@@ -9,9 +9,10 @@ import pytest
 from hub.accounts.users import Principal
 from hub.cleaning import runner
 from hub.cleaning.catalogue import CATALOGUE, Context
-from hub.cleaning.models import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN, Anomaly
-from hub.store.models import Household, Person, Visit
+from hub.county.parameters import parameters, set_parameter
+from hub.store.models import Anomaly, Household, Person, Visit
 from hub.verification import tasks as verification
+from hub.verification.anomalies import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN
 from tests.hub.cleaning.county_factory import MONTHS, PERIOD, TODAY, baseline, build, household_number, roster_rows
 
 H = {f"h{i}": household_number(0, i) for i in range(10)} | {f"g{i}": household_number(1, i) for i in range(10)}
@@ -131,7 +132,7 @@ EXPECTED = {
 def findings(rule_id: str, period: str = PERIOD) -> set[str]:
     from hub.cleaning import rules
 
-    ctx = Context(period, TODAY, runner.parameters())
+    ctx = Context(period, TODAY, parameters())
     rules.build_household_months(ctx)
     numbers = dict(Household.select(Household.id, Household.number).tuples())
     names = {number: name for name, number in H.items()}
@@ -180,10 +181,10 @@ def test_correct_as_it_is_holds_until_the_data_change(county):
 
 def test_parameters_are_county_settings(county):
     assert findings("P1") == {"h1"}
-    runner.set_parameter("p1_min_income", "40000")
+    set_parameter("p1_min_income", "40000")
     assert len(findings("P1")) > 5
     with pytest.raises(KeyError):
-        runner.set_parameter("no_such_setting", "1")
+        set_parameter("no_such_setting", "1")
 
 
 def test_persons_imported_before_the_checks_get_them_once(county):

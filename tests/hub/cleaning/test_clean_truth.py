@@ -10,8 +10,9 @@ import pytest
 
 from hub.cleaning import runner
 from hub.cleaning.catalogue import CATALOGUE, Context
-from hub.cleaning.models import CLOSED, OPEN, Anomaly
-from hub.store.models import Household, Visit
+from hub.county.parameters import parameters, set_parameter
+from hub.store.models import Anomaly, Household, Visit
+from hub.verification.anomalies import CLOSED, OPEN
 from tests.hub.cleaning.county_factory import PERIOD, TODAY, baseline, build, household_number, roster_rows
 
 HOME = household_number(0, 0)
@@ -21,7 +22,7 @@ def found(rule_id: str, period: str, today: date = TODAY) -> list:
     """The findings of one rule for ``period``, as a run would compute them."""
     from hub.cleaning import rules
 
-    ctx = Context(period, today, runner.parameters())
+    ctx = Context(period, today, parameters())
     rules.build_household_months(ctx)
     return list(CATALOGUE[rule_id].find(ctx))
 
@@ -187,7 +188,7 @@ def test_p11_flags_silent_copies_and_confirmed_figures_only_past_the_setting(cou
     assert flagged[county.ids[long_confirmed]].detail["confirmed_unchanged"] is True
     assert "请重新入户核实" in flagged[county.ids[long_confirmed]].subject
 
-    runner.set_parameter("p11_confirmed_months", "8")
+    set_parameter("p11_confirmed_months", "8")
     flagged = {f.household_id for f in found("P11", PERIOD) if ":copied:" in f.key}
     assert flagged == {county.ids[silent], county.ids[half]}
 

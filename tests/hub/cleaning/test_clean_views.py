@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from hub.cleaning import runner
-from hub.cleaning.models import Anomaly
+from hub.store.models import Anomaly
 from tests.hub.cleaning.county_factory import PERIOD, TODAY, baseline, build
 
 FULL_ID = re.compile(r"\d{17}[\dX]")

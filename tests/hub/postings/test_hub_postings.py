@@ -178,11 +178,11 @@ def test_an_enterprise_list_imports_once_with_row_errors(app, client, county, tm
             ["某公司", "普工", "长安镇", "3000", "月", "王", "13807721112", "", ""]]
     path = tmp_path / "岗位表.csv"
     path.write_text("\n".join(",".join(row) for row in rows), encoding="utf-8-sig")
-    report = importer.import_postings(path)
+    report = importer.import_postings(path, own_records.sign)
     assert (report.rows, report.created, len(report.errors)) == (4, 2, 2)
     assert [error.row for error in report.errors] == [4, 5]
     assert "薪酬" in report.errors[0].message and "有效期至" in report.errors[1].message
-    again = importer.import_postings(path)
+    again = importer.import_postings(path, own_records.sign)
     assert (again.created, again.unchanged) == (0, 2)
 
 
@@ -196,7 +196,7 @@ def test_county_views_list_postings_and_labourers_short_of_three(app, client, co
 
 
 def test_the_import_command_shows_progress_and_reports_rows(app, runner, tmp_path):
-    from hub.cli.main import main
+    from hub.cli import main
     from hub.store import db
 
     with app.app_context(), db.database.connection_context():

@@ -1,0 +1,110 @@
+"""County users, read-API tokens and station accounts: `add-user`, `set-role`, `disable-user`, `add-token`,
+`revoke-token`, `add-field-user`, `disable-field-user` (each change audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from hub import audit
+from hub.accounts import field_accounts, users
+from hub.cli.context import CLI_PRINCIPAL, run_in_app
+from hub.store import db
+from hub.sync import nodes
+
+
+@click.command("add-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The person's name, shown on pages and in the audit log.")
+@click.option("--role", type=click.Choice(list(users.ROLES)), required=True,
+              help="admin, staff (county-wide), township (one township: give --township) or viewer (read only).")
+@click.option("--township", default=None, help="The township of a township user.")
+@click.password_option(help="The password, at least 8 characters (asked twice when not given).")
+@run_in_app()
+def add_user(app: Any, username: str, display_name: str, role: str, township: str | None, password: str) -> None:
+    """Create a county user who signs in to the hub's pages."""
+    with db.write_transaction():
+        user = users.create_user(username, display_name, password, role, township)
+        audit.record(CLI_PRINCIPAL.actor, "user.create", f"user:{user.username}", None,
+                     {"role": role, "township": township}, "新建用户")
+    click.echo(f"已添加用户 {user.username}（{users.ROLES[role]}{'，' + township if township else ''}）。")
+
+
+@click.command("set-role")
+@click.argument("username")
+@click.option("--role", type=click.Choice(list(users.ROLES)), required=True, help="The new role.")
+@click.option("--township", default=None, help="The township, for the township role.")
+@click.option("--why", required=True, help="Why the role changes (goes into the audit log).")
+@run_in_app()
+def set_role(app: Any, username: str, role: str, township: str | None, why: str) -> None:
+    """Change a county user's role (recorded in the audit log with the reason)."""
+    with db.write_transaction():
+        user, before, after = users.set_role(username, role, township)
+        audit.record(CLI_PRINCIPAL.actor, "role.change", f"user:{user.username}", before, after, why)
+    click.echo(f"用户 {user.username} 的角色已改为 {users.ROLES[role]}。")
+
+
+@click.command("add-token")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["staff", "township", "viewer"]), default="viewer", show_default=True,
+              help="The scope of the token, as for a user.")
+@click.option("--township", default=None, help="The township of a township-scoped token.")
+@run_in_app()
+def add_token(app: Any, name: str, role: str, township: str | None) -> None:
+    """Create an API token for another county system (read API); it is shown once, only its hash is kept."""
+    with db.write_transaction():
+        row, token = users.create_token(name, role, township)
+        audit.record(CLI_PRINCIPAL.actor, "token.create", f"token:{row.name}", None,
+                     {"role": role, "township": township}, "新建 API 令牌")
+    click.echo(f"API 令牌“{name}”（{users.ROLES[role]}）：{token}")
+    click.echo("请妥善交给对方系统；本平台只保存它的摘要，丢失后只能重新生成。")
+
+
+@click.command("disable-user")
+@click.argument("username")
+@click.option("--why", required=True, help="Why the user is disabled, e.g. left the county office (audited).")
+@run_in_app()
+def disable_user(app: Any, username: str, why: str) -> None:
+    """Disable a county user: no more sign-in, and every open session of theirs ends at once."""
+    with db.write_transaction():
+        user = users.disable_user(username)
+        audit.record(CLI_PRINCIPAL.actor, "user.disable", f"user:{user.username}", {"active": True},
+                     {"active": False}, why)
+    click.echo(f"已停用用户 {user.username}；其已登录的会话立即失效。")
+
+
+@click.command("revoke-token")
+@click.argument("name")
+@click.option("--why", required=True, help="Why the token is revoked, e.g. leaked or system retired (audited).")
+@run_in_app()
+def revoke_token(app: Any, name: str, why: str) -> None:
+    """Revoke a read-API token (by the name given at add-token): its next request is refused."""
+    with db.write_transaction():
+        row = users.revoke_token(name)
+        audit.record(CLI_PRINCIPAL.actor, "token.revoke", f"token:{row.name}", {"active": True}, {"active": False},
+                     why)
+    click.echo(f"已吊销 API 令牌“{row.name}”；使用它的请求将被拒绝。")
+
+
+@click.command("add-field-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The grid member's name, as it goes into records.")
+@click.option("--village", required=True, help="The village, as 乡镇/村: every station serving it gets the account.")
+@click.option("--admin", is_flag=True, help="A station admin (may add accounts on the station itself).")
+@click.password_option(help="The password (asked twice when not given).")
+@run_in_app()
+def add_field_user(app: Any, username: str, display_name: str, village: str, admin: bool, password: str) -> None:
+    """Create a station account for a village's grid member; stations pull it at their next sync."""
+    account = field_accounts.create(username, display_name, password, nodes.find_village(village),
+                                    "admin" if admin else "member")
+    click.echo(f"已添加站点账户 {account.username}（{account.display_name}，{village}）；站点下次同步后可登录。")
+
+
+@click.command("disable-field-user")
+@click.argument("username")
+@run_in_app()
+def disable_field_user(app: Any, username: str) -> None:
+    """Disable a station account made here; stations stop accepting it at their next sync."""
+    account = field_accounts.disable(username)
+    click.echo(f"已停用站点账户 {account.username}；各站点下次同步后生效。")

@@ -1,0 +1,115 @@
+"""`fieldsync-hub add-node`, `revoke-node`, `release-node` and `nodes`: the county's village stations."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+import qrcode
+
+from hub.cli.context import CLI_PRINCIPAL, run_in_app
+from hub.county.clock import local_time
+from hub.store.models import Node
+from hub.sync import nodes
+from hub.sync.overview import node_rows, station_status
+from shared.errors import ErrorCode, FieldsyncError
+
+
+@click.command("add-node")
+@click.argument("name")
+@click.option("--village", "villages", multiple=True, required=True,
+              help="A village the station serves, as 乡镇/村; repeat for each.")
+@click.option("--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the enrolment QR code as a PNG here (outside the data dir; mode 0600). "
+                   "Without it the QR code is only printed to the terminal.")
+@run_in_app()
+def add_node(app: Any, name: str, villages: tuple[str, ...], qr_path: Path | None) -> None:
+    """Register a village station and print its one-time enrolment code (and its QR code)."""
+    if qr_path is not None:
+        _refuse_inside_data_dir(qr_path, Path(app.config["DATA_DIR"]))
+    found = [nodes.find_village(label) for label in villages]
+    node, code = nodes.register(name, found, app.config["ENROLMENT_CODE_HOURS"])
+    hub_url = app.config["PUBLIC_URL"]
+    click.echo(f"已添加站点“{name}”（编号 {node.id}），负责：{'、'.join(v.label for v in found)}")
+    click.echo(f"一次性登记码：{code}（{app.config['ENROLMENT_CODE_HOURS']} 小时内有效，只能用一次）")
+    click.echo(f"在站点上运行：fieldsync-node enroll --hub {hub_url} --code {code}")
+    content = f"fieldsync://enroll?hub={hub_url}&code={code}"
+    if qr_path is None:
+        _print_qr(content)
+        return
+    _write_private_png(content, qr_path)
+    click.echo(f"登记二维码：{qr_path}（只有本账户可读；站点登记后请删除）")
+
+
+def _refuse_inside_data_dir(path: Path, data_dir: Path) -> None:
+    """Enrolment codes are secrets until used: none is left lying in the hub's data folder (and its backups)."""
+    if path.resolve().is_relative_to(data_dir.resolve()):
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"登记二维码不能存放在平台的数据文件夹（{data_dir}）里："
+                             "请用 --qr 指定别处（例如 U 盘），或不加 --qr 直接在终端显示。")
+
+
+def _print_qr(content: str) -> None:
+    code, text = qrcode.QRCode(border=1), io.StringIO()
+    code.add_data(content)
+    code.print_ascii(out=text)
+    click.echo(text.getvalue(), nl=False)
+
+
+def _write_private_png(content: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        qrcode.make(content).save(handle)
+    os.chmod(path, 0o600)  # also when the file existed before with a wider mode
+
+
+@click.command("revoke-node")
+@click.argument("name")
+@run_in_app()
+def revoke_node(app: Any, name: str) -> None:
+    """Revoke a station (lost or stolen Pi): its key can no longer sync; what it sent is kept."""
+    node = Node.get_or_none(Node.name == name)
+    if node is None:
+        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的站点。")
+    nodes.revoke(node)
+    click.echo(f"站点“{name}”已停用。它已同步的 {node.hwm} 条记录保留；之后的同步请求会被拒绝并报警。")
+
+
+@click.command("release-node")
+@click.argument("name")
+@click.option("--why", required=True, help="What the county checked before letting the station sync again (audited).")
+@run_in_app()
+def release_node(app: Any, name: str, why: str) -> None:
+    """Let a station sync again: lift a quarantine (after checking which device is the real one) and bring a
+    claimed head back to the records the hub holds."""
+    node = Node.get_or_none(Node.name == name)
+    if node is None:
+        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的站点。")
+    change = nodes.release(node, CLI_PRINCIPAL.actor, why)
+    if change["before"]["head"] != change["after"]["head"]:
+        click.echo(f"站点“{name}”声称的最新序号 {change['before']['head']} 已恢复为县里实际持有的 "
+                   f"{change['after']['head']}。")
+    click.echo(f"站点“{name}”已解除隔离，可以再次同步。")
+
+
+@click.command("nodes")
+@run_in_app()
+def list_nodes(app: Any) -> None:
+    """List stations: what the hub holds of each, what it is missing, rejections and alarms."""
+    rows = node_rows()
+    if not rows:
+        click.echo("还没有站点。")
+    for row in rows:
+        node, state = row["node"], row["state"]
+        status = station_status(node, row["silent"])
+        missing = "，".join(f"{a}-{b}" if a != b else str(a) for a, b in state["missing"]) or "无"
+        click.echo(f"{node.name}（编号 {node.id}，{status}）负责 {'、'.join(row['villages'])}")
+        click.echo(f"  已收到连续至 {state['hwm']}，站点最新 {state['head']}，共持有 {state['held']} 条；"
+                   f"缺少：{missing}；拒收 {row['rejected']}；未处理报警 {row['alarms']}；"
+                   f"最后联系 {local_time(node.last_seen_at)}")
+        if node.push_failures:
+            when = local_time(node.last_push_failed_at)
+            click.echo(f"  同步失败：连续 {node.push_failures} 次未能入库（最近 {when}，{node.last_push_error}）")

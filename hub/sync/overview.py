@@ -1,0 +1,52 @@
+"""What the hub holds of each station, as the overview page and `fieldsync-hub nodes` show it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from peewee import fn
+
+from hub.store.models import Alarm, Node, NodeVillage, Record, Township, Village
+from hub.sync import ingest
+from hub.sync.own_records import HUB_NODE_NAME
+
+
+def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
+    """One row per station: villages, sync position, missing ranges, open alarms.
+
+    Stations silent for longer than ``silent_hours`` (a dead or stolen Pi, usually) come first, longest silent
+    first; then the rest by name.
+    """
+    villages: dict[int, list[str]] = {}
+    links = (NodeVillage.select(NodeVillage, Village, Township).join(Village).join(Township))
+    for link in links:
+        villages.setdefault(link.node_id, []).append(link.village.label)
+    alarms = dict(Alarm.select(Alarm.node, fn.COUNT(Alarm.id)).where(Alarm.resolved_at.is_null())
+                  .group_by(Alarm.node).tuples())
+    rejected = dict(Record.select(Record.node, fn.COUNT(Record.id)).where(Record.status == "rejected")
+                    .group_by(Record.node).tuples())
+    hours = current_app.config["SILENT_HOURS"] if silent_hours is None else silent_hours
+    cutoff = datetime.utcnow() - timedelta(hours=hours)
+    rows = []
+    for node in Node.select().where(Node.name != HUB_NODE_NAME).order_by(Node.name):
+        state = ingest.node_state(node)
+        heard = node.last_seen_at or node.enrolled_at
+        silent = heard is not None and not node.revoked_at and heard < cutoff
+        rows.append({"node": node, "villages": villages.get(node.id, []), "state": state, "silent": silent,
+                     "alarms": alarms.get(node.id, 0), "rejected": rejected.get(node.id, 0)})
+    rows.sort(key=lambda row: (0, row["node"].last_seen_at or row["node"].enrolled_at) if row["silent"]
+              else (1, datetime.min))
+    return rows
+
+
+def station_status(node: Node, silent: bool) -> str:
+    """The station's state in words, as the overview page shows it."""
+    if node.revoked_at:
+        return "已停用"
+    if node.quarantined_at:
+        return "已隔离（疑似复制）"
+    if silent:
+        return "长时间未联系"
+    return "已登记" if node.enrolled_at else "待登记"
