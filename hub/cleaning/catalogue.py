@@ -1,8 +1,8 @@
 """The rule catalogue: every rule's id, names, policy source, severity and parameters (DOMAIN.md §6).
 
-Parameters are county configuration — thresholds and deadlines change every year — so their defaults live
-here and a county's values in the ``cleaning_setting`` table (`fieldsync-hub rule-setting`).  A rule is one
-function registered with ``@rule``; it returns findings, and the runner turns findings into anomalies.
+A rule is one function made a ``Rule`` by ``@rule``, in a module of hub/cleaning/rules/ by concern; it returns
+findings, and the runner turns findings into anomalies.  The catalogue itself, ``hub.cleaning.rules.CATALOGUE``,
+gathers every rule module.  The county's parameters the rules read are hub/county/parameters.py.
 
 Each rule also says what a run re-examines (its *scopes*): the period's month, the period's year, the twelve
 months to the period, or the current state (``""``).  Every finding carries the scope it rests on, and a run
@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from types import ModuleType
 from typing import Any
 
 RULES_VERSION = "2026.1"
@@ -100,14 +101,28 @@ def twelve_months(ctx: Context) -> Collection[str]:
     return tuple(ctx.month(back) for back in range(12))
 
 
-CATALOGUE: dict[str, Rule] = {}
+def rule(rule_id: str, zh: str, en: str, source: str, severity: str,
+         scopes: Scopes = current_state) -> Callable[[Callable[[Context], Iterable[Finding]]], Rule]:
+    """Make a rule of the function below it; ``scopes`` says what a run of it re-examines.  The rule modules
+    of hub/cleaning/rules/ are gathered into the catalogue by ``collect``."""
+
+    def make(find: Callable[[Context], Iterable[Finding]]) -> Rule:
+        return Rule(rule_id, zh, en, source, severity, find, scopes)
+
+    return make
 
 
-def rule(rule_id: str, zh: str, en: str, source: str, severity: str, scopes: Scopes = current_state) -> Callable:
-    """Register a rule function in the catalogue; ``scopes`` says what a run of it re-examines."""
+def _catalogue_order(rule_id: str) -> tuple[int, int]:
+    """P1…P11 (policy), then I1…I9 (integrity), then X1…X3 (cross-checks)."""
+    return "PIX".index(rule_id[0]), int(rule_id[1:])
 
-    def register(find: Callable[[Context], Iterable[Finding]]) -> Callable[[Context], Iterable[Finding]]:
-        CATALOGUE[rule_id] = Rule(rule_id, zh, en, source, severity, find, scopes)
-        return find
 
-    return register
+def collect(*modules: ModuleType) -> dict[str, Rule]:
+    """Rule id -> rule, for every rule the modules define, in catalogue order; a rule id given twice is refused."""
+    found: dict[str, Rule] = {}
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, Rule):
+                assert value.id not in found, f"rule {value.id} defined twice"
+                found[value.id] = value
+    return {rule_id: found[rule_id] for rule_id in sorted(found, key=_catalogue_order)}

@@ -15,8 +15,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from peewee import JOIN, Case, fn
 
-from hub.cleaning import rules
-from hub.cleaning.catalogue import CATALOGUE, Context
+from hub.cleaning.catalogue import Context
+from hub.cleaning.rules import CATALOGUE, facts
 from hub.roster.disclosure import anomaly_detail_text, named_subjects
 from hub.store.models import (
     Anomaly,
@@ -154,7 +154,7 @@ def untransferred_labour(out: Path, period: str, days_back: int | None = None) -
     risks = _month_risks(period)
     county = County.select().first()
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
-             .where(Person.status == "正常", Person.labour_ability.in_(rules.LABOUR),
+             .where(Person.status == "正常", Person.labour_ability.in_(facts.LABOUR),
                     Person.id_number.not_in(working))
              .order_by(Township.position, Village.name, Household.number))
     rows = []
@@ -173,7 +173,7 @@ def income_class(per_capita: float) -> str:
 
 
 def quarterly_income(out: Path, ctx: Context) -> list[Path]:
-    incomes = rules.annual_per_capita(ctx)
+    incomes = facts.annual_per_capita(ctx)
     alerts: dict[int, list[str]] = {}
     for rule_id in ("P1", "P2", "P3", "P4"):
         for finding in CATALOGUE[rule_id].find(ctx):

@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
 
-from hub.cleaning import rules  # noqa: F401  (registers the rules)
-from hub.cleaning.catalogue import CATALOGUE, RULES_VERSION, Context, Finding
+from hub.cleaning.catalogue import RULES_VERSION, Context, Finding
+from hub.cleaning.rules import CATALOGUE, facts
 from hub.county.parameters import parameters
 from hub.store.db import insert_rows, write_transaction
 from hub.store.models import Anomaly, CleaningRun, Household, Person, Village
@@ -56,7 +56,7 @@ Examined = dict[str, set[str]]  # rule id -> the scopes a run re-examined
 
 
 def find_all(ctx: Context, progress: Progress) -> tuple[list[Finding], Counter, Examined]:
-    rules.build_household_months(ctx)
+    facts.build_household_months(ctx)
     findings: list[Finding] = []
     counts: Counter = Counter()
     examined: Examined = {}

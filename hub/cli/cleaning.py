@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from hub.cleaning import exports, rules, runner
-from hub.cleaning.catalogue import CATALOGUE, Context
+from hub.cleaning import exports, runner
+from hub.cleaning.catalogue import Context
+from hub.cleaning.rules import CATALOGUE, facts
 from hub.cli.context import run_in_app
 from hub.county.parameters import PARAMETERS, parameters, set_parameter
 from shared.errors import ErrorCode, FieldsyncError
@@ -66,7 +67,7 @@ def export(app: Any, out: Path, period: str | None, township: str | None) -> Non
     """Write the anomaly lists per township, the untransferred-labour table, income classes and coverage."""
     period = _period(period)
     ctx = Context(period, date.today(), parameters())
-    rules.build_household_months(ctx)
+    facts.build_household_months(ctx)
     written = exports.anomaly_lists(out, township)
     written += exports.untransferred_labour(out, period)
     written += exports.quarterly_income(out, ctx)

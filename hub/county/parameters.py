@@ -31,6 +31,8 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     "i6_max_wage": (50_000, "I6: a monthly wage above this is implausible, yuan"),
     "i7_threshold": (3.5, "I7: modified z-score beyond which an income is an outlier in its village"),
     "i7_min_households": (8, "I7: villages with fewer households with income records are not judged"),
+    "x2_high_income": (15_000, "X2: a household on the 低保/特困 roster with annual per-capita net income at or above "
+                               "this is in the high class and is flagged, yuan"),
 }
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 from peewee import JOIN, fn
 
 from hub.cleaning import exports
-from hub.cleaning.catalogue import CATALOGUE
+from hub.cleaning.rules import CATALOGUE
 from hub.roster.disclosure import anomaly_detail, named_subjects
 from hub.store.models import Anomaly, CleaningRun, Household, Node, Person, Record, Township, Village, Visit
 from hub.verification.anomalies import STATUS_ZH

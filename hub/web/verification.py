@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from hub import audit
 from hub.accounts.users import IDENTITY_FIELDS, MEMBERSHIP_FIELDS
-from hub.cleaning.catalogue import CATALOGUE
+from hub.cleaning.rules import CATALOGUE
 from hub.roster import importer as roster
 from hub.roster.department_lists import KIND_NAMES
 from hub.roster.disclosure import age_text, may_reveal, named_subjects

@@ -20,9 +20,9 @@ def test_exports_have_their_chinese_headers_and_masked_ids(hub_db, tmp_path):
     baseline(county)
     runner.run(PERIOD, TODAY)
     ctx = Context(PERIOD, TODAY, parameters())
-    from hub.cleaning import rules
+    from hub.cleaning.rules import facts
 
-    rules.build_household_months(ctx)
+    facts.build_household_months(ctx)
     written = exports.anomaly_lists(tmp_path / "out") + exports.untransferred_labour(tmp_path / "out", PERIOD)
     written += exports.quarterly_income(tmp_path / "out", ctx) + exports.coverage_table(tmp_path / "out", PERIOD)
     for path in written:

@@ -8,7 +8,8 @@ import pytest
 
 from hub.accounts.users import Principal
 from hub.cleaning import runner
-from hub.cleaning.catalogue import CATALOGUE, Context
+from hub.cleaning.catalogue import Context
+from hub.cleaning.rules import CATALOGUE
 from hub.county.parameters import parameters, set_parameter
 from hub.store.models import Anomaly, Household, Person, Visit
 from hub.verification import tasks as verification
@@ -130,10 +131,10 @@ EXPECTED = {
 
 
 def findings(rule_id: str, period: str = PERIOD) -> set[str]:
-    from hub.cleaning import rules
+    from hub.cleaning.rules import facts
 
     ctx = Context(period, TODAY, parameters())
-    rules.build_household_months(ctx)
+    facts.build_household_months(ctx)
     numbers = dict(Household.select(Household.id, Household.number).tuples())
     names = {number: name for name, number in H.items()}
     return {names[numbers[f.household_id]] for f in CATALOGUE[rule_id].find(ctx)}

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from hub.cleaning import runner
-from hub.cleaning.catalogue import CATALOGUE, Context
+from hub.cleaning.catalogue import Context
+from hub.cleaning.rules import CATALOGUE
 from hub.county.parameters import parameters, set_parameter
 from hub.store.models import Anomaly, Household, Visit
 from hub.verification.anomalies import CLOSED, OPEN
@@ -20,10 +21,10 @@ HOME = household_number(0, 0)
 
 def found(rule_id: str, period: str, today: date = TODAY) -> list:
     """The findings of one rule for ``period``, as a run would compute them."""
-    from hub.cleaning import rules
+    from hub.cleaning.rules import facts
 
     ctx = Context(period, today, parameters())
-    rules.build_household_months(ctx)
+    facts.build_household_months(ctx)
     return list(CATALOGUE[rule_id].find(ctx))
 
 

@@ -19,21 +19,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from hub.cleaning import rules
 from hub.cleaning.catalogue import Context, Finding, rule, the_period
-from hub.county.parameters import PARAMETERS
-from hub.store.db import database
+from hub.cleaning.rules.facts import LIVING, annual_per_capita, query_rows
 from hub.store.models import current_visits_sql
 from shared.idnumber import mask
 from shared.schemas import WORK_PLACES
 
 SOURCE = "002 §二(一)5"
-PARAMETERS["x2_high_income"] = (15_000, "X2: a household on the 低保/特困 roster with annual per-capita net income at "
-                                        "or above this is in the high class and is flagged, yuan")
-
-
-def _rows(sql: str, params: tuple = ()) -> list[tuple]:
-    return database.execute_sql(sql.replace("?", database.param), params).fetchall()
 
 
 def _latest_list(kind: str) -> str:
@@ -44,13 +36,13 @@ def _latest_list(kind: str) -> str:
 @rule("X1", "死亡登记人员仍为正常在册人员", "Person on the death register still a living household member", SOURCE,
       "high")
 def dead_still_living(ctx: Context) -> Iterator[Finding]:
-    for household_id, id_number, death_date, first_month, same_name in _rows(
+    for household_id, id_number, death_date, first_month, same_name in query_rows(
             "SELECT p.household_id, p.id_number, MIN(e.detail), MIN(l.month), "
             "MAX(CASE WHEN e.name = p.name THEN 1 ELSE 0 END) "
             "FROM department_entry e JOIN department_list l ON l.id = e.list_id "
             "JOIN person p ON p.id_number = e.id_number "
             "WHERE l.kind = 'death' AND l.month <= ? AND p.status = ? "
-            "GROUP BY p.household_id, p.id_number", (ctx.period, rules.LIVING)):
+            "GROUP BY p.household_id, p.id_number", (ctx.period, LIVING)):
         yield Finding("X1", f"{household_id}:{id_number}", household_id,
                       f"{mask(id_number)} 在死亡登记名单中，仍为在册正常人员",
                       {"death_date": death_date, "register_month": first_month, "name_matches": bool(same_name)})
@@ -60,17 +52,17 @@ def dead_still_living(ctx: Context) -> Iterator[Finding]:
       "medium")
 def assisted_high_income(ctx: Context) -> Iterator[Finding]:
     members: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for household_id, id_number, assistance in _rows(
+    for household_id, id_number, assistance in query_rows(
             "SELECT p.household_id, p.id_number, e.detail "
             "FROM department_entry e JOIN department_list l ON l.id = e.list_id "
             "JOIN person p ON p.id_number = e.id_number "
             f"WHERE l.kind = 'assistance' AND l.month = {_latest_list('assistance')} AND p.status = ?",
-            (ctx.period, rules.LIVING)):
+            (ctx.period, LIVING)):
         members[household_id].append((id_number, assistance))
     if not members:
         return
     line = ctx.params["x2_high_income"]
-    incomes = rules.annual_per_capita(ctx)
+    incomes = annual_per_capita(ctx)
     for household_id, listed in sorted(members.items()):
         income, months = incomes.get(household_id, (0.0, 0))
         if months and income >= line:
@@ -86,7 +78,7 @@ def assisted_high_income(ctx: Context) -> Iterator[Finding]:
       scopes=the_period)
 def student_counted_as_worker(ctx: Context) -> Iterator[Finding]:
     found: dict[tuple[int, str], dict] = {}
-    for household_id, id_number, school, place, months in _rows(
+    for household_id, id_number, school, place, months in query_rows(
             "SELECT v.household_id, ve.id_number, e.detail, ve.place, ve.months "
             "FROM department_entry e JOIN department_list l ON l.id = e.list_id "
             f"JOIN visit_employment ve ON ve.id_number = e.id_number JOIN {current_visits_sql()} v "
