@@ -19,6 +19,7 @@ demo: $(STAMP)  ## a hub on SQLite, a county, a roster, a node, a month of signe
 
 test: $(STAMP) system-deps  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_POSTGRES_URL is set)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q
 
 # Debian packages the suite drives: Chromium for browser tests (never a downloaded browser), a CJK font for their
@@ -43,16 +44,18 @@ translations: $(STAMP)
 
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-bench: $(STAMP)  ## measured figures (see README): sync spine, station app, job postings, 200 stations at once, cleaning runs
+bench: $(STAMP)  ## measured figures (see README): command start-up, sync spine, station app, job postings, 200 stations at once, cleaning runs
+	$(PY) -m devtools.bench_cli; cli=$$?; \
 	$(PY) -m devtools.bench_sync; sync=$$?; \
 	$(PY) -m devtools.bench_station; station=$$?; \
 	$(PY) -m devtools.bench_postings; postings=$$?; \
 	$(PY) -m devtools.bench_load --database-url "$(BENCH_POSTGRES_URL)"; load=$$?; \
 	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"; clean=$$?; \
-	exit $$(( sync || station || postings || load || clean ))
+	exit $$(( cli || sync || station || postings || load || clean ))
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, and the import contract (pyproject.toml [tool.importlinter]: each layer imports only downward)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf demo-data artifacts .pytest_cache

@@ -11,8 +11,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from peewee import JOIN, Case, fn
 
 from hub.cleaning.catalogue import Context
@@ -45,6 +43,9 @@ SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 def write_table(base: Path, headers: list[str], rows: Iterable[list[Any]]) -> list[Path]:
     """Write ``base``.xlsx and ``base``.csv with the same rows; return both paths.  Every cell goes through
     shared/safe_cells.py: text is never a formula, and both files are readable by their owner only."""
+    from openpyxl import Workbook  # here: the pages and commands that import this module need not load it
+    from openpyxl.styles import Font
+
     rows = list(rows)
     base.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     workbook = Workbook()

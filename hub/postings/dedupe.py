@@ -43,7 +43,7 @@ from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
-from pypinyin import lazy_pinyin
+from shared.pinyin import syllables
 
 EMPLOYER_MIN = 0.8
 TITLE_MIN = 0.7
@@ -137,7 +137,7 @@ def _place(posting: Mapping[str, Any]) -> _Place:
     township = found.group() if found else _without_home_region(_clean(posting.get("township")))
     village = VILLAGE.search(rest)
     return _Place(region, township, village.group() if village else _clean(posting.get("village")), rest,
-                  tuple(lazy_pinyin(rest)))
+                  tuple(syllables(rest)))
 
 
 @dataclass(frozen=True)
@@ -163,8 +163,8 @@ class PostingFeatures:
 def posting_features(posting: Mapping[str, Any]) -> PostingFeatures:
     (township, employer), title = employer_core(posting.get("employer")), title_core(posting.get("title"))
     place = _place(posting)
-    return PostingFeatures(str(posting.get("kind", "")), township, employer, tuple(lazy_pinyin(employer)), title,
-                     tuple(lazy_pinyin(title)), place, int(posting.get("pay") or 0),
+    return PostingFeatures(str(posting.get("kind", "")), township, employer, tuple(syllables(employer)), title,
+                     tuple(syllables(title)), place, int(posting.get("pay") or 0),
                      str(posting.get("pay_unit", "")))
 
 

@@ -19,14 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pypinyin import lazy_pinyin
-
-from hub.roster import sealing_keys
 from hub.settings import import_limits
 from hub.store.db import write_transaction
 from hub.store.models import Household, Person, RosterClock, Township, Village
 from shared import idnumber
-from shared.errors import ErrorCode, FieldsyncError
+from shared.errors import ErrorCode
+from shared.pinyin import syllables
 from shared.roster import (
     HOUSEHOLD_TYPES,
     MONITORING_TYPES,
@@ -76,7 +74,7 @@ def _date(row: dict[str, str], key: str) -> str | None:
     return parse_date(row.get(key, ""), ROSTER_COLUMNS[key])
 
 
-def _parse_date(text: str, column: str = "日期") -> str | None:
+def parse_roster_date(text: str, column: str = "日期") -> str | None:
     """The former name of ``table_files.parse_date``, kept for callers written before it (ValueError as before)."""
     return parse_date(text, column)
 
@@ -127,7 +125,7 @@ def parse_row(table_row: TableRow | dict[str, str], text_id_column: bool = False
     person = {
         "id_problem": id_disagreement(id_number, problem.code if problem else "", gender, birth),
         "phone_problem": "" if not phone or MOBILE.match(phone) else "invalid", "checked": True,
-        "id_number": id_number, "name": row["name"], "name_pinyin": "".join(lazy_pinyin(row["name"])),
+        "id_number": id_number, "name": row["name"], "name_pinyin": "".join(syllables(row["name"])),
         "gender": _choice({"gender": gender}, "gender", ("男", "女")), "birth_date": birth,
         "relation": row.get("relation", ""), "labour_ability": row.get("labour_ability", ""),
         "student": row.get("student", ""), "phone": phone,
@@ -204,7 +202,7 @@ def _villages(drafts: dict[str, _HouseholdDraft], report: ImportReport) -> dict[
     return found
 
 
-def _next_clock() -> int:
+def next_clock() -> int:
     RosterClock.update(value=RosterClock.value + 1).where(RosterClock.id == 1).execute()
     return RosterClock.get_by_id(1).value
 
@@ -220,7 +218,7 @@ def _write_chunk(chunk: list[_HouseholdDraft], villages: dict[tuple[str, str], i
             report.households_unchanged += 1
             continue
         if not clock:
-            clock.append(_next_clock())
+            clock.append(next_clock())
         village_id = villages[(draft.fields["township"], draft.fields["village"])]
         values = {key: draft.fields[key] for key in SUPPORT_COLUMNS}
         values.update(village=village_id, digest=digest, change_seq=clock[0])
@@ -262,145 +260,3 @@ def import_roster(path: Path) -> ImportReport:
         for start in range(0, len(ordered), WRITE_CHUNK):
             _write_chunk(ordered[start:start + WRITE_CHUNK], villages, report, clock)
     return report
-
-
-def _cursor(text: str | None) -> tuple[int, int]:
-    if not text:
-        return (0, 0)
-    try:
-        clock, household_id = (int(part) for part in text.split(":"))
-    except ValueError as exc:
-        raise FieldsyncError(ErrorCode.BAD_REQUEST, "cursor 格式不对，请清空后重新同步花名册。") from exc
-    return clock, household_id
-
-
-def changes_for(village_ids: list[int], cursor: str | None, limit: int, page_format: int = 1) -> dict[str, Any]:
-    """Households of ``village_ids`` (or that just left them) changed after ``cursor``, oldest first.
-
-    ``page_format`` 2 (stations from 0.3) names persons by person key and leaves out what a station must not
-    hold (ID number, phone, full birth date), and carries the key stations seal typed numbers to."""
-    clock, last_id = _cursor(cursor)
-    after = (Household.change_seq > clock) | ((Household.change_seq == clock) & (Household.id > last_id))
-    query = (Household.select(Household, Village, Township).join(Village, on=Household.village)
-             .join(Township)
-             .where(after & (Household.village.in_(village_ids) | Household.previous_village.in_(village_ids)))
-             .order_by(Household.change_seq, Household.id).limit(limit + 1))
-    households = list(query)
-    more = len(households) > limit
-    households = households[:limit]
-    members: dict[int, list[dict[str, Any]]] = {}
-    if households:
-        for person in Person.select().where(Person.household.in_([h.id for h in households])).order_by(Person.id):
-            members.setdefault(person.household_id, []).append(
-                _station_person_document(person) if page_format == 2 else _person_document(person))
-    next_cursor = f"{households[-1].change_seq}:{households[-1].id}" if households else f"{clock}:{last_id}"
-    page = {"households": [_household_document(h, members.get(h.id, []), village_ids) for h in households],
-            "cursor": next_cursor, "more": more}
-    if page_format == 2:
-        page["seal_key"] = sealing_keys.public_text()
-    return page
-
-
-def _household_document(household: Household, members: list[dict[str, Any]],
-                        village_ids: list[int]) -> dict[str, Any]:
-    return {"number": household.number, "township": household.village.township.name,
-            "village": household.village.name, "assigned": household.village_id in village_ids,
-            "household_type": household.household_type, "monitoring_type": household.monitoring_type,
-            "monitoring_since": household.monitoring_since, "members": members}
-
-
-def _station_person_document(person: Person) -> dict[str, Any]:
-    """What a station needs of a person for the visit, and nothing from which the ID number can be read: the
-    person key instead of the number, the birth month instead of the date (age is all the station shows)."""
-    return {"key": sealing_keys.person_key(person.id_number), "name": person.name, "gender": person.gender,
-            "birth_month": person.birth_date[:7] if person.birth_date else None, "relation": person.relation,
-            "labour_ability": person.labour_ability, "student": person.student, "status": person.status,
-            "dibao": bool(person.dibao), "tekun": bool(person.tekun), "relocated": bool(person.relocated),
-            "disabled": bool(person.disabled)}
-
-
-def _person_document(person: Person) -> dict[str, Any]:
-    return {"id_number": person.id_number, "name": person.name, "gender": person.gender,
-            "birth_date": person.birth_date, "relation": person.relation,
-            "labour_ability": person.labour_ability, "student": person.student, "phone": person.phone,
-            "status": person.status, "dibao": bool(person.dibao), "tekun": bool(person.tekun),
-            "relocated": bool(person.relocated), "disabled": bool(person.disabled)}
-
-
-# --- Changing one person at the hub (the household page's corrections) ------------------------------------------
-# Kept apart from the file reading above: every change of a person goes through ``change_person``, so the checks
-# an import computes (I1, I9, the pinyin of I3) are recomputed and stations receive the change at their next pull.
-
-PERSON_TEXT_FIELDS = ("relation", "labour_ability", "student")
-
-
-def _field_error(field_name: str, message: str) -> FieldsyncError:
-    return FieldsyncError(ErrorCode.INVALID_FIELDS, message, {field_name: [message]})
-
-
-def _checked_change(field_name: str, value: Any) -> Any:
-    """One corrected value, normalised and validated like the same column of an import; raise with a message
-    that names the field (never the value: it may be an ID or phone number)."""
-    if field_name == "household":
-        return int(value)
-    text = str(value).strip()
-    if field_name == "name":
-        if not text or len(text) > 50:
-            raise _field_error("name", "姓名不能为空，且不超过50个字。")
-        return text
-    if field_name == "id_number":
-        text = idnumber.normalise(text)
-        problem = idnumber.problem(text)
-        if problem and problem.code in ("excel_number", "shape"):
-            raise _field_error("id_number", problem.message)
-        return text
-    if field_name == "gender":
-        if text not in ("男", "女"):
-            raise _field_error("gender", "性别应为 男 或 女。")
-        return text
-    if field_name == "birth_date":
-        try:
-            return _parse_date(text)
-        except ValueError as exc:
-            raise _field_error("birth_date", "出生日期看不懂，请写成 1980-03-01 这样的格式。") from exc
-    if field_name == "status":
-        if text not in PERSON_STATUSES:
-            raise _field_error("status", f"人员状态应为 {' / '.join(PERSON_STATUSES)} 之一。")
-        return text
-    if field_name == "phone":
-        return text.replace(" ", "")
-    if field_name in PERSON_TEXT_FIELDS:
-        if len(text) > 50:
-            raise _field_error(field_name, "内容不超过50个字。")
-        return text
-    raise _field_error(field_name, "这一项不能在这里修改。")
-
-
-def _derived_checks(values: dict[str, Any]) -> dict[str, Any]:
-    """The columns an import computes from a person's values: I1's and I9's problems, the pinyin I3 compares."""
-    problem = idnumber.problem(values["id_number"])
-    return {"id_problem": id_disagreement(values["id_number"], problem.code if problem else "", values["gender"],
-                                          values["birth_date"]),
-            "phone_problem": "" if not values["phone"] or MOBILE.match(values["phone"]) else "invalid",
-            "name_pinyin": "".join(lazy_pinyin(values["name"])), "checked": True}
-
-
-def change_person(person: Person, changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply corrections to one person (``household`` is a household id); return the values written.
-
-    Values are checked like an import's; the checks derived from them are recomputed; the person's household
-    (and the one they move to) take the next roster clock value, so stations pull the change.  Call inside a
-    write transaction; nothing is written when a value is refused."""
-    checked = {name: _checked_change(name, value) for name, value in changes.items()}
-    target = checked.get("household", person.household_id)
-    id_number = checked.get("id_number", person.id_number)
-    if ("id_number" in checked or "household" in checked) and Person.select().where(
-            Person.household == target, Person.id_number == id_number, Person.id != person.id).exists():
-        raise _field_error("id_number", "这户已有证件号码相同的成员，请核对。")
-    values = {name: getattr(person, name) for name in ("id_number", "name", "gender", "birth_date", "phone")}
-    values.update({name: value for name, value in checked.items() if name in values})
-    written = {**checked, **_derived_checks(values)}
-    Person.update(**written).where(Person.id == person.id).execute()
-    clock = _next_clock()
-    Household.update(change_seq=clock).where(Household.id.in_({person.household_id, target})).execute()
-    return checked

@@ -8,15 +8,17 @@ way into the record store, and the hub's records are as checkable as everyone's.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 
+from hub import audit
 from hub.county.clock import utcnow
 from hub.store.db import write_transaction
-from hub.store.models import Node, Record
+from hub.store.models import Node, Record, Visit
 from hub.sync import ingest, nodes
 from shared import keys, wire
 from shared.errors import ErrorCode, FieldsyncError
@@ -69,3 +71,20 @@ def sign(kind: str, body: dict[str, Any], version: int = 1) -> bytes:
         rejection = reply["rejected"][0]
         raise FieldsyncError(ErrorCode[rejection["code"]], rejection["message"], rejection["details"])
     return record.hash
+
+
+def signed_body(visit: Visit) -> dict[str, Any]:
+    """The body of the record a visit was projected from, as its signer wrote it."""
+    return json.loads(bytes(visit.record.content))["body"]
+
+
+def correct_visit(actor: str, visit: Visit, income: dict[str, int], subject: str, why: str) -> None:
+    """A correction of a visit's figures: a new record signed by the hub that names the record it corrects (the
+    original stays, superseded), in the original's record format, audited with the reason."""
+    original = json.loads(bytes(visit.record.content))
+    body = original["body"]
+    corrected = {**body, "income": income, "corrects": bytes(visit.record.hash).hex(), "author": actor[:40]}
+    with write_transaction():
+        sign("visit", corrected, original["v"])
+        audit.record(actor, "visit.correct", subject, {"visit": visit.id, **body["income"]},
+                     {"visit": visit.id, **income}, why[:500])

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from hub.accounts import field_accounts
 from hub.postings import store as postings
-from hub.roster import importer as roster
+from hub.roster import pull
 from hub.store.models import County, Township, Village, village_ids
 from hub.sync import ingest, nodes
 from hub.verification import tasks as verification
@@ -108,7 +108,7 @@ class Roster(MethodView):
         """Households of the node's villages changed after the cursor, oldest first."""
         _check_protocol()
         node = nodes.authenticate_read(request)
-        return roster.changes_for(village_ids(node), args["cursor"], current_app.config["PULL_PAGE_SIZE"],
+        return pull.changes_for(village_ids(node), args["cursor"], current_app.config["PULL_PAGE_SIZE"],
                                   args["format"])
 
 

@@ -3,7 +3,6 @@ household's whole story.  Each action asks the principal first (hub/accounts/use
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -12,10 +11,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from hub import audit
 from hub.accounts.users import IDENTITY_FIELDS, MEMBERSHIP_FIELDS
 from hub.cleaning.rules import CATALOGUE
-from hub.roster import importer as roster
+from hub.roster import persons
 from hub.roster.department_lists import KIND_NAMES
 from hub.roster.disclosure import age_text, may_reveal, named_subjects
-from hub.store.db import write_transaction
 from hub.store.models import (
     Anomaly,
     DepartmentEntry,
@@ -172,11 +170,8 @@ def correct_person(number: str, person_id: int) -> Any:
             raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"没有户编号“{changes['household']}”，请核对。")
         changes["household"] = target.id
     if changes:
-        with write_transaction():
-            before = {field: current[field] for field in changes}
-            written = roster.change_person(person, changes)  # checks recomputed, stations receive it
-            audit.record(who.actor, "person.correct", f"household:{number}",
-                         {"person": person.id, **before}, {"person": person.id, **written}, why[:500])
+        persons.correct_person(who.actor, person, changes, {field: current[field] for field in changes},
+                               f"household:{number}", why)  # checks recomputed, stations receive it
     return redirect(url_for("verify.household", number=number))
 
 
@@ -193,18 +188,12 @@ def correct_visit(number: str, visit_id: int) -> Any:
     why = request.form.get("why", "").strip()
     if not why:
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请写明更正原因（依据什么核实）。")
-    original = json.loads(bytes(visit.record.content))
-    body = original["body"]
-    income = dict(body["income"])
+    income = dict(own_records.signed_body(visit)["income"])
     for source in income:
         raw = request.form.get(source, "").strip()
         if raw:
             if not raw.isdigit():
                 raise FieldsyncError(ErrorCode.INVALID_FIELDS, "金额应为整数（元）。", {source: ["应为整数。"]})
             income[source] = int(raw)
-    corrected = {**body, "income": income, "corrects": bytes(visit.record.hash).hex(), "author": who.actor[:40]}
-    with write_transaction():
-        own_records.sign("visit", corrected, original["v"])
-        audit.record(who.actor, "visit.correct", f"household:{number}", {"visit": visit.id, **body["income"]},
-                     {"visit": visit.id, **income}, why[:500])
+    own_records.correct_visit(who.actor, visit, income, f"household:{number}", why)
     return redirect(url_for("verify.household", number=number))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hub.cleaning import runner
-from hub.roster import importer as roster
+from hub.roster import pull
 from hub.store.models import Anomaly, Household, Person, RosterClock, Township, Village
 from hub.verification.anomalies import OPEN
 from tests.support import VILLAGES, import_county
@@ -29,7 +29,7 @@ def first_person() -> tuple[Household, Person]:
 
 def pulled_since(clock: int, household: Household) -> list[dict]:
     """What a station of the household's village receives at its next pull after roster clock ``clock``."""
-    return roster.changes_for([household.village_id], f"{clock}:{2**62}", 100)["households"]
+    return pull.changes_for([household.village_id], f"{clock}:{2**62}", 100)["households"]
 
 
 def clock() -> int:
