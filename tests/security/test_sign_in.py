@@ -114,7 +114,7 @@ def test_without_a_trusted_proxy_a_forged_forwarded_for_escapes_no_limit(app, cl
 def test_one_job_seekers_script_does_not_close_the_interest_form_for_others(app, tmp_path):
     """Behind nginx, five 我想报名 a minute from one phone used to close the form for every job-seeker."""
     from hub.sync import own_records
-    from tests.hub.postings.test_hub_postings import posting_body
+    from tests.hub.postings.test_postings import posting_body
 
     with app.app_context(), db.database.connection_context():
         import_county(tmp_path)

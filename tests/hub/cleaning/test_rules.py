@@ -106,7 +106,7 @@ def county(hub_db, tmp_path):
 
 
 EXPECTED = {
-    "X1": set(), "X2": set(), "X3": set(),  # other departments' lists: tests/hub/test_hub_department_lists.py
+    "X1": set(), "X2": set(), "X3": set(),  # other departments' lists: tests/hub/roster/test_department_lists.py
     "P1": {"h1"},
     "P2": {"h2"},
     "P3": {"h1"},  # flat income: growth 0 %

@@ -33,8 +33,8 @@ from shared.kinds import BODY_SCHEMAS, BODY_SCHEMAS_V1
 from shared.postings import new_posting_id
 from shared.protocol import HEAD_LEAD_MAX, expand
 from shared.schemas import StrictSchema, Text
-from tests.hub.postings.test_hub_postings import posting_body
-from tests.hub.test_hub_table_imports import many_rows, one_string, write_xlsx
+from tests.hub.postings.test_postings import posting_body
+from tests.hub.roster.test_table_imports import many_rows, one_string, write_xlsx
 from tests.support import VILLAGES, SimNode, households_of, import_county
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -27,7 +27,7 @@ from shared.errors import FieldsyncError
 from shared.idnumber import check_character
 from shared.roster import ROSTER_COLUMNS
 from shared.table_files import DAMAGED_ID_MESSAGE, TableKind, TableRow, column_is_text, looks_padded, read_rows
-from tests.hub.postings.test_hub_postings import FUTURE
+from tests.hub.postings.test_postings import FUTURE
 from tests.support import import_county
 
 VILLAGES = synthetic.default_villages(1)[:2]
