@@ -2,7 +2,7 @@
 
 Each month the county imports what public security / health, civil affairs and education send it (CSV, XLSX,
 XLS or ODS, Chinese or English headers; shared/table_files.py); the next cleaning run compares them with the
-roster and the visits (rules X1–X3, hub/cleaning/cross_checks.py).  A row that cannot be read is reported with
+roster and the visits (rules X1–X3, hub/cleaning/rules/cross_checks.py).  A row that cannot be read is reported with
 its row number and the reason; the rest still imports.  Importing the same file again for the same month
 changes nothing; a new file for the same kind and month replaces that month's list of that kind.  A file none
 of whose rows could be read replaces nothing.
