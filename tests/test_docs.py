@@ -38,7 +38,7 @@ def test_every_command_is_documented_and_has_help(program, group):
     readme = read("README.md")
     with click.Context(group) as group_ctx:
         commands = {name: group.get_command(group_ctx, name) for name in group.list_commands(group_ctx)}
-    assert len(commands) > 10
+    assert len(commands) >= 6
     for name, command in commands.items():
         assert f"{program} {name}" in readme or f"`{name}`" in readme, f"{program} {name} missing from README"
         assert command.help and len(command.help) > 20

@@ -13,6 +13,7 @@ from typing import Any
 
 from peewee import JOIN, Case, fn
 
+from hub.cleaning.anomalies import CLOSED, STATUS_ZH
 from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE, facts
 from hub.roster.disclosure import anomaly_detail_text, named_subjects
@@ -27,7 +28,6 @@ from hub.store.models import (
     VisitEmployment,
     current_visits,
 )
-from hub.verification.anomalies import CLOSED, STATUS_ZH
 from shared import safe_cells
 from shared.schemas import RISKS
 

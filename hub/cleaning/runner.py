@@ -15,12 +15,13 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
 
+from hub.cleaning import anomalies
+from hub.cleaning.anomalies import Examined
 from hub.cleaning.catalogue import RULES_VERSION, Context, Finding
 from hub.cleaning.rules import CATALOGUE, facts
 from hub.county.parameters import parameters
-from hub.store.db import insert_rows, write_transaction
-from hub.store.models import Anomaly, CleaningRun, Household, Person, Village
-from hub.verification.anomalies import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN
+from hub.store.db import write_transaction
+from hub.store.models import CleaningRun, Household, Person, Village
 from shared import idnumber
 
 Progress = Callable[[str], None]
@@ -52,7 +53,6 @@ def _places() -> dict[int, tuple[int, int]]:
     return {household_id: (village_id, township_id) for household_id, village_id, township_id in query.tuples()}
 
 
-Examined = dict[str, set[str]]  # rule id -> the scopes a run re-examined
 
 
 def find_all(ctx: Context, progress: Progress) -> tuple[list[Finding], Counter, Examined]:
@@ -80,54 +80,10 @@ def run(period: str | None = None, today: date | None = None, progress: Progress
         record = CleaningRun.create(started_at=started, period=ctx.period, rules_version=RULES_VERSION,
                                     settings=json.dumps(ctx.params))
         places = _places()
-        opened, closed = reconcile(findings, record, places, examined)
+        opened, closed = anomalies.reconcile(findings, record, places, examined)
         per_township = Counter(str(places[f.household_id][1]) for f in findings if f.household_id in places)
         record.counts = json.dumps({"rules": counts, "townships": per_township}, ensure_ascii=False)
         record.opened, record.closed, record.finished_at = opened, closed, datetime.utcnow()
         record.save()
     return record
 
-
-def reconcile(findings: list[Finding], run_record: CleaningRun, places: dict[int, tuple[int, int]],
-              examined: Examined) -> tuple[int, int]:
-    """Insert new anomalies, refresh found ones, close what no longer holds among what the run re-examined
-    (``examined``); return (opened, closed)."""
-    now = datetime.utcnow()
-    known = {a.key: a for a in Anomaly.select(Anomaly.id, Anomaly.key, Anomaly.rule, Anomaly.scope, Anomaly.status,
-                                              Anomaly.answer, Anomaly.digest)}
-    fresh, seen = {}, set()
-    unchanged: list[int] = []
-    opened = 0
-    for finding in findings:
-        if finding.key in seen:
-            continue
-        seen.add(finding.key)
-        existing = known.get(finding.key)
-        if existing is None:
-            village, township = places.get(finding.household_id, (None, None))
-            fresh[finding.key] = {
-                "key": finding.key, "rule": finding.rule, "township": township, "village": village,
-                "household": finding.household_id, "subject": finding.subject,
-                "detail": json.dumps(finding.detail, ensure_ascii=False), "digest": finding.digest, "status": OPEN,
-                "answer": None, "answered_at": None, "first_run": run_record.id, "last_run": run_record.id,
-                "opened_at": now, "closed_at": None, "scope": finding.scope}
-            continue
-        status = existing.status
-        changed = existing.digest != finding.digest
-        if status == CLOSED or (status == ANSWERED and (existing.answer != ANSWER_CORRECT or changed)):
-            status, opened = OPEN, opened + 1
-        if status == existing.status and not changed and existing.scope == finding.scope:
-            unchanged.append(existing.id)
-            continue
-        (Anomaly.update(status=status, subject=finding.subject, digest=finding.digest, last_run=run_record.id,
-                        detail=json.dumps(finding.detail, ensure_ascii=False), closed_at=None, scope=finding.scope)
-         .where(Anomaly.id == existing.id).execute())
-    insert_rows(Anomaly, list(fresh.values()))
-    for start in range(0, len(unchanged), 500):
-        Anomaly.update(last_run=run_record.id).where(Anomaly.id.in_(unchanged[start:start + 500])).execute()
-    gone = [a.id for key, a in known.items()
-            if key not in seen and a.status != CLOSED and a.scope in examined.get(a.rule, ())]
-    for start in range(0, len(gone), 500):
-        (Anomaly.update(status=CLOSED, closed_at=now, last_run=run_record.id)
-         .where(Anomaly.id.in_(gone[start:start + 500])).execute())
-    return opened + len(fresh), len(gone)

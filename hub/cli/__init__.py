@@ -82,7 +82,7 @@ class HubCommands(click.Group):
 
 def short_help(name: str, limit: int) -> str:
     module, function = COMMANDS[name]
-    return click.utils.make_default_short_help(inspect.cleandoc(_docstrings(module)[function]), limit)
+    return click.Command(name, help=inspect.cleandoc(_docstrings(module)[function])).get_short_help_str(limit)
 
 
 @click.group(cls=HubCommands)

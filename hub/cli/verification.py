@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from hub.cleaning import anomalies
 from hub.cli.context import CLI_PRINCIPAL, run_in_app
 from hub.store.models import Anomaly, Household, SpotCheck, Township
 from hub.verification import tasks as verification
@@ -44,5 +45,5 @@ def answer(app: Any, anomaly_id: int, verdict: str, note: str) -> None:
     found = Anomaly.get_or_none(Anomaly.id == anomaly_id)
     if found is None:
         raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有编号为 {anomaly_id} 的异常。")
-    verification.answer(CLI_PRINCIPAL, found, verdict, note)
+    anomalies.answer(CLI_PRINCIPAL, found, verdict, note)
     click.echo(f"异常 {anomaly_id} 已记录核实结果：{verdict}。")

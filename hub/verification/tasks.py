@@ -13,6 +13,7 @@ from typing import Any
 
 from hub import audit
 from hub.accounts.users import Principal
+from hub.cleaning import anomalies
 from hub.county.clock import utcnow
 from hub.store.db import write_transaction
 from hub.store.models import (
@@ -26,9 +27,7 @@ from hub.store.models import (
     Village,
     village_ids,
 )
-from hub.verification.anomalies import ANSWERED, IN_FIELD, OPEN
 from shared.errors import ErrorCode, FieldsyncError
-from shared.verification import ANSWERS
 
 TASK_OPEN, TASK_ANSWERED, TASK_WITHDRAWN = "open", "answered", "withdrawn"
 
@@ -36,38 +35,6 @@ TASK_OPEN, TASK_ANSWERED, TASK_WITHDRAWN = "open", "answered", "withdrawn"
 def _next_clock() -> int:
     TaskClock.update(value=TaskClock.value + 1).where(TaskClock.id == 1).execute()
     return TaskClock.get_by_id(1).value
-
-
-def _snapshot(anomaly: Anomaly) -> dict[str, Any]:
-    return {"status": anomaly.status, "answer": anomaly.answer, "note": anomaly.answer_note}
-
-
-def answer(who: Principal, anomaly: Anomaly, verdict: str, note: str) -> Anomaly:
-    """A township's (or the county's) answer: correct as it is, corrected, or cannot be verified — with a note."""
-    if verdict not in ANSWERS:
-        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"答复只能是：{'、'.join(ANSWERS.values())}。")
-    if not note.strip():
-        raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请写明核实情况（谁、何时、怎样核实；更正了什么）。")
-    with write_transaction():
-        before = _snapshot(anomaly)
-        Anomaly.update(status=ANSWERED, answer=verdict, answer_note=note.strip()[:500], answered_by=who.actor,
-                       answered_at=utcnow()).where(Anomaly.id == anomaly.id).execute()
-        after = _snapshot(Anomaly.get_by_id(anomaly.id))
-        audit.record(who.actor, "anomaly.answer", f"anomaly:{anomaly.id}", before, after, note.strip()[:500])
-    return Anomaly.get_by_id(anomaly.id)
-
-
-def reopen(who: Principal, anomaly: Anomaly, why: str) -> Anomaly:
-    """The county reopens an answer: back in the township's queue, with the reason."""
-    if not why.strip():
-        raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请写明重新打开的原因。")
-    with write_transaction():
-        before = _snapshot(anomaly)
-        Anomaly.update(status=OPEN, answer=None, answered_at=None, answered_by=None).where(
-            Anomaly.id == anomaly.id).execute()
-        audit.record(who.actor, "anomaly.reopen", f"anomaly:{anomaly.id}", before,
-                     _snapshot(Anomaly.get_by_id(anomaly.id)), why.strip()[:500])
-    return Anomaly.get_by_id(anomaly.id)
 
 
 def send_to_field(who: Principal, anomaly: Anomaly, question: str) -> VerificationTask:
@@ -79,10 +46,7 @@ def send_to_field(who: Principal, anomaly: Anomaly, question: str) -> Verificati
         task = VerificationTask.create(household=anomaly.household_id, anomaly=anomaly.id, question=question[:500],
                                        status=TASK_OPEN, sent_by=who.actor, sent_at=utcnow(),
                                        change_seq=_next_clock())
-        before = _snapshot(anomaly)
-        Anomaly.update(status=IN_FIELD).where(Anomaly.id == anomaly.id).execute()
-        audit.record(who.actor, "anomaly.send_to_field", f"anomaly:{anomaly.id}", before,
-                     {**_snapshot(Anomaly.get_by_id(anomaly.id)), "task": task.id}, question[:500])
+        anomalies.mark_in_field(who.actor, anomaly, task.id, question[:500])
     return task
 
 
@@ -115,13 +79,9 @@ def project_verifications(stored: list, now: str) -> None:  # list[projections.S
             VerificationTask.id == task.id).execute()
         audit.record(actor, "task.answer", f"task:{task.id}", {"status": TASK_OPEN},
                      {"status": TASK_ANSWERED, "answer": body["answer"], "record": item.record_id}, body["note"])
-        anomaly = Anomaly.get_or_none(Anomaly.id == task.anomaly_id) if task.anomaly_id else None
-        if anomaly is not None and anomaly.status == IN_FIELD:
-            before = _snapshot(anomaly)
-            Anomaly.update(status=ANSWERED, answer=body["answer"], answer_note=body["note"], answered_by=actor,
-                           answered_at=datetime.fromisoformat(now)).where(Anomaly.id == anomaly.id).execute()
-            audit.record(actor, "anomaly.answer", f"anomaly:{anomaly.id}", before,
-                         _snapshot(Anomaly.get_by_id(anomaly.id)), body["note"])
+        if task.anomaly_id:
+            anomalies.answer_from_field(actor, task.anomaly_id, body["answer"], body["note"],
+                                        datetime.fromisoformat(now))
 
 
 def sample(seed: str, per_township: int) -> dict[int, list[int]]:

@@ -10,10 +10,10 @@ from flask import Blueprint, render_template, request
 from peewee import JOIN, fn
 
 from hub.cleaning import exports
+from hub.cleaning.anomalies import STATUS_ZH
 from hub.cleaning.rules import CATALOGUE
 from hub.roster.disclosure import anomaly_detail, named_subjects
 from hub.store.models import Anomaly, CleaningRun, Household, Node, Person, Record, Township, Village, Visit
-from hub.verification.anomalies import STATUS_ZH
 from hub.web import scope
 from hub.web import verification as verification_views
 from shared.idnumber import mask

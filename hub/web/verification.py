@@ -10,6 +10,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from hub import audit
 from hub.accounts.users import IDENTITY_FIELDS, MEMBERSHIP_FIELDS
+from hub.cleaning import anomalies
+from hub.cleaning.anomalies import STATUS_ZH
 from hub.cleaning.rules import CATALOGUE
 from hub.roster import persons
 from hub.roster.department_lists import KIND_NAMES
@@ -31,7 +33,6 @@ from hub.store.models import (
 )
 from hub.sync import own_records
 from hub.verification import tasks as verification
-from hub.verification.anomalies import STATUS_ZH
 from hub.web import auth, scope
 from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask, mask_phone
@@ -55,7 +56,7 @@ def answer(anomaly_id: int) -> Any:
     found = find_anomaly(anomaly_id)
     who = auth.principal()
     auth.require(who.can_answer(found.township_id), "答复这条异常", f"anomaly:{anomaly_id}")
-    verification.answer(who, found, request.form.get("answer", ""), request.form.get("note", ""))
+    anomalies.answer(who, found, request.form.get("answer", ""), request.form.get("note", ""))
     return redirect(url_for("cleaning.anomaly", anomaly_id=anomaly_id))
 
 
@@ -73,7 +74,7 @@ def reopen(anomaly_id: int) -> Any:
     found = find_anomaly(anomaly_id)
     who = auth.principal()
     auth.require(who.can_reopen, "重新打开已答复的异常", f"anomaly:{anomaly_id}")
-    verification.reopen(who, found, request.form.get("why", ""))
+    anomalies.reopen(who, found, request.form.get("why", ""))
     return redirect(url_for("cleaning.anomaly", anomaly_id=anomaly_id))
 
 

@@ -12,10 +12,10 @@ from field_node.web import create_app
 from hub import audit
 from hub.accounts.users import Principal
 from hub.cleaning import runner
+from hub.cleaning.anomalies import ANSWERED
 from hub.store import db as hub_database
 from hub.store.models import Anomaly, Township, VerificationTask
 from hub.verification import tasks as verification
-from hub.verification.anomalies import ANSWERED
 from tests.support import VILLAGES
 
 

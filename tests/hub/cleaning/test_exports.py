@@ -65,8 +65,8 @@ def test_clean_and_export_commands(app, runner, tmp_path, database_url):
     assert "p1_min_income = 12000" in settings.output
     exported = runner.invoke(main, [*args, "export", "--out", str(tmp_path / "reports"), "--period", PERIOD])
     assert exported.exit_code == 0 and "已写出" in exported.output
+    from hub.cleaning.anomalies import ANSWERED
     from hub.store.models import Anomaly
-    from hub.verification.anomalies import ANSWERED
 
     first = Anomaly.select().first()
     answered = runner.invoke(main, [*args, "answer", str(first.id), "--verdict", "correct", "--note", "已入户核实"])

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hub.cleaning.anomalies import OPEN
 from hub.store import db
 from hub.store.models import Anomaly, CleaningRun
-from hub.verification.anomalies import OPEN
 from shared import migrations
 
 

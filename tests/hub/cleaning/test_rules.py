@@ -7,13 +7,12 @@ import json
 import pytest
 
 from hub.accounts.users import Principal
-from hub.cleaning import runner
+from hub.cleaning import anomalies, runner
+from hub.cleaning.anomalies import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN
 from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE
 from hub.county.parameters import parameters, set_parameter
 from hub.store.models import Anomaly, Household, Person, Visit
-from hub.verification import tasks as verification
-from hub.verification.anomalies import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN
 from tests.hub.cleaning.county_factory import MONTHS, PERIOD, TODAY, baseline, build, household_number, roster_rows
 
 H = {f"h{i}": household_number(0, i) for i in range(10)} | {f"g{i}": household_number(1, i) for i in range(10)}
@@ -172,7 +171,7 @@ def test_an_anomaly_keeps_its_identity_from_run_to_run(county):
 def test_correct_as_it_is_holds_until_the_data_change(county):
     runner.run(PERIOD, TODAY)
     outlier = Anomaly.get(Anomaly.rule == "I7", Anomaly.household == county.ids[H["h4"]])
-    verification.answer(Principal("cli", "cli", "admin", None), outlier, ANSWER_CORRECT, "两户收入确实如此")
+    anomalies.answer(Principal("cli", "cli", "admin", None), outlier, ANSWER_CORRECT, "两户收入确实如此")
     runner.run(PERIOD, TODAY)
     assert Anomaly.get_by_id(outlier.id).status == ANSWERED
     Visit.update(business=60_000).where(Visit.household == county.ids[H["h4"]], Visit.month == PERIOD).execute()

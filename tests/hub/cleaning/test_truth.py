@@ -9,11 +9,11 @@ from datetime import date
 import pytest
 
 from hub.cleaning import runner
+from hub.cleaning.anomalies import CLOSED, OPEN
 from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE
 from hub.county.parameters import parameters, set_parameter
 from hub.store.models import Anomaly, Household, Visit
-from hub.verification.anomalies import CLOSED, OPEN
 from tests.hub.cleaning.county_factory import PERIOD, TODAY, baseline, build, household_number, roster_rows
 
 HOME = household_number(0, 0)

@@ -14,12 +14,12 @@ from openpyxl import Workbook
 
 from devtools import synthetic
 from hub.cleaning import runner
+from hub.cleaning.anomalies import CLOSED, OPEN
 from hub.cleaning.rules import CATALOGUE
 from hub.cli.roster import import_list_command
 from hub.county.parameters import PARAMETERS, set_parameter
 from hub.roster.department_lists import LIST_COLUMNS, import_list
 from hub.store.models import Anomaly, DepartmentEntry, DepartmentList, Household, Person, VisitEmployment
-from hub.verification.anomalies import CLOSED, OPEN
 from shared.errors import FieldsyncError
 from tests.hub.cleaning.county_factory import MONTHS, PERIOD, TODAY, baseline, build, household_number, roster_rows
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from hub.cleaning import runner
+from hub.cleaning.anomalies import OPEN
 from hub.roster import pull
 from hub.store.models import Anomaly, Household, Person, RosterClock, Township, Village
-from hub.verification.anomalies import OPEN
 from tests.support import VILLAGES, import_county
 
 HOME = VILLAGES[0][0]

@@ -10,11 +10,11 @@ import pytest
 from hub import audit
 from hub.accounts import users
 from hub.cleaning import runner
+from hub.cleaning.anomalies import ANSWERED, OPEN
 from hub.cli import main
 from hub.store.db import database
 from hub.store.models import Anomaly, Household, Person, Township, VerificationTask, Village
 from hub.verification import tasks as verification
-from hub.verification.anomalies import ANSWERED, OPEN
 from tests.conftest import ADMIN_PASSWORD, make_user, signed_in
 from tests.support import VILLAGES, import_county
 

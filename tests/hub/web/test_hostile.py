@@ -92,7 +92,8 @@ def broken_files(folder: Path) -> list[Path]:
 
 
 def test_broken_files_get_a_message_not_a_crash(app, hub_db, tmp_path):
-    importers = [import_roster, import_postings, lambda path: import_list("death", path, "2026-10")]
+    importers = [import_roster, lambda path: import_postings(path, own_records.sign),
+                 lambda path: import_list("death", path, "2026-10")]
     for path in broken_files(tmp_path):
         for importer in importers:
             try:

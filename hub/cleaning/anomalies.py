@@ -1,0 +1,137 @@
+"""An anomaly's life: its statuses and every change of them, the one writer of the ``anomaly`` table.
+
+    open ──(answered by a user, or by a station's answer to a task)──▶ answered
+    open ──(sent to the field: a verification task)──▶ in_field ──(the station answers)──▶ answered
+    answered ──(reopened by the county, with the reason)──▶ open
+    open / answered / in_field ──(a run re-examines its scope and no longer finds it)──▶ closed
+    closed, or answered other than "correct as it is", or answered "correct" but its data changed
+        ──(a run finds it again)──▶ open
+
+A run reconciles its findings here (``reconcile``, called by hub/cleaning/runner.py); a county or township user
+answers or reopens one (the verification pages, `fieldsync-hub answer`); hub/verification/tasks.py sends one to
+the field and brings the station's answer back.  Every change by a person is audited with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from hub import audit
+from hub.accounts.users import Principal
+from hub.cleaning.catalogue import Finding
+from hub.county.clock import utcnow
+from hub.store.db import insert_rows, write_transaction
+from hub.store.models import Anomaly, CleaningRun
+from shared.errors import ErrorCode, FieldsyncError
+from shared.verification import ANSWERS
+
+OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
+IN_FIELD = "in_field"  # an anomaly sent to the field: open until the station answers
+ANSWER_CORRECT = "correct"  # 核实无误: stays answered until the data it was raised on change
+STATUS_ZH = {OPEN: "待核实", IN_FIELD: "已派村级核实", ANSWERED: "已核实", CLOSED: "已消除"}
+Examined = dict[str, set[str]]  # rule id -> the scopes a run re-examined
+
+
+def reopens(status: str, answer: str | None, data_changed: bool) -> bool:
+    """Whether a run that finds an anomaly again puts it back in the township's queue: a closed one, and an
+    answered one unless it was answered "correct as it is" and its data have not changed since."""
+    return status == CLOSED or (status == ANSWERED and (answer != ANSWER_CORRECT or data_changed))
+
+
+def reconcile(findings: list[Finding], run_record: CleaningRun, places: dict[int, tuple[int, int]],
+              examined: Examined) -> tuple[int, int]:
+    """Insert new anomalies, refresh found ones, close what no longer holds among what the run re-examined
+    (``examined``); return (opened, closed)."""
+    now = datetime.utcnow()
+    known = {a.key: a for a in Anomaly.select(Anomaly.id, Anomaly.key, Anomaly.rule, Anomaly.scope, Anomaly.status,
+                                              Anomaly.answer, Anomaly.digest)}
+    fresh, seen = {}, set()
+    unchanged: list[int] = []
+    opened = 0
+    for finding in findings:
+        if finding.key in seen:
+            continue
+        seen.add(finding.key)
+        existing = known.get(finding.key)
+        if existing is None:
+            village, township = places.get(finding.household_id, (None, None))
+            fresh[finding.key] = {
+                "key": finding.key, "rule": finding.rule, "township": township, "village": village,
+                "household": finding.household_id, "subject": finding.subject,
+                "detail": json.dumps(finding.detail, ensure_ascii=False), "digest": finding.digest, "status": OPEN,
+                "answer": None, "answered_at": None, "first_run": run_record.id, "last_run": run_record.id,
+                "opened_at": now, "closed_at": None, "scope": finding.scope}
+            continue
+        status = existing.status
+        changed = existing.digest != finding.digest
+        if reopens(status, existing.answer, changed):
+            status, opened = OPEN, opened + 1
+        if status == existing.status and not changed and existing.scope == finding.scope:
+            unchanged.append(existing.id)
+            continue
+        (Anomaly.update(status=status, subject=finding.subject, digest=finding.digest, last_run=run_record.id,
+                        detail=json.dumps(finding.detail, ensure_ascii=False), closed_at=None, scope=finding.scope)
+         .where(Anomaly.id == existing.id).execute())
+    insert_rows(Anomaly, list(fresh.values()))
+    for start in range(0, len(unchanged), 500):
+        Anomaly.update(last_run=run_record.id).where(Anomaly.id.in_(unchanged[start:start + 500])).execute()
+    gone = [a.id for key, a in known.items()
+            if key not in seen and a.status != CLOSED and a.scope in examined.get(a.rule, ())]
+    for start in range(0, len(gone), 500):
+        (Anomaly.update(status=CLOSED, closed_at=now, last_run=run_record.id)
+         .where(Anomaly.id.in_(gone[start:start + 500])).execute())
+    return opened + len(fresh), len(gone)
+
+
+def _snapshot(anomaly: Anomaly) -> dict[str, Any]:
+    return {"status": anomaly.status, "answer": anomaly.answer, "note": anomaly.answer_note}
+
+
+def answer(who: Principal, anomaly: Anomaly, verdict: str, note: str) -> Anomaly:
+    """A township's (or the county's) answer: correct as it is, corrected, or cannot be verified — with a note."""
+    if verdict not in ANSWERS:
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"答复只能是：{'、'.join(ANSWERS.values())}。")
+    if not note.strip():
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请写明核实情况（谁、何时、怎样核实；更正了什么）。")
+    with write_transaction():
+        before = _snapshot(anomaly)
+        Anomaly.update(status=ANSWERED, answer=verdict, answer_note=note.strip()[:500], answered_by=who.actor,
+                       answered_at=utcnow()).where(Anomaly.id == anomaly.id).execute()
+        after = _snapshot(Anomaly.get_by_id(anomaly.id))
+        audit.record(who.actor, "anomaly.answer", f"anomaly:{anomaly.id}", before, after, note.strip()[:500])
+    return Anomaly.get_by_id(anomaly.id)
+
+
+def reopen(who: Principal, anomaly: Anomaly, why: str) -> Anomaly:
+    """The county reopens an answer: back in the township's queue, with the reason."""
+    if not why.strip():
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请写明重新打开的原因。")
+    with write_transaction():
+        before = _snapshot(anomaly)
+        Anomaly.update(status=OPEN, answer=None, answered_at=None, answered_by=None).where(
+            Anomaly.id == anomaly.id).execute()
+        audit.record(who.actor, "anomaly.reopen", f"anomaly:{anomaly.id}", before,
+                     _snapshot(Anomaly.get_by_id(anomaly.id)), why.strip()[:500])
+    return Anomaly.get_by_id(anomaly.id)
+
+
+def mark_in_field(actor: str, anomaly: Anomaly, task_id: int, question: str) -> None:
+    """The anomaly waits for the station's answer to task ``task_id`` (inside the task's transaction)."""
+    before = _snapshot(anomaly)
+    Anomaly.update(status=IN_FIELD).where(Anomaly.id == anomaly.id).execute()
+    audit.record(actor, "anomaly.send_to_field", f"anomaly:{anomaly.id}", before,
+                 {**_snapshot(Anomaly.get_by_id(anomaly.id)), "task": task_id}, question)
+
+
+def answer_from_field(actor: str, anomaly_id: int, verdict: str, note: str, at: datetime) -> None:
+    """A station's signed answer answers the anomaly behind its task, if the anomaly still waits for it."""
+    anomaly = Anomaly.get_or_none(Anomaly.id == anomaly_id)
+    if anomaly is None or anomaly.status != IN_FIELD:
+        return
+    before = _snapshot(anomaly)
+    Anomaly.update(status=ANSWERED, answer=verdict, answer_note=note, answered_by=actor,
+                   answered_at=at).where(Anomaly.id == anomaly.id).execute()
+    audit.record(actor, "anomaly.answer", f"anomaly:{anomaly.id}", before, _snapshot(Anomaly.get_by_id(anomaly.id)),
+                 note)
