@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_limiter import Limiter
@@ -64,11 +64,6 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     app.jinja_env.globals["get_locale"] = get_locale
     app.context_processor(lambda: {"station_name": store.get_state("node_name") or _("Station (not enrolled)")})
     return app
-
-
-def node() -> node_module.Node:
-    """The node this app serves (its settings, its key)."""
-    return current_app.config["NODE"]
 
 
 def _locale() -> str:

@@ -14,8 +14,6 @@ from hub.cleaning.catalogue import CATALOGUE, PARAMETERS, Context
 from hub.cli import run_in_app
 from shared.errors import ErrorCode, FieldsyncError
 
-MONTH = click.STRING
-
 
 def _period(value: str | None) -> str:
     period = value or runner.previous_month(date.today())
