@@ -78,7 +78,7 @@ class SimStation:
 def browse(url: str, password: str, stop: threading.Event, latencies: list[float], errors: list[str]) -> None:
     try:
         _browse(url, password, stop, latencies, errors)
-    except Exception as exc:  # noqa: BLE001 - a failing browser is a reported error, not a silent thread
+    except Exception as exc:  # a failing browser is a reported error, not a silent thread
         errors.append(f"browser: {exc!r}")
 
 

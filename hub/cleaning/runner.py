@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from hub import audit
-from hub.cleaning import rules  # noqa: F401  (registers the rules)
+from hub.cleaning import rules  # registers the rules
 from hub.cleaning.catalogue import CATALOGUE, PARAMETERS, RULES_VERSION, Context, Finding
 from hub.cleaning.models import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN, Anomaly, CleaningRun, CleaningSetting
 from hub.db import insert_rows, write_transaction

@@ -37,7 +37,7 @@ def copied(app: Flask, victim: FlaskClient) -> FlaskClient:
     return attacker
 
 
-def refused(reply) -> bool:  # noqa: ANN001 - a test response
+def refused(reply) -> bool:  # a test response
     return reply.status_code == 302 and "/login" in reply.location
 
 

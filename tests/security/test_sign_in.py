@@ -33,7 +33,7 @@ def client_at(app: Flask, address: str) -> FlaskClient:
     return client
 
 
-def attempt(client: FlaskClient, username: str, password: str, **headers: str):  # noqa: ANN201
+def attempt(client: FlaskClient, username: str, password: str, **headers: str):
     return client.post("/login", data={"username": username, "password": password}, headers=headers)
 
 
