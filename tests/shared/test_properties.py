@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from shared import keys, schemas, wire
-from shared.errors import FieldsyncError
+from shared.errors import ErrorCode, FieldsyncError
 from shared.kinds import BODY_SCHEMAS, body_errors
+from shared.protocol import SEQ_MAX
 from shared.records import GENESIS_PREV, canonical, envelope_problem, seal, signature_valid
 
 KEY = keys.generate()
@@ -88,12 +89,59 @@ def test_random_content_never_breaks_the_envelope_check(content):
     json.dumps(details)
 
 
-@given(st.text(max_size=80))
-def test_random_authorization_headers_are_unauthenticated(header):
+# Authorization headers: random text, and headers of the right shape with random or out-of-range parts.
+header_numbers = st.integers(-2, SEQ_MAX + 2).map(str) | st.text(alphabet="0123456789+-_ =,", max_size=20)
+signatures = st.binary(max_size=80).map(keys.b64encode) | st.text(max_size=100)
+random_headers = st.text(max_size=80) | st.builds(
+    lambda node, counter, signature, extra: f"{wire.AUTH_SCHEME} node={node},counter={counter},"
+                                            f"signature={signature}{extra}",
+    header_numbers, header_numbers, signatures, st.sampled_from(["", ",other=1", ",node=7", ","]))
+requests = st.tuples(st.sampled_from(["GET", "POST"]), st.sampled_from(["/api/v1/push", "/api/v1/roster?cursor=a"]),
+                     st.integers(1, SEQ_MAX), st.integers(1, SEQ_MAX), st.binary(max_size=40))
+
+
+@given(random_headers, requests)
+def test_random_authorization_headers_never_authenticate(header, request):
+    """Refused as UNAUTHENTICATED, or read as in-range numbers whose signature verifies no request."""
     try:
-        wire.parse_authorization(header)
+        auth = wire.parse_authorization(header)
     except FieldsyncError as error:
-        assert error.code.name == "UNAUTHENTICATED"
+        assert error.code is ErrorCode.UNAUTHENTICATED
+        return
+    assert 1 <= auth.node_id <= SEQ_MAX and 1 <= auth.counter <= SEQ_MAX
+    method, path, _, _, body = request
+    assert not wire.request_signature_valid(KEY.public_key(), auth, method, path, body)
+
+
+@given(requests, requests)
+def test_a_signed_header_authenticates_its_own_request_and_no_other(request, other):
+    method, path, node_id, counter, body = request
+    auth = wire.parse_authorization(wire.authorization_header(KEY, method, path, node_id, counter, body))
+    assert (auth.node_id, auth.counter) == (node_id, counter)
+    assert wire.request_signature_valid(KEY.public_key(), auth, method, path, body)
+    other_method, other_path, _, _, other_body = other
+    same = (other_method.upper(), other_path, other_body) == (method.upper(), path, body)
+    assert wire.request_signature_valid(KEY.public_key(), auth, other_method, other_path, other_body) == same
+    moved = wire.RequestAuth(other[2], other[3], auth.signature)
+    assert wire.request_signature_valid(KEY.public_key(), moved, method, path, body) == (
+        (other[2], other[3]) == (node_id, counter))
+
+
+@given(requests, st.data())
+def test_a_changed_character_in_a_signed_header_is_refused_or_reads_the_same(request, data):
+    """One character of a real header replaced: refused, or it still names the same node, counter and signature
+    (base64's last character carries spare bits), so it authenticates that one request and nothing else."""
+    method, path, node_id, counter, body = request
+    header = wire.authorization_header(KEY, method, path, node_id, counter, body)
+    at = data.draw(st.integers(0, len(header) - 1))
+    changed = header[:at] + data.draw(st.characters().filter(lambda ch: ch != header[at])) + header[at + 1:]
+    original = wire.parse_authorization(header)
+    try:
+        auth = wire.parse_authorization(changed)
+    except FieldsyncError as error:
+        assert error.code is ErrorCode.UNAUTHENTICATED
+        return
+    assert wire.request_signature_valid(KEY.public_key(), auth, method, path, body) == (auth == original)
 
 
 @given(st.fixed_dictionaries({k: json_values for k in ("v", "node", "seq", "kind", "created_at", "body")}))
