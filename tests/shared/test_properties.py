@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import struct
 
 import pytest
 import rfc8785
@@ -15,7 +16,16 @@ from shared import keys, schemas, wire
 from shared.errors import ErrorCode, FieldsyncError
 from shared.kinds import BODY_SCHEMAS, body_errors
 from shared.protocol import SEQ_MAX
-from shared.records import GENESIS_PREV, canonical, envelope_problem, seal, signature_valid
+from shared.records import (
+    GENESIS_PREV,
+    HASH_SIZE,
+    SIGNATURE_SIZE,
+    SealedRecord,
+    canonical,
+    envelope_problem,
+    seal,
+    signature_valid,
+)
 
 KEY = keys.generate()
 json_scalars = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=20)
@@ -71,15 +81,43 @@ def test_any_json_body_gets_errors_not_exceptions(value):
     json.dumps(errors, ensure_ascii=False)
 
 
-@given(st.binary(max_size=300))
-def test_random_push_bodies_are_refused_as_bad_batches(data):
-    for body in (data, gzip.compress(data), gzip.compress(wire.BATCH_MAGIC + data)):
+def framed(first_seq: int, head: int, first_prev: bytes, frames: list[tuple[bytes, bytes]]) -> bytes:
+    """A push body before gzip, as protocol.md lays it out: magic, first seq, head, first prev, then the frames."""
+    parts = [wire.BATCH_MAGIC, struct.pack(">QQ", first_seq, head), first_prev]
+    return b"".join(parts + [struct.pack(">I", len(content)) + content + signature for content, signature in frames])
+
+
+seq_numbers = st.integers(0, 3) | st.integers(SEQ_MAX - 3, SEQ_MAX + 3) | st.integers(0, 2**64 - 1)
+frame_lists = st.lists(st.tuples(st.binary(max_size=30), st.binary(min_size=SIGNATURE_SIZE, max_size=SIGNATURE_SIZE)),
+                       max_size=4)
+near_batches = st.builds(lambda *parts: framed(*parts[:4]) + parts[4], seq_numbers, seq_numbers,
+                         st.binary(min_size=HASH_SIZE, max_size=HASH_SIZE), frame_lists,
+                         st.just(b"") | st.binary(max_size=8))
+BATCH_REFUSALS = {ErrorCode.BAD_BATCH, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.SEQ_OUT_OF_RANGE}
+
+
+@given(st.binary(max_size=300), near_batches)
+def test_push_bodies_are_refused_with_a_batch_code_or_read_exactly(data, near):
+    """A body is refused with one of the batch codes, or it is a well-formed batch read back byte for byte."""
+    for body in (data, gzip.compress(data), gzip.compress(wire.BATCH_MAGIC + data), gzip.compress(near)):
         try:
             batch = wire.decode_batch(body, 10_000, 50)
         except FieldsyncError as error:
-            assert error.code.name in {"BAD_BATCH", "PAYLOAD_TOO_LARGE"}
-        else:
-            assert batch.frames
+            assert error.code in BATCH_REFUSALS
+            continue
+        last_seq = batch.first_seq + len(batch.frames) - 1
+        assert 1 <= batch.first_seq <= last_seq <= batch.head <= SEQ_MAX and len(batch.frames) <= 50
+        assert framed(batch.first_seq, batch.head, batch.first_prev, batch.frames) == gzip.decompress(body)
+
+
+@given(st.integers(1, SEQ_MAX - 4), st.integers(0, 10), st.binary(min_size=HASH_SIZE, max_size=HASH_SIZE),
+       frame_lists.filter(bool))
+def test_an_encoded_batch_decodes_to_its_records(first_seq, ahead, first_prev, frames):
+    records = [SealedRecord(first_seq + i, first_prev if i == 0 else b"\x00" * HASH_SIZE, content, signature)
+               for i, (content, signature) in enumerate(frames)]
+    head = first_seq + len(frames) - 1 + ahead
+    assert wire.decode_batch(wire.encode_batch(records, head), 10_000, 50) == wire.Batch(first_seq, head, first_prev,
+                                                                                         frames)
 
 
 @given(st.binary(max_size=200))
