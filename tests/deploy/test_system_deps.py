@@ -3,7 +3,7 @@ before it calls sudo, and never calls sudo as root.
 
 apt-get, sudo and id cannot run for real in a test (they would install packages on this machine), so the script runs
 with a PATH of small stand-ins that log how they were called; the tools the script looks for are present or absent
-as each case needs."""
+as each case needs (its shellcheck run is in test_deploy_files.py)."""
 
 from __future__ import annotations
 
@@ -42,13 +42,6 @@ def run(tmp_path: Path, *, uid: int = 1000, missing: tuple[str, ...] = (), font:
                             f'[ "$1" = update ] || [ -e {tmp_path}/updated ] || [ {int(update_needed)} = 0 ]')
     done = subprocess.run(["/bin/sh", str(SCRIPT)], capture_output=True, text=True, env={"PATH": str(folder)})
     return done, log.read_text().splitlines() if log.exists() else []
-
-
-def test_the_script_passes_shellcheck():
-    shellcheck = shutil.which("shellcheck")
-    assert shellcheck, "shellcheck is not installed: run `make system-deps`"
-    done = subprocess.run([shellcheck, str(SCRIPT)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout
 
 
 def test_everything_present_prints_nothing_and_installs_nothing(tmp_path):
