@@ -24,12 +24,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
-    """Poll ``url`` until it answers; fail with the process's log if it exits first."""
+def wait_for(url: str, process: subprocess.Popen, log_path: Path | None, timeout: float = 30) -> None:
+    """Poll ``url`` until it answers; fail (with the end of the process's log, where it has one) if it exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"process exited: {log_path.read_text(errors='replace')[-2000:]}")
+            raise RuntimeError(f"process exited: {log_path.read_text(errors='replace')[-2000:] if log_path else ''}")
         try:
             with urlopen(url, timeout=1):
                 return
