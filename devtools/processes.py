@@ -12,7 +12,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.request import urlopen
+
+from devtools import synthetic
 
 BIN = Path(sys.executable).parent
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
@@ -77,6 +80,16 @@ class Hub:
     @property
     def log_path(self) -> Path:
         return self.data_dir.parent / f"{self.data_dir.name}.log"
+
+    def set_up(self, rows: list[dict[str, Any]] | None = None) -> None:
+        """`init` for the synthetic county and its twelve townships; given ``rows``, import them as the roster (from
+        roster.csv beside the data folder)."""
+        self.cli("init", "--county", synthetic.COUNTY,
+                 *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
+        if rows is not None:
+            path = self.data_dir.parent / "roster.csv"
+            synthetic.write_roster_csv(rows, path)
+            self.cli("import-roster", str(path))
 
     def start(self, workers: int = 2, timeout: float = 30) -> None:
         log = self.log_path.open("ab")
