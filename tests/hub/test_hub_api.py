@@ -10,12 +10,7 @@ from hub import nodes
 from hub.models import Household, Node
 from shared import keys, wire
 from shared.protocol import ENROLL_PATH, ROSTER_PATH
-from tests.support import VILLAGES, SimNode, households_of, import_county
-
-
-@pytest.fixture
-def county(app, hub_db, tmp_path):
-    return import_county(tmp_path)
+from tests.support import VILLAGES, SimNode, households_of
 
 
 def enrol_body(code: str, key=None) -> dict:
