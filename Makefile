@@ -22,15 +22,10 @@ test: $(STAMP) system-deps  ## lint and the whole suite (PostgreSQL too when FIE
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q
 
-# Debian packages the suite drives: Chromium for browser tests (never a downloaded browser), a CJK font for their
-# screenshots, faketime for the fault suite's wrong clocks, shellcheck for the station set-up script, LibreOffice
-# (headless) to write the import tests' spreadsheets (xlsx/xls/ods, GBK CSV) at test time.
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS := chromium fonts-wqy-microhei faketime shellcheck libreoffice-calc-nogui
+# Debian packages the suite drives (Chromium, a CJK font, faketime, shellcheck, LibreOffice headless), installed
+# only where missing: it says which and why first, and uses sudo only when not run as root.
 system-deps:
-	@command -v chromium >/dev/null && command -v faketime >/dev/null && command -v shellcheck >/dev/null && command -v soffice >/dev/null && fc-list 2>/dev/null | grep -qi wenquanyi || { \
-	  $(SUDO) apt-get install -y --no-install-recommends $(DEBS) || \
-	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(DEBS); }; }
+	@sh devtools/system_deps.sh
 
 faults: $(STAMP) system-deps  ## the fault suite: 100 kills of each kind, network faults, disk full, clocks, clones
 	$(PY) -m devtools.faults --runs 100

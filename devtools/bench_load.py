@@ -78,7 +78,7 @@ class SimStation:
 def browse(url: str, password: str, stop: threading.Event, latencies: list[float], errors: list[str]) -> None:
     try:
         _browse(url, password, stop, latencies, errors)
-    except Exception as exc:  # noqa: BLE001 - a failing browser is a reported error, not a silent thread
+    except Exception as exc:  # a failing browser is a reported error, not a silent thread
         errors.append(f"browser: {exc!r}")
 
 
@@ -115,10 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch, postgres_schema(args.database_url, "load") as url:
         # 200 stations enrol from one address here; in a county each has its own, under the default limit.
         hub = Hub(Path(scratch) / "hub", url, env={"FIELDSYNC_ENROLL_RATE_LIMIT": "1000/hour"})
-        hub.cli("init", "--county", synthetic.COUNTY,
-                *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
-        synthetic.write_roster_csv(ROWS, Path(scratch) / "roster.csv")
-        hub.cli("import-roster", str(Path(scratch) / "roster.csv"))
+        hub.set_up(ROWS)
         hub.cli("add-user", "clerk", "--name", "县级", "--role", "staff", "--password", "load-test-pass")
         by_village: dict[tuple[str, str], list[list[dict]]] = {}
         families: dict[str, list[dict]] = {}

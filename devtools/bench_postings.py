@@ -83,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     missed |= not grouping_in_time(args.postings)
     with tempfile.TemporaryDirectory() as scratch:
         hub = Hub(Path(scratch) / "hub")
-        hub.cli("init", "--county", synthetic.COUNTY,
-                *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
+        hub.set_up()
         started = time.perf_counter()
         ids = fill(hub.data_dir, args.postings)
         print(f"\n{len(ids):,} postings signed and stored by the hub in {time.perf_counter() - started:.1f} s")

@@ -100,7 +100,7 @@ def enrolled_station(folder: Path, villages: list[tuple[str, str]], per_village:
     return hub
 
 
-def add_postings(opened, count: int, township: str) -> None:  # noqa: ANN001 - a field_node Node
+def add_postings(opened, count: int, township: str) -> None:  # a field_node Node
     """The station's own gig postings, signed like any record: the board and its QR codes have work to do.
     They name the station's township: the hub refuses a station's posting for anywhere else."""
     from field_node.db import database
@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if missed else 0
 
 
-def bench_server(data: Seeded, args: argparse.Namespace) -> bool:  # noqa: PLR0915 - one phase after another
+def bench_server(data: Seeded, args: argparse.Namespace) -> bool:  # one phase after another
     missed = False
     if data.hub:  # the hub holds the seeded visits first: the measured sync then pushes only its own records
         written, elapsed = sync_written_bytes(data.data_dir)

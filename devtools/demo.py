@@ -16,11 +16,10 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-from urllib.request import urlopen
 
 from devtools import synthetic
+from devtools.processes import wait_for
 from devtools.station import hub_person_keys, station_body
 
 BIN = Path(sys.executable).parent
@@ -54,17 +53,6 @@ def run(*args: str, check: bool = True) -> str:
     if check and done.returncode != 0:
         sys.exit(f"demo stopped: {args[0]} exited with {done.returncode}")
     return output
-
-
-def wait_for(url: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the hub did not answer at {url}")
 
 
 def main() -> None:
@@ -102,7 +90,7 @@ def main() -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env={**os.environ, "FIELDSYNC_PUBLIC_URL": url})
     try:
-        wait_for(f"{url}/api/v1/openapi.json")
+        wait_for(f"{url}/api/v1/openapi.json", server, None, timeout=20)
         print(f"      平台已在 {url} 运行", flush=True)
         demo_station(hub, node, url, rows, villages[:2], data)
         step(10, "完成")

@@ -15,7 +15,6 @@ import struct
 import threading
 import time
 
-MODES = ("pass", "drop", "reset", "stall", "truncate", "slow", "flaky")
 BAD_MODES = ("drop", "reset", "stall", "truncate")
 
 

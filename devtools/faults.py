@@ -70,10 +70,7 @@ class Suite:
         self.rnd = random.Random(seed)
         # Every station of the suite enrols from this one address; in a county each has its own.
         self.hub = Hub(root / "hub", database_url, env={"FIELDSYNC_ENROLL_RATE_LIMIT": "1000/hour"})
-        self.hub.cli("init", "--county", synthetic.COUNTY,
-                     *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
-        synthetic.write_roster_csv(ROWS, root / "roster.csv")
-        self.hub.cli("import-roster", str(root / "roster.csv"))
+        self.hub.set_up(ROWS)
         self.hub.start(workers=2)
         self.proxy = FaultProxy(self.hub.port, seed)
         self.counter = 0

@@ -281,10 +281,6 @@ def precision_recall(seed: int = DEFAULT_SEED, count: int = DEFAULT_PAIRS) -> tu
     return (right / found if found else 1.0), (right / actual if actual else 1.0)
 
 
-def mistakes(seed: int = DEFAULT_SEED, count: int = DEFAULT_PAIRS) -> list[PostingPair]:
-    return [pair for pair in labelled_pairs(seed, count) if same_job(pair.a, pair.b) != pair.same]
-
-
 def main() -> int:
     precision, recall = precision_recall()
     ok = precision >= TARGET and recall >= TARGET

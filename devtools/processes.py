@@ -12,7 +12,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.request import urlopen
+
+from devtools import synthetic
 
 BIN = Path(sys.executable).parent
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
@@ -24,12 +27,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
-    """Poll ``url`` until it answers; fail with the process's log if it exits first."""
+def wait_for(url: str, process: subprocess.Popen, log_path: Path | None, timeout: float = 30) -> None:
+    """Poll ``url`` until it answers; fail (with the end of the process's log, where it has one) if it exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"process exited: {log_path.read_text(errors='replace')[-2000:]}")
+            raise RuntimeError(f"process exited: {log_path.read_text(errors='replace')[-2000:] if log_path else ''}")
         try:
             with urlopen(url, timeout=1):
                 return
@@ -77,6 +80,16 @@ class Hub:
     @property
     def log_path(self) -> Path:
         return self.data_dir.parent / f"{self.data_dir.name}.log"
+
+    def set_up(self, rows: list[dict[str, Any]] | None = None) -> None:
+        """`init` for the synthetic county and its twelve townships; given ``rows``, import them as the roster (from
+        roster.csv beside the data folder)."""
+        self.cli("init", "--county", synthetic.COUNTY,
+                 *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
+        if rows is not None:
+            path = self.data_dir.parent / "roster.csv"
+            synthetic.write_roster_csv(rows, path)
+            self.cli("import-roster", str(path))
 
     def start(self, workers: int = 2, timeout: float = 30) -> None:
         log = self.log_path.open("ab")

@@ -25,7 +25,6 @@ GIVEN = "丽莉强伟芳娟敏静秀英华明军平刚桂兰红霞玉凤春林�
 VILLAGE_WORDS = "东西南北上下新旧大小龙凤金石江山"
 LABOUR = ["普通劳动力", "普通劳动力", "技能劳动力", "弱劳动力或半劳动力", "丧失劳动力", "无劳动力"]
 PROVINCES = ["广东", "浙江", "福建", "江苏"]
-HEADERS_ZH = ROSTER_COLUMNS
 
 
 def make_id_number(rnd: random.Random, birth: date, male: bool, region: str = REGION) -> str:

@@ -91,8 +91,6 @@ class HubClient:
         self.key = key
         self.timeout = timeout
         self.session = _session()
-        self.bytes_sent = 0
-        self.bytes_received = 0
 
     def _next_counter(self) -> int:
         """Persist the counter before using it, so a restarted node never reuses one."""
@@ -106,7 +104,6 @@ class HubClient:
         counter = self._next_counter()
         auth = wire.authorization_header(self.key, method, path, self.node_id, counter, body)
         request_headers = {"Authorization": auth, **(headers or {})}
-        self.bytes_sent += len(body)
         try:
             return _send(self.session, method, self.hub_url + path, self.timeout, data=body or None,
                          headers=request_headers)

@@ -106,21 +106,21 @@ def pull_pages(fetch: Callable[[int], dict], apply: Callable[[dict], int], curso
             return received
 
 
-def pull_postings(hub, echo: Echo) -> None:  # noqa: ANN001 - client.HubClient
+def pull_postings(hub, echo: Echo) -> None:  # client.HubClient
     """Job postings for the station's board: county-wide and this township's, from the saved cursor."""
     received = pull_pages(hub.postings_page, postings.apply_posting_page, "postings_cursor")
     if received is not None:
         echo(f"招聘岗位：更新 {received} 个。")
 
 
-def pull_tasks(hub, echo: Echo) -> None:  # noqa: ANN001 - client.HubClient
+def pull_tasks(hub, echo: Echo) -> None:  # client.HubClient
     """Verification tasks for the station's households."""
     received = pull_pages(hub.tasks_page, tasks.apply_task_page, "tasks_cursor")
     if received is not None:
         echo(f"核实任务：更新 {received} 个。")
 
 
-def pull_accounts(hub, echo: Echo) -> None:  # noqa: ANN001 - client.HubClient
+def pull_accounts(hub, echo: Echo) -> None:  # client.HubClient
     """The county's station accounts for this node's villages (a hub without the endpoint is skipped)."""
     try:
         documents = hub.accounts()

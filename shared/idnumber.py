@@ -57,10 +57,6 @@ def problem(id_number: str) -> IdProblem | None:
     return None
 
 
-def is_valid(id_number: str) -> bool:
-    return problem(id_number) is None
-
-
 def birth_date(id_number: str) -> date | None:
     """The birth date encoded in positions 7–14, or None when it is not a real date."""
     value = normalise(id_number)

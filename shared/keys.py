@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 from pathlib import Path
 
@@ -50,8 +49,3 @@ def b64encode(raw: bytes) -> str:
 
 def b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def fingerprint(raw_public_key: bytes) -> str:
-    """A short, human-comparable name for a public key (first 16 hex digits of its SHA-256)."""
-    return hashlib.sha256(raw_public_key).hexdigest()[:16]

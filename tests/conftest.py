@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -106,6 +107,15 @@ def hub_db(app: Flask) -> Iterator[None]:
     """An open connection to the hub's database inside its app context, for direct model use in tests."""
     with app.app_context(), db.database.connection_context():
         yield
+
+
+@pytest.fixture(name="county")
+def imported_county(app: Flask, hub_db: None, tmp_path: Path) -> list[dict[str, Any]]:
+    """The generated county's roster imported (``tests.support.import_county``); its rows.  A module that needs
+    another county defines its own ``county``."""
+    from tests.support import import_county
+
+    return import_county(tmp_path)
 
 
 # An ID number (18 characters) or a mobile number standing alone: what must never reach a log (DOMAIN.md §9).

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_limiter import Limiter
@@ -66,11 +66,6 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     return app
 
 
-def node() -> node_module.Node:
-    """The node this app serves (its settings, its key)."""
-    return current_app.config["NODE"]
-
-
 def _locale() -> str:
     asked = request.args.get("lang") or request.cookies.get("lang")
     return asked if asked in LANGUAGES else "zh"
@@ -88,23 +83,23 @@ def _init_database(app: Flask) -> None:
             database.close()
 
     @app.after_request
-    def _remember_language(response):  # noqa: ANN001, ANN202 - Flask's hook signature
+    def _remember_language(response):  # Flask's hook signature
         if request.args.get("lang") in LANGUAGES:
             response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
         return response
 
 
 def _init_errors(app: Flask) -> None:
-    def page(status: int, message: str):  # noqa: ANN202
+    def page(status: int, message: str):
         return render_template("error.html", status=status, message=message), status
 
     @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError):  # noqa: ANN202
+    def _csrf(error: CSRFError):
         return page(400, _("The form had expired. Go back, reload the page and submit again; "
                            "what you typed is kept in the draft."))
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):  # noqa: ANN202
+    def _http(error: HTTPException):
         messages = {403: _("Only the station admin may open this page."),
                     404: _("This page does not exist. Go back to this month's list."),
                     405: _("This address does not accept that kind of request."),
@@ -113,7 +108,7 @@ def _init_errors(app: Flask) -> None:
         return page(error.code or 400, messages.get(error.code or 400, _("The request could not be read.")))
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):  # noqa: ANN202
+    def _unexpected(error: Exception):
         web_security.log_unexpected(log, error)
         return page(500, _("Something went wrong on the station. Nothing saved was lost; try again, and tell "
                            "the station admin if it happens again."))

@@ -111,7 +111,7 @@ def change_status(posting_id: str) -> Any:
     return redirect(url_for("station_postings.listing"))
 
 
-def _labourer(number: str, member_id: int):  # noqa: ANN202 - a Member
+def _labourer(number: str, member_id: int):  # a Member
     from field_node.models import Member
 
     scope.household_or_404(number)

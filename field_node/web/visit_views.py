@@ -41,7 +41,7 @@ def _corrected(number: str) -> Visit | None:
     return found
 
 
-def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, outcome=None,  # noqa: ANN001
+def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, outcome=None,
             corrected: Visit | None = None, draft_time: str | None = None) -> Any:
     head = next((m.name for m in ctx.members if m.relation == "户主"), "")
     return render_template(

@@ -64,10 +64,6 @@ class Principal:
         return self.role in COUNTY_ROLES
 
     @property
-    def can_manage(self) -> bool:
-        return self.role == "admin"
-
-    @property
     def can_write_county(self) -> bool:
         """County-level changes: postings, spot checks, settings."""
         return self.role in COUNTY_ROLES

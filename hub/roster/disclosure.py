@@ -27,11 +27,6 @@ def may_reveal(who: Principal) -> bool:
     return who.kind == "user" and who.role in COUNTY_ROLES
 
 
-def person_label(name: str, id_number: str | None) -> str:
-    """A person as lists show them: the name and the masked number (the mask alone can be shared)."""
-    return f"{name}（{mask(id_number)}）" if id_number else name
-
-
 def age_text(birth: Any, on: date) -> str:
     found = age(birth, on)
     return "" if found is None else f"{found} 岁"

@@ -107,7 +107,7 @@ def _validate_safely(node: Node, checked: Checked, households: dict[str, int], s
     """One record's check can fail only that record: anything unforeseen makes it a final RECORD_INVALID."""
     try:
         _validate(node, checked, households, scope)
-    except Exception as error:  # noqa: BLE001 - the rest of the batch must not depend on this record
+    except Exception as error:  # the rest of the batch must not depend on this record
         log_record_failure("validate", node, checked.seq, error)
         checked.kind, checked.body = checked.kind or "?", None
         checked.problem = (ErrorCode.RECORD_INVALID, {"reason": "the hub could not check this record"})
@@ -214,14 +214,14 @@ def _project_kind(node: Node, kind: str, pairs: list[tuple[Checked, Stored]], no
         with database.atomic():
             KINDS[kind].project([stored for _, stored in pairs], now)
         return []
-    except Exception:  # noqa: BLE001 - retried one by one below, where the failing record is found and logged
+    except Exception:  # retried one by one below, where the failing record is found and logged
         pass
     failed = []
     for item, stored in pairs:
         try:
             with database.atomic():
                 KINDS[kind].project([stored], now)
-        except Exception as error:  # noqa: BLE001 - one record's projection must not fail the batch
+        except Exception as error:  # one record's projection must not fail the batch
             log_record_failure("project", node, item.seq, error)
             _hold_unprocessable(node, item, stored)
             failed.append(item)

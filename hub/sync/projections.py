@@ -155,8 +155,3 @@ KINDS: dict[str, KindHandling] = {
     "recommendation": KindHandling("household", postings.project_recommendations, recommendation_outside_scope),
     "verification": KindHandling("household", project_verifications),
 }
-
-
-def register(kind: str, handling: KindHandling) -> None:
-    """Add a record kind's hub handling (its body schema goes into shared.schemas.BODY_SCHEMAS)."""
-    KINDS[kind] = handling

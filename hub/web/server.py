@@ -36,7 +36,7 @@ class HubServer(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):  # noqa: ANN201 - gunicorn's signature
+    def load(self):  # gunicorn's signature
         from hub.web.app import create_app
 
         return create_app()

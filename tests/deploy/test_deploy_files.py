@@ -1,5 +1,6 @@
-"""What `deploy/` ships is checked as far as this machine allows: the station set-up script passes shellcheck and
-installs into a scratch root; the systemd units and the nginx site name what exists."""
+"""What `deploy/` ships is checked as far as this machine allows: the station set-up script (and `make system-deps`'s
+script) passes shellcheck, and it installs into a scratch root; the systemd units and the nginx site name what
+exists."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import subprocess
 from pathlib import Path
 
 import click
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "deploy" / "station" / "setup-pi.sh"
 
 
-def test_the_station_script_passes_shellcheck():
+@pytest.mark.parametrize("script", [SCRIPT, ROOT / "devtools" / "system_deps.sh"], ids=lambda path: path.name)
+def test_the_shell_scripts_pass_shellcheck(script):
     shellcheck = shutil.which("shellcheck")
     assert shellcheck, "shellcheck is not installed: run `make system-deps`"
-    done = subprocess.run([shellcheck, str(SCRIPT)], capture_output=True, text=True)
+    done = subprocess.run([shellcheck, str(script)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
 
 

@@ -46,9 +46,7 @@ def hub(request, tmp_path):
 def running_hub(tmp_path: Path, url: str) -> Iterator[Hub]:
     """Set up a hub in tmp_path on the database at url, serve it, and stop it afterwards."""
     hub = Hub(tmp_path / "hub", url)
-    hub.cli("init", "--county", synthetic.COUNTY, *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
-    synthetic.write_roster_csv(ROWS, tmp_path / "roster.csv")
-    hub.cli("import-roster", str(tmp_path / "roster.csv"))
+    hub.set_up(ROWS)
     hub.start()
     try:
         yield hub

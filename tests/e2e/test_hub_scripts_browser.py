@@ -17,9 +17,7 @@ PASSWORD = "county-admin-1"
 
 def test_the_township_dropdown_on_cleaning_filters_under_the_csp(tmp_path):
     hub = Hub(tmp_path / "hub")
-    hub.cli("init", "--county", synthetic.COUNTY, *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
-    synthetic.write_roster_csv(synthetic.generate_roster(5, VILLAGES, 3), tmp_path / "roster.csv")
-    hub.cli("import-roster", str(tmp_path / "roster.csv"))
+    hub.set_up(synthetic.generate_roster(5, VILLAGES, 3))
     hub.cli("clean", "--period", "2026-10")
     hub.cli("add-user", "chief", "--name", "县管理员", "--role", "admin", "--password", PASSWORD)
     hub.start(workers=1)

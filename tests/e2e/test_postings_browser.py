@@ -28,9 +28,7 @@ CLERK_PASSWORD = "clerk-pass-1"
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("postings-browser")
     hub = Hub(root / "hub")
-    hub.cli("init", "--county", synthetic.COUNTY, *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
-    synthetic.write_roster_csv(ROWS, root / "roster.csv")
-    hub.cli("import-roster", str(root / "roster.csv"))
+    hub.set_up(ROWS)
     hub.cli("add-user", "clerk", "--name", "县人社局", "--role", "staff", "--password", CLERK_PASSWORD)
     hub.start(workers=1)
     station = Station(root / "station")

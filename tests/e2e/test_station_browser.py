@@ -40,9 +40,7 @@ def world(tmp_path_factory) -> Iterator[dict]:
     """Hub with the roster; station enrolled, roster pulled, last month's visits synced; app served."""
     root = tmp_path_factory.mktemp("station-browser")
     hub = Hub(root / "hub")
-    hub.cli("init", "--county", synthetic.COUNTY, *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
-    synthetic.write_roster_csv(ROWS, root / "roster.csv")
-    hub.cli("import-roster", str(root / "roster.csv"))
+    hub.set_up(ROWS)
     hub.start(workers=1)
     station = Station(root / "station")
     station.cli("enroll", "--hub", hub.url, "--code", hub.add_node("浏览器站", ["/".join(v) for v in VILLAGES]))

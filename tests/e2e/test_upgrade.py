@@ -43,9 +43,7 @@ def old_node(code_dir: Path, data_dir: Path, *args: str) -> subprocess.Completed
 def test_a_station_on_the_previous_release_syncs_with_this_hub(tmp_path):
     code = previous_release(tmp_path / "release-0.1")
     hub = Hub(tmp_path / "hub")
-    hub.cli("init", "--county", synthetic.COUNTY, *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
-    synthetic.write_roster_csv(ROWS, tmp_path / "roster.csv")
-    hub.cli("import-roster", str(tmp_path / "roster.csv"))
+    hub.set_up(ROWS)
     hub.start(workers=1)
     try:
         station = tmp_path / "old-station"

@@ -20,9 +20,7 @@ HOME, OTHER = VILLAGES[0][0], VILLAGES[1][0]
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("verification-browser")
     hub = Hub(root / "hub")
-    hub.cli("init", "--county", synthetic.COUNTY, *[a for t in synthetic.RONGAN_TOWNSHIPS for a in ("--township", t)])
-    synthetic.write_roster_csv(ROWS, root / "roster.csv")
-    hub.cli("import-roster", str(root / "roster.csv"))
+    hub.set_up(ROWS)
     hub.cli("clean", "--period", "2026-10")
     hub.cli("add-user", "tang", "--name", "唐干事", "--role", "township", "--township", HOME, "--password", PASSWORD)
     hub.start(workers=1)

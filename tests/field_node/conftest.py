@@ -49,6 +49,24 @@ def enrolled(app, live_hub, opened_node):
     return opened_node
 
 
+def seed_roster(opened_node: node_module.Node, seed: int, households: int) -> dict[str, list[dict]]:
+    """Give ``opened_node`` a generated roster (one village), node id 1 and a signing key; the roster rows by
+    household number, in number order."""
+    from devtools import synthetic
+    from devtools.station import roster_page
+    from field_node import store
+    from field_node.db import database
+    from shared import keys
+
+    rows = synthetic.generate_roster(seed, VILLAGES[:1], households)
+    with database.connection_context():
+        store.apply_roster_page(roster_page(rows))
+        store.set_state("node_id", 1)
+    keys.save_private_key(keys.generate(), opened_node.key_path)
+    return {number: [r for r in rows if r["household_id"] == number]
+            for number in sorted({row["household_id"] for row in rows})}
+
+
 def recent_months(count: int) -> list[str]:
     """The ``count`` months before the station's current month, oldest first."""
     from field_node import visits

@@ -13,13 +13,12 @@ import sqlite3
 import pytest
 
 from devtools import synthetic
-from devtools.station import roster_page, station_body
+from devtools.station import station_body
 from field_node import node as node_module
 from field_node import store, visits
 from field_node.db import database
 from field_node.models import REJECTED, Coverage, Household, Record, Visit
-from shared import keys
-from tests.support import VILLAGES
+from tests.field_node.conftest import seed_roster
 
 MONTH, LAST = "2026-10", "2026-09"
 
@@ -40,14 +39,8 @@ def shown(month: str) -> dict[str, str]:
 
 @pytest.fixture
 def households(opened_node):
-    rows = synthetic.generate_roster(5, VILLAGES[:1], 6)
-    numbers = sorted({row["household_id"] for row in rows})
-    with database.connection_context():
-        store.apply_roster_page(roster_page(rows))
-        store.set_state("node_id", 1)
-    keys.save_private_key(keys.generate(), opened_node.key_path)
-    return {"node": opened_node, "numbers": numbers,
-            "members": {n: [r for r in rows if r["household_id"] == n] for n in numbers}}
+    members = seed_roster(opened_node, 5, 6)
+    return {"node": opened_node, "numbers": list(members), "members": members}
 
 
 def save(households, number: str, month: str, method: str, corrects: int | None = None) -> int:

@@ -8,7 +8,7 @@ import sqlite3
 from importlib import resources
 
 from devtools import synthetic
-from devtools.station import roster_page, station_body
+from devtools.station import station_body
 from field_node import accounts, store, visits
 from field_node import node as node_module
 from field_node.db import database
@@ -16,6 +16,7 @@ from field_node.models import Visit
 from field_node.search import search_keys
 from shared import keys
 from shared.records import GENESIS_PREV, seal
+from tests.field_node.conftest import seed_roster
 from tests.support import VILLAGES
 
 
@@ -26,13 +27,9 @@ def test_search_keys_hold_name_initials_and_full_pinyin():
 
 
 def test_coverage_puts_households_not_reached_last_month_first(opened_node):
-    rows = synthetic.generate_roster(3, VILLAGES[:1], 4)
-    numbers = sorted({row["household_id"] for row in rows})
+    members = seed_roster(opened_node, 3, 4)
+    numbers = list(members)
     with database.connection_context():
-        store.apply_roster_page(roster_page(rows))
-        store.set_state("node_id", 1)
-        keys.save_private_key(keys.generate(), opened_node.key_path)
-        members = {n: [r for r in rows if r["household_id"] == n] for n in numbers}
         rnd = random.Random(1)
         last = [("visit", station_body(synthetic.visit_body(rnd, members[n], "2026-09", "王"))) for n in numbers[1:]]
         this = [("visit", station_body({**synthetic.visit_body(rnd, members[numbers[3]], "2026-10", "王"),

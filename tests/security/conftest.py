@@ -1,10 +1,20 @@
-"""A seeded station (two villages) and its app, with accounts as an attacker or a curious grid member has them."""
+"""A seeded station (two villages) and its app, with accounts as an attacker or a curious grid member has them; a
+hub clerk."""
 
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 
+from tests.conftest import make_user
 from tests.support import VILLAGES
+
+
+@pytest.fixture
+def clerk(app: Flask) -> str:
+    """A county staff account, ``clerk`` (password ``ADMIN_PASSWORD``), on the hub ``app`` fixture."""
+    make_user(app, "clerk", "staff")
+    return "clerk"
 
 
 @pytest.fixture

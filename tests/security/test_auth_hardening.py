@@ -21,7 +21,7 @@ from tests.support import VILLAGES, import_county
 PERSONAL_PAGES = ["/", "/cleaning/anomalies", "/login"]
 
 
-def hub_cli_in(app: Flask, *args: str):  # noqa: ANN201 - click's Result
+def hub_cli_in(app: Flask, *args: str):  # click's Result
     return CliRunner().invoke(hub_cli, ["--data-dir", app.config["DATA_DIR"], "--database-url",
                                         app.config["DATABASE_URL"], *args])
 

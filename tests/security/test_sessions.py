@@ -17,7 +17,7 @@ from hub.cli import main as hub_cli
 from hub.store import db
 from hub.store.models import CountyUser
 from shared.accounts import account_document, hash_password
-from tests.conftest import ADMIN_PASSWORD, make_user
+from tests.conftest import ADMIN_PASSWORD
 from tests.support import VILLAGES
 
 PAGE = "/"
@@ -37,14 +37,8 @@ def copied(app: Flask, victim: FlaskClient) -> FlaskClient:
     return attacker
 
 
-def refused(reply) -> bool:  # noqa: ANN001 - a test response
+def refused(reply) -> bool:  # a test response
     return reply.status_code == 302 and "/login" in reply.location
-
-
-@pytest.fixture
-def clerk(app: Flask) -> str:
-    make_user(app, "clerk", "staff")
-    return "clerk"
 
 
 def test_a_cookie_copied_before_sign_out_opens_nothing_after_it(app, clerk):

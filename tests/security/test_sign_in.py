@@ -21,7 +21,7 @@ from field_node.cli import main as node_cli
 from hub.cli import main as hub_cli
 from hub.store import db
 from hub.web.app import create_app
-from tests.conftest import ADMIN_PASSWORD, make_user
+from tests.conftest import ADMIN_PASSWORD
 from tests.support import VILLAGES, import_county
 
 ATTACKER, CLERK_DESK = "203.0.113.66", "10.20.0.5"
@@ -33,7 +33,7 @@ def client_at(app: Flask, address: str) -> FlaskClient:
     return client
 
 
-def attempt(client: FlaskClient, username: str, password: str, **headers: str):  # noqa: ANN201
+def attempt(client: FlaskClient, username: str, password: str, **headers: str):
     return client.post("/login", data={"username": username, "password": password}, headers=headers)
 
 
@@ -41,12 +41,6 @@ def hub_app(app: Flask, **config: object) -> Flask:
     """Another hub app on the ``app`` fixture's database, with ``config`` changed."""
     return create_app({"TESTING": True, "DATA_DIR": app.config["DATA_DIR"], "WTF_CSRF_ENABLED": False,
                        "DATABASE_URL": app.config["DATABASE_URL"], **config}, check_schema=False)
-
-
-@pytest.fixture
-def clerk(app: Flask) -> str:
-    make_user(app, "clerk", "staff")
-    return "clerk"
 
 
 def test_five_wrong_passwords_lock_the_name_for_that_address_only(app, clerk):

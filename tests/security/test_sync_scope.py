@@ -11,15 +11,10 @@ import pytest
 from hub.store.models import Posting, Recommendation
 from shared.postings import new_posting_id
 from tests.security.privacy_data import FULL_ID, posting_body
-from tests.support import VILLAGES, SimNode, households_of, import_county
+from tests.support import VILLAGES, SimNode, households_of
 
 HOME = VILLAGES[1]  # 大将镇/西岭1村
 OTHER = VILLAGES[0]  # 板榄镇/东岭1村
-
-
-@pytest.fixture
-def county(app, hub_db, tmp_path):
-    return import_county(tmp_path)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import struct
 
 import pytest
 import rfc8785
@@ -12,9 +13,19 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from shared import keys, schemas, wire
-from shared.errors import FieldsyncError
+from shared.errors import ErrorCode, FieldsyncError
 from shared.kinds import BODY_SCHEMAS, body_errors
-from shared.records import GENESIS_PREV, canonical, envelope_problem, seal, signature_valid
+from shared.protocol import SEQ_MAX
+from shared.records import (
+    GENESIS_PREV,
+    HASH_SIZE,
+    SIGNATURE_SIZE,
+    SealedRecord,
+    canonical,
+    envelope_problem,
+    seal,
+    signature_valid,
+)
 
 KEY = keys.generate()
 json_scalars = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=20)
@@ -49,6 +60,7 @@ def test_valid_visits_are_accepted_and_sign_verifiably(body):
     errors = body_errors("visit", body)
     if body["date"][:7] >= body["month"]:
         assert errors is None, errors
+        assert schemas.fast_load(schemas.VisitSchema(), body) == schemas.VisitSchema().load(body)  # the fast path
     record = seal(KEY, 1, 1, GENESIS_PREV, "visit", body, "t")
     assert signature_valid(KEY.public_key(), record.prev, record.content, record.signature)
     assert envelope_problem(record.content, 1, 1, BODY_SCHEMAS) == (None, json.loads(record.content))
@@ -70,15 +82,43 @@ def test_any_json_body_gets_errors_not_exceptions(value):
     json.dumps(errors, ensure_ascii=False)
 
 
-@given(st.binary(max_size=300))
-def test_random_push_bodies_are_refused_as_bad_batches(data):
-    for body in (data, gzip.compress(data), gzip.compress(wire.BATCH_MAGIC + data)):
+def framed(first_seq: int, head: int, first_prev: bytes, frames: list[tuple[bytes, bytes]]) -> bytes:
+    """A push body before gzip, as protocol.md lays it out: magic, first seq, head, first prev, then the frames."""
+    parts = [wire.BATCH_MAGIC, struct.pack(">QQ", first_seq, head), first_prev]
+    return b"".join(parts + [struct.pack(">I", len(content)) + content + signature for content, signature in frames])
+
+
+seq_numbers = st.integers(0, 3) | st.integers(SEQ_MAX - 3, SEQ_MAX + 3) | st.integers(0, 2**64 - 1)
+frame_lists = st.lists(st.tuples(st.binary(max_size=30), st.binary(min_size=SIGNATURE_SIZE, max_size=SIGNATURE_SIZE)),
+                       max_size=4)
+near_batches = st.builds(lambda *parts: framed(*parts[:4]) + parts[4], seq_numbers, seq_numbers,
+                         st.binary(min_size=HASH_SIZE, max_size=HASH_SIZE), frame_lists,
+                         st.just(b"") | st.binary(max_size=8))
+BATCH_REFUSALS = {ErrorCode.BAD_BATCH, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.SEQ_OUT_OF_RANGE}
+
+
+@given(st.binary(max_size=300), near_batches)
+def test_push_bodies_are_refused_with_a_batch_code_or_read_exactly(data, near):
+    """A body is refused with one of the batch codes, or it is a well-formed batch read back byte for byte."""
+    for body in (data, gzip.compress(data), gzip.compress(wire.BATCH_MAGIC + data), gzip.compress(near)):
         try:
             batch = wire.decode_batch(body, 10_000, 50)
         except FieldsyncError as error:
-            assert error.code.name in {"BAD_BATCH", "PAYLOAD_TOO_LARGE"}
-        else:
-            assert batch.frames
+            assert error.code in BATCH_REFUSALS
+            continue
+        last_seq = batch.first_seq + len(batch.frames) - 1
+        assert 1 <= batch.first_seq <= last_seq <= batch.head <= SEQ_MAX and len(batch.frames) <= 50
+        assert framed(batch.first_seq, batch.head, batch.first_prev, batch.frames) == gzip.decompress(body)
+
+
+@given(st.integers(1, SEQ_MAX - 4), st.integers(0, 10), st.binary(min_size=HASH_SIZE, max_size=HASH_SIZE),
+       frame_lists.filter(bool))
+def test_an_encoded_batch_decodes_to_its_records(first_seq, ahead, first_prev, frames):
+    records = [SealedRecord(first_seq + i, first_prev if i == 0 else b"\x00" * HASH_SIZE, content, signature)
+               for i, (content, signature) in enumerate(frames)]
+    head = first_seq + len(frames) - 1 + ahead
+    assert wire.decode_batch(wire.encode_batch(records, head), 10_000, 50) == wire.Batch(first_seq, head, first_prev,
+                                                                                         frames)
 
 
 @given(st.binary(max_size=200))
@@ -88,12 +128,59 @@ def test_random_content_never_breaks_the_envelope_check(content):
     json.dumps(details)
 
 
-@given(st.text(max_size=80))
-def test_random_authorization_headers_are_unauthenticated(header):
+# Authorization headers: random text, and headers of the right shape with random or out-of-range parts.
+header_numbers = st.integers(-2, SEQ_MAX + 2).map(str) | st.text(alphabet="0123456789+-_ =,", max_size=20)
+signatures = st.binary(max_size=80).map(keys.b64encode) | st.text(max_size=100)
+random_headers = st.text(max_size=80) | st.builds(
+    lambda node, counter, signature, extra: f"{wire.AUTH_SCHEME} node={node},counter={counter},"
+                                            f"signature={signature}{extra}",
+    header_numbers, header_numbers, signatures, st.sampled_from(["", ",other=1", ",node=7", ","]))
+requests = st.tuples(st.sampled_from(["GET", "POST"]), st.sampled_from(["/api/v1/push", "/api/v1/roster?cursor=a"]),
+                     st.integers(1, SEQ_MAX), st.integers(1, SEQ_MAX), st.binary(max_size=40))
+
+
+@given(random_headers, requests)
+def test_random_authorization_headers_never_authenticate(header, request):
+    """Refused as UNAUTHENTICATED, or read as in-range numbers whose signature verifies no request."""
     try:
-        wire.parse_authorization(header)
+        auth = wire.parse_authorization(header)
     except FieldsyncError as error:
-        assert error.code.name == "UNAUTHENTICATED"
+        assert error.code is ErrorCode.UNAUTHENTICATED
+        return
+    assert 1 <= auth.node_id <= SEQ_MAX and 1 <= auth.counter <= SEQ_MAX
+    method, path, _, _, body = request
+    assert not wire.request_signature_valid(KEY.public_key(), auth, method, path, body)
+
+
+@given(requests, requests)
+def test_a_signed_header_authenticates_its_own_request_and_no_other(request, other):
+    method, path, node_id, counter, body = request
+    auth = wire.parse_authorization(wire.authorization_header(KEY, method, path, node_id, counter, body))
+    assert (auth.node_id, auth.counter) == (node_id, counter)
+    assert wire.request_signature_valid(KEY.public_key(), auth, method, path, body)
+    other_method, other_path, _, _, other_body = other
+    same = (other_method.upper(), other_path, other_body) == (method.upper(), path, body)
+    assert wire.request_signature_valid(KEY.public_key(), auth, other_method, other_path, other_body) == same
+    moved = wire.RequestAuth(other[2], other[3], auth.signature)
+    assert wire.request_signature_valid(KEY.public_key(), moved, method, path, body) == (
+        (other[2], other[3]) == (node_id, counter))
+
+
+@given(requests, st.data())
+def test_a_changed_character_in_a_signed_header_is_refused_or_reads_the_same(request, data):
+    """One character of a real header replaced: refused, or it still names the same node, counter and signature
+    (base64's last character carries spare bits), so it authenticates that one request and nothing else."""
+    method, path, node_id, counter, body = request
+    header = wire.authorization_header(KEY, method, path, node_id, counter, body)
+    at = data.draw(st.integers(0, len(header) - 1))
+    changed = header[:at] + data.draw(st.characters().filter(lambda ch: ch != header[at])) + header[at + 1:]
+    original = wire.parse_authorization(header)
+    try:
+        auth = wire.parse_authorization(changed)
+    except FieldsyncError as error:
+        assert error.code is ErrorCode.UNAUTHENTICATED
+        return
+    assert wire.request_signature_valid(KEY.public_key(), auth, method, path, body) == (auth == original)
 
 
 @given(st.fixed_dictionaries({k: json_values for k in ("v", "node", "seq", "kind", "created_at", "body")}))
@@ -116,6 +203,17 @@ field_values = (st.none() | st.booleans() | st.integers(-5, 10_000_001) | st.flo
                                    "2026-10-01", "广东", "x" * 60, "0" * 64]))
 
 
+def assert_fast_path_agrees(schema, value) -> None:
+    """The fast path never accepts what marshmallow refuses, and what it accepts loads the same."""
+    fast = schemas.fast_load(schema, value)
+    try:
+        slow = schema.load(value)
+    except ValidationError:
+        assert fast is None
+    else:
+        assert fast is None or fast == slow
+
+
 @pytest.mark.parametrize("schema_class", [*FLAT_SCHEMAS, schemas.VisitSchema])
 def test_every_record_schema_takes_the_fast_path(schema_class):
     assert schemas.fast_capable(schema_class)
@@ -127,14 +225,8 @@ def test_every_record_schema_takes_the_fast_path(schema_class):
 def test_the_fast_path_accepts_exactly_what_marshmallow_accepts(schema_class, data):
     schema = schema_class()
     keys = list(schema.load_fields) + ["unknown"]
-    value = data.draw(st.dictionaries(st.sampled_from(keys), field_values, max_size=len(keys)))
-    fast = schemas.fast_load(schema, value)
-    try:
-        slow = schema.load(value)
-    except ValidationError:
-        assert fast is None
-    else:
-        assert fast is None or fast == slow
+    assert_fast_path_agrees(schema, data.draw(st.dictionaries(st.sampled_from(keys), field_values,
+                                                              max_size=len(keys))))
 
 
 def test_the_fast_path_takes_valid_objects():
@@ -168,11 +260,4 @@ def test_the_fast_path_agrees_with_marshmallow_on_whole_visits(body, changes):
             body["date"] = "2020-01-01"
         elif mutation == "bad_job":
             body["employment"] = [{"person": "x", "place": "moon", "months": 13, "wage": -1}]
-    schema = schemas.VisitSchema()
-    fast = schemas.fast_load(schema, body)
-    try:
-        slow = schema.load(body)
-    except ValidationError:
-        assert fast is None
-    else:
-        assert fast is None or fast == slow
+    assert_fast_path_agrees(schemas.VisitSchema(), body)

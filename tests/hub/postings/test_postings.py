@@ -32,11 +32,6 @@ def csrf_token(client, path: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))[1]
 
 
-@pytest.fixture
-def county(app, hub_db, tmp_path):
-    return import_county(tmp_path)
-
-
 def test_a_county_posting_is_signed_by_the_hub_and_public(app, client, county):
     body = posting_body()
     own_records.sign("posting", body)

@@ -1,8 +1,8 @@
 """Imports of the files Excel, WPS and LibreOffice really write (DOMAIN.md §10, issue 11 "Imports").
 
-The spreadsheets are written at test time by LibreOffice headless (Debian package libreoffice-calc-nogui, in the
-Makefile's DEBS), from sources openpyxl writes: an ID column held as numbers (format "0") and as text, title rows,
-full-width input, GBK CSV, xls and ods.  LibreOffice starts slowly, so one call converts every source to one
+The spreadsheets are written at test time by LibreOffice headless (Debian package libreoffice-calc-nogui, which
+`make system-deps` installs), from sources openpyxl writes: an ID column held as numbers (format "0") and as text,
+title rows, full-width input, GBK CSV, xls and ods.  LibreOffice starts slowly, so one call converts every source to one
 format, once per module."""
 
 from __future__ import annotations

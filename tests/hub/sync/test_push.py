@@ -8,12 +8,7 @@ from hub.store.models import Alarm, Node, Record, Visit, VisitEmployment
 from shared import keys, wire
 from shared.protocol import PUSH_PATH, STATE_PATH
 from shared.records import seal
-from tests.support import VILLAGES, SimNode, households_of, import_county
-
-
-@pytest.fixture
-def county(app, hub_db, tmp_path):
-    return import_county(tmp_path)
+from tests.support import VILLAGES, SimNode, households_of
 
 
 @pytest.fixture

@@ -16,14 +16,9 @@ from hub.store.models import Record, VisitChange, VisitEmployment
 from shared import sealing
 from shared.protocol import ROSTER_PATH
 from shared.records import GENESIS_PREV, seal
-from tests.support import VILLAGES, SimNode, households_of, import_county
+from tests.support import VILLAGES, SimNode, households_of
 
 NEWBORN = "450224202609120015"
-
-
-@pytest.fixture
-def county(app, hub_db, tmp_path):
-    return import_county(tmp_path)
 
 
 @pytest.fixture

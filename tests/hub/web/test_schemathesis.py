@@ -22,7 +22,7 @@ def test_every_operation_answers_without_a_server_error(app, hub_db, tmp_path):
 
         @given(case=operation.as_strategy())
         @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def call(case) -> None:  # noqa: ANN001 - a schemathesis Case
+        def call(case) -> None:  # a schemathesis Case
             response = case.call_and_validate(checks=[not_a_server_error])
             if response.status_code >= 400 and response.headers.get("Content-Type", "").startswith("application/json"):
                 assert set(response.json()) == {"code", "message", "details"}, (case.path, response.text)
