@@ -21,6 +21,7 @@ from hub.models import Household, Person
 from hub.users import COUNTY_ROLES, Principal
 from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import age, mask
+from shared.rows import tuples
 
 bp = Blueprint("disclosure", __name__)
 DETAIL_LABELS = {"birth_date": "年龄"}
@@ -48,8 +49,8 @@ def named_subjects(anomalies: list[Any]) -> dict[int, str]:
     households = {a.household_id for a in anomalies if a.household_id and MASKED.search(a.subject or "")}
     names: dict[tuple[int, str], list[str]] = {}
     if households:
-        for household_id, name, id_number in (Person.select(Person.household, Person.name, Person.id_number)
-                                              .where(Person.household.in_(households)).tuples()):
+        for household_id, name, id_number in (tuples(Person.select(Person.household, Person.name, Person.id_number)
+                                                     .where(Person.household.in_(households)))):
             names.setdefault((household_id, mask(id_number)), []).append(name)
 
     def named(anomaly: Any) -> str:

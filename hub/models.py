@@ -24,6 +24,8 @@ from peewee import (
 from hub.db import database
 
 
+# A foreign key's `<name>_id` (the related row's key, read without a query) is declared under the key where code
+# reads it, so that the type checker knows it; peewee makes it at run time.
 class BaseModel(Model):
     class Meta:
         database = database
@@ -44,6 +46,7 @@ class Township(BaseModel):
 class Village(BaseModel):
     id = AutoField()
     township = ForeignKeyField(Township, backref="villages")
+    township_id: ForeignKeyField[int]
     name = TextField()
 
     @property
@@ -60,6 +63,8 @@ class Household(BaseModel):
     id = AutoField()
     number = TextField(unique=True)
     village = ForeignKeyField(Village, backref="households")
+    village_id: ForeignKeyField[int]
+    members: ModelSelect[Person]  # backref of Person.household
     previous_village = ForeignKeyField(Village, null=True)
     household_type = TextField()
     monitoring_type = TextField(default="")
@@ -76,6 +81,7 @@ class Household(BaseModel):
 class Person(BaseModel):
     id = AutoField()
     household = ForeignKeyField(Household, backref="members")
+    household_id: ForeignKeyField[int]
     id_number = TextField()
     name = TextField()
     name_pinyin = TextField()
@@ -120,7 +126,9 @@ class Node(BaseModel):
 class NodeVillage(BaseModel):
     id = AutoField()
     node = ForeignKeyField(Node, backref="village_links")
+    node_id: ForeignKeyField[int]
     village = ForeignKeyField(Village)
+    village_id: ForeignKeyField[int]
 
 
 class FieldAccount(BaseModel):
@@ -178,7 +186,7 @@ class Visit(BaseModel):
         return cls.superseded_by.is_null()
 
 
-def current_visits(*fields: Any) -> ModelSelect:
+def current_visits(*fields: Any) -> ModelSelect[Visit]:
     """The current visits (``Visit.is_current``), selecting ``fields`` (all columns when none are given)."""
     return Visit.select(*fields).where(Visit.is_current())
 
@@ -194,6 +202,7 @@ def current_visits_sql() -> str:
 class VisitEmployment(BaseModel):
     id = AutoField()
     visit = ForeignKeyField(Visit, backref="employment")
+    visit_id: ForeignKeyField[int]
     id_number = TextField()
     place = TextField()
     province = TextField(default="")
@@ -231,6 +240,7 @@ class Posting(BaseModel):
     id = AutoField()
     record = ForeignKeyField(Record, unique=True)
     node = ForeignKeyField(Node)
+    node_id: ForeignKeyField[int]
     posting_id = TextField()
     kind = TextField()
     employer = TextField()
@@ -265,6 +275,7 @@ class Interest(BaseModel):
     id = AutoField()
     record = ForeignKeyField(Record, unique=True)
     node = ForeignKeyField(Node)
+    node_id: ForeignKeyField[int]
     posting_id = TextField()
     name = TextField()
     phone = TextField()
@@ -273,6 +284,7 @@ class Interest(BaseModel):
     interest_date = TextField()
     channel = TextField()
     person = ForeignKeyField(Person, null=True)  # a suggested match until confirmed (anyone can type a name)
+    person_id: ForeignKeyField[int | None]
     received_at = DateTimeField()
     confirmed_by = TextField(null=True)  # the county or township user who confirmed the lead is this person
     confirmed_at = DateTimeField(null=True)
@@ -284,6 +296,7 @@ class Recommendation(BaseModel):
     id = AutoField()
     record = ForeignKeyField(Record, unique=True)
     node = ForeignKeyField(Node)
+    node_id: ForeignKeyField[int]
     posting_id = TextField()
     person = ForeignKeyField(Person, null=True)
     id_number = TextField()
@@ -306,6 +319,7 @@ class CountyUser(BaseModel):
     password_hash = TextField()
     role = TextField()
     township = ForeignKeyField(Township, null=True)
+    township_id: ForeignKeyField[int | None]
     active = BooleanField(default=True)
     failed_logins = BigIntegerField(default=0)
     locked_until = DateTimeField(null=True)  # unused since 0016: lockouts are per (user name, address)
@@ -342,6 +356,7 @@ class ApiToken(BaseModel):
     token_hash = TextField(unique=True)
     role = TextField()
     township = ForeignKeyField(Township, null=True)
+    township_id: ForeignKeyField[int | None]
     active = BooleanField(default=True)
     created_at = DateTimeField()
 

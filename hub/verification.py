@@ -18,6 +18,7 @@ from hub.models import Household, Node, SpotCheck, TaskClock, Township, Village
 from hub.nodes import utcnow, village_ids
 from hub.users import Principal
 from shared.errors import ErrorCode, FieldsyncError
+from shared.rows import tuples
 from shared.verification import ANSWERS
 
 IN_FIELD = "in_field"  # an anomaly sent to the field: open until the station answers
@@ -92,7 +93,7 @@ def tasks_for_node(node: Node, cursor: int, limit: int) -> dict[str, Any]:
 
 def project_verifications(stored: list, now: str) -> None:  # list[projections.Stored]
     """A station's signed answer closes its task and answers the anomaly behind it (if still waiting)."""
-    names = dict(Node.select(Node.id, Node.name).tuples())
+    names = dict(tuples(Node.select(Node.id, Node.name)))
     for item in stored:
         body = item.body
         task = VerificationTask.get_or_none(VerificationTask.id == body["task"],
@@ -119,8 +120,8 @@ def sample(seed: str, per_township: int) -> dict[int, list[int]]:
     """Township id -> household ids drawn: the same seed always draws the same households."""
     drawn = {}
     for township in Township.select().order_by(Township.id):
-        ids = [h for (h,) in Household.select(Household.id).join(Village).where(Village.township == township.id)
-               .order_by(Household.number).tuples()]
+        ids = [h for (h,) in tuples(Household.select(Household.id).join(Village).where(Village.township == township.id)
+                      .order_by(Household.number))]
         rnd = random.Random(f"{seed}:{township.name}")
         drawn[township.id] = sorted(rnd.sample(ids, min(per_township, len(ids))))
     return drawn

@@ -27,8 +27,10 @@ class Anomaly(BaseModel):
     key = TextField(unique=True)
     rule = TextField()
     township = ForeignKeyField(Township, null=True)
+    township_id: ForeignKeyField[int | None]
     village = ForeignKeyField(Village, null=True)
     household = ForeignKeyField(Household, null=True)
+    household_id: ForeignKeyField[int | None]
     subject = TextField()
     detail = TextField()
     digest = TextField()
@@ -50,6 +52,7 @@ class VerificationTask(BaseModel):
     id = AutoField()
     household = ForeignKeyField(Household)
     anomaly = ForeignKeyField(Anomaly, null=True)
+    anomaly_id: ForeignKeyField[int | None]
     spot_check_id = IntegerField(null=True)
     question = TextField()
     status = TextField()

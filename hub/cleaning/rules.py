@@ -19,6 +19,7 @@ from hub.cleaning.catalogue import Context, Finding, rule, the_period, the_year,
 from hub.db import database
 from hub.models import Household, Person, Visit, VisitEmployment, current_visits, current_visits_sql
 from shared.idnumber import mask
+from shared.rows import tuples
 
 LABOUR = ("普通劳动力", "技能劳动力")
 WEAK = "弱劳动力或半劳动力"
@@ -47,7 +48,7 @@ def _rows(sql: str, params: tuple = ()) -> list[tuple]:
 def living_members() -> dict[int, int]:
     query = (Person.select(Person.household, fn.COUNT(Person.id)).where(Person.status == LIVING)
              .group_by(Person.household))
-    return dict(query.tuples())
+    return dict(tuples(query))
 
 
 def annual_per_capita(ctx: Context) -> dict[int, tuple[float, int]]:
@@ -118,7 +119,7 @@ def underemployed(ctx: Context) -> Iterator[Finding]:
                     Person.birth_date <= f"{ctx.year - 16:04d}-12-31",
                     Person.birth_date > f"{ctx.year - 60:04d}-12-31"))
     required = ctx.params["p4_min_months"]
-    for household_id, id_number, months in query.tuples():
+    for household_id, id_number, months in tuples(query):
         if months is None or (ctx.month_number == 12 and months < required):
             yield Finding("P4", f"{household_id}:{id_number}:{year}", household_id,
                           f"劳动力 {mask(id_number)} {year} 年务工不足",
@@ -129,7 +130,7 @@ def underemployed(ctx: Context) -> Iterator[Finding]:
       scopes=the_period)
 def not_visited(ctx: Context) -> Iterator[Finding]:
     visited = current_visits(Visit.household).where(Visit.month == ctx.period)
-    for (household_id,) in Household.select(Household.id).where(Household.id.not_in(visited)).tuples():
+    for (household_id,) in tuples(Household.select(Household.id).where(Household.id.not_in(visited))):
         yield Finding("P5", f"{household_id}:{ctx.period}", household_id, f"{ctx.period} 未走访或联系",
                       {"month": ctx.period}, scope=ctx.period)
 
@@ -139,12 +140,12 @@ def not_visited(ctx: Context) -> Iterator[Finding]:
 def lacking_labour(ctx: Context) -> Iterator[Finding]:
     """Counted from every household, so one whose members have all died (no living member) has no labour."""
     living = Person.status == LIVING
-    members = fn.SUM(Case(None, [(living, 1)], 0))
+    member_count = fn.SUM(Case(None, [(living, 1)], 0))
     labour = fn.SUM(Case(None, [(living & Person.labour_ability.in_(LABOUR), 1)], 0))
     covered = fn.MAX(Case(None, [(living & ((Person.dibao == True) | (Person.tekun == True)), 1)], 0))  # noqa: E712
-    query = (Household.select(Household.id, members, labour, covered)
+    query = (Household.select(Household.id, member_count, labour, covered)
              .join(Person, JOIN.LEFT_OUTER, on=(Person.household == Household.id)).group_by(Household.id))
-    for household_id, members, labourers, has_cover in query.tuples():
+    for household_id, members, labourers, has_cover in tuples(query):
         members, labourers = int(members or 0), int(labourers or 0)
         if (labourers == 0 or labourers * 4 < members) and not has_cover:
             subject = ("户内已无在世成员，无劳动力：请核实该户是否应注销或由他人承接" if not members
@@ -163,15 +164,15 @@ def _days_after(start: str, days: int) -> str:
 @rule("P7", "监测户帮扶措施不到位", "Monitored household without a helper, a plan, or a developmental measure",
       "002 §二(二)3", "high")
 def monitoring_without_support(ctx: Context) -> Iterator[Finding]:
-    labour = dict(Person.select(Person.household, fn.COUNT(Person.id))
-                  .where(Person.status == LIVING, Person.labour_ability.in_(LABOUR))
-                  .group_by(Person.household).tuples())
+    labour = dict(tuples(Person.select(Person.household, fn.COUNT(Person.id))
+                         .where(Person.status == LIVING, Person.labour_ability.in_(LABOUR))
+                         .group_by(Person.household)))
     query = (Household.select(Household.id, Household.monitoring_since, Household.helper, Household.helper_since,
                               Household.plan_date, Household.measures)
              .where(Household.household_type == "监测户", Household.monitoring_since.is_null(False),
                     Household.risk_eliminated.is_null()))
     today = ctx.today.isoformat()
-    for household_id, since, helper, helper_since, plan_date, measures in query.tuples():
+    for household_id, since, helper, helper_since, plan_date, measures in tuples(query):
         problems = []
         helper_due = _days_after(since, ctx.params["p7_helper_days"])
         if helper_due < today and (not helper or (helper_since or today) > helper_due):
@@ -192,7 +193,7 @@ def eliminated_too_soon(ctx: Context) -> Iterator[Finding]:
     months = ctx.params["p8_min_months"]
     query = (Household.select(Household.id, Household.monitoring_since, Household.risk_eliminated)
              .where(Household.monitoring_since.is_null(False), Household.risk_eliminated.is_null(False)))
-    for household_id, since, eliminated in query.tuples():
+    for household_id, since, eliminated in tuples(query):
         start = date.fromisoformat(since)
         index = start.year * 12 + start.month - 1 + months
         earliest = date(index // 12, index % 12 + 1, min(start.day, 28)).isoformat()
@@ -218,7 +219,7 @@ def employment_unverified(ctx: Context) -> Iterator[Finding]:
                 .where(Visit.is_current(), Visit.month.between(quarter_start, ctx.period)))
     query = (Person.select(Person.household, Person.id_number)
              .where(Person.status == LIVING, Person.id_number.in_(worked_before), Person.id_number.not_in(verified)))
-    for household_id, id_number in query.tuples():
+    for household_id, id_number in tuples(query):
         yield Finding("P9", f"{household_id}:{id_number}:{ctx.period}", household_id,
                       f"{mask(id_number)} 本季度务工信息未核实", {"quarter_end": ctx.period}, scope=ctx.period)
 
@@ -230,7 +231,7 @@ def returned_without_support(ctx: Context) -> Iterator[Finding]:
     query = (Person.select(Person.household, Person.id_number, Person.returned_since)
              .where(Person.status == LIVING, Person.returned_since.is_null(False),
                     Person.returned_since < back_since, Person.support_251 == False))  # noqa: E712
-    for household_id, id_number, since in query.tuples():
+    for household_id, id_number, since in tuples(query):
         yield Finding("P10", f"{household_id}:{id_number}", household_id,
                       f"返乡劳动力 {mask(id_number)} 未开展就业帮扶", {"returned_since": since})
 
@@ -295,8 +296,8 @@ def unacknowledged_or_copied(ctx: Context) -> Iterator[Finding]:
 @rule("I1", "身份证号码无效或不一致", "ID number invalid, or disagreeing with birth date / gender", "GB 11643-1999",
       "high")
 def invalid_id(ctx: Context) -> Iterator[Finding]:
-    for household_id, id_number, problem in (Person.select(Person.household, Person.id_number, Person.id_problem)
-                                             .where(Person.id_problem != "").tuples()):
+    for household_id, id_number, problem in (tuples(Person.select(Person.household, Person.id_number, Person.id_problem)
+                                                    .where(Person.id_problem != ""))):
         yield Finding("I1", f"{household_id}:{id_number}", household_id, f"证件号码 {mask(id_number)} 有误",
                       {"problem": problem})
 
@@ -305,8 +306,8 @@ def invalid_id(ctx: Context) -> Iterator[Finding]:
 def same_person_twice(ctx: Context) -> Iterator[Finding]:
     shared = (Person.select(Person.id_number).group_by(Person.id_number)
               .having(fn.COUNT(Person.household.distinct()) > 1))
-    for household_id, id_number in (Person.select(Person.household, Person.id_number)
-                                    .where(Person.id_number.in_(shared)).tuples()):
+    for household_id, id_number in (tuples(Person.select(Person.household, Person.id_number)
+                                           .where(Person.id_number.in_(shared)))):
         yield Finding("I2", f"{household_id}:{id_number}", household_id, f"{mask(id_number)} 同时在多户", {})
 
 
@@ -317,14 +318,14 @@ def probable_duplicates(ctx: Context) -> Iterator[Finding]:
               .where(Person.birth_date.is_null(False), Person.name_pinyin != "")
               .group_by(Household.village, Person.birth_date, Person.name_pinyin)
               .having(fn.COUNT(Person.id_number.distinct()) > 1))
-    keys = {(village, birth, pinyin) for village, birth, pinyin in groups.tuples()}
+    keys = {(village, birth, pinyin) for village, birth, pinyin in tuples(groups)}
     if not keys:
         return
     members: dict[tuple, list[tuple[int, str, str]]] = defaultdict(list)
     query = (Person.select(Household.village, Person.birth_date, Person.name_pinyin, Person.household, Person.name,
                            Person.id_number).join(Household)
              .where(Person.birth_date.in_({birth for _, birth, _ in keys})))
-    for village, birth, pinyin, household_id, name, id_number in query.tuples():
+    for village, birth, pinyin, household_id, name, id_number in tuples(query):
         if (village, birth, pinyin) in keys:
             members[(village, birth, pinyin)].append((household_id, name, id_number))
     for (village, birth, pinyin), people in members.items():
@@ -340,7 +341,7 @@ def deceased_still_counted(ctx: Context) -> Iterator[Finding]:
     query = (VisitEmployment.select(Visit.household, VisitEmployment.id_number).join(Visit)
              .join(Person, on=((Person.id_number == VisitEmployment.id_number) & (Person.household == Visit.household)))
              .where(Visit.is_current(), Visit.month == ctx.period, Person.status == "死亡").distinct())
-    for household_id, id_number in query.tuples():
+    for household_id, id_number in tuples(query):
         yield Finding("I4", f"{household_id}:{id_number}:{ctx.period}", household_id,
                       f"{ctx.period} 已故人员 {mask(id_number)} 仍有务工记录", {"month": ctx.period}, scope=ctx.period)
 
@@ -367,7 +368,7 @@ def months_worked(month: str) -> dict[tuple[int, str], int]:
     query = (VisitEmployment.select(Visit.household, VisitEmployment.id_number, fn.MAX(VisitEmployment.months))
              .join(Visit).where(Visit.is_current(), Visit.month == month)
              .group_by(Visit.household, VisitEmployment.id_number))
-    return {(household_id, id_number): months for household_id, id_number, months in query.tuples()}
+    return {(household_id, id_number): months for household_id, id_number, months in tuples(query)}
 
 
 def work_problems(ctx: Context, months: int, wage: int, before: int | None) -> list[str]:
@@ -404,7 +405,7 @@ def implausible_values(ctx: Context) -> Iterator[Finding]:
                    on=((Person.id_number == VisitEmployment.id_number) & (Person.household == Visit.household)))
              .where(Visit.is_current(), Visit.month == ctx.period))
     last_month = {} if ctx.month_number == 1 else months_worked(ctx.month(1))
-    for household_id, id_number, months, wage, birth in query.tuples():
+    for household_id, id_number, months, wage, birth in tuples(query):
         before = 0 if ctx.month_number == 1 else last_month.get((household_id, id_number))
         problems = work_problems(ctx, months, wage, before)
         if birth and birth > _age_16_birth(ctx):
@@ -426,7 +427,7 @@ def modified_z_scores(values: list[float]) -> list[float]:
 @rule("I7", "收入明显偏离同村", "Income far outside its village peers (modified z-score)", "DOMAIN.md §6", "low")
 def income_outliers(ctx: Context) -> Iterator[Finding]:
     incomes = annual_per_capita(ctx)
-    villages = dict(Household.select(Household.id, Household.village).tuples())
+    villages = dict(tuples(Household.select(Household.id, Household.village)))
     by_village: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for household_id, (income, _) in incomes.items():
         if household_id in villages:
@@ -442,16 +443,16 @@ def income_outliers(ctx: Context) -> Iterator[Finding]:
 
 @rule("I8", "走访日期在未来", "Visit dated in the future", "DOMAIN.md §6", "medium")
 def future_visits(ctx: Context) -> Iterator[Finding]:
-    for household_id, visit_date, record_id in (current_visits(Visit.household, Visit.visit_date, Visit.record)
-                                                .where(Visit.visit_date > ctx.today.isoformat()).tuples()):
+    for household_id, visit_date, record_id in (tuples(current_visits(Visit.household, Visit.visit_date, Visit.record)
+                                                       .where(Visit.visit_date > ctx.today.isoformat()))):
         yield Finding("I8", f"{household_id}:{record_id}", household_id, f"走访日期 {visit_date} 晚于今天",
                       {"visit_date": visit_date})
 
 
 @rule("I9", "手机号码格式不对", "Mobile number not 11 digits starting 1[3-9]", "DOMAIN.md §6", "low")
 def invalid_phone(ctx: Context) -> Iterator[Finding]:
-    for household_id, id_number in (Person.select(Person.household, Person.id_number)
-                                    .where(Person.phone_problem != "").tuples()):
+    for household_id, id_number in (tuples(Person.select(Person.household, Person.id_number)
+                                           .where(Person.phone_problem != ""))):
         yield Finding("I9", f"{household_id}:{id_number}", household_id, f"{mask(id_number)} 的手机号码格式不对", {})
 
 

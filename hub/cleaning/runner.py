@@ -23,6 +23,7 @@ from hub.cleaning.models import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN, Anomaly,
 from hub.db import insert_rows, write_transaction
 from hub.models import Household, Person, Village
 from shared import idnumber
+from shared.rows import tuples
 
 Progress = Callable[[str], None]
 
@@ -56,8 +57,8 @@ def backfill_person_checks() -> int:
     """Rows that arrived before the checks existed get them once (I1, I9); later imports compute them."""
     from hub.roster import MOBILE, id_disagreement
 
-    pending = list(Person.select(Person.id, Person.id_number, Person.gender, Person.birth_date, Person.phone)
-                   .where(Person.checked == False).tuples())  # noqa: E712
+    pending = list(tuples(Person.select(Person.id, Person.id_number, Person.gender, Person.birth_date, Person.phone)
+                          .where(Person.checked == False)))  # noqa: E712
     with write_transaction():
         for person_id, id_number, gender, birth, phone in pending:
             problem = idnumber.problem(id_number)
@@ -67,10 +68,10 @@ def backfill_person_checks() -> int:
     return len(pending)
 
 
-def _places() -> dict[int, tuple[int, int]]:
+def _places() -> dict[int | None, tuple[int, int]]:
     """Household id -> (village id, township id)."""
     query = Household.select(Household.id, Household.village, Village.township).join(Village)
-    return {household_id: (village_id, township_id) for household_id, village_id, township_id in query.tuples()}
+    return {household_id: (village_id, township_id) for household_id, village_id, township_id in tuples(query)}
 
 
 Examined = dict[str, set[str]]  # rule id -> the scopes a run re-examined
@@ -109,7 +110,7 @@ def run(period: str | None = None, today: date | None = None, progress: Progress
     return record
 
 
-def reconcile(findings: list[Finding], run_record: CleaningRun, places: dict[int, tuple[int, int]],
+def reconcile(findings: list[Finding], run_record: CleaningRun, places: dict[int | None, tuple[int, int]],
               examined: Examined) -> tuple[int, int]:
     """Insert new anomalies, refresh found ones, close what no longer holds among what the run re-examined
     (``examined``); return (opened, closed)."""

@@ -16,6 +16,7 @@ from hub.cleaning.exports import STATUS_ZH
 from hub.cleaning.models import Anomaly, CleaningRun
 from hub.models import Household, Node, Person, Record, Township, Village, Visit
 from shared.idnumber import mask
+from shared.rows import tuples
 
 bp = Blueprint("cleaning", __name__, url_prefix="/cleaning")
 PAGE_SIZE = 100
@@ -61,7 +62,7 @@ def anomalies() -> str:
     counted = Anomaly.select(Anomaly.status, fn.COUNT(Anomaly.id)).group_by(Anomaly.status)
     if own is not None:
         counted = counted.where(Anomaly.township == own)
-    by_status = dict(counted.tuples())
+    by_status = dict(tuples(counted))
     townships = scope.visible_townships()
     return render_template("cleaning/anomalies.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
                            subjects=disclosure.named_subjects(rows), chosen=chosen, rules=CATALOGUE,

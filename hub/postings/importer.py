@@ -108,5 +108,7 @@ def import_postings(path: Path, progress: Callable[[int, int], None] = lambda do
             report.errors.append(RowError(number, reasons or error.message))
             continue
         report.created += 1
-        report.held += bool(store.find_current(body["posting_id"]).held)
+        signed = store.find_current(body["posting_id"])
+        assert signed is not None  # signing a posting projects it in the same call
+        report.held += bool(signed.held)
     return report
