@@ -12,6 +12,7 @@ from peewee import fn
 from hub import ingest
 from hub.models import Alarm, County, Household, Node, NodeVillage, Person, Record, Township, Village, Visit
 from hub.own_records import HUB_NODE_NAME
+from shared.rows import tuples
 
 bp = Blueprint("pages", __name__)
 
@@ -39,10 +40,10 @@ def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
     links = (NodeVillage.select(NodeVillage, Village, Township).join(Village).join(Township))
     for link in links:
         villages.setdefault(link.node_id, []).append(link.village.label)
-    alarms = dict(Alarm.select(Alarm.node, fn.COUNT(Alarm.id)).where(Alarm.resolved_at.is_null())
-                  .group_by(Alarm.node).tuples())
-    rejected = dict(Record.select(Record.node, fn.COUNT(Record.id)).where(Record.status == "rejected")
-                    .group_by(Record.node).tuples())
+    alarms = dict(tuples(Alarm.select(Alarm.node, fn.COUNT(Alarm.id)).where(Alarm.resolved_at.is_null())
+                         .group_by(Alarm.node)))
+    rejected = dict(tuples(Record.select(Record.node, fn.COUNT(Record.id)).where(Record.status == "rejected")
+                           .group_by(Record.node)))
     hours = current_app.config["SILENT_HOURS"] if silent_hours is None else silent_hours
     cutoff = datetime.utcnow() - timedelta(hours=hours)
     rows = []
@@ -60,8 +61,8 @@ def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
 @bp.route("/")
 def overview() -> str:
     county = County.select().first()
-    months = (Visit.select(Visit.month, fn.COUNT(Visit.id), fn.COUNT(Visit.household.distinct()))
-              .group_by(Visit.month).order_by(Visit.month.desc()).limit(12).tuples())
+    months = (tuples(Visit.select(Visit.month, fn.COUNT(Visit.id), fn.COUNT(Visit.household.distinct()))
+                     .group_by(Visit.month).order_by(Visit.month.desc()).limit(12)))
     open_alarms = (Alarm.select(Alarm, Node).join(Node).where(Alarm.resolved_at.is_null())
                    .order_by(Alarm.created_at.desc()).limit(50))
     return render_template(
