@@ -19,6 +19,7 @@ demo: $(STAMP)  ## a hub on SQLite, a county, a roster, a node, a month of signe
 
 test: $(STAMP) system-deps  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_POSTGRES_URL is set)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q
 
 # Debian packages the suite drives: Chromium for browser tests (never a downloaded browser), a CJK font for their
@@ -51,8 +52,9 @@ bench: $(STAMP)  ## measured figures (see README): sync spine, station app, job 
 	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"; clean=$$?; \
 	exit $$(( sync || station || postings || load || clean ))
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, then mypy over shared/, hub/ and field_node/ (configured in pyproject.toml)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf demo-data artifacts .pytest_cache
