@@ -24,8 +24,8 @@ from peewee import (
 from hub.db import database
 
 
-# A foreign key's `<name>_id` (the related row's key, read without a query) is declared under the key where code
-# reads it, so that the type checker knows it; peewee makes it at run time.
+# A foreign key's `<name>_id` (the related row's key, read without a query) and a backref are declared where code
+# reads them, so that the type checker knows them; peewee makes both at run time.
 class BaseModel(Model):
     class Meta:
         database = database

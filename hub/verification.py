@@ -121,7 +121,7 @@ def sample(seed: str, per_township: int) -> dict[int, list[int]]:
     drawn = {}
     for township in Township.select().order_by(Township.id):
         ids = [h for (h,) in tuples(Household.select(Household.id).join(Village).where(Village.township == township.id)
-                      .order_by(Household.number))]
+               .order_by(Household.number))]
         rnd = random.Random(f"{seed}:{township.name}")
         drawn[township.id] = sorted(rnd.sample(ids, min(per_township, len(ids))))
     return drawn
