@@ -17,9 +17,7 @@ venv: $(STAMP)
 demo: $(STAMP)  ## a hub on SQLite, a county, a roster, a node, a month of signed visits, synced
 	$(PY) -m devtools.demo
 
-test: $(STAMP) system-deps  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_POSTGRES_URL is set)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/lint-imports
+test: lint system-deps  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_POSTGRES_URL is set)
 	$(VENV)/bin/pytest -q
 
 # Debian packages the suite drives (Chromium, a CJK font, faketime, shellcheck, LibreOffice headless), installed
@@ -48,9 +46,10 @@ bench: $(STAMP)  ## measured figures (see README): command start-up, sync spine,
 	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"; clean=$$?; \
 	exit $$(( cli || sync || station || postings || load || clean ))
 
-lint: $(STAMP)  ## ruff, and the import contract (pyproject.toml [tool.importlinter]: each layer imports only downward)
+lint: $(STAMP)  ## ruff; the import contract (pyproject.toml [tool.importlinter]: each layer imports only downward); mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf demo-data artifacts .pytest_cache

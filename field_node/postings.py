@@ -9,6 +9,7 @@ from typing import Any
 from field_node.db import database
 from field_node.models import Posting
 from field_node.state import get_state, now_text, set_state
+from shared.rows import tuples
 
 FIELDS = ("kind", "employer", "title", "township", "village", "place", "pay", "pay_unit", "headcount",
           "period_start", "period_end", "requirements", "contact_name", "contact_phone", "valid_until", "status")
@@ -60,7 +61,7 @@ def sources(posting: Posting) -> list[str]:
     group = (Posting.select(Posting.source).where(Posting.published == True,  # noqa: E712
                                                   (Posting.group_id == posting.group_id)
                                                   | (Posting.posting_id == posting.group_id)).distinct())
-    return sorted(source for (source,) in group.tuples())
+    return sorted(source for (source,) in tuples(group))
 
 
 def board(today: str) -> list[Posting]:

@@ -20,6 +20,7 @@ from field_node.state import get_state
 from shared import sealing
 from shared.errors import ErrorCode, FieldsyncError
 from shared.records import canonical
+from shared.rows import tuples
 from shared.schemas import ID_NUMBER_SHAPE
 
 PERSONAL_KINDS = ("visit", "recommendation", "interest")  # kinds whose format-1 bodies name persons by number
@@ -73,7 +74,7 @@ def redact_acknowledged(seqs: list[int]) -> int:
     redacted = 0
     rows = Record.select(Record.seq, Record.content).where(
         Record.seq.in_(seqs), Record.redacted == False, Record.kind.in_(PERSONAL_KINDS))  # noqa: E712
-    for seq, content in rows.tuples():
+    for seq, content in tuples(rows):
         text = bytes(content).decode()
         envelope = json.loads(text)
         if envelope.get("v") != 1 or not (ID_NUMBER.search(text) or MOBILE.search(text)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from field_node.db import database
 from field_node.models import State
@@ -11,6 +11,10 @@ from field_node.models import State
 __all__ = ["get_state", "now_text", "set_state"]
 
 
+@overload
+def get_state(key: str, default: str) -> str: ...
+@overload
+def get_state(key: str, default: None = None) -> str | None: ...
 def get_state(key: str, default: str | None = None) -> str | None:
     # One fixed statement rather than a query built per call: every station page reads a few state values
     # (its name on every page), and building the query cost more CPU than running it.

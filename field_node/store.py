@@ -23,6 +23,7 @@ from shared.errors import ErrorCode, FieldsyncError
 from shared.kinds import BODY_SCHEMAS, body_errors
 from shared.protocol import clip
 from shared.records import FORMAT_VERSION, GENESIS_PREV, SealedRecord, seal
+from shared.rows import tuples
 
 
 @dataclass
@@ -140,8 +141,8 @@ def apply_push_reply(reply: dict[str, Any], first: int, last: int) -> BatchResul
 def _refresh_coverage_of(seqs: list[int]) -> None:
     """A rejected visit no longer counts: its household's month is worked out again."""
     if seqs:
-        for household, month in (Visit.select(Visit.household, Visit.month).where(Visit.seq.in_(seqs))
-                                 .distinct().tuples()):
+        for household, month in (tuples(Visit.select(Visit.household, Visit.month).where(Visit.seq.in_(seqs))
+                                        .distinct())):
             visits.refresh_coverage(household, month)
 
 
@@ -177,7 +178,7 @@ def apply_roster_page(page: dict[str, Any]) -> int:
 
 def counts() -> dict[str, int]:
     found = dict.fromkeys((PENDING, SENT, REJECTED), 0)
-    found.update(dict(Record.select(Record.status, fn.COUNT(Record.seq)).group_by(Record.status).tuples()))
+    found.update(dict(tuples(Record.select(Record.status, fn.COUNT(Record.seq)).group_by(Record.status))))
     return found
 
 

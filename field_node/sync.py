@@ -148,10 +148,10 @@ def sync_once(node: Node, echo: Echo = print) -> SyncReport:
         raise
     except Exception as exc:  # a pass must end in words the station staff can act on, never a trace
         log_unexpected(exc)
-        error = FieldsyncError(ErrorCode.INTERNAL, "同步时本站软件出错，数据仍安全保存；请稍后重试，"
-                               "如一直出现请联系县级管理员。")
-        _remember({"at": store.now_text(), "ok": False, "code": error.code.name, "message": error.message})
-        raise error from exc
+        failure = FieldsyncError(ErrorCode.INTERNAL, "同步时本站软件出错，数据仍安全保存；请稍后重试，"
+                                 "如一直出现请联系县级管理员。")
+        _remember({"at": store.now_text(), "ok": False, "code": failure.code.name, "message": failure.message})
+        raise failure from exc
     _remember({"at": store.now_text(), "ok": True, "sent": report.sent, "rejected": report.rejected,
                "retry": report.retry, "households": report.households})
     return report

@@ -15,6 +15,7 @@ from typing import Any
 from peewee import JOIN, SQL, Case, fn
 
 from field_node.models import REJECTED, Coverage, Household, Member, Record, Visit
+from shared.rows import tuples
 
 VISITED, CONTACTED, NOT_YET = "visited", "contacted", "not_yet"
 STATUS_CODES = {NOT_YET: 0, CONTACTED: 1, VISITED: 2}  # the values of coverage.status (0: no row)
@@ -32,8 +33,9 @@ def project(seq: int, body: dict[str, Any]) -> None:
         replaced = Record.get_or_none(Record.hash == bytes.fromhex(body["corrects"]))
         if replaced is not None:
             Visit.update(superseded_by=seq).where(Visit.seq == replaced.seq).execute()
-            if (replaced.household, replaced.month) != (body["household"], body["month"]):
-                refresh_coverage(replaced.household, replaced.month)
+            household, month = replaced.household, replaced.month  # None on a record that is not a visit
+            if household is not None and month is not None and (household, month) != (body["household"], body["month"]):
+                refresh_coverage(household, month)
     refresh_coverage(body["household"], body["month"])
 
 
@@ -106,10 +108,10 @@ def coverage(month: str, numbers: list[str] | None = None, shown: str = "all", o
         query = query.where(_among(numbers))
     if shown in STATUS_CODES:
         query = query.where(status == STATUS_CODES[shown])
-    found = list(query.order_by(status, reached, Household.number).offset(offset or None).limit(limit).tuples())
-    heads = dict(Member.select(Member.household, fn.MIN(Member.name))
-                 .where(Member.household.in_([number for number, *_ in found]), Member.relation == HEAD)
-                 .group_by(Member.household).tuples()) if found else {}
+    found = list(tuples(query.order_by(status, reached, Household.number).offset(offset or None).limit(limit)))
+    heads = dict(tuples(Member.select(Member.household, fn.MIN(Member.name))
+                        .where(Member.household.in_([number for number, *_ in found]), Member.relation == HEAD)
+                        .group_by(Member.household))) if found else {}
     return [CoverageRow(number, village, heads.get(number) or "", STATUSES[state], bool(was_reached))
             for number, village, state, was_reached in found]
 
@@ -122,7 +124,7 @@ def coverage_counts(month: str, numbers: list[str] | None = None, within: Any = 
     if numbers is not None:
         query = query.where(_among(numbers))
     found = dict.fromkeys(STATUSES, 0)
-    found.update({STATUSES[state]: count for state, count in query.tuples()})
+    found.update({STATUSES[state]: count for state, count in tuples(query)})
     return found
 
 
@@ -143,7 +145,7 @@ def search(text: str, limit: int = 200) -> list[str]:
     query = (Household.select(Household.number)
              .where((Household.number ** f"{text}%") | Household.number.in_(by_member))
              .order_by(Household.number).limit(limit))
-    return [number for (number,) in query.tuples()]
+    return [number for (number,) in tuples(query)]
 
 
 def history(number: str) -> list[Visit]:

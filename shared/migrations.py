@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from peewee import Database, PostgresqlDatabase
+from peewee import Database, DatabaseProxy, PostgresqlDatabase
 
 from shared.errors import ErrorCode, FieldsyncError
 
@@ -32,7 +32,7 @@ class Migration:
     sql: str
 
 
-def dialect(db: Database) -> str:
+def dialect(db: Database | DatabaseProxy) -> str:
     target = getattr(db, "obj", db)  # unwrap a DatabaseProxy
     return "postgresql" if isinstance(target, PostgresqlDatabase) else "sqlite"
 
@@ -50,14 +50,14 @@ def latest_version(package: str) -> int:
     return available(package)[-1].version
 
 
-def current_version(db: Database) -> int:
+def current_version(db: Database | DatabaseProxy) -> int:
     if "schema_version" not in db.get_tables():
         return 0
     row = db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
     return row[0] or 0
 
 
-def _statements(sql: str, db: Database) -> list[str]:
+def _statements(sql: str, db: Database | DatabaseProxy) -> list[str]:
     """The file's statements, split on ``;``; whole-line ``--`` comments are dropped first, so prose in them
     may use any punctuation."""
     code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
@@ -65,7 +65,7 @@ def _statements(sql: str, db: Database) -> list[str]:
     return [statement.strip() for statement in rendered.split(";") if statement.strip()]
 
 
-def migrate(db: Database, package: str) -> list[Migration]:
+def migrate(db: Database | DatabaseProxy, package: str) -> list[Migration]:
     """Apply every migration newer than the database; return those applied."""
     db.execute_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
     applied = []
@@ -83,7 +83,7 @@ def migrate(db: Database, package: str) -> list[Migration]:
     return applied
 
 
-def ensure_current(db: Database, package: str, command: str) -> None:
+def ensure_current(db: Database | DatabaseProxy, package: str, command: str) -> None:
     """Refuse to run on a schema older (or newer) than this release's."""
     have, want = current_version(db), latest_version(package)
     if have != want:

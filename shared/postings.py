@@ -200,12 +200,12 @@ class RecommendationSchemaV1(RecommendationSchema):
                   metadata={"description": "the labourer's citizen ID number (roster key)"})
 
 
-def posting_form_body(form: Any, fields: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+def posting_form_body(form: Any, fields: tuple[str, ...]) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
     """A posting form as typed: (the values to show again, the body so far, errors of whole-number fields).
     The schema checks the rest when the body is signed."""
     values = {key: form.get(key, "").strip() for key in fields}
     body: dict[str, Any] = {key: value for key, value in values.items() if value}
-    errors = {}
+    errors: dict[str, str] = {}
     for key in ("pay", "headcount"):
         if key in body:
             if body[key].isdigit():

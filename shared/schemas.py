@@ -69,7 +69,7 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-class _Unvalidated:
+class _Unvalidated(fields.Field):
     """Fields whose checks all live in ``_deserialize``: skip marshmallow's validator chain when empty
     (it builds a validator object on every call)."""
 

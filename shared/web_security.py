@@ -8,10 +8,12 @@ import secrets
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -80,7 +82,8 @@ def secret_key(path: Path) -> str:
 def limit_sign_in(app: Flask, limiter: Limiter, endpoint: str, rate: Callable[[], str]) -> None:
     """Rate-limit sign-in attempts per address (on top of the per-account lockout): guessing many accounts
     from one address is slowed as well as guessing one account from many."""
-    app.view_functions[endpoint] = limiter.limit(rate, methods=["POST"])(app.view_functions[endpoint])
+    view = cast("Callable[..., ResponseReturnValue]", app.view_functions[endpoint])  # every sign-in view is sync
+    app.view_functions[endpoint] = limiter.limit(rate, methods=["POST"])(view)
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -77,7 +77,7 @@ def require_sign_in(blueprint: Blueprint, *, admin: bool = False) -> None:
     @blueprint.before_request
     def _check() -> Any:
         if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
+            return cast(Any, current_app).login_manager.unauthorized()  # flask_login sets it on the app
         if admin and not current_user.is_admin:
             abort(403)
         return None

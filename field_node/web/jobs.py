@@ -19,6 +19,7 @@ from shared.postings import (
     display_status,
     posting_form_body,
 )
+from shared.rows import tuples
 
 bp = Blueprint("station_postings", __name__)
 auth.require_sign_in(bp)
@@ -84,7 +85,7 @@ def _station_place() -> tuple[str, str | None]:
     """The township (and, for a one-village station, the village) a station's posting belongs to."""
     from field_node.models import Household
 
-    places = list(Household.select(Household.township, Household.village).distinct().limit(2).tuples())
+    places = list(tuples(Household.select(Household.township, Household.village).distinct().limit(2)))
     if not places:
         return "", None
     return places[0][0], places[0][1] if len(places) == 1 else None

@@ -15,6 +15,7 @@ from flask_login import current_user
 from peewee import Expression
 
 from field_node.models import Account, Household
+from shared.rows import tuples
 
 
 def villages() -> frozenset[str] | None:
@@ -36,7 +37,7 @@ def station_villages() -> list[str]:
     from field_node.state import get_state
 
     enrolled = json.loads(get_state("villages") or "[]")
-    held = [text for (text,) in Household.select(label()).distinct().tuples()]
+    held = [text for (text,) in tuples(Household.select(label()).distinct())]
     return sorted(set(enrolled) | set(held))
 
 
@@ -55,7 +56,7 @@ def household_numbers() -> list[str] | None:
     """The numbers of the households the account may see, or None for all of the station's."""
     if villages() is None:
         return None
-    return [number for (number,) in Household.select(Household.number).where(condition()).tuples()]
+    return [number for (number,) in tuples(Household.select(Household.number).where(condition()))]
 
 
 def household_or_404(number: str) -> Household:

@@ -191,9 +191,10 @@ def _carried_job(ctx: Context, member: Member) -> dict[str, Any] | None:
     job = ctx.last_job(member)
     if job is None:
         return None
-    same_year = ctx.last is not None and ctx.last.month[:4] == ctx.month[:4]
-    months = min(job["months"] + (ctx.last.month < ctx.month), int(ctx.month[5:])) if same_year else 1
-    return {**job, "months": months}
+    last = ctx.last
+    if last is None or last.month[:4] != ctx.month[:4]:  # a new year starts the count again
+        return {**job, "months": 1}
+    return {**job, "months": min(job["months"] + (last.month < ctx.month), int(ctx.month[5:]))}
 
 
 def _entered_job(form: MultiDict, ctx: Context, member: Member, errors: dict[str, str]) -> dict[str, Any] | None:

@@ -97,11 +97,13 @@ def _save_signed(number: str, outcome: visit_form.Outcome) -> tuple[list, list]:
     """The signature picture, the signed record and the draft's removal in one transaction: one commit (one
     sync of the SD card) per saved visit instead of three, and no picture kept for a visit that was refused."""
     opened = current_app.config["NODE"]
+    body = outcome.body
+    assert body is not None  # the caller saves only a form that parsed
     with database.atomic("IMMEDIATE") as transaction:
         if outcome.signature_png:
-            SignatureImage.insert(sha256=outcome.body["ack"]["signature_sha256"], png=outcome.signature_png,
+            SignatureImage.insert(sha256=body["ack"]["signature_sha256"], png=outcome.signature_png,
                                   created_at=store.now_text()).on_conflict_ignore().execute()
-        saved, problems = store.save_records(opened.key(), opened.node_id, [("visit", outcome.body)])
+        saved, problems = store.save_records(opened.key(), opened.node_id, [("visit", body)])
         if problems:
             transaction.rollback()
         else:
@@ -125,5 +127,5 @@ def keep_draft(number: str) -> Any:
 def discard_draft(number: str) -> Any:
     scope.household_or_404(number)
     Draft.delete().where(Draft.household == number, Draft.author == current_user.username).execute()
-    target = {"correct": request.form.get("correct")} if request.form.get("correct") else {}
+    target: dict[str, Any] = {"correct": request.form.get("correct")} if request.form.get("correct") else {}
     return redirect(url_for("visits.form", number=number, **target))

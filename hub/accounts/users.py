@@ -70,7 +70,8 @@ class Principal:
 
 
 def principal_of(user: CountyUser | ApiToken, kind: str) -> Principal:
-    return Principal(kind, user.username if kind == "user" else user.name, user.role, user.township_id)
+    name = user.username if isinstance(user, CountyUser) else user.name  # kind "user" is a CountyUser
+    return Principal(kind, name, user.role, user.township_id)
 
 
 def _scope(role: str, township: str | None) -> int | None:

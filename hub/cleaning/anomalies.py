@@ -40,7 +40,7 @@ def reopens(status: str, answer: str | None, data_changed: bool) -> bool:
     return status == CLOSED or (status == ANSWERED and (answer != ANSWER_CORRECT or data_changed))
 
 
-def reconcile(findings: list[Finding], run_record: CleaningRun, places: dict[int, tuple[int, int]],
+def reconcile(findings: list[Finding], run_record: CleaningRun, places: dict[int | None, tuple[int, int]],
               examined: Examined) -> tuple[int, int]:
     """Insert new anomalies, refresh found ones, close what no longer holds among what the run re-examined
     (``examined``); return (opened, closed)."""

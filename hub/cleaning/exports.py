@@ -29,6 +29,7 @@ from hub.store.models import (
     current_visits,
 )
 from shared import safe_cells
+from shared.rows import tuples
 from shared.schemas import RISKS
 
 ANOMALY_HEADERS = ["乡(镇)", "村(安置点)", "户编号", "户主", "规则", "问题", "说明", "严重程度", "状态", "首次发现"]
@@ -45,19 +46,22 @@ def write_table(base: Path, headers: list[str], rows: Iterable[list[Any]]) -> li
     shared/safe_cells.py: text is never a formula, and both files are readable by their owner only."""
     from openpyxl import Workbook  # here: the pages and commands that import this module need not load it
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     rows = list(rows)
     base.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on its one worksheet
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
         safe_cells.append_xlsx_row(sheet, row)
-    for column in sheet.columns:
-        sheet.column_dimensions[column[0].column_letter].width = max(10, min(40, max(len(str(c.value or ""))
-                                                                                     for c in column) * 2))
+    for index, column in enumerate(sheet.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, max(len(str(c.value or ""))
+                                                                                      for c in column) * 2))
     sheet.freeze_panes = "A2"
     xlsx, csv_path = base.with_suffix(".xlsx"), base.with_suffix(".csv")
     safe_cells.save_workbook(workbook, xlsx)
@@ -65,9 +69,9 @@ def write_table(base: Path, headers: list[str], rows: Iterable[list[Any]]) -> li
     return [xlsx, csv_path]
 
 
-def _heads() -> dict[int, str]:
+def _heads() -> dict[int | None, str]:  # looked up by a household id that may be None
     query = Person.select(Person.household, Person.name).where(Person.relation == "户主")
-    return dict(query.tuples())
+    return dict(tuples(query))
 
 
 def anomaly_lists(out: Path, township: str | None = None) -> list[Path]:
@@ -132,7 +136,7 @@ def not_transferred_reason(person: Person, risks: list[str]) -> str:
 def _month_risks(period: str) -> dict[int, list[str]]:
     """Household -> risks recorded by its current visits of ``period``."""
     found: dict[int, list[str]] = {}
-    for household_id, risks in current_visits(Visit.household, Visit.risks).where(Visit.month == period).tuples():
+    for household_id, risks in tuples(current_visits(Visit.household, Visit.risks).where(Visit.month == period)):
         for risk in filter(None, (risks or "").split(",")):
             if risk not in found.setdefault(household_id, []):
                 found[household_id].append(risk)
@@ -175,7 +179,7 @@ def income_class(per_capita: float) -> str:
 
 def quarterly_income(out: Path, ctx: Context) -> list[Path]:
     incomes = facts.annual_per_capita(ctx)
-    alerts: dict[int, list[str]] = {}
+    alerts: dict[int | None, list[str]] = {}
     for rule_id in ("P1", "P2", "P3", "P4"):
         for finding in CATALOGUE[rule_id].find(ctx):
             alerts.setdefault(finding.household_id, []).append(rule_id)
@@ -200,7 +204,7 @@ def coverage(period: str) -> list[dict[str, Any]]:
              .join(Township).switch(Village).join(Household, JOIN.LEFT_OUTER, on=(Household.village == Village.id))
              .group_by(Township.name, Township.position, Village.name).order_by(Township.position, Village.name))
     return [{"township": t, "village": v, "households": n, "visited": int(seen or 0),
-             "share": (int(seen or 0) / n) if n else 0.0} for t, v, n, seen in query.tuples()]
+             "share": (int(seen or 0) / n) if n else 0.0} for t, v, n, seen in tuples(query)]
 
 
 def coverage_table(out: Path, period: str) -> list[Path]:

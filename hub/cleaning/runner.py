@@ -23,6 +23,7 @@ from hub.county.parameters import parameters
 from hub.store.db import write_transaction
 from hub.store.models import CleaningRun, Household, Person, Village
 from shared import idnumber
+from shared.rows import tuples
 
 Progress = Callable[[str], None]
 
@@ -36,8 +37,8 @@ def backfill_person_checks() -> int:
     """Rows that arrived before the checks existed get them once (I1, I9); later imports compute them."""
     from hub.roster.importer import MOBILE, id_disagreement
 
-    pending = list(Person.select(Person.id, Person.id_number, Person.gender, Person.birth_date, Person.phone)
-                   .where(Person.checked == False).tuples())  # noqa: E712
+    pending = list(tuples(Person.select(Person.id, Person.id_number, Person.gender, Person.birth_date, Person.phone)
+                          .where(Person.checked == False)))  # noqa: E712
     with write_transaction():
         for person_id, id_number, gender, birth, phone in pending:
             problem = idnumber.problem(id_number)
@@ -47,10 +48,10 @@ def backfill_person_checks() -> int:
     return len(pending)
 
 
-def _places() -> dict[int, tuple[int, int]]:
+def _places() -> dict[int | None, tuple[int, int]]:
     """Household id -> (village id, township id)."""
     query = Household.select(Household.id, Household.village, Village.township).join(Village)
-    return {household_id: (village_id, township_id) for household_id, village_id, township_id in query.tuples()}
+    return {household_id: (village_id, township_id) for household_id, village_id, township_id in tuples(query)}
 
 
 

@@ -11,6 +11,7 @@ from hub.cli.context import CLI_PRINCIPAL, run_in_app
 from hub.store.models import Anomaly, Household, SpotCheck, Township
 from hub.verification import tasks as verification
 from shared.errors import ErrorCode, FieldsyncError
+from shared.rows import tuples
 
 
 @click.command("spot-check")
@@ -24,9 +25,9 @@ def spot_check(app: Any, month: str, seed: str | None, redraw: bool) -> None:
         check = SpotCheck.get_or_none(SpotCheck.month == month)
         if check is None:
             raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"{month} 还没有抽查。")
-        names = dict(Township.select(Township.id, Township.name).tuples())
+        names = dict(tuples(Township.select(Township.id, Township.name)))
         for township_id, ids in verification.sample(seed or check.seed, check.per_township).items():
-            numbers = [n for (n,) in Household.select(Household.number).where(Household.id.in_(ids)).tuples()]
+            numbers = [n for (n,) in tuples(Household.select(Household.number).where(Household.id.in_(ids)))]
             click.echo(f"{names[township_id]}：{'、'.join(sorted(numbers)) or '（无农户）'}")
         return
     check = verification.draw_spot_check(CLI_PRINCIPAL, month, app.config["SPOT_CHECK_SIZE"], seed)

@@ -112,5 +112,7 @@ def import_postings(path: Path, sign: Sign,
             report.errors.append(RowError(number, reasons or error.message))
             continue
         report.created += 1
-        report.held += bool(store.find_current(body["posting_id"]).held)
+        signed = store.find_current(body["posting_id"])
+        assert signed is not None  # signing a posting projects it in the same call
+        report.held += bool(signed.held)
     return report

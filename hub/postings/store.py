@@ -20,6 +20,7 @@ from hub.store.db import insert_rows, write_transaction
 from hub.store.models import Interest, Node, Person, Posting, PostingClock, Recommendation
 from shared.errors import ErrorCode, FieldsyncError
 from shared.postings import below_minimum_wage
+from shared.rows import tuples
 
 APPROVED, REFUSED = "approved", "refused"
 PUBLIC_FIELDS = ("posting_id", "kind", "employer", "title", "township", "village", "place", "pay", "pay_unit",
@@ -95,8 +96,8 @@ def project_interests(stored: list, now: str) -> None:  # list[projections.Store
 
 
 def project_recommendations(stored: list, now: str) -> None:  # list[projections.Stored]
-    people = dict(Person.select(Person.id_number, Person.id).where(
-        Person.id_number.in_([item.body["person"] for item in stored])).tuples())
+    people = dict(tuples(Person.select(Person.id_number, Person.id).where(
+        Person.id_number.in_([item.body["person"] for item in stored]))))
     insert_rows(Recommendation, [
         {"record": item.record_id, "node": item.node_id, "posting_id": item.body["posting_id"],
          "person": people.get(item.body["person"]), "id_number": item.body["person"],
@@ -136,7 +137,7 @@ def sources(posting: Posting) -> list[str]:
     group = posting.group_id or posting.id
     query = (published().select(Node.name).join(Node, on=(Node.id == Posting.node))
              .where((Posting.group_id == group) | (Posting.id == group)).distinct())
-    return sorted(name for (name,) in query.tuples())
+    return sorted(name for (name,) in tuples(query))
 
 
 def decide(posting_id: str, decision: str) -> Posting:
@@ -160,7 +161,7 @@ def changes_for_node(node: Node, township_names: list[str], cursor: int, limit: 
     rows = list(query)
     more = len(rows) > limit
     rows = rows[:limit]
-    names = dict(Node.select(Node.id, Node.name).tuples())
+    names = dict(tuples(Node.select(Node.id, Node.name)))
     return {"postings": [{**public_document(row), "published": not row.held or row.decision == APPROVED,
                           "source": names.get(row.node_id, ""), "group": _group_posting_id(row)} for row in rows],
             "cursor": rows[-1].change_seq if rows else cursor, "more": more, "minimum_wages": minimum_wages()}
@@ -184,11 +185,11 @@ def recommendations_per_person(since: str) -> dict[int, int]:
     """Roster person -> distinct postings recommended to them or that they registered interest in, since
     ``since``: each counts once toward the three-per-labourer aim (001 §8).  Interest from the public page counts
     only once confirmed: anyone can type a labourer's name into it (issue 12)."""
-    pairs = set(Interest.select(Interest.person, Interest.posting_id)
-                .where(Interest.person.is_null(False), Interest.confirmed_at.is_null(False),
-                       Interest.interest_date >= since).tuples())
-    pairs |= set(Recommendation.select(Recommendation.person, Recommendation.posting_id)
-                 .where(Recommendation.person.is_null(False), Recommendation.recommended_on >= since).tuples())
+    pairs = set(tuples(Interest.select(Interest.person, Interest.posting_id)
+                       .where(Interest.person.is_null(False), Interest.confirmed_at.is_null(False),
+                       Interest.interest_date >= since)))
+    pairs |= set(tuples(Recommendation.select(Recommendation.person, Recommendation.posting_id)
+                        .where(Recommendation.person.is_null(False), Recommendation.recommended_on >= since)))
     counts: dict[int, int] = {}
     for person, _ in pairs:
         counts[person] = counts.get(person, 0) + 1
@@ -197,8 +198,8 @@ def recommendations_per_person(since: str) -> dict[int, int]:
 
 def ledger(person_id: int) -> list[dict[str, Any]]:
     """A labourer's employment-support ledger from postings: each recommendation and interest, newest first."""
-    titles = dict(Posting.select(Posting.posting_id, Posting.title).where(Posting.superseded_by.is_null()).tuples())
-    names = dict(Node.select(Node.id, Node.name).tuples())
+    titles = dict(tuples(Posting.select(Posting.posting_id, Posting.title).where(Posting.superseded_by.is_null())))
+    names = dict(tuples(Node.select(Node.id, Node.name)))
     entries = [{"date": r.recommended_on, "what": "推荐岗位", "posting_id": r.posting_id,
                 "title": titles.get(r.posting_id, ""), "by": names.get(r.node_id, ""), "note": r.note or ""}
                for r in Recommendation.select().where(Recommendation.person == person_id)]

@@ -20,6 +20,7 @@ from hub.store.db import insert_rows, write_transaction
 from hub.store.models import DepartmentEntry, DepartmentList
 from shared import idnumber
 from shared.errors import ErrorCode, FieldsyncError
+from shared.rows import tuples
 from shared.table_files import RowError, TableKind, TableRow, column_is_text, id_number_damage, parse_date, read_rows
 
 DEATH, ASSISTANCE, STUDENT = "death", "assistance", "student"
@@ -90,8 +91,10 @@ def parse_row(kind: str, table_row: TableRow | dict[str, str], text_id_column: b
     id_number = idnumber.normalise(row["id_number"])
     damage = id_number_damage(table_row, id_number, text_id_column)
     problem = idnumber.problem(id_number)
-    if damage or problem:
-        raise ValueError(damage or problem.message)
+    if damage:
+        raise ValueError(damage)
+    if problem:
+        raise ValueError(problem.message)
     return {"id_number": id_number, "name": name, "detail": _detail(kind, row)}
 
 
@@ -128,8 +131,8 @@ def import_list(kind: str, path: Path | str, month: str) -> ListImport:
     if report.errors and not entries:
         return report  # nothing readable: keep whatever the month had
     with write_transaction():
-        held = list(DepartmentList.select(DepartmentList.id, DepartmentList.file_digest)
-                    .where(DepartmentList.kind == kind, DepartmentList.month == month).tuples())
+        held = list(tuples(DepartmentList.select(DepartmentList.id, DepartmentList.file_digest)
+                           .where(DepartmentList.kind == kind, DepartmentList.month == month)))
         if any(held_digest == digest for _, held_digest in held):
             report.unchanged = True
             return report

@@ -17,6 +17,7 @@ from typing import Any
 from hub.accounts.users import COUNTY_ROLES, Principal
 from hub.store.models import Person
 from shared.idnumber import age, mask
+from shared.rows import tuples
 
 DETAIL_LABELS = {"birth_date": "年龄"}
 MASKED = re.compile(r"(?<![0-9A-Za-z*])\d{6}\*{8}[\dX]{4}(?![0-9A-Za-z*])")
@@ -38,8 +39,8 @@ def named_subjects(anomalies: list[Any]) -> dict[int, str]:
     households = {a.household_id for a in anomalies if a.household_id and MASKED.search(a.subject or "")}
     names: dict[tuple[int, str], list[str]] = {}
     if households:
-        for household_id, name, id_number in (Person.select(Person.household, Person.name, Person.id_number)
-                                              .where(Person.household.in_(households)).tuples()):
+        for household_id, name, id_number in (tuples(Person.select(Person.household, Person.name, Person.id_number)
+                                                     .where(Person.household.in_(households)))):
             names.setdefault((household_id, mask(id_number)), []).append(name)
 
     def named(anomaly: Any) -> str:

@@ -92,7 +92,8 @@ def id_disagreement(id_number: str, problem: str, gender: str, birth: str | None
         return problem
     if gender and gender != idnumber.gender(id_number):
         return "gender_mismatch"
-    if birth and birth != idnumber.birth_date(id_number).isoformat():
+    encoded = idnumber.birth_date(id_number)
+    if birth and (encoded is None or birth != encoded.isoformat()):
         return "birth_mismatch"
     return ""
 
@@ -119,8 +120,9 @@ def parse_row(table_row: TableRow | dict[str, str], text_id_column: bool = False
     if problem:
         warnings.append(f"{problem.message}（已导入，清洗时会列入异常清单）")
     gender = row.get("gender") or (idnumber.gender(id_number) if not problem else "")
+    encoded = idnumber.birth_date(id_number)  # a date whenever there is no problem
     birth = _date(row, "birth_date") or (
-        idnumber.birth_date(id_number).isoformat() if not problem else None)
+        encoded.isoformat() if encoded is not None and not problem else None)
     phone = row.get("phone", "").replace(" ", "")
     person = {
         "id_problem": id_disagreement(id_number, problem.code if problem else "", gender, birth),

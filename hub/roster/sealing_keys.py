@@ -18,6 +18,7 @@ from flask import current_app
 
 from hub.store.models import Household, Person
 from shared import sealing
+from shared.rows import tuples
 
 SEAL_KEY_FILE = "seal.key"
 
@@ -84,7 +85,7 @@ def id_numbers_by_key(household_id: int | None) -> dict[str, str]:
     """Person key -> ID number for a household's members (the household a record names)."""
     if household_id is None:
         return {}
-    numbers = Person.select(Person.id_number).where(Person.household == household_id).tuples()
+    numbers = tuples(Person.select(Person.id_number).where(Person.household == household_id))
     return {person_key(number): number for (number,) in numbers}
 
 

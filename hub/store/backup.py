@@ -23,6 +23,7 @@ from hub.store.db import database
 from hub.store.models import Node, Record
 from shared import migrations
 from shared.errors import ErrorCode, FieldsyncError
+from shared.rows import tuples
 
 FILES = ("hub.key", "hub.secret", "seal.key")  # seal.key opens sealed numbers and makes person keys
 MANIFEST = "manifest.json"
@@ -57,8 +58,8 @@ def _copy_sqlite(source_path: Path, target_path: Path) -> None:
 
 
 def manifest() -> dict[str, Any]:
-    held = dict(Record.select(Record.node, fn.COUNT(Record.id)).group_by(Record.node).tuples())
-    names = dict(Node.select(Node.id, Node.name).tuples())
+    held = dict(tuples(Record.select(Record.node, fn.COUNT(Record.id)).group_by(Record.node)))
+    names = dict(tuples(Node.select(Node.id, Node.name)))
     return {"taken_at": datetime.utcnow().isoformat() + "Z", "schema_version": migrations.current_version(database),
             "records": Record.select().count(), "records_per_node": {names[k]: v for k, v in held.items()}}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
-from peewee import Database, DatabaseProxy, SqliteDatabase
+from peewee import Database, DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import parse as parse_url
 from playhouse.pool import PooledPostgresqlDatabase
 
@@ -101,7 +101,7 @@ def write_transaction() -> Iterator[None]:
             yield
 
 
-def insert_rows(model: type, rows: list[dict[str, Any]], returning: tuple[str, ...] = (),
+def insert_rows(model: type[Model], rows: list[dict[str, Any]], returning: tuple[str, ...] = (),
                 chunk: int = 500) -> list[tuple]:
     """Insert many rows with one multi-row INSERT per chunk; return the ``returning`` columns of each row.
 

@@ -25,6 +25,8 @@ from peewee import (
 from hub.store.db import database
 
 
+# A foreign key's `<name>_id` (the related row's key, read without a query) and a backref are declared where code
+# reads them, so that the type checker knows them; peewee makes both at run time.
 class BaseModel(Model):
     class Meta:
         database = database
@@ -45,6 +47,7 @@ class Township(BaseModel):
 class Village(BaseModel):
     id = AutoField()
     township = ForeignKeyField(Township, backref="villages")
+    township_id: ForeignKeyField[int]
     name = TextField()
 
     @property
@@ -61,6 +64,8 @@ class Household(BaseModel):
     id = AutoField()
     number = TextField(unique=True)
     village = ForeignKeyField(Village, backref="households")
+    village_id: ForeignKeyField[int]
+    members: ModelSelect[Person]  # backref of Person.household
     previous_village = ForeignKeyField(Village, null=True)
     household_type = TextField()
     monitoring_type = TextField(default="")
@@ -77,6 +82,7 @@ class Household(BaseModel):
 class Person(BaseModel):
     id = AutoField()
     household = ForeignKeyField(Household, backref="members")
+    household_id: ForeignKeyField[int]
     id_number = TextField()
     name = TextField()
     name_pinyin = TextField()
@@ -121,7 +127,9 @@ class Node(BaseModel):
 class NodeVillage(BaseModel):
     id = AutoField()
     node = ForeignKeyField(Node, backref="village_links")
+    node_id: ForeignKeyField[int]
     village = ForeignKeyField(Village)
+    village_id: ForeignKeyField[int]
 
 
 def village_ids(node: Node) -> list[int]:
@@ -184,7 +192,7 @@ class Visit(BaseModel):
         return cls.superseded_by.is_null()
 
 
-def current_visits(*fields: Any) -> ModelSelect:
+def current_visits(*fields: Any) -> ModelSelect[Visit]:
     """The current visits (``Visit.is_current``), selecting ``fields`` (all columns when none are given)."""
     return Visit.select(*fields).where(Visit.is_current())
 
@@ -200,6 +208,7 @@ def current_visits_sql() -> str:
 class VisitEmployment(BaseModel):
     id = AutoField()
     visit = ForeignKeyField(Visit, backref="employment")
+    visit_id: ForeignKeyField[int]
     id_number = TextField()
     place = TextField()
     province = TextField(default="")
@@ -237,6 +246,7 @@ class Posting(BaseModel):
     id = AutoField()
     record = ForeignKeyField(Record, unique=True)
     node = ForeignKeyField(Node)
+    node_id: ForeignKeyField[int]
     posting_id = TextField()
     kind = TextField()
     employer = TextField()
@@ -271,6 +281,7 @@ class Interest(BaseModel):
     id = AutoField()
     record = ForeignKeyField(Record, unique=True)
     node = ForeignKeyField(Node)
+    node_id: ForeignKeyField[int]
     posting_id = TextField()
     name = TextField()
     phone = TextField()
@@ -279,6 +290,7 @@ class Interest(BaseModel):
     interest_date = TextField()
     channel = TextField()
     person = ForeignKeyField(Person, null=True)  # a suggested match until confirmed (anyone can type a name)
+    person_id: ForeignKeyField[int | None]
     received_at = DateTimeField()
     confirmed_by = TextField(null=True)  # the county or township user who confirmed the lead is this person
     confirmed_at = DateTimeField(null=True)
@@ -290,6 +302,7 @@ class Recommendation(BaseModel):
     id = AutoField()
     record = ForeignKeyField(Record, unique=True)
     node = ForeignKeyField(Node)
+    node_id: ForeignKeyField[int]
     posting_id = TextField()
     person = ForeignKeyField(Person, null=True)
     id_number = TextField()
@@ -312,6 +325,7 @@ class CountyUser(BaseModel):
     password_hash = TextField()
     role = TextField()
     township = ForeignKeyField(Township, null=True)
+    township_id: ForeignKeyField[int | None]
     active = BooleanField(default=True)
     failed_logins = BigIntegerField(default=0)
     locked_until = DateTimeField(null=True)  # unused since 0016: lockouts are per (user name, address)
@@ -348,6 +362,7 @@ class ApiToken(BaseModel):
     token_hash = TextField(unique=True)
     role = TextField()
     township = ForeignKeyField(Township, null=True)
+    township_id: ForeignKeyField[int | None]
     active = BooleanField(default=True)
     created_at = DateTimeField()
 
@@ -386,8 +401,10 @@ class Anomaly(BaseModel):
     key = TextField(unique=True)
     rule = TextField()
     township = ForeignKeyField(Township, null=True)
+    township_id: ForeignKeyField[int | None]
     village = ForeignKeyField(Village, null=True)
     household = ForeignKeyField(Household, null=True)
+    household_id: ForeignKeyField[int | None]
     subject = TextField()
     detail = TextField()
     digest = TextField()
@@ -409,6 +426,7 @@ class VerificationTask(BaseModel):
     id = AutoField()
     household = ForeignKeyField(Household)
     anomaly = ForeignKeyField(Anomaly, null=True)
+    anomaly_id: ForeignKeyField[int | None]
     spot_check_id = IntegerField(null=True)
     question = TextField()
     status = TextField()

@@ -24,6 +24,7 @@ from shared.errors import ErrorCode
 from shared.kinds import BODY_SCHEMAS, load_body
 from shared.protocol import HEAD_LEAD_MAX, SEQ_MAX, ranges
 from shared.records import GENESIS_PREV, envelope_problem, verified_hash
+from shared.rows import tuples
 from shared.wire import Batch
 
 ACCEPTED, DUPLICATE, REJECTED, RETRY = "accepted", "duplicate", "rejected", "retry"
@@ -86,21 +87,22 @@ def _validate(node: Node, checked: Checked, households: dict[str, int], scope: S
         checked.problem = (ErrorCode[code], found)
         return
     checked.kind, checked.version = found["kind"], found["v"]
-    checked.body, errors = load_body(checked.kind, found["body"], checked.version)
-    if errors:
+    body, errors = load_body(checked.kind, found["body"], checked.version)
+    checked.body = body
+    if body is None:  # (None, errors) or (body, None)
         checked.problem = (ErrorCode.RECORD_INVALID, {"fields": errors})
         return
     handling = KINDS[checked.kind]
     if handling.household_field is not None:
-        checked.household_id = households.get(checked.body[handling.household_field])
+        checked.household_id = households.get(body[handling.household_field])
         if checked.household_id is None:
-            checked.problem = (ErrorCode.HOUSEHOLD_NOT_ASSIGNED, {"household": checked.body[handling.household_field]})
+            checked.problem = (ErrorCode.HOUSEHOLD_NOT_ASSIGNED, {"household": body[handling.household_field]})
             return
     if handling.scope_problem is not None:
-        checked.problem = handling.scope_problem(scope, checked.body, checked.household_id)
+        checked.problem = handling.scope_problem(scope, body, checked.household_id)
         if checked.problem is not None:
             return
-    checked.body = readable_body(checked.kind, checked.body, checked.household_id, checked.version)
+    checked.body = readable_body(checked.kind, body, checked.household_id, checked.version)
 
 
 def _validate_safely(node: Node, checked: Checked, households: dict[str, int], scope: SignerScope) -> None:
@@ -157,7 +159,7 @@ class Held:
 def _held_around(node: Node, first: int, last: int) -> dict[int, Held]:
     query = (Record.select(Record.seq, Record.hash, Record.prev, Record.status, Record.reason)
              .where(Record.node == node, Record.seq.between(first - 1, last + 1)))
-    return {seq: Held(bytes(h), bytes(p), status, reason) for seq, h, p, status, reason in query.tuples()}
+    return {seq: Held(bytes(h), bytes(p), status, reason) for seq, h, p, status, reason in tuples(query)}
 
 
 def _chain_fault(item: Checked, held: dict[int, Held]) -> str | None:
@@ -175,6 +177,7 @@ def _held_outcome(item: Checked, existing: Held) -> Outcome:
     if existing.hash != item.hash:
         return Outcome(item.seq, REJECTED, ErrorCode.SEQUENCE_CONFLICT)
     if existing.status == REJECTED:
+        assert existing.reason is not None  # a record is stored as rejected with its reason
         reason = json.loads(existing.reason)
         return Outcome(item.seq, REJECTED, ErrorCode[reason["code"]], reason["details"])
     return Outcome(item.seq, DUPLICATE)
@@ -186,7 +189,7 @@ def _record_row(node: Node, item: Checked, now: str) -> dict[str, Any]:
         "node": node.id, "seq": item.seq, "kind": item.kind or "?",
         "status": REJECTED if rejected else ACCEPTED,
         "reason": json.dumps({"code": item.problem[0].name, "details": item.problem[1]}, ensure_ascii=False)
-        if rejected else None,
+        if item.problem is not None else None,
         "hash": item.hash, "prev": item.prev, "content": item.content, "signature": item.signature,
         "household": item.household_id, "received_at": now,
     }
@@ -199,6 +202,7 @@ def _store(node: Node, items: list[Checked], now: str) -> list[Checked]:
     by_kind: dict[str, list[tuple[Checked, Stored]]] = {}
     for item in items:
         if item.problem is None:
+            assert item.body is not None  # a record with no problem went through every check, body and all
             by_kind.setdefault(item.kind, []).append(
                 (item, Stored(record_ids[item.seq], node.id, item.household_id, item.body)))
     failed: list[Checked] = []
@@ -294,7 +298,7 @@ def ingest(node: Node, batch: Batch, counter: int) -> dict[str, Any]:
             held[item.seq] = Held(item.hash, item.prev, REJECTED if item.problem else ACCEPTED, None)
             outcomes.append(Outcome(item.seq, REJECTED, *item.problem) if item.problem
                             else Outcome(item.seq, ACCEPTED))
-        unprocessable = {item.seq: item.problem for item in _store(node, new, now)}
+        unprocessable = {item.seq: item.problem for item in _store(node, new, now) if item.problem is not None}
         outcomes = [Outcome(o.seq, REJECTED, *unprocessable[o.seq]) if o.seq in unprocessable else o
                     for o in outcomes]
         hwm, held_above = _advance_hwm(node)
@@ -324,6 +328,7 @@ def push_reply(hwm: int, head: int, held_above: list[int], outcomes: list[Outcom
 
 
 def _rejection(outcome: Outcome) -> dict[str, Any]:
+    assert outcome.code is not None  # every rejection and retry says why
     return {"seq": outcome.seq, "code": outcome.code.name, "message": outcome.code.default_message,
             "details": outcome.details, "final": outcome.status == REJECTED}
 

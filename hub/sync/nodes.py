@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -58,7 +59,7 @@ def register(name: str, villages: list[Village], code_hours: int) -> tuple[Node,
 def enrol(code: str, public_key: bytes, proof: bytes) -> Node:
     """Bind ``public_key`` to the node that ``code`` was issued for; the code works once."""
     node = Node.get_or_none(Node.enrolment_code_hash == _code_hash(code))
-    if node is None or node.revoked_at or node.enrolment_expires_at < utcnow():
+    if node is None or node.revoked_at or node.enrolment_expires_at is None or node.enrolment_expires_at < utcnow():
         raise FieldsyncError(ErrorCode.ENROLMENT_CODE_INVALID)
     try:
         keys.public_key_from_bytes(public_key).verify(proof, wire.enrol_message(code, public_key))
@@ -84,6 +85,8 @@ def revoke(node: Node, actor: str = "cli", why: str = "") -> None:
 
 
 def public_key(node: Node) -> Ed25519PublicKey:
+    if node.public_key is None:  # not enrolled yet
+        raise FieldsyncError(ErrorCode.UNKNOWN_NODE)
     raw = bytes(node.public_key)
     if raw not in _public_keys:
         _public_keys[raw] = keys.public_key_from_bytes(raw)
@@ -152,7 +155,7 @@ def _json_safe(seq: int) -> int | str:
     return seq if seq <= SEQ_MAX else str(seq)
 
 
-def release(node: Node, actor: str, why: str) -> dict[str, object]:
+def release(node: Node, actor: str, why: str) -> dict[str, dict[str, Any]]:
     """Let a station sync again: lift a quarantine, and bring a head it claimed back to what the hub holds (a
     poisoned head would keep the hub reporting records missing that never existed).  Audited with before/after."""
     with write_transaction():

@@ -11,6 +11,7 @@ from peewee import fn
 from hub.store.models import Alarm, Node, NodeVillage, Record, Township, Village
 from hub.sync import ingest
 from hub.sync.own_records import HUB_NODE_NAME
+from shared.rows import tuples
 
 
 def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
@@ -23,10 +24,10 @@ def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
     links = (NodeVillage.select(NodeVillage, Village, Township).join(Village).join(Township))
     for link in links:
         villages.setdefault(link.node_id, []).append(link.village.label)
-    alarms = dict(Alarm.select(Alarm.node, fn.COUNT(Alarm.id)).where(Alarm.resolved_at.is_null())
-                  .group_by(Alarm.node).tuples())
-    rejected = dict(Record.select(Record.node, fn.COUNT(Record.id)).where(Record.status == "rejected")
-                    .group_by(Record.node).tuples())
+    alarms = dict(tuples(Alarm.select(Alarm.node, fn.COUNT(Alarm.id)).where(Alarm.resolved_at.is_null())
+                         .group_by(Alarm.node)))
+    rejected = dict(tuples(Record.select(Record.node, fn.COUNT(Record.id)).where(Record.status == "rejected")
+                           .group_by(Record.node)))
     hours = current_app.config["SILENT_HOURS"] if silent_hours is None else silent_hours
     cutoff = datetime.utcnow() - timedelta(hours=hours)
     rows = []

@@ -29,6 +29,7 @@ from hub.sync import nodes
 from hub.verification.tasks import project_verifications
 from shared import sealing
 from shared.errors import ErrorCode
+from shared.rows import tuples
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,8 @@ class SignerScope:
     def places(self) -> set[tuple[str, str]]:
         """(township, village) names of the node's villages."""
         if self._places is None:
-            self._places = set(Village.select(Township.name, Village.name).join(Township)
-                               .where(Village.id.in_(village_ids(self.node))).tuples())
+            self._places = set(tuples(Village.select(Township.name, Village.name).join(Township)
+                                      .where(Village.id.in_(village_ids(self.node)))))
         return self._places
 
     @property
@@ -70,8 +71,8 @@ class SignerScope:
     def is_member(self, id_number: str, household_id: int) -> bool:
         """Whether the person with ``id_number`` belongs to ``household_id`` (a household of the node's)."""
         if self._members is None:
-            self._members = set(Person.select(Person.id_number, Person.household).join(Household)
-                                .where(Household.village.in_(village_ids(self.node))).tuples())
+            self._members = set(tuples(Person.select(Person.id_number, Person.household).join(Household)
+                                       .where(Household.village.in_(village_ids(self.node)))))
         return (id_number, household_id) in self._members
 
 

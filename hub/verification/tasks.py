@@ -28,6 +28,7 @@ from hub.store.models import (
     village_ids,
 )
 from shared.errors import ErrorCode, FieldsyncError
+from shared.rows import tuples
 
 TASK_OPEN, TASK_ANSWERED, TASK_WITHDRAWN = "open", "answered", "withdrawn"
 
@@ -65,7 +66,7 @@ def tasks_for_node(node: Node, cursor: int, limit: int) -> dict[str, Any]:
 
 def project_verifications(stored: list, now: str) -> None:  # list[projections.Stored]
     """A station's signed answer closes its task and answers the anomaly behind it (if still waiting)."""
-    names = dict(Node.select(Node.id, Node.name).tuples())
+    names = dict(tuples(Node.select(Node.id, Node.name)))
     for item in stored:
         body = item.body
         task = VerificationTask.get_or_none(VerificationTask.id == body["task"],
@@ -88,8 +89,8 @@ def sample(seed: str, per_township: int) -> dict[int, list[int]]:
     """Township id -> household ids drawn: the same seed always draws the same households."""
     drawn = {}
     for township in Township.select().order_by(Township.id):
-        ids = [h for (h,) in Household.select(Household.id).join(Village).where(Village.township == township.id)
-               .order_by(Household.number).tuples()]
+        ids = [h for (h,) in tuples(Household.select(Household.id).join(Village).where(Village.township == township.id)
+               .order_by(Household.number))]
         rnd = random.Random(f"{seed}:{township.name}")
         drawn[township.id] = sorted(rnd.sample(ids, min(per_township, len(ids))))
     return drawn

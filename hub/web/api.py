@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from flask import Flask, current_app, request
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_limiter import Limiter
 from flask_smorest import Blueprint
@@ -33,7 +35,7 @@ from shared.roster import RosterPageSchema
 from shared.verification import TaskPageSchema
 
 blp = Blueprint("sync", __name__, url_prefix=API_PREFIX, description="Signed, offline-first sync for field nodes")
-NODE_AUTH = [{"nodeSignature": []}]
+NODE_AUTH: list[dict[str, list[str]]] = [{"nodeSignature": []}]
 
 
 def _check_protocol() -> None:
@@ -45,8 +47,8 @@ def _check_protocol() -> None:
 def limit_enrolment(app: Flask, limiter: Limiter) -> None:
     """Rate-limit enrolment per address: one-time codes are long, but guessing them must stay slow too."""
     endpoint = "sync.Enroll"
-    app.view_functions[endpoint] = limiter.limit(lambda: app.config["ENROLL_RATE_LIMIT"], methods=["POST"])(
-        app.view_functions[endpoint])
+    view = cast("Callable[..., ResponseReturnValue]", app.view_functions[endpoint])  # the enrolment view is sync
+    app.view_functions[endpoint] = limiter.limit(lambda: app.config["ENROLL_RATE_LIMIT"], methods=["POST"])(view)
 
 
 @blp.route("/enroll")
@@ -104,7 +106,7 @@ class Roster(MethodView):
     @blp.doc(security=NODE_AUTH)
     @blp.arguments(RosterQuerySchema, location="query")
     @blp.response(200, RosterPageSchema)
-    def get(self, args: dict[str, str]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Households of the node's villages changed after the cursor, oldest first."""
         _check_protocol()
         node = nodes.authenticate_read(request)

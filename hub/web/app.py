@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
@@ -54,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
                       PERMANENT_SESSION_LIFETIME=8 * 3600)
     web_security.use_sessions(app)  # the Secure flag per SECURE_COOKIES (auto: whenever served over HTTPS)
     web_security.trust_proxies(app, app.config["PROXY_HOPS"])
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless an app sets another
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db.init_app(app)

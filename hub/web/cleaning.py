@@ -17,6 +17,7 @@ from hub.store.models import Anomaly, CleaningRun, Household, Node, Person, Reco
 from hub.web import scope
 from hub.web import verification as verification_views
 from shared.idnumber import mask
+from shared.rows import tuples
 
 bp = Blueprint("cleaning", __name__, url_prefix="/cleaning")
 PAGE_SIZE = 100
@@ -62,7 +63,7 @@ def anomalies() -> str:
     counted = Anomaly.select(Anomaly.status, fn.COUNT(Anomaly.id)).group_by(Anomaly.status)
     if own is not None:
         counted = counted.where(Anomaly.township == own)
-    by_status = dict(counted.tuples())
+    by_status = dict(tuples(counted))
     townships = scope.visible_townships()
     return render_template("cleaning/anomalies.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
                            subjects=named_subjects(rows), chosen=chosen, rules=CATALOGUE,

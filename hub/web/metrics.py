@@ -22,6 +22,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from hub.store.models import Alarm, Node, Record
 from hub.sync.own_records import HUB_NODE_NAME
 from shared.errors import ErrorCode, FieldsyncError
+from shared.rows import tuples
 
 bp = Blueprint("metrics", __name__)
 
@@ -30,16 +31,16 @@ class DatabaseCollector:
     """Collects the sync figures per node from the hub's tables."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        names = dict(Node.select(Node.id, Node.name).tuples())
+        names = dict(tuples(Node.select(Node.id, Node.name)))
         held = GaugeMetricFamily("fieldsync_records", "Records held, by node and status", labels=["node", "status"])
-        for node_id, status, count in (Record.select(Record.node, Record.status, fn.COUNT(Record.id))
-                                       .group_by(Record.node, Record.status).tuples()):
+        for node_id, status, count in (tuples(Record.select(Record.node, Record.status, fn.COUNT(Record.id))
+                                              .group_by(Record.node, Record.status))):
             held.add_metric([names[node_id], status], count)
         yield held
         rejected = GaugeMetricFamily("fieldsync_records_rejected", "Rejected records held, by reason code",
                                      labels=["reason"])
         reasons: dict[str, int] = {}
-        for (reason,) in Record.select(Record.reason).where(Record.status == "rejected").tuples():
+        for (reason,) in tuples(Record.select(Record.reason).where(Record.status == "rejected")):
             code = json.loads(reason)["code"]
             reasons[code] = reasons.get(code, 0) + 1
         for code, count in sorted(reasons.items()):
@@ -57,8 +58,8 @@ class DatabaseCollector:
         yield lag
         yield silent
         alarms = GaugeMetricFamily("fieldsync_open_alarms", "Open alarms, by code", labels=["code"])
-        for code, count in (Alarm.select(Alarm.code, fn.COUNT(Alarm.id)).where(Alarm.resolved_at.is_null())
-                            .group_by(Alarm.code).tuples()):
+        for code, count in (tuples(Alarm.select(Alarm.code, fn.COUNT(Alarm.id)).where(Alarm.resolved_at.is_null())
+                                   .group_by(Alarm.code))):
             alarms.add_metric([code], count)
         yield alarms
         yield self.cleaning()

@@ -10,6 +10,7 @@ from peewee import fn
 from hub.county.clock import local_time
 from hub.store.models import Alarm, County, Household, Node, Person, Township, Village, Visit
 from hub.sync.overview import node_rows
+from shared.rows import tuples
 
 bp = Blueprint("pages", __name__)
 
@@ -22,8 +23,8 @@ def _local_time_filter(value: datetime | None) -> str:
 @bp.route("/")
 def overview() -> str:
     county = County.select().first()
-    months = (Visit.select(Visit.month, fn.COUNT(Visit.id), fn.COUNT(Visit.household.distinct()))
-              .group_by(Visit.month).order_by(Visit.month.desc()).limit(12).tuples())
+    months = (tuples(Visit.select(Visit.month, fn.COUNT(Visit.id), fn.COUNT(Visit.household.distinct()))
+                     .group_by(Visit.month).order_by(Visit.month.desc()).limit(12)))
     open_alarms = (Alarm.select(Alarm, Node).join(Node).where(Alarm.resolved_at.is_null())
                    .order_by(Alarm.created_at.desc()).limit(50))
     return render_template(

@@ -18,6 +18,7 @@ from hub.web import auth, board, scope
 from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask, mask_phone
 from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, STATUS_LABELS, display_status, posting_form_body
+from shared.rows import tuples
 from shared.table_files import SUFFIXES
 
 bp = Blueprint("postings", __name__, url_prefix="/postings")
@@ -51,8 +52,8 @@ def listing() -> str:
         counts[status] = counts.get(status, 0) + 1
     if chosen["status"] in STATUS_FILTERS:
         rows = [row for row in rows if row[1] == chosen["status"]]
-    interests = dict(store.Interest.select(store.Interest.posting_id, fn.COUNT(store.Interest.id))
-                     .group_by(store.Interest.posting_id).tuples())
+    interests = dict(tuples(store.Interest.select(store.Interest.posting_id, fn.COUNT(store.Interest.id))
+                            .group_by(store.Interest.posting_id)))
     page = max(request.args.get("page", 1, type=int), 1)
     return render_template("postings/list.html", rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
                            total=len(rows), page=page, page_size=PAGE_SIZE, chosen=chosen, counts=counts,
@@ -78,6 +79,7 @@ def _visible_interests(posting: Posting) -> list[dict[str, Any]]:
     """The applicants the caller may see: a township user sees those matched to a person of its township, and
     unmatched ones only on its own township's postings (a county posting's applicants come from everywhere)."""
     found = store.interests_of(posting.posting_id)
+    people: dict[int | None, Person]  # looked up by an interest's person, which may be None
     people = {p.id: p for p in Person.select(Person, Household, Village).join(Household).join(Village)
               .where(Person.id.in_([i.person_id for i in found if i.person_id]))}
     own = scope.visible_township_id()

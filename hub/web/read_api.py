@@ -21,7 +21,7 @@ from shared.idnumber import mask, mask_phone
 from shared.schemas import MONTH_SHAPE, StrictSchema
 
 blp = Blueprint("read", __name__, url_prefix="/api/v1/read", description="Read API for county systems (tokens)")
-TOKEN_AUTH = [{"apiToken": []}]
+TOKEN_AUTH: list[dict[str, list[str]]] = [{"apiToken": []}]
 
 
 class ReadQuerySchema(StrictSchema):

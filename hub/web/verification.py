@@ -123,7 +123,7 @@ def household(number: str) -> Any:
     people = list(Person.select().where(Person.household == found.id).order_by(Person.id))
     visits = list(Visit.select(Visit, Record, Node).join(Record).join(Node).where(Visit.household == found.id)
                   .order_by(Visit.month.desc(), Visit.id.desc()))
-    jobs = {}
+    jobs: dict[int, list[VisitEmployment]] = {}
     for job in VisitEmployment.select().where(VisitEmployment.visit.in_([v.id for v in visits])):
         jobs.setdefault(job.visit_id, []).append(job)
     names = {p.id_number: p.name for p in people}
@@ -152,7 +152,7 @@ def correct_person(number: str, person_id: int) -> Any:
         abort(404)
     current = {field: (getattr(person, field) or "") for field in EDITABLE if field != "household"}
     current["household"] = number
-    changes = {field: request.form[field].strip() for field in EDITABLE
+    changes: dict[str, Any] = {field: request.form[field].strip() for field in EDITABLE
                if request.form.get(field, "").strip() and request.form[field].strip() != current[field]}
     who = auth.principal()
     if set(changes) & set(IDENTITY_FIELDS):

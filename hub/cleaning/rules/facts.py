@@ -7,6 +7,7 @@ from peewee import fn
 from hub.cleaning.catalogue import Context
 from hub.store.db import database
 from hub.store.models import Person, current_visits_sql
+from shared.rows import tuples
 
 LABOUR = ("普通劳动力", "技能劳动力")
 
@@ -39,7 +40,7 @@ def query_rows(sql: str, params: tuple = ()) -> list[tuple]:
 def living_members() -> dict[int, int]:
     query = (Person.select(Person.household, fn.COUNT(Person.id)).where(Person.status == LIVING)
              .group_by(Person.household))
-    return dict(query.tuples())
+    return dict(tuples(query))
 
 
 def annual_per_capita(ctx: Context) -> dict[int, tuple[float, int]]:

@@ -11,13 +11,14 @@ from peewee import fn
 from hub.cleaning.catalogue import Context, Finding, rule, the_period
 from hub.store.models import Household, Person, Visit, VisitEmployment
 from shared.idnumber import mask
+from shared.rows import tuples
 
 
 @rule("I1", "身份证号码无效或不一致", "ID number invalid, or disagreeing with birth date / gender", "GB 11643-1999",
       "high")
 def invalid_id(ctx: Context) -> Iterator[Finding]:
-    for household_id, id_number, problem in (Person.select(Person.household, Person.id_number, Person.id_problem)
-                                             .where(Person.id_problem != "").tuples()):
+    for household_id, id_number, problem in (tuples(Person.select(Person.household, Person.id_number, Person.id_problem)
+                                                    .where(Person.id_problem != ""))):
         yield Finding("I1", f"{household_id}:{id_number}", household_id, f"证件号码 {mask(id_number)} 有误",
                       {"problem": problem})
 
@@ -26,8 +27,8 @@ def invalid_id(ctx: Context) -> Iterator[Finding]:
 def same_person_twice(ctx: Context) -> Iterator[Finding]:
     shared = (Person.select(Person.id_number).group_by(Person.id_number)
               .having(fn.COUNT(Person.household.distinct()) > 1))
-    for household_id, id_number in (Person.select(Person.household, Person.id_number)
-                                    .where(Person.id_number.in_(shared)).tuples()):
+    for household_id, id_number in (tuples(Person.select(Person.household, Person.id_number)
+                                           .where(Person.id_number.in_(shared)))):
         yield Finding("I2", f"{household_id}:{id_number}", household_id, f"{mask(id_number)} 同时在多户", {})
 
 
@@ -38,14 +39,14 @@ def probable_duplicates(ctx: Context) -> Iterator[Finding]:
               .where(Person.birth_date.is_null(False), Person.name_pinyin != "")
               .group_by(Household.village, Person.birth_date, Person.name_pinyin)
               .having(fn.COUNT(Person.id_number.distinct()) > 1))
-    keys = {(village, birth, pinyin) for village, birth, pinyin in groups.tuples()}
+    keys = {(village, birth, pinyin) for village, birth, pinyin in tuples(groups)}
     if not keys:
         return
     members: dict[tuple, list[tuple[int, str, str]]] = defaultdict(list)
     query = (Person.select(Household.village, Person.birth_date, Person.name_pinyin, Person.household, Person.name,
                            Person.id_number).join(Household)
              .where(Person.birth_date.in_({birth for _, birth, _ in keys})))
-    for village, birth, pinyin, household_id, name, id_number in query.tuples():
+    for village, birth, pinyin, household_id, name, id_number in tuples(query):
         if (village, birth, pinyin) in keys:
             members[(village, birth, pinyin)].append((household_id, name, id_number))
     for (village, birth, pinyin), people in members.items():
@@ -61,13 +62,14 @@ def deceased_still_counted(ctx: Context) -> Iterator[Finding]:
     query = (VisitEmployment.select(Visit.household, VisitEmployment.id_number).join(Visit)
              .join(Person, on=((Person.id_number == VisitEmployment.id_number) & (Person.household == Visit.household)))
              .where(Visit.is_current(), Visit.month == ctx.period, Person.status == "死亡").distinct())
-    for household_id, id_number in query.tuples():
+    for household_id, id_number in tuples(query):
         yield Finding("I4", f"{household_id}:{id_number}:{ctx.period}", household_id,
                       f"{ctx.period} 已故人员 {mask(id_number)} 仍有务工记录", {"month": ctx.period}, scope=ctx.period)
 
 
 @rule("I9", "手机号码格式不对", "Mobile number not 11 digits starting 1[3-9]", "DOMAIN.md §6", "low")
 def invalid_phone(ctx: Context) -> Iterator[Finding]:
-    for household_id, id_number in (Person.select(Person.household, Person.id_number)
-                                    .where(Person.phone_problem != "").tuples()):
+    for household_id, id_number in (tuples(Person.select(Person.household, Person.id_number)
+                                           .where(Person.phone_problem != ""))):
         yield Finding("I9", f"{household_id}:{id_number}", household_id, f"{mask(id_number)} 的手机号码格式不对", {})
+

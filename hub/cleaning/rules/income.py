@@ -11,6 +11,7 @@ from itertools import pairwise
 from hub.cleaning.catalogue import Context, Finding, rule, the_period
 from hub.cleaning.rules.facts import annual_per_capita, query_rows
 from hub.store.models import Household
+from shared.rows import tuples
 
 
 @rule("P1", "人均纯收入低于帮扶线", "Annual per-capita net income below the support line", "000 §24 §30; 001 §26 §33",
@@ -122,7 +123,7 @@ def modified_z_scores(values: list[float]) -> list[float]:
 @rule("I7", "收入明显偏离同村", "Income far outside its village peers (modified z-score)", "DOMAIN.md §6", "low")
 def income_outliers(ctx: Context) -> Iterator[Finding]:
     incomes = annual_per_capita(ctx)
-    villages = dict(Household.select(Household.id, Household.village).tuples())
+    villages = dict(tuples(Household.select(Household.id, Household.village)))
     by_village: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for household_id, (income, _) in incomes.items():
         if household_id in villages:
@@ -134,3 +135,4 @@ def income_outliers(ctx: Context) -> Iterator[Finding]:
             if score > ctx.params["i7_threshold"]:
                 yield Finding("I7", str(household_id), household_id, "人均收入明显偏离同村",
                               {"per_capita": round(income), "score": round(score, 1)})
+

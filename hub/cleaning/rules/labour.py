@@ -12,6 +12,7 @@ from hub.cleaning.catalogue import Context, Finding, rule, the_period, the_year
 from hub.cleaning.rules.facts import LABOUR, LIVING
 from hub.store.models import Household, Person, Visit, VisitEmployment
 from shared.idnumber import mask
+from shared.rows import tuples
 
 
 @rule("P4", "劳动力务工不足", "Labourer not working, or fewer than the configured months", "000 §30; 001 §33",
@@ -28,7 +29,7 @@ def underemployed(ctx: Context) -> Iterator[Finding]:
                     Person.birth_date <= f"{ctx.year - 16:04d}-12-31",
                     Person.birth_date > f"{ctx.year - 60:04d}-12-31"))
     required = ctx.params["p4_min_months"]
-    for household_id, id_number, months in query.tuples():
+    for household_id, id_number, months in tuples(query):
         if months is None or (ctx.month_number == 12 and months < required):
             yield Finding("P4", f"{household_id}:{id_number}:{year}", household_id,
                           f"劳动力 {mask(id_number)} {year} 年务工不足",
@@ -40,12 +41,12 @@ def underemployed(ctx: Context) -> Iterator[Finding]:
 def lacking_labour(ctx: Context) -> Iterator[Finding]:
     """Counted from every household, so one whose members have all died (no living member) has no labour."""
     living = Person.status == LIVING
-    members = fn.SUM(Case(None, [(living, 1)], 0))
+    member_count = fn.SUM(Case(None, [(living, 1)], 0))
     labour = fn.SUM(Case(None, [(living & Person.labour_ability.in_(LABOUR), 1)], 0))
     covered = fn.MAX(Case(None, [(living & ((Person.dibao == True) | (Person.tekun == True)), 1)], 0))  # noqa: E712
-    query = (Household.select(Household.id, members, labour, covered)
+    query = (Household.select(Household.id, member_count, labour, covered)
              .join(Person, JOIN.LEFT_OUTER, on=(Person.household == Household.id)).group_by(Household.id))
-    for household_id, members, labourers, has_cover in query.tuples():
+    for household_id, members, labourers, has_cover in tuples(query):
         members, labourers = int(members or 0), int(labourers or 0)
         if (labourers == 0 or labourers * 4 < members) and not has_cover:
             subject = ("户内已无在世成员，无劳动力：请核实该户是否应注销或由他人承接" if not members
@@ -71,7 +72,7 @@ def employment_unverified(ctx: Context) -> Iterator[Finding]:
                 .where(Visit.is_current(), Visit.month.between(quarter_start, ctx.period)))
     query = (Person.select(Person.household, Person.id_number)
              .where(Person.status == LIVING, Person.id_number.in_(worked_before), Person.id_number.not_in(verified)))
-    for household_id, id_number in query.tuples():
+    for household_id, id_number in tuples(query):
         yield Finding("P9", f"{household_id}:{id_number}:{ctx.period}", household_id,
                       f"{mask(id_number)} 本季度务工信息未核实", {"quarter_end": ctx.period}, scope=ctx.period)
 
@@ -83,7 +84,7 @@ def returned_without_support(ctx: Context) -> Iterator[Finding]:
     query = (Person.select(Person.household, Person.id_number, Person.returned_since)
              .where(Person.status == LIVING, Person.returned_since.is_null(False),
                     Person.returned_since < back_since, Person.support_251 == False))  # noqa: E712
-    for household_id, id_number, since in query.tuples():
+    for household_id, id_number, since in tuples(query):
         yield Finding("P10", f"{household_id}:{id_number}", household_id,
                       f"返乡劳动力 {mask(id_number)} 未开展就业帮扶", {"returned_since": since})
 
@@ -97,7 +98,7 @@ def months_worked(month: str) -> dict[tuple[int, str], int]:
     query = (VisitEmployment.select(Visit.household, VisitEmployment.id_number, fn.MAX(VisitEmployment.months))
              .join(Visit).where(Visit.is_current(), Visit.month == month)
              .group_by(Visit.household, VisitEmployment.id_number))
-    return {(household_id, id_number): months for household_id, id_number, months in query.tuples()}
+    return {(household_id, id_number): months for household_id, id_number, months in tuples(query)}
 
 
 def work_problems(ctx: Context, months: int, wage: int, before: int | None) -> list[str]:
@@ -134,7 +135,7 @@ def implausible_values(ctx: Context) -> Iterator[Finding]:
                    on=((Person.id_number == VisitEmployment.id_number) & (Person.household == Visit.household)))
              .where(Visit.is_current(), Visit.month == ctx.period))
     last_month = {} if ctx.month_number == 1 else months_worked(ctx.month(1))
-    for household_id, id_number, months, wage, birth in query.tuples():
+    for household_id, id_number, months, wage, birth in tuples(query):
         before = 0 if ctx.month_number == 1 else last_month.get((household_id, id_number))
         problems = work_problems(ctx, months, wage, before)
         if birth and birth > _age_16_birth(ctx):
@@ -144,3 +145,4 @@ def implausible_values(ctx: Context) -> Iterator[Finding]:
                           f"{ctx.period} {mask(id_number)}：{'；'.join(problems)}",
                           {"months": months, "wage": wage, "months_last_month": before, "problems": problems},
                           scope=ctx.period)
+

@@ -10,6 +10,7 @@ from peewee import fn
 from hub.cleaning.catalogue import Context, Finding, rule
 from hub.cleaning.rules.facts import LABOUR, LIVING
 from hub.store.models import Household, Person
+from shared.rows import tuples
 
 DEVELOPMENTAL = ("产业", "就业", "务工", "技能", "培训", "公益性岗位", "小额信贷", "以工代赈")
 
@@ -21,15 +22,15 @@ def _days_after(start: str, days: int) -> str:
 @rule("P7", "监测户帮扶措施不到位", "Monitored household without a helper, a plan, or a developmental measure",
       "002 §二(二)3", "high")
 def monitoring_without_support(ctx: Context) -> Iterator[Finding]:
-    labour = dict(Person.select(Person.household, fn.COUNT(Person.id))
-                  .where(Person.status == LIVING, Person.labour_ability.in_(LABOUR))
-                  .group_by(Person.household).tuples())
+    labour = dict(tuples(Person.select(Person.household, fn.COUNT(Person.id))
+                         .where(Person.status == LIVING, Person.labour_ability.in_(LABOUR))
+                         .group_by(Person.household)))
     query = (Household.select(Household.id, Household.monitoring_since, Household.helper, Household.helper_since,
                               Household.plan_date, Household.measures)
              .where(Household.household_type == "监测户", Household.monitoring_since.is_null(False),
                     Household.risk_eliminated.is_null()))
     today = ctx.today.isoformat()
-    for household_id, since, helper, helper_since, plan_date, measures in query.tuples():
+    for household_id, since, helper, helper_since, plan_date, measures in tuples(query):
         problems = []
         helper_due = _days_after(since, ctx.params["p7_helper_days"])
         if helper_due < today and (not helper or (helper_since or today) > helper_due):
@@ -50,10 +51,11 @@ def eliminated_too_soon(ctx: Context) -> Iterator[Finding]:
     months = ctx.params["p8_min_months"]
     query = (Household.select(Household.id, Household.monitoring_since, Household.risk_eliminated)
              .where(Household.monitoring_since.is_null(False), Household.risk_eliminated.is_null(False)))
-    for household_id, since, eliminated in query.tuples():
+    for household_id, since, eliminated in tuples(query):
         start = date.fromisoformat(since)
         index = start.year * 12 + start.month - 1 + months
         earliest = date(index // 12, index % 12 + 1, min(start.day, 28)).isoformat()
         if eliminated < earliest:
             yield Finding("P8", str(household_id), household_id, f"纳入监测不足 {months} 个月即标注风险消除",
                           {"monitoring_since": since, "risk_eliminated": eliminated})
+

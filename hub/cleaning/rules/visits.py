@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from hub.cleaning.catalogue import Context, Finding, rule, the_period, twelve_months
 from hub.cleaning.rules.facts import query_rows
 from hub.store.models import Household, Visit, current_visits, current_visits_sql
+from shared.rows import tuples
 
 
 @rule("P5", "当月未走访", "Household not visited or contacted this month", "002 §二(一)3; 004 §二(一)3", "high",
       scopes=the_period)
 def not_visited(ctx: Context) -> Iterator[Finding]:
     visited = current_visits(Visit.household).where(Visit.month == ctx.period)
-    for (household_id,) in Household.select(Household.id).where(Household.id.not_in(visited)).tuples():
+    for (household_id,) in tuples(Household.select(Household.id).where(Household.id.not_in(visited))):
         yield Finding("P5", f"{household_id}:{ctx.period}", household_id, f"{ctx.period} 未走访或联系",
                       {"month": ctx.period}, scope=ctx.period)
 
@@ -33,7 +34,8 @@ def disagreeing_visits(ctx: Context) -> Iterator[Finding]:
 
 @rule("I8", "走访日期在未来", "Visit dated in the future", "DOMAIN.md §6", "medium")
 def future_visits(ctx: Context) -> Iterator[Finding]:
-    for household_id, visit_date, record_id in (current_visits(Visit.household, Visit.visit_date, Visit.record)
-                                                .where(Visit.visit_date > ctx.today.isoformat()).tuples()):
+    for household_id, visit_date, record_id in (tuples(current_visits(Visit.household, Visit.visit_date, Visit.record)
+                                                       .where(Visit.visit_date > ctx.today.isoformat()))):
         yield Finding("I8", f"{household_id}:{record_id}", household_id, f"走访日期 {visit_date} 晚于今天",
                       {"visit_date": visit_date})
+

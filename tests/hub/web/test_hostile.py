@@ -390,3 +390,19 @@ def test_a_nul_character_is_refused_alike_on_every_database(station):
     reply = raw.push(frames, first_prev)
     assert outcome(reply) == {1: "RECORD_INVALID", 2: "accepted"}
     assert "visitor" in reply.json["rejected"][0]["details"]["fields"]
+
+
+def test_a_code_whose_expiry_is_missing_is_refused_not_a_crash(app, hub_db):
+    """A node row with a code but no expiry (written by hand, or half restored) refuses the code."""
+    node, code = nodes.register("no-expiry", [], 1)
+    Node.update(enrolment_expires_at=None).where(Node.id == node.id).execute()
+    with pytest.raises(FieldsyncError) as raised:
+        nodes.enrol(code, b"\x00" * 32, b"\x00" * 64)
+    assert raised.value.code.name == "ENROLMENT_CODE_INVALID"
+
+
+def test_the_key_of_a_node_not_yet_enrolled_is_an_unknown_node_not_a_crash(app, hub_db):
+    node, _ = nodes.register("not-enrolled", [], 1)
+    with pytest.raises(FieldsyncError) as raised:
+        nodes.public_key(node)
+    assert raised.value.code.name == "UNKNOWN_NODE"
