@@ -26,6 +26,7 @@ from hub import county as county_setup
 from hub import db
 from hub.app import create_app
 from shared.migrations import dialect
+from shared.vocabulary import LIVING
 
 PERIOD = "2026-10"
 MONTHS = [f"{2025 + (9 + m) // 12}-{(9 + m) % 12 + 1:02d}" for m in range(1, 13)]  # 2025-11 … 2026-10
@@ -87,7 +88,7 @@ def generate(members: int, villages_per_township: int, seed: int = 1) -> dict[st
                     id_problem = "" if id_number[17] == synthetic.check_character(id_number[:17]) else "check_digit"
                     p_rows.append((hid, id_number, name, pinyin[name], "男" if male else "女", birth.isoformat(),
                                    "户主" if m == 0 else "其他", labour, "", "13800000000" if m == 0 else "",
-                                   False, False, False, False, "正常", id_problem, "", True))
+                                   False, False, False, False, LIVING, id_problem, "", True))
                     people.append((id_number, adult))
                 base = rnd.randint(2_200, 4_500)  # per labourer and month
                 workers = [number for number, adult in people if adult and rnd.random() < 0.8]

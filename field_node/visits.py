@@ -15,11 +15,11 @@ from typing import Any
 from peewee import JOIN, SQL, Case, fn
 
 from field_node.models import REJECTED, Coverage, Household, Member, Record, Visit
+from shared.vocabulary import HEAD
 
 VISITED, CONTACTED, NOT_YET = "visited", "contacted", "not_yet"
 STATUS_CODES = {NOT_YET: 0, CONTACTED: 1, VISITED: 2}  # the values of coverage.status (0: no row)
 STATUSES = (NOT_YET, CONTACTED, VISITED)
-HEAD = "户主"
 
 
 def project(seq: int, body: dict[str, Any]) -> None:

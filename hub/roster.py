@@ -30,7 +30,6 @@ from shared.errors import ErrorCode, FieldsyncError
 from shared.roster import (
     HOUSEHOLD_TYPES,
     MONITORING_TYPES,
-    PERSON_STATUSES,
     REQUIRED_COLUMNS,
     ROSTER_COLUMNS,
     YES_NO,
@@ -44,6 +43,7 @@ from shared.table_files import (
     parse_date,
     read_rows,
 )
+from shared.vocabulary import LIVING, PERSON_STATUSES
 
 BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled", "support_251")
 SUPPORT_COLUMNS = ("household_type", "monitoring_type", "monitoring_since", "helper", "helper_since", "plan_date",
@@ -136,7 +136,7 @@ def parse_row(table_row: TableRow | dict[str, str], text_id_column: bool = False
         "gender": _choice({"gender": gender}, "gender", ("男", "女")), "birth_date": birth,
         "relation": row.get("relation", ""), "labour_ability": row.get("labour_ability", ""),
         "student": row.get("student", ""), "phone": phone,
-        "status": _choice(row, "status", PERSON_STATUSES, default="正常"),
+        "status": _choice(row, "status", PERSON_STATUSES, default=LIVING),
         "returned_since": _date(row, "returned_since"),
         **{key: YES_NO[_choice(row, key, tuple(YES_NO))] for key in BOOLEAN_COLUMNS},
     }

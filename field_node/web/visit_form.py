@@ -24,11 +24,10 @@ from field_node.models import Household, Member, Visit
 from shared import idnumber
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, MAX_MONTHLY_YUAN, RISKS, VISIT_METHODS, WORK_PLACES
 from shared.sealing import SEALED_SHAPE
+from shared.vocabulary import ABLE_TO_WORK, LIVING
 
 SOURCES = ("wage", "business", "property", "transfer", "expenses")
 CHANGE_ROWS = 3
-WORKING_ABILITY = ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力")
-LIVING = "正常"
 NEEDS_NAME = ("birth", "new_member", "moved_in", "death", "moved_out")
 MAX_SIGNATURE_BYTES = 300_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -70,7 +69,7 @@ def age_in(birth_month: str | None, month: str) -> int | None:
 def is_labourer(member: Member, month: str) -> bool:
     """A living member of working age (16 and over, or of unknown age) with some labour ability."""
     age = age_in(member.birth_month, month)
-    return member.status == LIVING and member.labour_ability in WORKING_ABILITY and (age is None or age >= 16)
+    return member.status == LIVING and member.labour_ability in ABLE_TO_WORK and (age is None or age >= 16)
 
 
 @dataclass

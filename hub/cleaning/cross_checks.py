@@ -25,6 +25,7 @@ from hub.db import database
 from hub.models import current_visits_sql
 from shared.idnumber import mask
 from shared.schemas import WORK_PLACES
+from shared.vocabulary import LIVING
 
 SOURCE = "002 §二(一)5"
 PARAMETERS["x2_high_income"] = (15_000, "X2: a household on the 低保/特困 roster with annual per-capita net income at "
@@ -49,7 +50,7 @@ def dead_still_living(ctx: Context) -> Iterator[Finding]:
             "FROM department_entry e JOIN department_list l ON l.id = e.list_id "
             "JOIN person p ON p.id_number = e.id_number "
             "WHERE l.kind = 'death' AND l.month <= ? AND p.status = ? "
-            "GROUP BY p.household_id, p.id_number", (ctx.period, rules.LIVING)):
+            "GROUP BY p.household_id, p.id_number", (ctx.period, LIVING)):
         yield Finding("X1", f"{household_id}:{id_number}", household_id,
                       f"{mask(id_number)} 在死亡登记名单中，仍为在册正常人员",
                       {"death_date": death_date, "register_month": first_month, "name_matches": bool(same_name)})
@@ -64,7 +65,7 @@ def assisted_high_income(ctx: Context) -> Iterator[Finding]:
             "FROM department_entry e JOIN department_list l ON l.id = e.list_id "
             "JOIN person p ON p.id_number = e.id_number "
             f"WHERE l.kind = 'assistance' AND l.month = {_latest_list('assistance')} AND p.status = ?",
-            (ctx.period, rules.LIVING)):
+            (ctx.period, LIVING)):
         members[household_id].append((id_number, assistance))
     if not members:
         return

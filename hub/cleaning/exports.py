@@ -22,6 +22,7 @@ from hub.cleaning.models import CLOSED, Anomaly
 from hub.models import County, Household, Person, Township, Village, Visit, VisitEmployment, current_visits
 from shared import safe_cells
 from shared.schemas import RISKS
+from shared.vocabulary import FULL_LABOUR, HEAD, LIVING
 
 STATUS_ZH = {"open": "待核实", "in_field": "已派村级核实", "answered": "已核实", "closed": "已消除"}
 ANOMALY_HEADERS = ["乡(镇)", "村(安置点)", "户编号", "户主", "规则", "问题", "说明", "严重程度", "状态", "首次发现"]
@@ -56,7 +57,7 @@ def write_table(base: Path, headers: list[str], rows: Iterable[list[Any]]) -> li
 
 
 def _heads() -> dict[int, str]:
-    query = Person.select(Person.household, Person.name).where(Person.relation == "户主")
+    query = Person.select(Person.household, Person.name).where(Person.relation == HEAD)
     return dict(query.tuples())
 
 
@@ -145,7 +146,7 @@ def untransferred_labour(out: Path, period: str, days_back: int | None = None) -
     risks = _month_risks(period)
     county = County.select().first()
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
-             .where(Person.status == "正常", Person.labour_ability.in_(rules.LABOUR),
+             .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR),
                     Person.id_number.not_in(working))
              .order_by(Township.position, Village.name, Household.number))
     rows = []

@@ -19,10 +19,7 @@ from hub.cleaning.catalogue import Context, Finding, rule, the_period, the_year,
 from hub.db import database
 from hub.models import Household, Person, Visit, VisitEmployment, current_visits, current_visits_sql
 from shared.idnumber import mask
-
-LABOUR = ("普通劳动力", "技能劳动力")
-WEAK = "弱劳动力或半劳动力"
-LIVING = "正常"
+from shared.vocabulary import DECEASED, FULL_LABOUR, LIVING
 
 
 def build_household_months(ctx: Context) -> None:
@@ -114,7 +111,7 @@ def underemployed(ctx: Context) -> Iterator[Finding]:
               .group_by(VisitEmployment.id_number).alias("worked"))
     query = (Person.select(Person.household, Person.id_number, worked.c.months)
              .join(worked, JOIN.LEFT_OUTER, on=(worked.c.id_number == Person.id_number))
-             .where(Person.status == LIVING, Person.labour_ability.in_(LABOUR),
+             .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR),
                     Person.birth_date <= f"{ctx.year - 16:04d}-12-31",
                     Person.birth_date > f"{ctx.year - 60:04d}-12-31"))
     required = ctx.params["p4_min_months"]
@@ -140,7 +137,7 @@ def lacking_labour(ctx: Context) -> Iterator[Finding]:
     """Counted from every household, so one whose members have all died (no living member) has no labour."""
     living = Person.status == LIVING
     members = fn.SUM(Case(None, [(living, 1)], 0))
-    labour = fn.SUM(Case(None, [(living & Person.labour_ability.in_(LABOUR), 1)], 0))
+    labour = fn.SUM(Case(None, [(living & Person.labour_ability.in_(FULL_LABOUR), 1)], 0))
     covered = fn.MAX(Case(None, [(living & ((Person.dibao == True) | (Person.tekun == True)), 1)], 0))  # noqa: E712
     query = (Household.select(Household.id, members, labour, covered)
              .join(Person, JOIN.LEFT_OUTER, on=(Person.household == Household.id)).group_by(Household.id))
@@ -164,7 +161,7 @@ def _days_after(start: str, days: int) -> str:
       "002 §二(二)3", "high")
 def monitoring_without_support(ctx: Context) -> Iterator[Finding]:
     labour = dict(Person.select(Person.household, fn.COUNT(Person.id))
-                  .where(Person.status == LIVING, Person.labour_ability.in_(LABOUR))
+                  .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR))
                   .group_by(Person.household).tuples())
     query = (Household.select(Household.id, Household.monitoring_since, Household.helper, Household.helper_since,
                               Household.plan_date, Household.measures)
@@ -339,7 +336,7 @@ def probable_duplicates(ctx: Context) -> Iterator[Finding]:
 def deceased_still_counted(ctx: Context) -> Iterator[Finding]:
     query = (VisitEmployment.select(Visit.household, VisitEmployment.id_number).join(Visit)
              .join(Person, on=((Person.id_number == VisitEmployment.id_number) & (Person.household == Visit.household)))
-             .where(Visit.is_current(), Visit.month == ctx.period, Person.status == "死亡").distinct())
+             .where(Visit.is_current(), Visit.month == ctx.period, Person.status == DECEASED).distinct())
     for household_id, id_number in query.tuples():
         yield Finding("I4", f"{household_id}:{id_number}:{ctx.period}", household_id,
                       f"{ctx.period} 已故人员 {mask(id_number)} 仍有务工记录", {"month": ctx.period}, scope=ctx.period)

@@ -18,12 +18,12 @@ from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask, mask_phone
 from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, STATUS_LABELS, display_status, posting_form_body
 from shared.table_files import SUFFIXES
+from shared.vocabulary import ABLE_TO_WORK, LIVING
 
 bp = Blueprint("postings", __name__, url_prefix="/postings")
 PAGE_SIZE = 100
 FORM_FIELDS = ("kind", "employer", "title", "township", "village", "place", "pay", "pay_unit", "headcount",
                "period_start", "period_end", "requirements", "contact_name", "contact_phone", "valid_until")
-WORKING = ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力")
 STATUS_FILTERS = {**STATUS_LABELS, "held": "待审核（低于最低工资）"}
 
 
@@ -193,7 +193,7 @@ def labourers() -> str:
     counts = store.recommendations_per_person(since)
     township = scope.township_choice(request.args.get("township", ""), "postings:labourers")
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
-             .where(Person.status == "正常", Person.labour_ability.in_(WORKING),
+             .where(Person.status == LIVING, Person.labour_ability.in_(ABLE_TO_WORK),
                     Household.household_type.in_(("脱贫户", "监测户")))
              .order_by(Township.position, Village.name, Household.number))
     if township:
