@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.idnumber import check_character
+from shared.months import parse_month
 from shared.roster import ROSTER_COLUMNS
 from shared.vocabulary import FULL_LABOUR, HEAD, LIVING, NO_LABOUR, WEAK_LABOUR
 
@@ -131,7 +132,7 @@ def write_roster_xlsx(rows: list[dict[str, Any]], path: Path, chinese_headers: b
 
 def visit_body(rnd: random.Random, household_rows: list[dict[str, Any]], month: str, visitor: str) -> dict[str, Any]:
     """A plausible, valid visit body (shared/schemas.py VisitSchema) for one household and month."""
-    year, mon = (int(part) for part in month.split("-"))
+    year, mon = parse_month(month)
     labourers = [row for row in household_rows if row["labour_ability"] in FULL_LABOUR
                  and row["status"] == LIVING]
     employment = []

@@ -15,6 +15,7 @@ from typing import Any
 from peewee import JOIN, SQL, Case, fn
 
 from field_node.models import REJECTED, Coverage, Household, Member, Record, Visit
+from shared.months import previous_month
 from shared.vocabulary import HEAD
 
 VISITED, CONTACTED, NOT_YET = "visited", "contacted", "not_yet"
@@ -53,18 +54,6 @@ def _effective() -> Any:
     """Visits that count: the latest version of each, from records the hub has not rejected."""
     return (Visit.select().join(Record, on=(Record.seq == Visit.seq))
             .where(Visit.superseded_by.is_null(), Record.status != REJECTED))
-
-
-def previous_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:])
-    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
-
-
-def months_back(month: str, count: int) -> list[str]:
-    found = [month]
-    while len(found) < count:
-        found.append(previous_month(found[-1]))
-    return found[::-1]
 
 
 @dataclass

@@ -14,7 +14,7 @@ import hashlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from hub.roster import RowError
 from hub.settings import import_limits
 from shared import idnumber
 from shared.errors import ErrorCode, FieldsyncError
+from shared.months import check_month
 from shared.table_files import TableKind, TableRow, column_is_text, id_number_damage, parse_date, read_rows
 
 DEATH, ASSISTANCE, STUDENT = "death", "assistance", "student"
@@ -80,16 +81,6 @@ class ListImport:
     unchanged: bool = False  # the same file was already imported for this kind and month
     replaced: int = 0  # entries of an earlier file for this kind and month that this one replaced
     errors: list[RowError] = field(default_factory=list)
-
-
-def check_month(month: str) -> str:
-    try:
-        if len(month) != 7:
-            raise ValueError(month)
-        date.fromisoformat(f"{month}-01")
-    except (TypeError, ValueError) as exc:
-        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"月份“{month}”格式不对，请写成 2026-10。") from exc
-    return month
 
 
 def _detail(kind: str, row: dict[str, str]) -> str:

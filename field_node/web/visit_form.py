@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from field_node.models import Household, Member, Visit
 from shared import idnumber
+from shared.months import parse_month
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, MAX_MONTHLY_YUAN, RISKS, VISIT_METHODS, WORK_PLACES
 from shared.sealing import SEALED_SHAPE
 from shared.vocabulary import ABLE_TO_WORK, LIVING
@@ -62,8 +63,8 @@ def age_in(birth_month: str | None, month: str) -> int | None:
     §9); None when the roster has no birth date."""
     if not birth_month:
         return None
-    year, born = int(birth_month[:4]), int(birth_month[5:7])
-    return int(month[:4]) - year - (int(month[5:]) < born)
+    (year, born), (now_year, now) = parse_month(birth_month[:7]), parse_month(month)
+    return now_year - year - (now < born)
 
 
 def is_labourer(member: Member, month: str) -> bool:
@@ -190,8 +191,9 @@ def _carried_job(ctx: Context, member: Member) -> dict[str, Any] | None:
     job = ctx.last_job(member)
     if job is None:
         return None
-    same_year = ctx.last is not None and ctx.last.month[:4] == ctx.month[:4]
-    months = min(job["months"] + (ctx.last.month < ctx.month), int(ctx.month[5:])) if same_year else 1
+    year, number = parse_month(ctx.month)
+    same_year = ctx.last is not None and parse_month(ctx.last.month)[0] == year
+    months = min(job["months"] + (ctx.last.month < ctx.month), number) if same_year else 1
     return {**job, "months": months}
 
 
@@ -299,7 +301,7 @@ def _warnings(form: MultiDict, ctx: Context, body: dict[str, Any], out: Outcome)
             raised["income_drop"] = _("Net income this month (%(now)d yuan) is %(share)d%% below last month's "
                                       "(%(before)d yuan).", now=now, before=before,
                                       share=round(100 * (before - now) / before))
-    elapsed = int(ctx.month[5:])
+    elapsed = parse_month(ctx.month)[1]
     if any(job["months"] > elapsed for job in body["employment"]):
         raised["months_beyond_elapsed"] = _("Months worked this year are more than the %(elapsed)d months "
                                             "elapsed.", elapsed=elapsed)

@@ -13,17 +13,13 @@ from hub.cleaning import exports, runner
 from hub.cleaning.catalogue import CATALOGUE, PARAMETERS, Context
 from hub.cli import run_in_app
 from shared.errors import ErrorCode, FieldsyncError
+from shared.months import check_month, month_of, previous_month
 
 MONTH = click.STRING
 
 
 def _period(value: str | None) -> str:
-    period = value or runner.previous_month(date.today())
-    try:
-        date.fromisoformat(f"{period}-01")
-    except ValueError as exc:
-        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"月份“{value}”格式不对，请写成 2026-10。") from exc
-    return period
+    return check_month(value) if value else previous_month(month_of(date.today()))
 
 
 @click.command()

@@ -19,6 +19,7 @@ from hub.cleaning.catalogue import Context, Finding, rule, the_period, the_year,
 from hub.db import database
 from hub.models import Household, Person, Visit, VisitEmployment, current_visits, current_visits_sql
 from shared.idnumber import mask
+from shared.months import add_months, month_of
 from shared.vocabulary import DECEASED, FULL_LABOUR, LIVING
 
 
@@ -191,8 +192,7 @@ def eliminated_too_soon(ctx: Context) -> Iterator[Finding]:
              .where(Household.monitoring_since.is_null(False), Household.risk_eliminated.is_null(False)))
     for household_id, since, eliminated in query.tuples():
         start = date.fromisoformat(since)
-        index = start.year * 12 + start.month - 1 + months
-        earliest = date(index // 12, index % 12 + 1, min(start.day, 28)).isoformat()
+        earliest = f"{add_months(month_of(start), months)}-{min(start.day, 28):02d}"
         if eliminated < earliest:
             yield Finding("P8", str(household_id), household_id, f"纳入监测不足 {months} 个月即标注风险消除",
                           {"monitoring_since": since, "risk_eliminated": eliminated})

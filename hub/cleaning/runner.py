@@ -23,6 +23,7 @@ from hub.cleaning.models import ANSWER_CORRECT, ANSWERED, CLOSED, OPEN, Anomaly,
 from hub.db import insert_rows, write_transaction
 from hub.models import Household, Person, Village
 from shared import idnumber
+from shared.months import month_of, previous_month
 
 Progress = Callable[[str], None]
 
@@ -45,11 +46,6 @@ def set_parameter(name: str, value: str, actor: str = "cli") -> Any:
         (CleaningSetting.insert(key=name, value=json.dumps(typed))
          .on_conflict(conflict_target=[CleaningSetting.key], preserve=[CleaningSetting.value]).execute())
     return typed
-
-
-def previous_month(today: date) -> str:
-    index = today.year * 12 + today.month - 2
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def backfill_person_checks() -> int:
@@ -93,7 +89,7 @@ def find_all(ctx: Context, progress: Progress) -> tuple[list[Finding], Counter, 
 def run(period: str | None = None, today: date | None = None, progress: Progress = lambda _: None) -> CleaningRun:
     """Run the whole catalogue for ``period`` (default: last month) and reconcile the anomalies."""
     today = today or date.today()
-    ctx = Context(period or previous_month(today), today, parameters())
+    ctx = Context(period or previous_month(month_of(today)), today, parameters())
     backfill_person_checks()
     started = datetime.utcnow()
     with write_transaction():

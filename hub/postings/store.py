@@ -19,6 +19,7 @@ from hub.models import Interest, Node, Person, Posting, PostingClock, Recommenda
 from hub.nodes import utcnow
 from hub.postings.dedupe import SAME_MIN, PostingFeatures, posting_features, similarity
 from shared.errors import ErrorCode, FieldsyncError
+from shared.months import month_of, quarter_start
 from shared.postings import below_minimum_wage
 
 APPROVED, REFUSED = "approved", "refused"
@@ -176,8 +177,9 @@ def interests_of(posting_id: str) -> list[Interest]:
     return list(Interest.select().where(Interest.posting_id == posting_id).order_by(Interest.id))
 
 
-def quarter_start(today: date) -> str:
-    return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1).isoformat()
+def quarter_began(today: date) -> str:
+    """The first day of ``today``'s quarter, YYYY-MM-DD: recommendations count per quarter (001 §8)."""
+    return f"{quarter_start(month_of(today))}-01"
 
 
 def recommendations_per_person(since: str) -> dict[int, int]:

@@ -189,7 +189,7 @@ def labourers() -> str:
     """Working-age labourers of poverty-alleviated and monitored households with fewer than three
     recommendations (postings they registered interest in) this quarter (001 §8)."""
     today = board.HubBoard().today()
-    since = store.quarter_start(today)
+    since = store.quarter_began(today)
     counts = store.recommendations_per_person(since)
     township = scope.township_choice(request.args.get("township", ""), "postings:labourers")
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
@@ -212,7 +212,7 @@ def labourer(person_id: int) -> str:
     if person is None:
         abort(404)
     scope.require_person(person, f"labourer:{person_id}")
-    since = store.quarter_start(board.HubBoard().today())
+    since = store.quarter_began(board.HubBoard().today())
     return render_template("postings/labourer.html", person=person, masked=mask(person.id_number),
                            entries=store.ledger(person_id), since=since,
                            this_quarter=store.recommendations_per_person(since).get(person_id, 0))
