@@ -166,8 +166,3 @@ def body_of(seq: int) -> dict[str, Any]:
 
 def record_hash(seq: int) -> str:
     return bytes(Record.get_by_id(seq).hash).hex()
-
-
-def valid_month(text: str) -> bool:
-    return len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() \
-        and 1 <= int(text[5:]) <= 12
