@@ -8,6 +8,7 @@ county clerks) and says what to do; ``details`` carries machine-readable context
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
@@ -85,3 +86,13 @@ class FieldsyncError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code.name, "message": self.message, "details": self.details}
+
+
+def joined_messages(messages: Any) -> str:
+    """One field's messages (a list, as marshmallow gives them, or one message) as one line, joined by "；"."""
+    return "；".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+
+
+def field_messages(errors: Mapping[str, Any]) -> dict[str, str]:
+    """Field -> its messages as one line: what a form shows next to each field."""
+    return {name: joined_messages(messages) for name, messages in errors.items()}

@@ -15,6 +15,7 @@ from field_node.db import database, without_waiting_for_the_card
 from field_node.models import Draft, Member, SignatureImage, Visit
 from field_node.web import auth, scope, visit_form
 from field_node.web.households import this_month
+from shared.errors import field_messages
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, RISKS, UNCHANGED_ITEMS, VISIT_METHODS, WORK_PLACES
 from shared.vocabulary import HEAD
 
@@ -88,8 +89,7 @@ def save(number: str) -> Any:
         outcome.body["corrects"] = visits.record_hash(corrected.seq)
     saved, problems = _save_signed(number, outcome)
     if problems:  # the schema refused what the form checks let through: show it, keep the entry
-        outcome.errors = {name: "；".join(map(str, messages)) if isinstance(messages, list) else str(messages)
-                          for name, messages in problems[0].details.items()}
+        outcome.errors = field_messages(problems[0].details)
         return _render(ctx, request.form, status=422, outcome=outcome, corrected=corrected)
     return redirect(url_for("households.household", number=number, saved=saved[0].seq))
 

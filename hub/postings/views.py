@@ -14,7 +14,7 @@ from peewee import fn
 from hub import auth, own_records, scope
 from hub.models import Household, Interest, Node, Person, Posting, Township, Village
 from hub.postings import board, importer, store
-from shared.errors import ErrorCode, FieldsyncError
+from shared.errors import ErrorCode, FieldsyncError, field_messages
 from shared.idnumber import mask, mask_phone
 from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, STATUS_LABELS, display_status, posting_form_body
 from shared.table_files import SUFFIXES
@@ -155,7 +155,7 @@ def new() -> Any:
         try:
             own_records.sign("posting", body)
         except FieldsyncError as error:
-            errors = {k: "；".join(map(str, v)) for k, v in error.details.get("fields", {}).items()}
+            errors = field_messages(error.details.get("fields", {}))
     if errors:
         return _form(values, errors, 422)
     return redirect(url_for("postings.detail", posting_id=body["posting_id"]))
