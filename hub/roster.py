@@ -23,7 +23,7 @@ from pypinyin import lazy_pinyin
 
 from hub import sealing_keys
 from hub.db import write_transaction
-from hub.models import Household, Person, RosterClock, Township, Village
+from hub.models import Household, Person, RosterClock, Township, Village, next_change_seq
 from hub.settings import import_limits
 from shared import idnumber
 from shared.errors import ErrorCode, FieldsyncError
@@ -209,11 +209,6 @@ def _villages(drafts: dict[str, _HouseholdDraft], report: ImportReport) -> dict[
     return found
 
 
-def _next_clock() -> int:
-    RosterClock.update(value=RosterClock.value + 1).where(RosterClock.id == 1).execute()
-    return RosterClock.get_by_id(1).value
-
-
 def _write_chunk(chunk: list[_HouseholdDraft], villages: dict[tuple[str, str], int], report: ImportReport,
                  clock: list[int]) -> None:
     existing = {h.number: h for h in Household.select().where(
@@ -225,7 +220,7 @@ def _write_chunk(chunk: list[_HouseholdDraft], villages: dict[tuple[str, str], i
             report.households_unchanged += 1
             continue
         if not clock:
-            clock.append(_next_clock())
+            clock.append(next_change_seq(RosterClock))
         village_id = villages[(draft.fields["township"], draft.fields["village"])]
         values = {key: draft.fields[key] for key in SUPPORT_COLUMNS}
         values.update(village=village_id, digest=digest, change_seq=clock[0])
@@ -406,6 +401,6 @@ def change_person(person: Person, changes: dict[str, Any]) -> dict[str, Any]:
     values.update({name: value for name, value in checked.items() if name in values})
     written = {**checked, **_derived_checks(values)}
     Person.update(**written).where(Person.id == person.id).execute()
-    clock = _next_clock()
+    clock = next_change_seq(RosterClock)
     Household.update(change_seq=clock).where(Household.id.in_({person.household_id, target})).execute()
     return checked

@@ -14,7 +14,7 @@ from typing import Any
 from hub import audit
 from hub.cleaning.models import ANSWERED, OPEN, Anomaly, VerificationTask
 from hub.db import write_transaction
-from hub.models import Household, Node, SpotCheck, TaskClock, Township, Village
+from hub.models import Household, Node, SpotCheck, TaskClock, Township, Village, next_change_seq
 from hub.nodes import utcnow, village_ids
 from hub.users import Principal
 from shared.errors import ErrorCode, FieldsyncError
@@ -22,11 +22,6 @@ from shared.verification import ANSWERS
 
 IN_FIELD = "in_field"  # an anomaly sent to the field: open until the station answers
 TASK_OPEN, TASK_ANSWERED, TASK_WITHDRAWN = "open", "answered", "withdrawn"
-
-
-def _next_clock() -> int:
-    TaskClock.update(value=TaskClock.value + 1).where(TaskClock.id == 1).execute()
-    return TaskClock.get_by_id(1).value
 
 
 def _snapshot(anomaly: Anomaly) -> dict[str, Any]:
@@ -69,7 +64,7 @@ def send_to_field(who: Principal, anomaly: Anomaly, question: str) -> Verificati
     with write_transaction():
         task = VerificationTask.create(household=anomaly.household_id, anomaly=anomaly.id, question=question[:500],
                                        status=TASK_OPEN, sent_by=who.actor, sent_at=utcnow(),
-                                       change_seq=_next_clock())
+                                       change_seq=next_change_seq(TaskClock))
         before = _snapshot(anomaly)
         Anomaly.update(status=IN_FIELD).where(Anomaly.id == anomaly.id).execute()
         audit.record(who.actor, "anomaly.send_to_field", f"anomaly:{anomaly.id}", before,
@@ -102,7 +97,7 @@ def project_verifications(stored: list, now: str) -> None:  # list[projections.S
         actor = f"node:{names.get(item.node_id, item.node_id)}" + (f"/{body['author']}" if body.get("author") else "")
         VerificationTask.update(status=TASK_ANSWERED, answer=body["answer"], answer_note=body["note"],
                                 answered_by=actor, answered_at=datetime.fromisoformat(now),
-                                answer_record=item.record_id, change_seq=_next_clock()).where(
+                                answer_record=item.record_id, change_seq=next_change_seq(TaskClock)).where(
             VerificationTask.id == task.id).execute()
         audit.record(actor, "task.answer", f"task:{task.id}", {"status": TASK_OPEN},
                      {"status": TASK_ANSWERED, "answer": body["answer"], "record": item.record_id}, body["note"])
@@ -139,7 +134,7 @@ def draw_spot_check(who: Principal, month: str, per_township: int, seed: str | N
             for household_id in household_ids:
                 VerificationTask.create(household=household_id, spot_check_id=check.id, status=TASK_OPEN,
                                         question=question, sent_by=who.actor, sent_at=utcnow(),
-                                        change_seq=_next_clock())
+                                        change_seq=next_change_seq(TaskClock))
         audit.record(who.actor, "spot_check.draw", f"spot_check:{month}", None,
                      {"seed": seed, "per_township": per_township}, "月度抽查")
     return check

@@ -1,10 +1,8 @@
 """The one error enum (shared/errors.py): codes that cannot merge, and the one field-error join."""
 
-from enum import Enum
 
-import pytest
 
-from shared.errors import ErrorCode, field_messages, joined_messages
+from shared.errors import field_messages, joined_messages
 
 
 def test_field_messages_join_each_fields_messages():
