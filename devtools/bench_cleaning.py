@@ -26,9 +26,11 @@ from hub.county import setup as county_setup
 from hub.store import db
 from hub.web.app import create_app
 from shared.migrations import dialect
+from shared.months import months_back, parse_month
+from shared.vocabulary import LIVING
 
 PERIOD = "2026-10"
-MONTHS = [f"{2025 + (9 + m) // 12}-{(9 + m) % 12 + 1:02d}" for m in range(1, 13)]  # 2025-11 … 2026-10
+MONTHS = months_back(PERIOD, 12)  # 2025-11 … 2026-10
 TARGET_SECONDS, TARGET_RATIO = 60, 30
 
 
@@ -87,7 +89,7 @@ def generate(members: int, villages_per_township: int, seed: int = 1) -> dict[st
                     id_problem = "" if id_number[17] == synthetic.check_character(id_number[:17]) else "check_digit"
                     p_rows.append((hid, id_number, name, pinyin[name], "男" if male else "女", birth.isoformat(),
                                    "户主" if m == 0 else "其他", labour, "", "13800000000" if m == 0 else "",
-                                   False, False, False, False, "正常", id_problem, "", True))
+                                   False, False, False, False, LIVING, id_problem, "", True))
                     people.append((id_number, adult))
                 base = rnd.randint(2_200, 4_500)  # per labourer and month
                 workers = [number for number, adult in people if adult and rnd.random() < 0.8]
@@ -102,7 +104,7 @@ def generate(members: int, villages_per_township: int, seed: int = 1) -> dict[st
                     v_rows.append((visit_id, record_id, hid, month, f"{month}-10", "网格员", "in_person", sum(wages),
                                    rnd.choice([0, 300, 800, 1500]), 0, rnd.choice([200, 420]), 100, "confirmed", "",
                                    None, "2026-11-01 00:00:00"))
-                    e_rows += [(visit_id, worker, "county", "", int(month[5:]), wage)
+                    e_rows += [(visit_id, worker, "county", "", parse_month(month)[1], wage)
                                for worker, wage in zip(workers, wages, strict=True)]
             executemany(f"INSERT INTO household (id, number, village_id, household_type, monitoring_type, "
                         f"monitoring_since, digest, change_seq) VALUES ({', '.join([p] * 8)})", h_rows)

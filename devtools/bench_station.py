@@ -45,8 +45,8 @@ import requests
 
 from devtools import station, synthetic
 from devtools.processes import BIN, Hub, Station, free_port, stop_group, wait_for
-from field_node import visits
 from field_node.store import now_text
+from shared.months import months_back, previous_month
 
 TARGET_MS, TARGET_SYNC_MS, TARGET_RSS_MB = 150.0, 300.0, 60.0
 QUOTA_US, PERIOD_US = 25_000, 100_000
@@ -72,7 +72,7 @@ def seeded(folder: Path, households: int, months: int, with_hub: bool) -> Seeded
     """The station's data: with a hub process it is enrolled there and its roster pulled over HTTP first."""
     villages = synthetic.default_villages(HUB_VILLAGES_PER_TOWNSHIP)[: max(1, households // 250)]
     per_village = households // len(villages)
-    recent = visits.months_back(visits.previous_month(now_text()[:7]), months)
+    recent = months_back(previous_month(now_text()[:7]), months)
     started = time.perf_counter()
     hub = enrolled_station(folder, villages, per_village) if with_hub else None
     key_of = station.hub_person_keys(hub.data_dir) if hub else station.person_key
@@ -174,7 +174,7 @@ def pages(rows: list[dict]) -> dict[str, str]:
         "coverage (本月)": "/",
         "coverage, not yet visited": "/?show=not_yet",
         "coverage, page 20": "/?page=20",
-        "coverage, last month": f"/?month={visits.previous_month(now_text()[:7])}",
+        "coverage, last month": f"/?month={previous_month(now_text()[:7])}",
         "search by pinyin initials": "POST /?q=zl",  # a search is POSTed: names stay out of URLs
         "household": f"/h/{number}",
         "visit form": f"/h/{number}/visit",
@@ -377,7 +377,7 @@ def sync_written_bytes(data_dir: Path) -> tuple[int, float]:
 
 
 def older_months(count: int, skip: int) -> list[str]:
-    return visits.months_back(visits.previous_month(now_text()[:7]), skip + count)[:count]
+    return months_back(previous_month(now_text()[:7]), skip + count)[:count]
 
 
 def main(argv: list[str] | None = None) -> int:

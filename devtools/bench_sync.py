@@ -26,11 +26,12 @@ from devtools import synthetic
 from devtools.processes import BIN, Hub, Station
 from devtools.station import hub_person_keys, station_body
 from shared import wire
+from shared.months import month_span
 from shared.protocol import PUSH_PATH, STATE_PATH
 from shared.records import GENESIS_PREV, SealedRecord, seal, signature_valid
 
 TARGET_RATIO, TARGET_BYTES, TARGET_RSS_MB = 0.50, 120, 80
-MONTH_SPAN = [f"2026-{month:02d}" for month in range(1, 13)]
+MONTH_SPAN = month_span("2026-01", "2026-12")
 
 
 def households(rows: list[dict], villages: list[tuple[str, str]]) -> list[list[dict]]:

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from shared.idnumber import check_character
+from shared.months import parse_month
 from shared.roster import ROSTER_COLUMNS
+from shared.vocabulary import FULL_LABOUR, HEAD, LIVING, NO_LABOUR, WEAK_LABOUR
 
 COUNTY = "融安县"
 REGION = "450224"
@@ -23,7 +25,7 @@ RONGAN_TOWNSHIPS = ["板榄镇", "大将镇", "雅瑶乡", "大坡乡", "浮石�
 SURNAMES = "韦覃莫蓝黄梁陆潘罗李王张刘陈杨吴周谢"
 GIVEN = "丽莉强伟芳娟敏静秀英华明军平刚桂兰红霞玉凤春林海云建国志勇"
 VILLAGE_WORDS = "东西南北上下新旧大小龙凤金石江山"
-LABOUR = ["普通劳动力", "普通劳动力", "技能劳动力", "弱劳动力或半劳动力", "丧失劳动力", "无劳动力"]
+LABOUR = [FULL_LABOUR[0], *FULL_LABOUR, WEAK_LABOUR, *NO_LABOUR]  # ordinary labour drawn twice as often
 PROVINCES = ["广东", "浙江", "福建", "江苏"]
 
 
@@ -72,13 +74,13 @@ def _household_members(rnd: random.Random, used: set[str]) -> list[dict[str, Any
         used.add(id_number)
         age = (date(2026, 10, 1) - birth).days // 365
         members.append({
-            "name": _name(rnd, surname if relation.startswith("之") or relation == "户主" else None),
+            "name": _name(rnd, surname if relation.startswith("之") or relation == HEAD else None),
             "id_number": id_number, "gender": "男" if male else "女", "birth_date": birth.isoformat(),
             "relation": relation,
             "labour_ability": "无劳动力" if age < 16 or age > 70 else rnd.choice(LABOUR),
             "student": rnd.choice(["小学", "初中", "高中"]) if 6 <= age < 18 else "",
-            "phone": f"1{rnd.choice('3456789')}{rnd.randint(0, 999999999):09d}" if relation == "户主" else "",
-            "disabled": "是" if rnd.random() < 0.04 else "否", "status": "正常",
+            "phone": f"1{rnd.choice('3456789')}{rnd.randint(0, 999999999):09d}" if relation == HEAD else "",
+            "disabled": "是" if rnd.random() < 0.04 else "否", "status": LIVING,
         })
     return members
 
@@ -129,9 +131,9 @@ def write_roster_xlsx(rows: list[dict[str, Any]], path: Path, chinese_headers: b
 
 def visit_body(rnd: random.Random, household_rows: list[dict[str, Any]], month: str, visitor: str) -> dict[str, Any]:
     """A plausible, valid visit body (shared/schemas.py VisitSchema) for one household and month."""
-    year, mon = (int(part) for part in month.split("-"))
-    labourers = [row for row in household_rows if row["labour_ability"] in ("普通劳动力", "技能劳动力")
-                 and row["status"] == "正常"]
+    year, mon = parse_month(month)
+    labourers = [row for row in household_rows if row["labour_ability"] in FULL_LABOUR
+                 and row["status"] == LIVING]
     employment = []
     for row in labourers:
         if rnd.random() < 0.6:

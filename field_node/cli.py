@@ -19,7 +19,7 @@ from field_node import accounts, store, sync
 from field_node import node as node_module
 from field_node.db import database
 from field_node.models import PENDING, REJECTED
-from shared.errors import FieldsyncError
+from shared.errors import FieldsyncError, joined_messages
 
 STORAGE_FAILED = ("存储卡已满或读写出错：这一次的录入没有保存（之前保存的记录不受影响）。"
                   "请清理存储空间或检查存储卡后重新运行。")
@@ -36,8 +36,7 @@ def with_node(command: Callable) -> Callable:
         except FieldsyncError as error:
             click.echo(f"错误：{error.message}", err=True)
             for field, messages in error.details.items():  # which field, and what to change
-                click.echo(f"  {field}: {'；'.join(map(str, messages)) if isinstance(messages, list) else messages}",
-                           err=True)
+                click.echo(f"  {field}: {joined_messages(messages)}", err=True)
             sys.exit(1)
         except (DatabaseError, OSError) as error:  # a full or failing SD card, most often
             click.echo(f"错误：{STORAGE_FAILED}（{type(error).__name__}）", err=True)

@@ -48,8 +48,7 @@ def sync_lock(node: Node) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise FieldsyncError(ErrorCode.HUB_UNREACHABLE, "另一个同步正在进行，请稍后再试。",
-                                 {"busy": True}) from exc
+            raise FieldsyncError(ErrorCode.SYNC_BUSY) from exc
         yield
 
 
@@ -141,7 +140,7 @@ def sync_once(node: Node, echo: Echo = print) -> SyncReport:
     try:
         report = _pass(node, echo)
     except FieldsyncError as error:
-        if not error.details.get("busy"):
+        if error.code is not ErrorCode.SYNC_BUSY:  # the pass under way keeps its own outcome
             _remember({"at": store.now_text(), "ok": False, "code": error.code.name, "message": error.message})
         raise
     except (DatabaseError, OSError):  # the station's own storage: the command says so in its own words

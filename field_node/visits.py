@@ -15,12 +15,13 @@ from typing import Any
 from peewee import JOIN, SQL, Case, fn
 
 from field_node.models import REJECTED, Coverage, Household, Member, Record, Visit
+from shared.months import previous_month
 from shared.rows import tuples
+from shared.vocabulary import HEAD
 
 VISITED, CONTACTED, NOT_YET = "visited", "contacted", "not_yet"
 STATUS_CODES = {NOT_YET: 0, CONTACTED: 1, VISITED: 2}  # the values of coverage.status (0: no row)
 STATUSES = (NOT_YET, CONTACTED, VISITED)
-HEAD = "户主"
 
 
 def project(seq: int, body: dict[str, Any]) -> None:
@@ -55,18 +56,6 @@ def _effective() -> Any:
     """Visits that count: the latest version of each, from records the hub has not rejected."""
     return (Visit.select().join(Record, on=(Record.seq == Visit.seq))
             .where(Visit.superseded_by.is_null(), Record.status != REJECTED))
-
-
-def previous_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:])
-    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
-
-
-def months_back(month: str, count: int) -> list[str]:
-    found = [month]
-    while len(found) < count:
-        found.append(previous_month(found[-1]))
-    return found[::-1]
 
 
 @dataclass
@@ -179,8 +168,3 @@ def body_of(seq: int) -> dict[str, Any]:
 
 def record_hash(seq: int) -> str:
     return bytes(Record.get_by_id(seq).hash).hex()
-
-
-def valid_month(text: str) -> bool:
-    return len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() \
-        and 1 <= int(text[5:]) <= 12

@@ -8,10 +8,12 @@ county clerks) and says what to do; ``details`` carries machine-readable context
 
 from __future__ import annotations
 
-from enum import Enum
+from collections.abc import Mapping
+from enum import Enum, unique
 from typing import Any
 
 
+@unique
 class ErrorCode(Enum):
     """A stable error code: its HTTP status and the default message shown to a person."""
 
@@ -33,7 +35,7 @@ class ErrorCode(Enum):
     NODE_REVOKED = (403, "该站点已被县级平台停用，不能再同步。如设备丢失后找回，请联系县级管理员重新登记。")
     REPLAYED_REQUEST = (409, "这个请求已经处理过（可能是重放），请重新同步。")
     ENROLMENT_CODE_INVALID = (403, "登记码无效、已使用或已过期，请向县级管理员申请新的登记码。")
-    ALREADY_ENROLLED = (409, "本站点已经登记过；如需更换登记，请先备份数据后使用 --force。")
+    ALREADY_ENROLLED = (409, "本站点已经登记过，不能再次登记；如需重新登记，请换一个新的数据目录（旧数据请先备份）。")
     FORBIDDEN = (403, "您的角色没有这项权限；如需办理，请联系县级管理员。")
     NODE_QUARANTINED = (403, "站点疑似被复制（同一密钥写出了不同的记录），已被隔离，不能同步；请联系县级管理员核查。")
 
@@ -64,6 +66,13 @@ class ErrorCode(Enum):
     # Table imports other than the roster (postings, other departments' lists), and the limits of every import.
     TABLE_UNREADABLE = (400, "文件无法读取：请用表格软件另存为 CSV 或 XLSX 后重新导入。")
     TABLE_TOO_LARGE = (413, "文件超过导入上限（行数、每格字数或解压后大小），没有导入：请拆成几个较小的文件分别导入。")
+    # Errors that each say what happened (issue 13): before, the first two were a traceback and HUB_UNREACHABLE,
+    # the third ALREADY_ENROLLED.
+    DATABASE_URL_UNSUPPORTED = (500, "不支持这个数据库地址：FIELDSYNC_DATABASE_URL（--database-url）请留空"
+                                     "（使用数据目录中的 SQLite），或写成 postgresql://用户@主机:端口/数据库名。")
+    SYNC_BUSY = (409, "另一次同步正在进行（可能是自动同步），数据已安全保存在本站；请等它完成后再试。")
+    NODE_NAME_TAKEN = (409, "已有同名的站点，没有添加：请换一个名称（例如加上村名）；"
+                            "fieldsync-hub nodes 列出已有的站点。")
 
     @property
     def http_status(self) -> int:
@@ -85,3 +94,13 @@ class FieldsyncError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code.name, "message": self.message, "details": self.details}
+
+
+def joined_messages(messages: Any) -> str:
+    """One field's messages (a list, as marshmallow gives them, or one message) as one line, joined by "；"."""
+    return "；".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+
+
+def field_messages(errors: Mapping[str, Any]) -> dict[str, str]:
+    """Field -> its messages as one line: what a form shows next to each field."""
+    return {name: joined_messages(messages) for name, messages in errors.items()}

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_limiter import Limiter
 
 from shared import idnumber
+from shared.errors import field_messages
 from shared.kinds import body_errors
 from shared.posting_qr import posting_url, qr_svg
 from shared.postings import PAY_UNITS, POSTING_KINDS, STATUS_LABELS
@@ -104,8 +105,7 @@ def register_interest(posting_id: str, values: dict[str, str], board: Board) -> 
             "date": board.today().isoformat(), "channel": board.channel}
     if values["id_number"]:
         body["id_number"] = values["id_number"]
-    errors = {name: "；".join(messages) if isinstance(messages, list) else str(messages)
-              for name, messages in (body_errors("interest", body) or {}).items()}
+    errors = field_messages(body_errors("interest", body) or {})
     if values["id_number"] and "id_number" not in errors:
         found = idnumber.problem(values["id_number"])
         if found:

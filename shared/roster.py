@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from shared.schemas import StrictSchema
+from shared.vocabulary import PERSON_STATUSES
 
 # English key -> the Chinese header of the national monitoring system's export (DOMAIN.md §10).
 ROSTER_COLUMNS: dict[str, str] = {
@@ -40,7 +41,6 @@ ROSTER_COLUMNS: dict[str, str] = {
 REQUIRED_COLUMNS = ("household_id", "township", "village", "household_type", "name", "id_number")
 HOUSEHOLD_TYPES = ("脱贫户", "监测户")
 MONITORING_TYPES = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")
-PERSON_STATUSES = ("正常", "死亡", "迁出")
 YES_NO = {"是": True, "否": False, "": False}
 
 

@@ -12,7 +12,7 @@ from field_node import accounts
 from field_node.models import Account
 from field_node.web import auth, scope
 from shared.accounts import check_new_account
-from shared.errors import FieldsyncError
+from shared.errors import FieldsyncError, field_messages
 
 bp = Blueprint("accounts", __name__)
 auth.require_sign_in(bp, admin=True)
@@ -48,7 +48,7 @@ def create() -> Any:
     except FieldsyncError as error:
         problems.update(error.details)
     if problems:
-        return _page({k: "；".join(v) for k, v in problems.items()}, values, 422)
+        return _page(field_messages(problems), values, 422)
     return redirect(url_for("accounts.listing"))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.months import parse_month
+
 WIDTH, HEIGHT, LABEL = 336, 120, 16
 
 
@@ -40,5 +42,5 @@ def bars(months: list[str], values: dict[str, int]) -> Chart:
         value = values.get(month)
         size = 0.0 if value is None else HEIGHT * abs(value) / span
         y = baseline - size if value and value > 0 else baseline
-        found.append(Bar(month, str(int(month[5:])), value, index * step + 3, y, step - 6, max(size, 1.0)))
+        found.append(Bar(month, str(parse_month(month)[1]), value, index * step + 3, y, step - 6, max(size, 1.0)))
     return Chart(found, baseline, peak=top)

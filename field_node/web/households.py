@@ -11,6 +11,7 @@ from field_node.models import Member
 from field_node.store import now_text
 from field_node.web import auth, chart, scope
 from field_node.web.visit_form import age_in, is_labourer
+from shared.months import is_month, months_back
 from shared.schemas import RISKS, VISIT_METHODS
 
 bp = Blueprint("households", __name__)
@@ -28,7 +29,7 @@ def coverage() -> Any:
     """The month's list.  A search is POSTed (names stay out of the URL, the browser history and proxy logs);
     its filter and page buttons post it again."""
     month = request.values.get("month") or this_month()
-    if not visits.valid_month(month):
+    if not is_month(month):
         abort(404)
     query = request.form.get("q", "").strip()[:40]
     shown = request.values.get("show", "all")
@@ -52,7 +53,7 @@ def household(number: str) -> Any:
     found = scope.household_or_404(number)
     month = this_month()
     members = list(Member.select().where(Member.household == number).order_by(Member.id))
-    months = visits.months_back(month, 12)
+    months = months_back(month, 12)
     latest = visits.latest(number)
     labourers = [m for m in members if is_labourer(m, month)]
     return render_template(

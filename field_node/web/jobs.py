@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from field_node import postings, store, visits
 from field_node.web import auth, scope
-from shared.errors import ErrorCode, FieldsyncError
+from shared.errors import ErrorCode, FieldsyncError, field_messages
 from shared.postings import (
     PAY_UNITS,
     POSTING_KINDS,
@@ -75,9 +75,7 @@ def new() -> Any:
     node = current_app.config["NODE"]
     saved, problems = store.save_records(node.key(), node.node_id, [("posting", body)])
     if problems:
-        details = problems[0].details
-        return _form(values, {k: "；".join(map(str, v)) if isinstance(v, list) else str(v)
-                              for k, v in details.items()}, 422)
+        return _form(values, field_messages(problems[0].details), 422)
     return redirect(url_for("station_postings.listing", saved=body["posting_id"]))
 
 

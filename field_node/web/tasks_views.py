@@ -11,6 +11,7 @@ from flask_login import current_user
 from field_node import store, tasks
 from field_node.models import Task
 from field_node.web import auth, scope
+from shared.errors import field_messages
 from shared.verification import ANSWERS
 
 bp = Blueprint("tasks", __name__)
@@ -35,7 +36,7 @@ def answer(task_id: int) -> Any:
     node = current_app.config["NODE"]
     saved, problems = store.save_records(node.key(), node.node_id, [("verification", body)])
     if problems:
-        errors = {task.id: "；".join(f"{'、'.join(map(str, v))}" for v in problems[0].details.values())}
+        errors = {task.id: "；".join(field_messages(problems[0].details).values())}
         return render_template("tasks.html", tasks=tasks.waiting(within=scope.household_numbers()), answers=ANSWERS,
                                errors=errors), 422
     return redirect(url_for("households.household", number=task.household, saved=saved[0].seq))

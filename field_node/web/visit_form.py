@@ -22,13 +22,13 @@ from werkzeug.datastructures import MultiDict
 
 from field_node.models import Household, Member, Visit
 from shared import idnumber
+from shared.months import parse_month
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, MAX_MONTHLY_YUAN, RISKS, VISIT_METHODS, WORK_PLACES
 from shared.sealing import SEALED_SHAPE
+from shared.vocabulary import ABLE_TO_WORK, LIVING
 
 SOURCES = ("wage", "business", "property", "transfer", "expenses")
 CHANGE_ROWS = 3
-WORKING_ABILITY = ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力")
-LIVING = "正常"
 NEEDS_NAME = ("birth", "new_member", "moved_in", "death", "moved_out")
 MAX_SIGNATURE_BYTES = 300_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -63,14 +63,14 @@ def age_in(birth_month: str | None, month: str) -> int | None:
     §9); None when the roster has no birth date."""
     if not birth_month:
         return None
-    year, born = int(birth_month[:4]), int(birth_month[5:7])
-    return int(month[:4]) - year - (int(month[5:]) < born)
+    (year, born), (now_year, now) = parse_month(birth_month[:7]), parse_month(month)
+    return now_year - year - (now < born)
 
 
 def is_labourer(member: Member, month: str) -> bool:
     """A living member of working age (16 and over, or of unknown age) with some labour ability."""
     age = age_in(member.birth_month, month)
-    return member.status == LIVING and member.labour_ability in WORKING_ABILITY and (age is None or age >= 16)
+    return member.status == LIVING and member.labour_ability in ABLE_TO_WORK and (age is None or age >= 16)
 
 
 @dataclass
@@ -192,9 +192,10 @@ def _carried_job(ctx: Context, member: Member) -> dict[str, Any] | None:
     if job is None:
         return None
     last = ctx.last
-    if last is None or last.month[:4] != ctx.month[:4]:  # a new year starts the count again
+    year, number = parse_month(ctx.month)
+    if last is None or parse_month(last.month)[0] != year:  # a new year starts the count again
         return {**job, "months": 1}
-    return {**job, "months": min(job["months"] + (last.month < ctx.month), int(ctx.month[5:]))}
+    return {**job, "months": min(job["months"] + (last.month < ctx.month), number)}
 
 
 def _entered_job(form: MultiDict, ctx: Context, member: Member, errors: dict[str, str]) -> dict[str, Any] | None:
@@ -301,7 +302,7 @@ def _warnings(form: MultiDict, ctx: Context, body: dict[str, Any], out: Outcome)
             raised["income_drop"] = _("Net income this month (%(now)d yuan) is %(share)d%% below last month's "
                                       "(%(before)d yuan).", now=now, before=before,
                                       share=round(100 * (before - now) / before))
-    elapsed = int(ctx.month[5:])
+    elapsed = parse_month(ctx.month)[1]
     if any(job["months"] > elapsed for job in body["employment"]):
         raised["months_beyond_elapsed"] = _("Months worked this year are more than the %(elapsed)d months "
                                             "elapsed.", elapsed=elapsed)

@@ -15,7 +15,9 @@ from field_node.db import database, without_waiting_for_the_card
 from field_node.models import Draft, Member, SignatureImage, Visit
 from field_node.web import auth, scope, visit_form
 from field_node.web.households import this_month
+from shared.errors import field_messages
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, RISKS, UNCHANGED_ITEMS, VISIT_METHODS, WORK_PLACES
+from shared.vocabulary import HEAD
 
 bp = Blueprint("visits", __name__)
 auth.require_sign_in(bp)
@@ -43,7 +45,7 @@ def _corrected(number: str) -> Visit | None:
 
 def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, outcome=None,
             corrected: Visit | None = None, draft_time: str | None = None) -> Any:
-    head = next((m.name for m in ctx.members if m.relation == "户主"), "")
+    head = next((m.name for m in ctx.members if m.relation == HEAD), "")
     return render_template(
         "visit_form.html", ctx=ctx, values=values, errors=outcome.errors if outcome else {},
         warnings=outcome.warnings if outcome else {}, corrected=corrected, draft_time=draft_time,
@@ -67,7 +69,7 @@ def form(number: str) -> Any:
                        draft_time=draft.updated_at)
     if corrected:
         return _render(ctx, visit_form.values_of(visits.body_of(corrected.seq), ctx), corrected=corrected)
-    head = next((m.name for m in ctx.members if m.relation == "户主"), "")
+    head = next((m.name for m in ctx.members if m.relation == HEAD), "")
     return _render(ctx, MultiDict({"date": store.now_text()[:10], "ack_by": head}))
 
 
@@ -87,8 +89,7 @@ def save(number: str) -> Any:
         outcome.body["corrects"] = visits.record_hash(corrected.seq)
     saved, problems = _save_signed(number, outcome)
     if problems:  # the schema refused what the form checks let through: show it, keep the entry
-        outcome.errors = {name: "；".join(map(str, messages)) if isinstance(messages, list) else str(messages)
-                          for name, messages in problems[0].details.items()}
+        outcome.errors = field_messages(problems[0].details)
         return _render(ctx, request.form, status=422, outcome=outcome, corrected=corrected)
     return redirect(url_for("households.household", number=number, saved=saved[0].seq))
 

@@ -19,6 +19,8 @@ from datetime import date
 from types import ModuleType
 from typing import Any
 
+from shared.months import add_months, parse_month
+
 RULES_VERSION = "2026.1"
 
 
@@ -54,17 +56,15 @@ class Context:
 
     def month(self, back: int) -> str:
         """The month ``back`` months before the period, as YYYY-MM."""
-        year, month = (int(part) for part in self.period.split("-"))
-        index = year * 12 + month - 1 - back
-        return f"{index // 12:04d}-{index % 12 + 1:02d}"
+        return add_months(self.period, -back)
 
     @property
     def year(self) -> int:
-        return int(self.period[:4])
+        return parse_month(self.period)[0]
 
     @property
     def month_number(self) -> int:
-        return int(self.period[5:])
+        return parse_month(self.period)[1]
 
 
 @dataclass(frozen=True)

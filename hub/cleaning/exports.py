@@ -31,6 +31,7 @@ from hub.store.models import (
 from shared import safe_cells
 from shared.rows import tuples
 from shared.schemas import RISKS
+from shared.vocabulary import FULL_LABOUR, HEAD, LIVING
 
 ANOMALY_HEADERS = ["乡(镇)", "村(安置点)", "户编号", "户主", "规则", "问题", "说明", "严重程度", "状态", "首次发现"]
 LABOUR_TABLE_HEADERS = ["序号", "县(区)", "乡(镇)", "村(安置点)", "姓名", "性别", "年龄", "未转移就业人员类型",
@@ -70,7 +71,7 @@ def write_table(base: Path, headers: list[str], rows: Iterable[list[Any]]) -> li
 
 
 def _heads() -> dict[int | None, str]:  # looked up by a household id that may be None
-    query = Person.select(Person.household, Person.name).where(Person.relation == "户主")
+    query = Person.select(Person.household, Person.name).where(Person.relation == HEAD)
     return dict(tuples(query))
 
 
@@ -159,7 +160,7 @@ def untransferred_labour(out: Path, period: str, days_back: int | None = None) -
     risks = _month_risks(period)
     county = County.select().first()
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
-             .where(Person.status == "正常", Person.labour_ability.in_(facts.LABOUR),
+             .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR),
                     Person.id_number.not_in(working))
              .order_by(Township.position, Village.name, Household.number))
     rows = []

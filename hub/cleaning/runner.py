@@ -23,14 +23,10 @@ from hub.county.parameters import parameters
 from hub.store.db import write_transaction
 from hub.store.models import CleaningRun, Household, Person, Village
 from shared import idnumber
+from shared.months import month_of, previous_month
 from shared.rows import tuples
 
 Progress = Callable[[str], None]
-
-
-def previous_month(today: date) -> str:
-    index = today.year * 12 + today.month - 2
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def backfill_person_checks() -> int:
@@ -73,7 +69,7 @@ def find_all(ctx: Context, progress: Progress) -> tuple[list[Finding], Counter, 
 def run(period: str | None = None, today: date | None = None, progress: Progress = lambda _: None) -> CleaningRun:
     """Run the whole catalogue for ``period`` (default: last month) and reconcile the anomalies."""
     today = today or date.today()
-    ctx = Context(period or previous_month(today), today, parameters())
+    ctx = Context(period or previous_month(month_of(today)), today, parameters())
     backfill_person_checks()
     started = datetime.utcnow()
     with write_transaction():

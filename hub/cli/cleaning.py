@@ -15,15 +15,11 @@ from hub.cleaning.rules import CATALOGUE, facts
 from hub.cli.context import run_in_app
 from hub.county.parameters import PARAMETERS, parameters, set_parameter
 from shared.errors import ErrorCode, FieldsyncError
+from shared.months import check_month, month_of, previous_month
 
 
 def _period(value: str | None) -> str:
-    period = value or runner.previous_month(date.today())
-    try:
-        date.fromisoformat(f"{period}-01")
-    except ValueError as exc:
-        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"月份“{value}”格式不对，请写成 2026-10。") from exc
-    return period
+    return check_month(value) if value else previous_month(month_of(date.today()))
 
 
 @click.command("clean")

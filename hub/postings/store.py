@@ -17,8 +17,9 @@ from hub.county.clock import utcnow
 from hub.county.parameters import parameters
 from hub.postings.dedupe import SAME_MIN, PostingFeatures, posting_features, similarity
 from hub.store.db import insert_rows, write_transaction
-from hub.store.models import Interest, Node, Person, Posting, PostingClock, Recommendation
+from hub.store.models import Interest, Node, Person, Posting, PostingClock, Recommendation, next_change_seq
 from shared.errors import ErrorCode, FieldsyncError
+from shared.months import month_of, quarter_start
 from shared.postings import below_minimum_wage
 from shared.rows import tuples
 
@@ -35,11 +36,6 @@ def minimum_wages() -> dict[str, int]:
             "hour": values["posting_min_wage_hour"]}
 
 
-def next_clock() -> int:
-    PostingClock.update(value=PostingClock.value + 1).where(PostingClock.id == 1).execute()
-    return PostingClock.get_by_id(1).value
-
-
 def project_postings(stored: list, now: str) -> None:  # list[projections.Stored]
     minimums = minimum_wages()
     for item in stored:
@@ -54,7 +50,7 @@ def project_postings(stored: list, now: str) -> None:  # list[projections.Stored
                    held=foreign or below_minimum_wage(body["pay"], body["pay_unit"], minimums),
                    decision=REFUSED if foreign else (current.decision if current and _same_pay(current, body)
                                                      else None),
-                   change_seq=next_clock(), received_at=now)
+                   change_seq=next_change_seq(PostingClock), received_at=now)
         new_id = insert_rows(Posting, [row], returning=("id",))[0][0]
         if current is not None and not foreign:
             Posting.update(superseded_by=new_id).where(Posting.id == current.id).execute()
@@ -148,7 +144,8 @@ def decide(posting_id: str, decision: str) -> Posting:
     if posting is None or not posting.held:
         raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, "没有这条待审核的岗位。")
     with write_transaction():
-        Posting.update(decision=decision, change_seq=next_clock()).where(Posting.id == posting.id).execute()
+        (Posting.update(decision=decision, change_seq=next_change_seq(PostingClock))
+         .where(Posting.id == posting.id).execute())
     return Posting.get_by_id(posting.id)
 
 
@@ -177,8 +174,9 @@ def interests_of(posting_id: str) -> list[Interest]:
     return list(Interest.select().where(Interest.posting_id == posting_id).order_by(Interest.id))
 
 
-def quarter_start(today: date) -> str:
-    return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1).isoformat()
+def quarter_began(today: date) -> str:
+    """The first day of ``today``'s quarter, YYYY-MM-DD: recommendations count per quarter (001 §8)."""
+    return f"{quarter_start(month_of(today))}-01"
 
 
 def recommendations_per_person(since: str) -> dict[int, int]:

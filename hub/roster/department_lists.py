@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from hub.settings import import_limits
@@ -20,11 +20,13 @@ from hub.store.db import insert_rows, write_transaction
 from hub.store.models import DepartmentEntry, DepartmentList
 from shared import idnumber
 from shared.errors import ErrorCode, FieldsyncError
+from shared.months import check_month
 from shared.rows import tuples
 from shared.table_files import RowError, TableKind, TableRow, column_is_text, id_number_damage, parse_date, read_rows
 
 DEATH, ASSISTANCE, STUDENT = "death", "assistance", "student"
 KIND_NAMES = {DEATH: "死亡登记名单", ASSISTANCE: "低保/特困名单", STUDENT: "在校生名单"}
+
 
 # English key -> Chinese header, per kind; a file may use either.
 LIST_COLUMNS: dict[str, dict[str, str]] = {
@@ -51,16 +53,6 @@ class ListImport:
     unchanged: bool = False  # the same file was already imported for this kind and month
     replaced: int = 0  # entries of an earlier file for this kind and month that this one replaced
     errors: list[RowError] = field(default_factory=list)
-
-
-def check_month(month: str) -> str:
-    try:
-        if len(month) != 7:
-            raise ValueError(month)
-        date.fromisoformat(f"{month}-01")
-    except (TypeError, ValueError) as exc:
-        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"月份“{month}”格式不对，请写成 2026-10。") from exc
-    return month
 
 
 def _detail(kind: str, row: dict[str, str]) -> str:

@@ -21,14 +21,13 @@ from typing import Any
 
 from hub.settings import import_limits
 from hub.store.db import write_transaction
-from hub.store.models import Household, Person, RosterClock, Township, Village
+from hub.store.models import Household, Person, RosterClock, Township, Village, next_change_seq
 from shared import idnumber
 from shared.errors import ErrorCode
 from shared.pinyin import syllables
 from shared.roster import (
     HOUSEHOLD_TYPES,
     MONITORING_TYPES,
-    PERSON_STATUSES,
     REQUIRED_COLUMNS,
     ROSTER_COLUMNS,
     YES_NO,
@@ -43,6 +42,7 @@ from shared.table_files import (
     parse_date,
     read_rows,
 )
+from shared.vocabulary import LIVING, PERSON_STATUSES
 
 BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled", "support_251")
 SUPPORT_COLUMNS = ("household_type", "monitoring_type", "monitoring_since", "helper", "helper_since", "plan_date",
@@ -131,7 +131,7 @@ def parse_row(table_row: TableRow | dict[str, str], text_id_column: bool = False
         "gender": _choice({"gender": gender}, "gender", ("男", "女")), "birth_date": birth,
         "relation": row.get("relation", ""), "labour_ability": row.get("labour_ability", ""),
         "student": row.get("student", ""), "phone": phone,
-        "status": _choice(row, "status", PERSON_STATUSES, default="正常"),
+        "status": _choice(row, "status", PERSON_STATUSES, default=LIVING),
         "returned_since": _date(row, "returned_since"),
         **{key: YES_NO[_choice(row, key, tuple(YES_NO))] for key in BOOLEAN_COLUMNS},
     }
@@ -204,11 +204,6 @@ def _villages(drafts: dict[str, _HouseholdDraft], report: ImportReport) -> dict[
     return found
 
 
-def next_clock() -> int:
-    RosterClock.update(value=RosterClock.value + 1).where(RosterClock.id == 1).execute()
-    return RosterClock.get_by_id(1).value
-
-
 def _write_chunk(chunk: list[_HouseholdDraft], villages: dict[tuple[str, str], int], report: ImportReport,
                  clock: list[int]) -> None:
     existing = {h.number: h for h in Household.select().where(
@@ -220,7 +215,7 @@ def _write_chunk(chunk: list[_HouseholdDraft], villages: dict[tuple[str, str], i
             report.households_unchanged += 1
             continue
         if not clock:
-            clock.append(next_clock())
+            clock.append(next_change_seq(RosterClock))
         village_id = villages[(draft.fields["township"], draft.fields["village"])]
         values = {key: draft.fields[key] for key in SUPPORT_COLUMNS}
         values.update(village=village_id, digest=digest, change_seq=clock[0])

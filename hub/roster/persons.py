@@ -10,15 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from hub import audit
-from hub.roster.importer import MOBILE, id_disagreement, next_clock, parse_roster_date
+from hub.roster.importer import MOBILE, id_disagreement, parse_roster_date
 from hub.store.db import write_transaction
-from hub.store.models import Household, Person
+from hub.store.models import Household, Person, RosterClock, next_change_seq
 from shared import idnumber
 from shared.errors import ErrorCode, FieldsyncError
 from shared.pinyin import syllables
-from shared.roster import (
-    PERSON_STATUSES,
-)
+from shared.vocabulary import PERSON_STATUSES
 
 PERSON_TEXT_FIELDS = ("relation", "labour_ability", "student")
 
@@ -90,7 +88,7 @@ def change_person(person: Person, changes: dict[str, Any]) -> dict[str, Any]:
     values.update({name: value for name, value in checked.items() if name in values})
     written = {**checked, **_derived_checks(values)}
     Person.update(**written).where(Person.id == person.id).execute()
-    clock = next_clock()
+    clock = next_change_seq(RosterClock)
     Household.update(change_seq=clock).where(Household.id.in_({person.household_id, target})).execute()
     return checked
 

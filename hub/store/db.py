@@ -15,6 +15,7 @@ from playhouse.db_url import parse as parse_url
 from playhouse.pool import PooledPostgresqlDatabase
 
 from shared import migrations
+from shared.errors import ErrorCode, FieldsyncError
 from shared.private_files import make_private
 
 database = DatabaseProxy()
@@ -33,7 +34,7 @@ def open_database(url: str, data_dir: str | Path) -> Database:
         params = parse_url(url)
         return PooledPostgresqlDatabase(params.pop("database"), max_connections=32, stale_timeout=300,
                                         **params)
-    raise ValueError("FIELDSYNC_DATABASE_URL must be empty (SQLite) or start with postgresql://")
+    raise FieldsyncError(ErrorCode.DATABASE_URL_UNSUPPORTED)  # no details: a mistyped URL may hold a password
 
 
 def bind(url: str, data_dir: str | Path) -> Database:

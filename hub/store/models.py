@@ -381,6 +381,17 @@ class TaskClock(BaseModel):
     value = BigIntegerField()
 
 
+Clock = type[RosterClock] | type[PostingClock] | type[TaskClock]
+
+
+def next_change_seq(clock: Clock) -> int:
+    """Advance a change-sequence counter (``RosterClock``, ``PostingClock``, ``TaskClock``: one row, id 1) and
+    return its new value, the ``change_seq`` stations pull after.  Call inside the transaction that writes the
+    changed rows, so the counter and the rows commit together."""
+    clock.update(value=clock.value + 1).where(clock.id == 1).execute()
+    return clock.get_by_id(1).value
+
+
 # Cleaning runs and anomalies (0002, 0013); verification tasks (0008).
 
 

@@ -46,7 +46,8 @@ def find_village(label: str) -> Village:
 def register(name: str, villages: list[Village], code_hours: int) -> tuple[Node, str]:
     """Create a node for ``villages`` and return it with its one-time enrolment code (shown once)."""
     if Node.get_or_none(Node.name == name) is not None:
-        raise FieldsyncError(ErrorCode.ALREADY_ENROLLED, f"已有名为“{name}”的站点，请换一个名称。")
+        raise FieldsyncError(ErrorCode.NODE_NAME_TAKEN, f"已有名为“{name}”的站点，没有添加：请换一个名称"
+                             "（例如加上村名）；fieldsync-hub nodes 列出已有的站点。")
     code = "-".join("".join(secrets.choice(wire.CODE_ALPHABET) for _ in range(4)) for _ in range(3))
     with write_transaction():
         node = Node.create(name=name, enrolment_code_hash=_code_hash(code), created_at=utcnow(),

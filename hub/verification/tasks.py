@@ -25,17 +25,13 @@ from hub.store.models import (
     Township,
     VerificationTask,
     Village,
+    next_change_seq,
     village_ids,
 )
 from shared.errors import ErrorCode, FieldsyncError
 from shared.rows import tuples
 
 TASK_OPEN, TASK_ANSWERED, TASK_WITHDRAWN = "open", "answered", "withdrawn"
-
-
-def _next_clock() -> int:
-    TaskClock.update(value=TaskClock.value + 1).where(TaskClock.id == 1).execute()
-    return TaskClock.get_by_id(1).value
 
 
 def send_to_field(who: Principal, anomaly: Anomaly, question: str) -> VerificationTask:
@@ -46,7 +42,7 @@ def send_to_field(who: Principal, anomaly: Anomaly, question: str) -> Verificati
     with write_transaction():
         task = VerificationTask.create(household=anomaly.household_id, anomaly=anomaly.id, question=question[:500],
                                        status=TASK_OPEN, sent_by=who.actor, sent_at=utcnow(),
-                                       change_seq=_next_clock())
+                                       change_seq=next_change_seq(TaskClock))
         anomalies.mark_in_field(who.actor, anomaly, task.id, question[:500])
     return task
 
@@ -76,7 +72,7 @@ def project_verifications(stored: list, now: str) -> None:  # list[projections.S
         actor = f"node:{names.get(item.node_id, item.node_id)}" + (f"/{body['author']}" if body.get("author") else "")
         VerificationTask.update(status=TASK_ANSWERED, answer=body["answer"], answer_note=body["note"],
                                 answered_by=actor, answered_at=datetime.fromisoformat(now),
-                                answer_record=item.record_id, change_seq=_next_clock()).where(
+                                answer_record=item.record_id, change_seq=next_change_seq(TaskClock)).where(
             VerificationTask.id == task.id).execute()
         audit.record(actor, "task.answer", f"task:{task.id}", {"status": TASK_OPEN},
                      {"status": TASK_ANSWERED, "answer": body["answer"], "record": item.record_id}, body["note"])
@@ -109,7 +105,7 @@ def draw_spot_check(who: Principal, month: str, per_township: int, seed: str | N
             for household_id in household_ids:
                 VerificationTask.create(household=household_id, spot_check_id=check.id, status=TASK_OPEN,
                                         question=question, sent_by=who.actor, sent_at=utcnow(),
-                                        change_seq=_next_clock())
+                                        change_seq=next_change_seq(TaskClock))
         audit.record(who.actor, "spot_check.draw", f"spot_check:{month}", None,
                      {"seed": seed, "per_township": per_township}, "月度抽查")
     return check

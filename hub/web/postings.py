@@ -15,17 +15,17 @@ from hub.postings import importer, store
 from hub.store.models import Household, Interest, Node, Person, Posting, Township, Village
 from hub.sync import own_records
 from hub.web import auth, board, scope
-from shared.errors import ErrorCode, FieldsyncError
+from shared.errors import ErrorCode, FieldsyncError, field_messages
 from shared.idnumber import mask, mask_phone
 from shared.postings import PAY_UNITS, POSTING_KINDS, POSTING_STATUSES, STATUS_LABELS, display_status, posting_form_body
 from shared.rows import tuples
 from shared.table_files import SUFFIXES
+from shared.vocabulary import ABLE_TO_WORK, LIVING
 
 bp = Blueprint("postings", __name__, url_prefix="/postings")
 PAGE_SIZE = 100
 FORM_FIELDS = ("kind", "employer", "title", "township", "village", "place", "pay", "pay_unit", "headcount",
                "period_start", "period_end", "requirements", "contact_name", "contact_phone", "valid_until")
-WORKING = ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力")
 STATUS_FILTERS = {**STATUS_LABELS, "held": "待审核（低于最低工资）"}
 
 
@@ -158,7 +158,7 @@ def new() -> Any:
         try:
             own_records.sign("posting", body)
         except FieldsyncError as error:
-            errors = {k: "；".join(map(str, v)) for k, v in error.details.get("fields", {}).items()}
+            errors = field_messages(error.details.get("fields", {}))
     if errors:
         return _form(values, errors, 422)
     return redirect(url_for("postings.detail", posting_id=body["posting_id"]))
@@ -192,11 +192,11 @@ def labourers() -> str:
     """Working-age labourers of poverty-alleviated and monitored households with fewer than three
     recommendations (postings they registered interest in) this quarter (001 §8)."""
     today = board.HubBoard().today()
-    since = store.quarter_start(today)
+    since = store.quarter_began(today)
     counts = store.recommendations_per_person(since)
     township = scope.township_choice(request.args.get("township", ""), "postings:labourers")
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
-             .where(Person.status == "正常", Person.labour_ability.in_(WORKING),
+             .where(Person.status == LIVING, Person.labour_ability.in_(ABLE_TO_WORK),
                     Household.household_type.in_(("脱贫户", "监测户")))
              .order_by(Township.position, Village.name, Household.number))
     if township:
@@ -215,7 +215,7 @@ def labourer(person_id: int) -> str:
     if person is None:
         abort(404)
     scope.require_person(person, f"labourer:{person_id}")
-    since = store.quarter_start(board.HubBoard().today())
+    since = store.quarter_began(board.HubBoard().today())
     return render_template("postings/labourer.html", person=person, masked=mask(person.id_number),
                            entries=store.ledger(person_id), since=since,
                            this_quarter=store.recommendations_per_person(since).get(person_id, 0))

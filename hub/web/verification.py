@@ -36,6 +36,7 @@ from hub.verification import tasks as verification
 from hub.web import auth, scope
 from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask, mask_phone
+from shared.months import month_of
 from shared.verification import ANSWERS
 
 bp = Blueprint("verify", __name__)
@@ -93,7 +94,7 @@ def spot_checks() -> Any:
     who = auth.principal()
     if request.method == "POST":
         auth.require(who.can_write_county, "抽取月度抽查样本")
-        month = request.form.get("month", "") or date.today().strftime("%Y-%m")
+        month = request.form.get("month", "") or month_of(date.today())
         verification.draw_spot_check(who, month, current_app.config["SPOT_CHECK_SIZE"],
                                      request.form.get("seed") or None)
         return redirect(url_for("verify.spot_checks"))
@@ -103,7 +104,7 @@ def spot_checks() -> Any:
     if scope.visible_township_id() is not None:
         tasks = tasks.where(Township.id == scope.visible_township_id())
     return render_template("verify/spot_checks.html", checks=checks, tasks=list(tasks.limit(500)),
-                           month=date.today().strftime("%Y-%m"), answers=ANSWERS)
+                           month=month_of(date.today()), answers=ANSWERS)
 
 
 def _household(number: str) -> Household:

@@ -15,9 +15,9 @@ import pytest
 from devtools import synthetic
 from devtools.processes import Hub, Station, free_port, stop_group
 from devtools.station import hub_person_keys, station_body
-from field_node import visits
 from field_node.search import search_keys
 from field_node.store import now_text
+from shared.months import previous_month
 from tests.e2e.browser import Taps, chromium, phone_page, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +25,7 @@ VILLAGES = synthetic.default_villages(1)[:2]
 ROWS = synthetic.generate_roster(31, VILLAGES, 10)
 PASSWORD = "grid-pass-9"
 THIS_MONTH = now_text()[:7]
-LAST_MONTH = visits.previous_month(THIS_MONTH)
+LAST_MONTH = previous_month(THIS_MONTH)
 
 
 def households() -> dict[str, list[dict]]:

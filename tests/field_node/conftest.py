@@ -69,10 +69,10 @@ def seed_roster(opened_node: node_module.Node, seed: int, households: int) -> di
 
 def recent_months(count: int) -> list[str]:
     """The ``count`` months before the station's current month, oldest first."""
-    from field_node import visits
     from field_node.store import now_text
+    from shared.months import months_back
 
-    months = visits.months_back(now_text()[:7], count + 1)
+    months = months_back(now_text()[:7], count + 1)
     return months[:-1]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import stat
@@ -15,7 +16,7 @@ from field_node.db import database
 from field_node.models import Household, Record
 from hub.store import db as hub_db_module
 from hub.store.models import Record as HubRecord
-from shared.errors import FieldsyncError
+from shared.errors import ErrorCode, FieldsyncError
 from shared.records import record_hash, signature_valid
 from tests.support import VILLAGES, households_of
 
@@ -92,6 +93,18 @@ def test_an_unreachable_hub_loses_nothing_and_says_so(enrolled, live_hub):
     assert caught.value.code.name == "HUB_UNREACHABLE" and "安全保存" in caught.value.message
     with database.connection_context():
         assert store.counts()["pending"] == len(saved)
+
+
+def test_a_sync_while_another_runs_says_busy_and_keeps_the_last_outcome(enrolled, live_hub):
+    sync.sync_once(enrolled, lambda _: None)
+    with database.connection_context():
+        before = store.get_state("last_sync")
+    with sync.sync_lock(enrolled), pytest.raises(FieldsyncError) as caught:
+        sync.sync_once(enrolled, lambda _: None)
+    assert caught.value.code is ErrorCode.SYNC_BUSY and "另一次同步正在进行" in caught.value.message
+    with database.connection_context():
+        assert store.get_state("last_sync") == before and json.loads(before)["ok"]
+    sync.sync_once(enrolled, lambda _: None)  # the lock is free again once the other pass ends
 
 
 def test_records_the_hub_lost_are_sent_again(app, enrolled, live_hub):

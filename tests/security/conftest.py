@@ -22,13 +22,14 @@ def station(tmp_path):
     """Two villages of eight households each, visits for the last two months; ``wang`` (member, made at the
     station before village scopes existed), ``admin``, and the county's ``li`` scoped to the first village."""
     from devtools import station as seeding
-    from field_node import accounts, visits
+    from field_node import accounts
     from field_node.db import database
     from field_node.store import now_text
     from field_node.web import create_app
     from shared.accounts import account_document, hash_password
+    from shared.months import months_back
 
-    months = visits.months_back(now_text()[:7], 3)[:-1]
+    months = months_back(now_text()[:7], 3)[:-1]
     opened, rows = seeding.seed_station(tmp_path / "station", VILLAGES[:2], 8, months)
     with database.connection_context():
         accounts.apply_hub_accounts([account_document("li", "李网格", hash_password(seeding.PASSWORD), "member",

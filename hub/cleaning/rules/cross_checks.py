@@ -20,10 +20,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from hub.cleaning.catalogue import Context, Finding, rule, the_period
-from hub.cleaning.rules.facts import LIVING, annual_per_capita, query_rows
+from hub.cleaning.rules.facts import annual_per_capita, query_rows
 from hub.store.models import current_visits_sql
 from shared.idnumber import mask
 from shared.schemas import WORK_PLACES
+from shared.vocabulary import LIVING
 
 SOURCE = "002 §二(一)5"
 

@@ -8,14 +8,7 @@ from hub.cleaning.catalogue import Context
 from hub.store.db import database
 from hub.store.models import Person, current_visits_sql
 from shared.rows import tuples
-
-LABOUR = ("普通劳动力", "技能劳动力")
-
-
-WEAK = "弱劳动力或半劳动力"
-
-
-LIVING = "正常"
+from shared.vocabulary import LIVING
 
 
 def build_household_months(ctx: Context) -> None:

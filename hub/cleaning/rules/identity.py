@@ -12,6 +12,7 @@ from hub.cleaning.catalogue import Context, Finding, rule, the_period
 from hub.store.models import Household, Person, Visit, VisitEmployment
 from shared.idnumber import mask
 from shared.rows import tuples
+from shared.vocabulary import DECEASED
 
 
 @rule("I1", "身份证号码无效或不一致", "ID number invalid, or disagreeing with birth date / gender", "GB 11643-1999",
@@ -61,7 +62,7 @@ def probable_duplicates(ctx: Context) -> Iterator[Finding]:
 def deceased_still_counted(ctx: Context) -> Iterator[Finding]:
     query = (VisitEmployment.select(Visit.household, VisitEmployment.id_number).join(Visit)
              .join(Person, on=((Person.id_number == VisitEmployment.id_number) & (Person.household == Visit.household)))
-             .where(Visit.is_current(), Visit.month == ctx.period, Person.status == "死亡").distinct())
+             .where(Visit.is_current(), Visit.month == ctx.period, Person.status == DECEASED).distinct())
     for household_id, id_number in tuples(query):
         yield Finding("I4", f"{household_id}:{id_number}:{ctx.period}", household_id,
                       f"{ctx.period} 已故人员 {mask(id_number)} 仍有务工记录", {"month": ctx.period}, scope=ctx.period)

@@ -9,10 +9,10 @@ from datetime import timedelta
 from peewee import JOIN, Case, fn
 
 from hub.cleaning.catalogue import Context, Finding, rule, the_period, the_year
-from hub.cleaning.rules.facts import LABOUR, LIVING
 from hub.store.models import Household, Person, Visit, VisitEmployment
 from shared.idnumber import mask
 from shared.rows import tuples
+from shared.vocabulary import FULL_LABOUR, LIVING
 
 
 @rule("P4", "劳动力务工不足", "Labourer not working, or fewer than the configured months", "000 §30; 001 §33",
@@ -25,7 +25,7 @@ def underemployed(ctx: Context) -> Iterator[Finding]:
               .group_by(VisitEmployment.id_number).alias("worked"))
     query = (Person.select(Person.household, Person.id_number, worked.c.months)
              .join(worked, JOIN.LEFT_OUTER, on=(worked.c.id_number == Person.id_number))
-             .where(Person.status == LIVING, Person.labour_ability.in_(LABOUR),
+             .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR),
                     Person.birth_date <= f"{ctx.year - 16:04d}-12-31",
                     Person.birth_date > f"{ctx.year - 60:04d}-12-31"))
     required = ctx.params["p4_min_months"]
@@ -42,7 +42,7 @@ def lacking_labour(ctx: Context) -> Iterator[Finding]:
     """Counted from every household, so one whose members have all died (no living member) has no labour."""
     living = Person.status == LIVING
     member_count = fn.SUM(Case(None, [(living, 1)], 0))
-    labour = fn.SUM(Case(None, [(living & Person.labour_ability.in_(LABOUR), 1)], 0))
+    labour = fn.SUM(Case(None, [(living & Person.labour_ability.in_(FULL_LABOUR), 1)], 0))
     covered = fn.MAX(Case(None, [(living & ((Person.dibao == True) | (Person.tekun == True)), 1)], 0))  # noqa: E712
     query = (Household.select(Household.id, member_count, labour, covered)
              .join(Person, JOIN.LEFT_OUTER, on=(Person.household == Household.id)).group_by(Household.id))

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from peewee import fn
 
 from hub.cleaning.catalogue import Context, Finding, rule
-from hub.cleaning.rules.facts import LABOUR, LIVING
 from hub.store.models import Household, Person
+from shared.months import add_months, month_of
 from shared.rows import tuples
+from shared.vocabulary import FULL_LABOUR, LIVING
 
 DEVELOPMENTAL = ("产业", "就业", "务工", "技能", "培训", "公益性岗位", "小额信贷", "以工代赈")
 
@@ -23,7 +24,7 @@ def _days_after(start: str, days: int) -> str:
       "002 §二(二)3", "high")
 def monitoring_without_support(ctx: Context) -> Iterator[Finding]:
     labour = dict(tuples(Person.select(Person.household, fn.COUNT(Person.id))
-                         .where(Person.status == LIVING, Person.labour_ability.in_(LABOUR))
+                         .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR))
                          .group_by(Person.household)))
     query = (Household.select(Household.id, Household.monitoring_since, Household.helper, Household.helper_since,
                               Household.plan_date, Household.measures)
@@ -53,8 +54,7 @@ def eliminated_too_soon(ctx: Context) -> Iterator[Finding]:
              .where(Household.monitoring_since.is_null(False), Household.risk_eliminated.is_null(False)))
     for household_id, since, eliminated in tuples(query):
         start = date.fromisoformat(since)
-        index = start.year * 12 + start.month - 1 + months
-        earliest = date(index // 12, index % 12 + 1, min(start.day, 28)).isoformat()
+        earliest = f"{add_months(month_of(start), months)}-{min(start.day, 28):02d}"
         if eliminated < earliest:
             yield Finding("P8", str(household_id), household_id, f"纳入监测不足 {months} 个月即标注风险消除",
                           {"monitoring_since": since, "risk_eliminated": eliminated})

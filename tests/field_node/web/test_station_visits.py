@@ -170,3 +170,20 @@ def test_forms_without_the_csrf_token_are_refused(station):
     client = app.test_client()
     reply = client.post("/login", data={"username": "wang", "password": PASSWORD})
     assert reply.status_code == 400 and "表单已过期" in reply.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("ability", "status", "birth_month", "asked"), [
+    ("普通劳动力", "正常", "1980-05", True),
+    ("弱劳动力或半劳动力", "正常", "1980-05", True),  # able to work: public-welfare posts go to weak labour first
+    ("丧失劳动力", "正常", "1980-05", False),
+    ("无劳动力", "正常", None, False),
+    ("技能劳动力", "死亡", "1980-05", False),
+    ("技能劳动力", "正常", "2010-11", False),  # 15 in October 2026
+    ("技能劳动力", "正常", "2010-10", True),  # 16 in October 2026
+])
+def test_the_form_asks_about_work_of_everyone_able_to_work(ability, status, birth_month, asked):
+    from field_node.models import Member
+    from field_node.web.visit_form import is_labourer
+
+    member = Member(labour_ability=ability, status=status, birth_month=birth_month)
+    assert is_labourer(member, "2026-10") is asked

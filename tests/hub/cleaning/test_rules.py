@@ -28,7 +28,9 @@ def planted_roster() -> list[dict]:
     from devtools import synthetic
 
     rnd = random.Random(7)
-    for adult in by_household[H["g6"]][:2] + by_household[H["g7"]][:2]:  # P6, and its look-alike on 低保
+    for adult in by_household[H["g6"]][:2]:  # P6: only weak labour is no labour (000 §27)
+        adult["labour_ability"] = "弱劳动力或半劳动力"
+    for adult in by_household[H["g7"]][:2]:  # its look-alike on 低保
         adult["labour_ability"] = "无劳动力"
     for row in by_household[H["g7"]]:
         row["dibao"] = "是"

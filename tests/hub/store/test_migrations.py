@@ -8,7 +8,7 @@ from hub.store import db
 from hub.store.models import ALL_MODELS
 from hub.web.app import create_app
 from shared import migrations
-from shared.errors import FieldsyncError
+from shared.errors import ErrorCode, FieldsyncError
 
 
 def test_every_table_has_one_model_and_every_model_a_table(app, hub_db):
@@ -40,3 +40,16 @@ def test_the_cli_migrates_then_the_hub_starts(tmp_path, database_url, runner):
     result = runner.invoke(main, [*args, "migrate"])
     assert result.exit_code == 0, result.output
     create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url})
+
+
+@pytest.mark.parametrize("url", ["mysql://x", "sqlite:///hub.db", "postgresq://typo@127.0.0.1/db"])
+def test_an_unsupported_database_url_is_a_plain_chinese_error(tmp_path, runner, url):
+    from hub.cli import main
+
+    with pytest.raises(FieldsyncError) as caught:
+        db.open_database(url, tmp_path)
+    assert caught.value.code is ErrorCode.DATABASE_URL_UNSUPPORTED
+    result = runner.invoke(main, ["--data-dir", str(tmp_path / "hub"), "--database-url", url, "nodes"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # printed, not a traceback
+    assert "不支持这个数据库地址" in result.output and "postgresql://" in result.output
+    assert "typo" not in result.output  # the URL itself (it may hold a password) is not echoed

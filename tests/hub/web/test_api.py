@@ -9,8 +9,9 @@ import pytest
 from hub.store.models import Household, Node
 from hub.sync import nodes
 from shared import keys, wire
+from shared.errors import ErrorCode, FieldsyncError
 from shared.protocol import ENROLL_PATH, ROSTER_PATH
-from tests.support import VILLAGES, SimNode, households_of
+from tests.support import VILLAGES, SimNode, households_of, import_county
 
 
 def enrol_body(code: str, key=None) -> dict:
@@ -146,3 +147,26 @@ def test_silent_stations_are_listed_first(app, client, county):
     rows = node_rows(silent_hours=72)
     assert [(row["node"].name, row["silent"]) for row in rows] == [("安静站", True), ("活跃站", False)]
     assert "长时间未联系" in client.get("/").get_data(as_text=True)
+
+
+def test_a_station_name_taken_says_so_and_what_to_do(client, county):
+    new_code(county)
+    with pytest.raises(FieldsyncError) as caught:
+        nodes.register("新站点", [nodes.find_village("/".join(VILLAGES[1]))], 24)
+    assert caught.value.code is ErrorCode.NODE_NAME_TAKEN
+    assert "新站点" in caught.value.message and "换一个名称" in caught.value.message
+    assert "--force" not in caught.value.message and Node.select().count() == 1
+
+
+def test_add_node_with_a_taken_name_prints_the_reason(app, runner, tmp_path):
+    from hub import db
+    from hub.cli import main
+
+    with app.app_context(), db.database.connection_context():
+        new_code(import_county(tmp_path))
+    args = ["--data-dir", app.config["DATA_DIR"], "--database-url", app.config["DATABASE_URL"],
+            "add-node", "新站点", "--village", "/".join(VILLAGES[1])]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "已有名为“新站点”的站点" in result.output and "fieldsync-hub nodes" in result.output
+    assert "Traceback" not in result.output
