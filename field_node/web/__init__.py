@@ -21,9 +21,9 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from field_node import node as node_module
-from field_node import store
-from field_node.db import database
+from field_node.store.db import database
+from field_node.store.state import get_state
+from field_node.sync import node as node_module
 from field_node.web import accounts_views, auth, households, jobs, sync_views, tasks_views, visit_views
 from shared import jobs_web, web_security
 
@@ -62,7 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     _init_errors(app)
     web_security.init_app(app, web_security.STATION_POLICY, cacheable_blueprints=frozenset({"jobs"}))
     app.jinja_env.globals["get_locale"] = get_locale
-    app.context_processor(lambda: {"station_name": store.get_state("node_name") or _("Station (not enrolled)")})
+    app.context_processor(lambda: {"station_name": get_state("node_name") or _("Station (not enrolled)")})
     return app
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from field_node.models import Household, Member, Visit
+from field_node.store.models import Household, Member, Visit
 from shared import idnumber
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, MAX_MONTHLY_YUAN, RISKS, VISIT_METHODS, WORK_PLACES
 from shared.sealing import SEALED_SHAPE

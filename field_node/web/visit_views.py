@@ -10,9 +10,11 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from field_node import store, visits
-from field_node.db import database, without_waiting_for_the_card
-from field_node.models import Draft, Member, SignatureImage, Visit
+from field_node.outbox import records
+from field_node.roster import visits
+from field_node.store.db import database, without_waiting_for_the_card
+from field_node.store.models import Draft, Member, SignatureImage, Visit
+from field_node.store.state import now_text
 from field_node.web import auth, scope, visit_form
 from field_node.web.households import this_month
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, RISKS, UNCHANGED_ITEMS, VISIT_METHODS, WORK_PLACES
@@ -25,7 +27,7 @@ def _context(number: str, month: str) -> visit_form.Context:
     household = scope.household_or_404(number)
     members = list(Member.select().where(Member.household == number).order_by(Member.id))
     last = visits.latest(number, before=month)
-    return visit_form.Context(household, members, month, date.fromisoformat(store.now_text()[:10]), last,
+    return visit_form.Context(household, members, month, date.fromisoformat(now_text()[:10]), last,
                               visits.body_of(last.seq) if last else None,
                               current_app.config["NODE"].settings["INCOME_DROP_WARNING"])
 
@@ -68,7 +70,7 @@ def form(number: str) -> Any:
     if corrected:
         return _render(ctx, visit_form.values_of(visits.body_of(corrected.seq), ctx), corrected=corrected)
     head = next((m.name for m in ctx.members if m.relation == "户主"), "")
-    return _render(ctx, MultiDict({"date": store.now_text()[:10], "ack_by": head}))
+    return _render(ctx, MultiDict({"date": now_text()[:10], "ack_by": head}))
 
 
 def _corrected_from(values: MultiDict, number: str) -> Visit | None:
@@ -100,8 +102,8 @@ def _save_signed(number: str, outcome: visit_form.Outcome) -> tuple[list, list]:
     with database.atomic("IMMEDIATE") as transaction:
         if outcome.signature_png:
             SignatureImage.insert(sha256=outcome.body["ack"]["signature_sha256"], png=outcome.signature_png,
-                                  created_at=store.now_text()).on_conflict_ignore().execute()
-        saved, problems = store.save_records(opened.key(), opened.node_id, [("visit", outcome.body)])
+                                  created_at=now_text()).on_conflict_ignore().execute()
+        saved, problems = records.save_records(opened.key(), opened.node_id, [("visit", outcome.body)])
         if problems:
             transaction.rollback()
         else:
@@ -116,7 +118,7 @@ def keep_draft(number: str) -> Any:
     fields = {key: request.form.getlist(key) for key in request.form if key != "csrf_token"}
     with without_waiting_for_the_card(), database.atomic("IMMEDIATE"):
         (Draft.insert(household=number, author=current_user.username,
-                      fields=json.dumps(fields, ensure_ascii=False), updated_at=store.now_text())
+                      fields=json.dumps(fields, ensure_ascii=False), updated_at=now_text())
          .on_conflict_replace().execute())
     return "", 204
 

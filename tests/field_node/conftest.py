@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from field_node import node as node_module
+from field_node.sync import node as node_module
 from tests.support import VILLAGES, import_county
 
 
@@ -49,8 +49,8 @@ def enrolled(app, live_hub, opened_node):
 
 def recent_months(count: int) -> list[str]:
     """The ``count`` months before the station's current month, oldest first."""
-    from field_node import visits
-    from field_node.store import now_text
+    from field_node.roster import visits
+    from field_node.store.state import now_text
 
     months = visits.months_back(now_text()[:7], count + 1)
     return months[:-1]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from field_node import accounts, sync
-from field_node.db import database
-from field_node.models import Account
+from field_node import accounts
+from field_node.store.db import database
+from field_node.store.models import Account
+from field_node.sync import passes
 from hub import db as hub_database
 from hub import field_accounts, nodes
 from shared.errors import FieldsyncError
@@ -22,14 +23,14 @@ def make_hub_accounts(app) -> None:
 
 def test_a_station_pulls_the_accounts_of_its_villages_and_signs_them_in_offline(app, live_hub, enrolled):
     make_hub_accounts(app)
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with database.connection_context():
         assert {a.username: a.origin for a in Account.select()} == {"wei": "hub"}
         assert Account.get_by_id("wei").villages == f'["{"/".join(VILLAGES[0])}"]'  # the station scopes it
         assert accounts.sign_in("wei", "secret-1", 5, 900).display_name == "韦网格"
     with app.app_context(), hub_database.database.connection_context():
         field_accounts.disable("wei")
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with database.connection_context():
         assert accounts.sign_in("wei", "secret-1", 5, 900) is None
         assert Account.get_by_id("wei").active is False

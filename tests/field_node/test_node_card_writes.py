@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from field_node.db import database
+from field_node.store.db import database
 from tests.field_node.web.test_station_visits import full_form, household_with_labourer
 
 
@@ -27,7 +27,7 @@ def test_a_saved_visit_stays_in_the_wal_and_pages_leave_the_database_file_alone(
 
 
 def test_a_draft_is_written_without_syncing_the_card_and_records_still_are(opened_node):
-    from field_node.db import without_waiting_for_the_card
+    from field_node.store.db import without_waiting_for_the_card
 
     def synchronous() -> int:
         return database.execute_sql("PRAGMA synchronous").fetchone()[0]

@@ -14,10 +14,13 @@ import pytest
 
 from devtools import synthetic
 from devtools.station import roster_page, station_body
-from field_node import node as node_module
-from field_node import store, visits
-from field_node.db import database
-from field_node.models import REJECTED, Coverage, Household, Record, Visit
+from field_node.outbox import records
+from field_node.roster import visits
+from field_node.roster.households import apply_roster_page
+from field_node.store.db import database
+from field_node.store.models import REJECTED, Coverage, Household, Record, Visit
+from field_node.store.state import set_state
+from field_node.sync import node as node_module
 from shared import keys
 from tests.support import VILLAGES
 
@@ -43,8 +46,8 @@ def households(opened_node):
     rows = synthetic.generate_roster(5, VILLAGES[:1], 6)
     numbers = sorted({row["household_id"] for row in rows})
     with database.connection_context():
-        store.apply_roster_page(roster_page(rows))
-        store.set_state("node_id", 1)
+        apply_roster_page(roster_page(rows))
+        set_state("node_id", 1)
     keys.save_private_key(keys.generate(), opened_node.key_path)
     return {"node": opened_node, "numbers": numbers,
             "members": {n: [r for r in rows if r["household_id"] == n] for n in numbers}}
@@ -55,7 +58,7 @@ def save(households, number: str, month: str, method: str, corrects: int | None 
                                                 "王")), "method": method}
     if corrects is not None:
         body["corrects"] = visits.record_hash(corrects)
-    saved, problems = store.save_records(households["node"].key(), 1, [("visit", body)])
+    saved, problems = records.save_records(households["node"].key(), 1, [("visit", body)])
     assert not problems, problems[0].details
     return saved[0].seq
 
@@ -77,7 +80,7 @@ def test_coverage_follows_saves_corrections_and_rejections(households):
         save(households, numbers[3], MONTH, "phone", corrects=in_person)  # corrected: only by phone after all
         assert shown(MONTH)[numbers[4]] == visits.VISITED and shown(MONTH)[numbers[3]] == visits.CONTACTED
 
-        store.apply_push_reply({"accepted": [], "duplicates": [], "hwm": 0, "rejected": [
+        records.apply_push_reply({"accepted": [], "duplicates": [], "hwm": 0, "rejected": [
             {"seq": phone, "final": True, "code": "X", "message": "拒收", "details": {}}]}, phone, phone)
         assert shown(MONTH)[numbers[2]] == visits.NOT_YET  # a rejected visit never counts
         assert shown(MONTH) == from_scratch(MONTH) and shown(LAST) == from_scratch(LAST)

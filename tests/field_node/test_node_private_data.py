@@ -13,11 +13,13 @@ from pathlib import Path
 
 from devtools import synthetic
 from devtools.station import station_body
-from field_node import client as node_client
-from field_node import node as node_module
-from field_node import store, sync
-from field_node.db import database
-from field_node.models import Draft, Member, Record
+from field_node.outbox import records
+from field_node.store.db import database
+from field_node.store.models import Draft, Member, Record
+from field_node.store.state import set_state
+from field_node.sync import client as node_client
+from field_node.sync import node as node_module
+from field_node.sync import passes
 from hub import db as hub_database
 from hub import nodes
 from hub.models import Record as HubRecord
@@ -51,16 +53,16 @@ def birth_visit(hub: dict, village: tuple[str, str]) -> tuple[str, dict]:
 
 
 def test_after_a_sync_the_card_holds_no_id_number_or_phone(app, live_hub, enrolled):
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     entries = [("visit", station_body(synthetic.visit_body(random.Random(3), members, "2026-10", "网格员"),
                                       live_hub["person_key"]))
                for members in households_of(live_hub["rows"], VILLAGES[0]).values()]
     entries.append(birth_visit(live_hub, VILLAGES[1]))
     with database.connection_context():
-        saved, problems = store.save_records(enrolled.key(), enrolled.node_id, entries)
+        saved, problems = records.save_records(enrolled.key(), enrolled.node_id, entries)
         assert not problems
         assert Member.select().count() > 0
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     data = card_bytes(enrolled.data_dir)
     assert readable_numbers(data, live_hub["rows"]) == []
     assert NEWBORN.encode() not in data
@@ -70,13 +72,13 @@ def test_after_a_sync_the_card_holds_no_id_number_or_phone(app, live_hub, enroll
 
 
 def test_a_typed_number_arrives_at_the_hub_readable_and_labourers_resolve(app, live_hub, enrolled):
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     kind, body = birth_visit(live_hub, VILLAGES[0])
     plain = synthetic.visit_body(random.Random(9), next(iter(households_of(live_hub["rows"], VILLAGES[0]).values())),
                                  "2026-10", "网格员")
     with database.connection_context():
-        store.save_records(enrolled.key(), enrolled.node_id, [(kind, body)])
-    assert sync.sync_once(enrolled, lambda _: None).sent == 1
+        records.save_records(enrolled.key(), enrolled.node_id, [(kind, body)])
+    assert passes.sync_once(enrolled, lambda _: None).sent == 1
     with app.app_context(), hub_database.database.connection_context():
         change = VisitChange.get()
         assert (change.type, change.name, change.id_number, change.id_unreadable) == ("birth", "韦小宝", NEWBORN, False)
@@ -89,9 +91,9 @@ def test_a_typed_number_arrives_at_the_hub_readable_and_labourers_resolve(app, l
 def test_a_typed_number_waits_for_the_hub_key(opened_node):
     """Before its first sync a station has no key to seal to: the visit is refused with what to do, not saved."""
     with database.connection_context():
-        store.set_state("node_id", 1)
+        set_state("node_id", 1)
         keys.save_private_key(keys.generate(), opened_node.key_path)
-        saved, problems = store.save_records(opened_node.key(), 1, [birth_visit(
+        saved, problems = records.save_records(opened_node.key(), 1, [birth_visit(
             {"rows": synthetic.generate_roster(1, VILLAGES[:1], 1), "person_key": lambda n: "p" + "a" * 32},
             VILLAGES[0])])
     assert saved == [] and "请先同步" in problems[0].message
@@ -113,7 +115,7 @@ def _old_station(folder: Path, key, node_id: int, hub_url: str, rows: list[dict]
     with sqlite3.connect(folder / "node.db") as db:
         db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
         for version, name in enumerate(("initial", "station_app", "postings", "tasks"), start=1):
-            sql = resources.files("field_node.migrations").joinpath(f"{version:04d}_{name}.sql").read_text()
+            sql = resources.files("field_node.store.migrations").joinpath(f"{version:04d}_{name}.sql").read_text()
             db.executescript(sql)
             db.execute("INSERT INTO schema_version VALUES (?, ?)", (version, name))
         db.executemany("INSERT INTO state VALUES (?, ?)", [("node_id", str(node_id)), ("hub_url", hub_url),
@@ -150,7 +152,7 @@ def test_an_upgraded_station_drops_its_numbers_and_its_old_records_reach_the_hub
         assert "change_0_id_number" not in json.loads(Draft.get().fields)
         assert json.loads(Draft.get().fields)["note"] == ["草稿"]
     assert NEWBORN.encode() not in card_bytes(folder)
-    report = sync.sync_once(upgraded, lambda _: None)
+    report = passes.sync_once(upgraded, lambda _: None)
     assert report.sent == 2 and report.rejected == 0
     with app.app_context(), hub_database.database.connection_context():
         held = {r.seq: bytes(r.content) for r in HubRecord.select().where(HubRecord.node == node_id)}
@@ -161,4 +163,4 @@ def test_an_upgraded_station_drops_its_numbers_and_its_old_records_reach_the_hub
         assert all(m.person_key.startswith("p") for m in Member.select())
         assert {r.redacted for r in Record.select()} == {True}  # their numbers blanked once the hub held them
     assert readable_numbers(card_bytes(folder), live_hub["rows"]) == []
-    assert sync.sync_once(upgraded, lambda _: None).requeued == 0
+    assert passes.sync_once(upgraded, lambda _: None).requeued == 0

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from field_node import node as node_module
-from field_node import store
-from field_node.db import database
+from field_node.store.db import database
+from field_node.store.state import set_state
+from field_node.sync import node as node_module
 from shared import keys
 
 
@@ -32,7 +32,7 @@ def test_a_new_station_folder_is_0700_with_0600_files(tmp_path):
     keys.save_private_key(keys.generate(), opened.key_path)
     with database.connection_context():
         with database.atomic("IMMEDIATE"):
-            store.set_state("node_id", 1)
+            set_state("node_id", 1)
         (opened.data_dir / "sync.log").open("ab").close()  # how the sync page starts its log
         files = {path.name: mode(path) for path in opened.data_dir.iterdir()}
     assert mode(opened.data_dir) == 0o700

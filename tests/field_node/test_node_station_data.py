@@ -9,11 +9,15 @@ from importlib import resources
 
 from devtools import synthetic
 from devtools.station import roster_page, station_body
-from field_node import accounts, store, visits
-from field_node import node as node_module
-from field_node.db import database
-from field_node.models import Visit
-from field_node.search import search_keys
+from field_node import accounts
+from field_node.outbox import records
+from field_node.roster import visits
+from field_node.roster.households import apply_roster_page
+from field_node.roster.search import search_keys
+from field_node.store.db import database
+from field_node.store.models import Visit
+from field_node.store.state import set_state
+from field_node.sync import node as node_module
 from shared import keys
 from shared.records import GENESIS_PREV, seal
 from tests.support import VILLAGES
@@ -29,15 +33,15 @@ def test_coverage_puts_households_not_reached_last_month_first(opened_node):
     rows = synthetic.generate_roster(3, VILLAGES[:1], 4)
     numbers = sorted({row["household_id"] for row in rows})
     with database.connection_context():
-        store.apply_roster_page(roster_page(rows))
-        store.set_state("node_id", 1)
+        apply_roster_page(roster_page(rows))
+        set_state("node_id", 1)
         keys.save_private_key(keys.generate(), opened_node.key_path)
         members = {n: [r for r in rows if r["household_id"] == n] for n in numbers}
         rnd = random.Random(1)
         last = [("visit", station_body(synthetic.visit_body(rnd, members[n], "2026-09", "王"))) for n in numbers[1:]]
         this = [("visit", station_body({**synthetic.visit_body(rnd, members[numbers[3]], "2026-10", "王"),
                                         "method": "phone"}))]
-        saved, problems = store.save_records(opened_node.key(), 1, last + this)
+        saved, problems = records.save_records(opened_node.key(), 1, last + this)
         assert not problems
         rows_shown = visits.coverage("2026-10")
     assert [row.number for row in rows_shown] == [numbers[0], numbers[1], numbers[2], numbers[3]]
@@ -63,7 +67,7 @@ def test_lockout_ends_after_its_time_and_survives_a_clock_jump(opened_node):
 def test_upgrading_a_version_1_node_fills_the_visit_table(tmp_path):
     folder = tmp_path / "old-node"
     folder.mkdir()
-    sql = resources.files("field_node.migrations").joinpath("0001_initial.sql").read_text()
+    sql = resources.files("field_node.store.migrations").joinpath("0001_initial.sql").read_text()
     key = keys.generate()
     body = synthetic.visit_body(random.Random(2), synthetic.generate_roster(2, VILLAGES[:1], 1), "2026-09", "王")
     body["risks"] = ["illness", "disaster"]

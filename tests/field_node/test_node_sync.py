@@ -10,9 +10,11 @@ import pytest
 
 from devtools import synthetic
 from devtools.station import station_body
-from field_node import store, sync
-from field_node.db import database
-from field_node.models import Household, Record
+from field_node.outbox import records
+from field_node.store.db import database
+from field_node.store.models import Household, Record
+from field_node.store.state import set_state
+from field_node.sync import passes
 from hub import db as hub_db_module
 from hub.models import Record as HubRecord
 from shared.errors import FieldsyncError
@@ -38,28 +40,28 @@ def test_the_private_key_is_readable_by_its_owner_only(enrolled):
 
 def test_a_full_pass_pulls_the_roster_and_pushes_everything_once(app, live_hub, enrolled):
     lines: list[str] = []
-    sync.sync_once(enrolled, lines.append)
+    passes.sync_once(enrolled, lines.append)
     with database.connection_context():
         assert Household.select().count() == len(households_of(live_hub["rows"], VILLAGES[0])) + len(
             households_of(live_hub["rows"], VILLAGES[1]))
-        saved, problems = store.save_records(enrolled.key(), enrolled.node_id,
+        saved, problems = records.save_records(enrolled.key(), enrolled.node_id,
                                              visits_for(live_hub, VILLAGES[:2]))
     assert saved and not problems
     enrolled.settings["BATCH_SIZE"] = 4
-    report = sync.sync_once(enrolled, lines.append)
+    report = passes.sync_once(enrolled, lines.append)
     assert report.sent == len(saved) and report.batches == -(-len(saved) // 4)
     assert any(line.startswith("第 1 批") for line in lines)
     assert hub_count(app) == len(saved)
     with database.connection_context():
-        assert store.counts() == {"pending": 0, "sent": len(saved), "rejected": 0}
-    assert sync.sync_once(enrolled, lines.append).sent == 0
+        assert records.counts() == {"pending": 0, "sent": len(saved), "rejected": 0}
+    assert passes.sync_once(enrolled, lines.append).sent == 0
     assert hub_count(app) == len(saved)
 
 
 def test_saved_records_form_a_signed_chain(enrolled, live_hub):
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with database.connection_context():
-        store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
+        records.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
         rows = list(Record.select().order_by(Record.seq))
     public = enrolled.key().public_key()
     prev = bytes(32)
@@ -71,34 +73,34 @@ def test_saved_records_form_a_signed_chain(enrolled, live_hub):
 
 
 def test_bad_entries_are_reported_and_good_ones_saved(enrolled, live_hub):
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     good = visits_for(live_hub, VILLAGES[:1])[:2]
     bad_money = ("visit", dict(good[0][1], income=dict(good[0][1]["income"], wage=12.5)))
     unknown_household = ("visit", dict(good[0][1], household="9999"))
     with database.connection_context():
-        saved, problems = store.save_records(enrolled.key(), enrolled.node_id,
+        saved, problems = records.save_records(enrolled.key(), enrolled.node_id,
                                              [good[0], bad_money, unknown_household, good[1]])
     assert [r.seq for r in saved] == [1, 2]
     assert [(p.index, list(p.details)) for p in problems] == [(1, ["income"]), (2, ["household"])]
 
 
 def test_an_unreachable_hub_loses_nothing_and_says_so(enrolled, live_hub):
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with database.connection_context():
-        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
-        store.set_state("hub_url", "http://127.0.0.1:9")
+        saved, _ = records.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
+        set_state("hub_url", "http://127.0.0.1:9")
     with pytest.raises(FieldsyncError) as caught:
-        sync.sync_once(enrolled, lambda _: None)
+        passes.sync_once(enrolled, lambda _: None)
     assert caught.value.code.name == "HUB_UNREACHABLE" and "安全保存" in caught.value.message
     with database.connection_context():
-        assert store.counts()["pending"] == len(saved)
+        assert records.counts()["pending"] == len(saved)
 
 
 def test_records_the_hub_lost_are_sent_again(app, enrolled, live_hub):
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with database.connection_context():
-        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
-    sync.sync_once(enrolled, lambda _: None)
+        saved, _ = records.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
+    passes.sync_once(enrolled, lambda _: None)
     with app.app_context(), hub_db_module.database.connection_context():  # a restore from an older backup
         from hub.models import Node, Visit, VisitEmployment
 
@@ -106,29 +108,29 @@ def test_records_the_hub_lost_are_sent_again(app, enrolled, live_hub):
         Visit.delete().execute()
         HubRecord.delete().where(HubRecord.seq > 2).execute()
         Node.update(hwm=2, head=2).execute()
-    report = sync.sync_once(enrolled, lambda _: None)
+    report = passes.sync_once(enrolled, lambda _: None)
     assert report.requeued == len(saved) - 2 and report.sent == len(saved) - 2
     assert hub_count(app) == len(saved)
 
 
 def test_watch_backs_off_with_jitter_while_the_hub_is_down(enrolled):
     with database.connection_context():
-        store.set_state("hub_url", "http://127.0.0.1:9")
+        set_state("hub_url", "http://127.0.0.1:9")
     waits: list[float] = []
     lines: list[str] = []
-    sync.watch(enrolled, lines.append, sleep=waits.append, passes=4)
+    passes.watch(enrolled, lines.append, sleep=waits.append, passes=4)
     assert len(waits) == 3 and all("同步未完成" in line for line in lines)
     for failures, wait in enumerate(waits, start=1):
         assert 0 <= wait <= enrolled.settings["BACKOFF_BASE"] * 2 ** (failures - 1)
 
 
 def test_backoff_delay_is_capped():
-    assert sync.backoff_delay(50, 5, 900, rng=lambda: 1.0) == 900
-    assert sync.backoff_delay(1, 5, 900, rng=lambda: 0.5) == 2.5
+    assert passes.backoff_delay(50, 5, 900, rng=lambda: 1.0) == 900
+    assert passes.backoff_delay(1, 5, 900, rng=lambda: 0.5) == 2.5
 
 
 def test_a_second_enrolment_of_the_same_folder_is_refused(enrolled, live_hub):
-    from field_node import node as node_module
+    from field_node.sync import node as node_module
 
     with pytest.raises(FieldsyncError) as caught:
         node_module.enroll(enrolled, live_hub["url"], "AAAA-BBBB-CCCC")
@@ -180,35 +182,35 @@ def test_the_node_survives_any_reply_and_says_so_in_status(enrolled, live_hub, h
 
     from field_node.cli import main
 
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with database.connection_context():
-        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
-        store.set_state("hub_url", hostile_hub[0])
+        saved, _ = records.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
+        set_state("hub_url", hostile_hub[0])
     for state, push in HOSTILE_REPLIES:
         hostile_hub[1].update(state=state, push=push)
         with pytest.raises(FieldsyncError) as raised:
-            sync.sync_once(enrolled, lambda _: None)
+            passes.sync_once(enrolled, lambda _: None)
         assert raised.value.code.name == "HUB_UNREACHABLE", (state, push)
         with database.connection_context():
-            assert store.counts()["pending"] == len(saved)
+            assert records.counts()["pending"] == len(saved)
     status = CliRunner().invoke(main, ["--data-dir", str(enrolled.data_dir), "status"]).output
     assert f"已连续失败 {len(HOSTILE_REPLIES)} 次" in status and "无法识别的同步答复" in status, status
     assert "Traceback" not in status
     with database.connection_context():
-        store.set_state("hub_url", live_hub["url"])
-    assert sync.sync_once(enrolled, lambda _: None).sent == len(saved)
+        set_state("hub_url", live_hub["url"])
+    assert passes.sync_once(enrolled, lambda _: None).sent == len(saved)
     assert hub_count(app) == len(saved)
     assert "最后一次同步" in CliRunner().invoke(main, ["--data-dir", str(enrolled.data_dir), "status"]).output
 
 
 def test_a_reply_claiming_more_than_was_sent_marks_only_the_batch(enrolled, live_hub, hostile_hub):
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with database.connection_context():
-        saved, _ = store.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
-        store.set_state("hub_url", hostile_hub[0])
+        saved, _ = records.save_records(enrolled.key(), enrolled.node_id, visits_for(live_hub, VILLAGES[:1]))
+        set_state("hub_url", hostile_hub[0])
     enrolled.settings["BATCH_SIZE"] = 2
     hostile_hub[1].update(state=STATE_OK, push={**PUSH_OK, "accepted": [[1, 2**53 - 1]], "hwm": 2**53 - 1,
                                                 "head": 2**53 - 1})
-    sync.push_outbox(enrolled, enrolled.hub(), lambda _: None, sync.SyncReport())
+    passes.push_outbox(enrolled, enrolled.hub(), lambda _: None, passes.SyncReport())
     with database.connection_context():
-        assert store.counts()["sent"] == len(saved)  # batch by batch, never a list of 2^53 numbers
+        assert records.counts()["sent"] == len(saved)  # batch by batch, never a list of 2^53 numbers

@@ -12,9 +12,10 @@ def station(tmp_path):
     """Two villages of eight households each, visits for the last two months; ``wang`` (member, made at the
     station before village scopes existed), ``admin``, and the county's ``li`` scoped to the first village."""
     from devtools import station as seeding
-    from field_node import accounts, visits
-    from field_node.db import database
-    from field_node.store import now_text
+    from field_node import accounts
+    from field_node.roster import visits
+    from field_node.store.db import database
+    from field_node.store.state import now_text
     from field_node.web import create_app
     from shared.accounts import account_document, hash_password
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from devtools.station import PASSWORD
-from field_node.search import search_keys
-from field_node.store import now_text
+from field_node.roster.search import search_keys
+from field_node.store.state import now_text
 from shared.idnumber import mask
 
 

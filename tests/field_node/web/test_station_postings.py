@@ -8,9 +8,10 @@ import re
 from datetime import date, timedelta
 
 from devtools.station import PASSWORD
-from field_node import accounts, sync
-from field_node.db import database
-from field_node.models import Posting, Record
+from field_node import accounts
+from field_node.store.db import database
+from field_node.store.models import Posting, Record
+from field_node.sync import passes
 from field_node.web import create_app
 from hub import db as hub_database
 from hub import own_records
@@ -45,7 +46,7 @@ def test_the_station_shows_the_hubs_postings_publicly_and_carries_interest_to_th
         held = hub_posting(title="低薪岗位", pay=50, pay_unit="day")
         own_records.sign("posting", county)
         own_records.sign("posting", held)
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     client = station_client(enrolled)
     public = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, data_dir=enrolled.data_dir).test_client()
     page = public.get(f"/j/{county['posting_id']}")
@@ -60,7 +61,7 @@ def test_the_station_shows_the_hubs_postings_publicly_and_carries_interest_to_th
     with database.connection_context():
         record = Record.select().where(Record.kind == "interest").get()
         assert json.loads(bytes(record.content))["body"]["channel"] == "node"
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with app.app_context(), hub_database.database.connection_context():
         interest = Interest.get()
         assert (interest.posting_id, interest.channel, interest.node.name) == (county["posting_id"], "node", "测试站")
@@ -68,7 +69,7 @@ def test_the_station_shows_the_hubs_postings_publicly_and_carries_interest_to_th
 
 
 def test_a_station_posting_is_signed_shown_at_once_and_reaches_the_hub(app, live_hub, enrolled):
-    sync.sync_once(enrolled, lambda _: None)  # the roster: a station posts to its own township's board (issue 12)
+    passes.sync_once(enrolled, lambda _: None)  # the roster: a station posts to its own township's board (issue 12)
     client = station_client(enrolled)
     reply = client.post("/postings/new", data={
         "kind": "gig", "employer": "东岭村砂糖橘合作社", "title": "砂糖橘采摘", "place": "东岭村果园", "pay": "130",
@@ -79,7 +80,7 @@ def test_a_station_posting_is_signed_shown_at_once_and_reaches_the_hub(app, live
         posting = Posting.get()
     assert posting.published and posting.local_seq
     assert "砂糖橘采摘" in client.get("/jobs").get_data(as_text=True)
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with app.app_context(), hub_database.database.connection_context():
         assert HubPosting.get(HubPosting.posting_id == posting.posting_id).title == "砂糖橘采摘"
     client.post(f"/postings/{posting.posting_id}/status", data={"status": "filled"})
@@ -102,11 +103,11 @@ def test_a_job_recommended_to_a_labourer_reaches_the_county_ledger(app, live_hub
     with app.app_context(), hub_database.database.connection_context():
         county = hub_posting()
         own_records.sign("posting", county)
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     client = station_client(enrolled)
     with database.connection_context():
-        from field_node.models import Member
-        from field_node.store import now_text
+        from field_node.store.models import Member
+        from field_node.store.state import now_text
         from field_node.web.visit_form import is_labourer
 
         labourer = next(m for m in Member.select() if is_labourer(m, now_text()[:7]))
@@ -117,7 +118,7 @@ def test_a_job_recommended_to_a_labourer_reaches_the_county_ledger(app, live_hub
     reply = client.post(f"/h/{number}/recommend/{labourer.id}", data={"posting_id": county["posting_id"],
                                                                         "note": "本人有驾照"})
     assert reply.status_code == 302
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with app.app_context(), hub_database.database.connection_context():
         from hub.models import Person
         from hub.postings import store as hub_store

@@ -5,9 +5,10 @@ and the audit log shows the whole path — and names a row altered afterwards.""
 from __future__ import annotations
 
 from devtools.station import PASSWORD
-from field_node import accounts, sync
-from field_node.db import database
-from field_node.models import Record
+from field_node import accounts
+from field_node.store.db import database
+from field_node.store.models import Record
+from field_node.sync import passes
 from field_node.web import create_app
 from hub import audit, verification
 from hub import db as hub_database
@@ -25,7 +26,7 @@ def test_an_anomaly_sent_to_the_field_is_answered_offline_and_closes_after_sync(
         anomaly = (Anomaly.select().join(Township).where(Township.name == township, Anomaly.rule == "P5").first())
         clerk = Principal("user", "tang", "township", anomaly.township_id)
         task = verification.send_to_field(clerk, anomaly, "请核实该户 10 月是否走访")
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with database.connection_context():
         accounts.create_account("wang", "王网格", PASSWORD)
     client = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, data_dir=enrolled.data_dir).test_client()
@@ -39,7 +40,7 @@ def test_an_anomaly_sent_to_the_field_is_answered_offline_and_closes_after_sync(
     with database.connection_context():
         assert Record.select().where(Record.kind == "verification", Record.status == "pending").count() == 1
     assert "没有待核实的任务" in client.get("/tasks").get_data(as_text=True)
-    sync.sync_once(enrolled, lambda _: None)
+    passes.sync_once(enrolled, lambda _: None)
     with app.app_context(), hub_database.database.connection_context():
         closed = Anomaly.get_by_id(anomaly.id)
         assert (closed.status, closed.answer) == (ANSWERED, "corrected")
@@ -54,5 +55,5 @@ def test_an_anomaly_sent_to_the_field_is_answered_offline_and_closes_after_sync(
             f"UPDATE audit_log SET after_json = '{{\"status\":\"open\"}}' WHERE id = {answer_entry.id}")
         problems = audit.verify()
         assert [p.seq for p in problems] == [answer_entry.seq] and f"第 {answer_entry.seq} 条" in problems[0].message
-    sync.sync_once(enrolled, lambda _: None)  # the closed task leaves the station
+    passes.sync_once(enrolled, lambda _: None)  # the closed task leaves the station
     assert "没有待核实的任务" in client.get("/tasks").get_data(as_text=True)

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from devtools.station import person_key
-from field_node import visits
-from field_node.db import database
-from field_node.models import PENDING, Draft, Record, SignatureImage, Visit
-from field_node.store import now_text
+from field_node.roster import visits
+from field_node.store.db import database
+from field_node.store.models import PENDING, Draft, Record, SignatureImage, Visit
+from field_node.store.state import now_text
 from field_node.web import create_app
 from shared import keys
 from shared.records import signature_valid
@@ -97,7 +97,7 @@ def test_impossible_entries_are_refused_next_to_the_field(member_client, station
 def test_a_labourer_with_wage_but_no_months_is_refused(member_client, station):
     number, labourer = household_with_labourer(station)
     with database.connection_context():
-        from field_node.models import Member
+        from field_node.store.models import Member
         member_id = Member.get(Member.person_key == person_key(labourer["id_number"])).id
     reply = member_client.post(f"/h/{number}/visit", data=full_form(**{
         f"emp_{member_id}_place": "county", f"emp_{member_id}_months": "0", f"emp_{member_id}_wage": "2000"}))

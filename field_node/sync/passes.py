@@ -20,9 +20,12 @@ from dataclasses import dataclass
 
 from peewee import DatabaseError
 
-from field_node import accounts, postings, privacy, store, tasks
-from field_node.db import database
-from field_node.node import Node
+from field_node import accounts, postings, tasks
+from field_node.outbox import privacy, records
+from field_node.roster.households import apply_roster_page
+from field_node.store.db import database
+from field_node.store.state import get_state, now_text, set_state
+from field_node.sync.node import Node
 from shared import wire
 from shared.errors import ErrorCode, FieldsyncError
 from shared.protocol import SEQ_MAX
@@ -55,16 +58,16 @@ def sync_lock(node: Node) -> Iterator[None]:
 
 def push_outbox(node: Node, hub, echo: Echo, report: SyncReport) -> None:
     batch_size = node.settings["BATCH_SIZE"]
-    total = store.counts()["pending"]
+    total = records.counts()["pending"]
     while True:
         with database.connection_context():
-            run = store.next_run(batch_size)
-            head = store.head()
+            run = records.next_run(batch_size)
+            head = records.head()
         if not run:
             return
         reply = hub.push(wire.encode_batch(run, head))
         with database.connection_context():
-            result = store.apply_push_reply(reply, run[0].seq, run[-1].seq)
+            result = records.apply_push_reply(reply, run[0].seq, run[-1].seq)
         report.batches += 1
         report.sent += result.sent
         report.rejected += result.rejected
@@ -79,10 +82,10 @@ def push_outbox(node: Node, hub, echo: Echo, report: SyncReport) -> None:
 def pull_roster(node: Node, hub, echo: Echo, report: SyncReport) -> None:
     while True:
         with database.connection_context():
-            cursor = store.get_state("roster_cursor", "")
+            cursor = get_state("roster_cursor", "")
         page = hub.roster_page(cursor)
         with database.connection_context():
-            report.households += store.apply_roster_page(page)
+            report.households += apply_roster_page(page)
         if not page["more"]:
             break
     echo(f"花名册：更新 {report.households} 户。")
@@ -93,7 +96,7 @@ def pull_pages(fetch: Callable[[int], dict], apply: Callable[[dict], int], curso
     received = 0
     while True:
         with database.connection_context():
-            cursor = int(store.get_state(cursor_key, "0"))
+            cursor = int(get_state(cursor_key, "0"))
         try:
             page = fetch(cursor)
         except FieldsyncError as error:
@@ -142,7 +145,7 @@ def sync_once(node: Node, echo: Echo = print) -> SyncReport:
         report = _pass(node, echo)
     except FieldsyncError as error:
         if not error.details.get("busy"):
-            _remember({"at": store.now_text(), "ok": False, "code": error.code.name, "message": error.message})
+            _remember({"at": now_text(), "ok": False, "code": error.code.name, "message": error.message})
         raise
     except (DatabaseError, OSError):  # the station's own storage: the command says so in its own words
         raise
@@ -150,9 +153,9 @@ def sync_once(node: Node, echo: Echo = print) -> SyncReport:
         log_unexpected(exc)
         error = FieldsyncError(ErrorCode.INTERNAL, "同步时本站软件出错，数据仍安全保存；请稍后重试，"
                                "如一直出现请联系县级管理员。")
-        _remember({"at": store.now_text(), "ok": False, "code": error.code.name, "message": error.message})
+        _remember({"at": now_text(), "ok": False, "code": error.code.name, "message": error.message})
         raise error from exc
-    _remember({"at": store.now_text(), "ok": True, "sent": report.sent, "rejected": report.rejected,
+    _remember({"at": now_text(), "ok": True, "sent": report.sent, "rejected": report.rejected,
                "retry": report.retry, "households": report.households})
     return report
 
@@ -166,9 +169,9 @@ def log_unexpected(error: BaseException) -> None:
 def _remember(outcome: dict) -> None:
     """Keep the pass's outcome, and how many passes in a row failed (``fieldsync-node status`` shows both)."""
     with database.atomic("IMMEDIATE"):
-        failures = 0 if outcome["ok"] else int(store.get_state("sync_failures", "0")) + 1
-        store.set_state("sync_failures", failures)
-        store.set_state("last_sync", json.dumps(outcome, ensure_ascii=False))
+        failures = 0 if outcome["ok"] else int(get_state("sync_failures", "0")) + 1
+        set_state("sync_failures", failures)
+        set_state("last_sync", json.dumps(outcome, ensure_ascii=False))
 
 
 def beyond(head: int) -> list[list[int]]:
@@ -182,7 +185,7 @@ def _pass(node: Node, echo: Echo) -> SyncReport:
         hub = node.hub()
         state = hub.state()
         with database.connection_context():
-            report.requeued = store.requeue_missing(state["missing"] + beyond(state["head"]))
+            report.requeued = records.requeue_missing(state["missing"] + beyond(state["head"]))
         if report.requeued:
             echo(f"县级平台缺少 {report.requeued} 条已发送的记录，将重新发送。")
         push_outbox(node, hub, echo, report)
@@ -191,7 +194,7 @@ def _pass(node: Node, echo: Echo) -> SyncReport:
         pull_postings(hub, echo)
         pull_tasks(hub, echo)
         with database.atomic("IMMEDIATE"):
-            store.set_state("last_contact", store.now_text())
+            set_state("last_contact", now_text())
         privacy.checkpoint()  # what was blanked or replaced during the pass leaves the WAL too
     return report
 

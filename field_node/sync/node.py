@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from field_node import store
-from field_node.db import database, open_database
-from field_node.models import Record
 from field_node.settings import ENV_PREFIX, NODE_SETTINGS
+from field_node.store.db import database, open_database
+from field_node.store.models import Record
+from field_node.store.state import get_state, require, set_state
 from shared import keys, settings
 from shared.errors import ErrorCode, FieldsyncError
 
 if TYPE_CHECKING:
-    from field_node import client
+    from field_node.sync import client
 
 KEY_FILE = "node.key"
 
@@ -43,12 +43,12 @@ class Node:
 
     @property
     def node_id(self) -> int:
-        return int(store.require("node_id"))
+        return int(require("node_id"))
 
     def hub(self) -> client.HubClient:
-        from field_node import client  # requests is imported by syncing, not by the station's page process
+        from field_node.sync import client  # requests is imported by syncing, not by the station's page process
 
-        return client.HubClient(store.require("hub_url"), self.node_id, self.key(),
+        return client.HubClient(require("hub_url"), self.node_id, self.key(),
                                 self.settings["HTTP_TIMEOUT"])
 
 
@@ -63,18 +63,18 @@ def open_node(data_dir: str | Path | None = None, overrides: dict[str, Any] | No
 def enroll(node: Node, hub_url: str, code: str) -> dict[str, Any]:
     """Create the node's key (once) and enrol it with the hub; the key never leaves this folder."""
     with database.connection_context():
-        if store.get_state("node_id") is not None or Record.select().exists():
+        if get_state("node_id") is not None or Record.select().exists():
             raise FieldsyncError(ErrorCode.ALREADY_ENROLLED,
                                  "本数据目录已经登记过站点。如需重新登记，请换一个新的数据目录（旧数据请先备份）。")
     if not node.key_path.exists():
         keys.save_private_key(keys.generate(), node.key_path)
-    from field_node import client
+    from field_node.sync import client
 
     reply = client.enroll(hub_url, code, node.key(), node.settings["HTTP_TIMEOUT"])
     with database.atomic("IMMEDIATE"):
-        store.set_state("node_id", reply["node_id"])
-        store.set_state("node_name", reply["name"])
-        store.set_state("county", reply["county"])
-        store.set_state("villages", json.dumps(reply["villages"], ensure_ascii=False))
-        store.set_state("hub_url", hub_url.rstrip("/"))
+        set_state("node_id", reply["node_id"])
+        set_state("node_name", reply["name"])
+        set_state("county", reply["county"])
+        set_state("villages", json.dumps(reply["villages"], ensure_ascii=False))
+        set_state("hub_url", hub_url.rstrip("/"))
     return reply

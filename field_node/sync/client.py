@@ -11,8 +11,8 @@ from typing import Any
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from field_node import store
-from field_node.db import database
+from field_node.store.db import database
+from field_node.store.state import get_state, set_state
 from shared import keys, wire
 from shared.errors import ErrorCode, FieldsyncError
 from shared.protocol import (
@@ -97,8 +97,8 @@ class HubClient:
     def _next_counter(self) -> int:
         """Persist the counter before using it, so a restarted node never reuses one."""
         with database.atomic("IMMEDIATE"):
-            counter = int(store.get_state("request_counter", "0")) + 1
-            store.set_state("request_counter", counter)
+            counter = int(get_state("request_counter", "0")) + 1
+            set_state("request_counter", counter)
         return counter
 
     def _signed(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
@@ -115,7 +115,7 @@ class HubClient:
             # jump past it once rather than failing forever.
             if error.code is ErrorCode.REPLAYED_REQUEST and retry_counter:
                 with database.atomic("IMMEDIATE"):
-                    store.set_state("request_counter", _last_counter(error.details.get("last_counter")))
+                    set_state("request_counter", _last_counter(error.details.get("last_counter")))
                 return self._signed(method, path, body, headers, retry_counter=False)
             raise
 

@@ -1,14 +1,15 @@
-"""Small values the node keeps (``state`` table) and the Pi's clock as text."""
+"""Small values the node keeps (the ``state`` table, written only here) and the Pi's clock as text."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from field_node.db import database
-from field_node.models import State
+from field_node.store.db import database
+from field_node.store.models import State
+from shared.errors import ErrorCode, FieldsyncError
 
-__all__ = ["get_state", "now_text", "set_state"]
+__all__ = ["get_state", "now_text", "require", "set_state"]
 
 
 def get_state(key: str, default: str | None = None) -> str | None:
@@ -25,3 +26,11 @@ def set_state(key: str, value: Any) -> None:
 def now_text() -> str:
     """The Pi's clock: information only (it may be years off without a network)."""
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def require(key: str) -> str:
+    """A value enrolment wrote (node_id, hub_url); NOT_ENROLLED before it."""
+    value = get_state(key)
+    if value is None:
+        raise FieldsyncError(ErrorCode.NOT_ENROLLED)
+    return value

@@ -1,4 +1,4 @@
-"""The node's local store: signing and saving records, the outbox, the roster copy, small state values.
+"""The outbox: signing and saving records, and what the hub said of each (the only writer of ``record``).
 
 Saving is one ``BEGIN IMMEDIATE`` transaction: read the last sequence number and hash, sign the next
 record, insert it with status ``pending``.  When ``save_records`` returns, the record is signed, on disk
@@ -14,12 +14,13 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from peewee import fn
 
-from field_node import postings, privacy, tasks, visits
-from field_node.db import database
-from field_node.models import PENDING, REJECTED, SENT, Household, Member, Record, Visit
-from field_node.search import search_keys
-from field_node.state import get_state, now_text, set_state
-from shared.errors import ErrorCode, FieldsyncError
+from field_node import postings, tasks
+from field_node.outbox import privacy
+from field_node.roster import visits
+from field_node.store.db import database
+from field_node.store.models import PENDING, REJECTED, SENT, Household, Record, Visit
+from field_node.store.state import now_text, set_state
+from shared.errors import FieldsyncError
 from shared.kinds import BODY_SCHEMAS, body_errors
 from shared.protocol import clip
 from shared.records import FORMAT_VERSION, GENESIS_PREV, SealedRecord, seal
@@ -55,7 +56,7 @@ def save_records(key: Ed25519PrivateKey, node_id: int, entries: list[tuple[str, 
     """Validate, sign and save entries (kind, body).  Bad entries are returned, never stop the good ones.
 
     ID numbers typed into a body (``changes[].id_number``) are sealed to the hub's key first
-    (field_node/privacy.py): what is signed and kept holds only the sealed text."""
+    (field_node/outbox/privacy.py): what is signed and kept holds only the sealed text."""
     problems, valid = [], []
     for index, (kind, body) in enumerate(entries):
         try:
@@ -156,25 +157,6 @@ def requeue_missing(missing: list[list[int]]) -> int:
     return requeued
 
 
-def apply_roster_page(page: dict[str, Any]) -> int:
-    """Upsert the households of one roster page and move the cursor, in one transaction."""
-    with database.atomic("IMMEDIATE"):
-        for household in page["households"]:
-            Member.delete().where(Member.household == household["number"]).execute()
-            Household.delete().where(Household.number == household["number"]).execute()
-            if not household["assigned"]:
-                continue
-            Household.create(**{k: household[k] for k in ("number", "township", "village", "household_type",
-                                                          "monitoring_type", "monitoring_since")})
-            for member in household["members"]:
-                Member.create(household=household["number"], search=search_keys(member["name"]),
-                              **privacy.station_member(member))
-        if page.get("seal_key"):
-            set_state("hub_seal_key", page["seal_key"])
-        set_state("roster_cursor", page["cursor"])
-    return len(page["households"])
-
-
 def counts() -> dict[str, int]:
     found = dict.fromkeys((PENDING, SENT, REJECTED), 0)
     found.update(dict(Record.select(Record.status, fn.COUNT(Record.seq)).group_by(Record.status).tuples()))
@@ -184,10 +166,3 @@ def counts() -> dict[str, int]:
 def problems_listed(status: str, limit: int = 50) -> list[Record]:
     return list(Record.select().where(Record.status == status, Record.error_code.is_null(False))
                 .order_by(Record.seq).limit(limit))
-
-
-def require(key: str) -> str:
-    value = get_state(key)
-    if value is None:
-        raise FieldsyncError(ErrorCode.NOT_ENROLLED)
-    return value

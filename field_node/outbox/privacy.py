@@ -1,7 +1,7 @@
 """What keeps citizen ID numbers off the station card (issue 12; docs/records.md, docs/threat-model.md).
 
 - Roster persons arrive under the hub's person key, with the birth month and no ID number or phone; a member
-  document is checked to carry nothing else before it is stored (``station_member``).
+  document is checked to carry nothing else before it is stored (``station_member`` in field_node/roster/households.py).
 - An ID number typed at a visit (a newborn, a new spouse) is sealed to the hub's public key before the record
   is signed (``seal_typed_numbers``): only the hub can read it.
 - Records of format 1, signed before the upgrade, still hold ID numbers: they are sent as they were signed, and
@@ -14,32 +14,21 @@ import json
 import re
 from typing import Any
 
-from field_node.db import database
-from field_node.models import Record
-from field_node.state import get_state
+from field_node.store.db import database
+from field_node.store.models import Record
+from field_node.store.state import get_state
 from shared import sealing
 from shared.errors import ErrorCode, FieldsyncError
 from shared.records import canonical
 from shared.schemas import ID_NUMBER_SHAPE
 
 PERSONAL_KINDS = ("visit", "recommendation", "interest")  # kinds whose format-1 bodies name persons by number
-MEMBER_FIELDS = ("name", "gender", "relation", "labour_ability", "student", "status", "dibao", "tekun",
-                 "relocated", "disabled")
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
 MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 TYPED_ID = re.compile(ID_NUMBER_SHAPE)
 BAD_TYPED_ID = "身份证号码应为18位：前17位是数字，最后一位是数字或X。请核对后重新填写。"
 NO_SEAL_KEY = ("还没有县级平台的加密公钥，身份证号码无法加密保存：请先同步一次，再录入身份证号码"
                "（也可以先不填号码保存，下次走访再补）。")
-
-
-def station_member(document: dict[str, Any]) -> dict[str, Any]:
-    """The member row of a roster document: person key, birth month and the visit's fields, nothing else."""
-    if not document.get("key"):
-        raise FieldsyncError(ErrorCode.BAD_REQUEST, "县级平台发来的花名册没有人员编码：请先升级县级平台，再同步。")
-    row = {field: document[field] for field in MEMBER_FIELDS}
-    row.update(person_key=document["key"], birth_month=document.get("birth_month"))
-    return row
 
 
 def seal_typed_numbers(kind: str, body: dict[str, Any]) -> dict[str, Any]:

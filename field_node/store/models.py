@@ -14,7 +14,7 @@ from peewee import (
     TextField,
 )
 
-from field_node.db import database
+from field_node.store.db import database
 
 PENDING, SENT, REJECTED = "pending", "sent", "rejected"
 

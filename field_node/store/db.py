@@ -24,7 +24,7 @@ from shared import migrations
 from shared.private_files import make_private
 
 database = DatabaseProxy()
-MIGRATIONS_PACKAGE = "field_node.migrations"
+MIGRATIONS_PACKAGE = "field_node.store.migrations"
 # secure_delete: deleted and replaced content is overwritten, not left in free pages of the card's file.
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1, "busy_timeout": 15000,
                   "secure_delete": 1}

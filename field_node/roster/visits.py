@@ -14,7 +14,7 @@ from typing import Any
 
 from peewee import JOIN, SQL, Case, fn
 
-from field_node.models import REJECTED, Coverage, Household, Member, Record, Visit
+from field_node.store.models import REJECTED, Coverage, Household, Member, Record, Visit
 
 VISITED, CONTACTED, NOT_YET = "visited", "contacted", "not_yet"
 STATUS_CODES = {NOT_YET: 0, CONTACTED: 1, VISITED: 2}  # the values of coverage.status (0: no row)

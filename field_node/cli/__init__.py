@@ -1,4 +1,4 @@
-"""`fieldsync-node`: the village station's command line (enrol, add records, sync, status).
+"""`fieldsync-node`: the village station's command line (enrol, add records, sync, status, accounts, serve).
 
 Messages are in Chinese for the station's staff; `--help` texts are in English for the maintainer.
 """
@@ -7,43 +7,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
-from peewee import DatabaseError
 
-from field_node import accounts, store, sync
-from field_node import node as node_module
-from field_node.db import database
-from field_node.models import PENDING, REJECTED
-from shared.errors import FieldsyncError
-
-STORAGE_FAILED = ("存储卡已满或读写出错：这一次的录入没有保存（之前保存的记录不受影响）。"
-                  "请清理存储空间或检查存储卡后重新运行。")
-
-
-def with_node(command: Callable) -> Callable:
-    """Open the node's data folder for a command; print FieldsyncErrors as a person can act on them."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            opened = node_module.open_node(click.get_current_context().obj["data_dir"])
-            return command(opened, *args, **kwargs)
-        except FieldsyncError as error:
-            click.echo(f"错误：{error.message}", err=True)
-            for field, messages in error.details.items():  # which field, and what to change
-                click.echo(f"  {field}: {'；'.join(map(str, messages)) if isinstance(messages, list) else messages}",
-                           err=True)
-            sys.exit(1)
-        except (DatabaseError, OSError) as error:  # a full or failing SD card, most often
-            click.echo(f"错误：{STORAGE_FAILED}（{type(error).__name__}）", err=True)
-            sys.exit(1)
-
-    return wrapper
+from field_node import accounts
+from field_node.cli.common import with_node
+from field_node.cli.serve import serve
+from field_node.outbox import records
+from field_node.store.db import database
+from field_node.store.models import PENDING, REJECTED
+from field_node.store.state import get_state
+from field_node.sync import node as node_module
+from field_node.sync import passes
 
 
 @click.group()
@@ -90,7 +67,7 @@ def add(opened: node_module.Node, file: Path) -> None:
         click.echo(f"错误：{file} 不是有效的 UTF-8 JSON 文件（{exc}）。", err=True)
         sys.exit(1)
     with database.connection_context():
-        saved, problems = store.save_records(opened.key(), opened.node_id, _entries(payload))
+        saved, problems = records.save_records(opened.key(), opened.node_id, _entries(payload))
     if saved:
         click.echo(f"已签名保存 {len(saved)} 条记录（序号 {saved[0].seq}–{saved[-1].seq}），等待同步。")
     for problem in problems:
@@ -108,9 +85,9 @@ def add(opened: node_module.Node, file: Path) -> None:
 def sync_command(opened: node_module.Node, watch: bool) -> None:
     """Push the records the hub lacks and pull roster changes (one pass, or forever with --watch)."""
     if watch:
-        sync.watch(opened, echo=click.echo)
+        passes.watch(opened, echo=click.echo)
         return
-    report = sync.sync_once(opened, echo=click.echo)
+    report = passes.sync_once(opened, echo=click.echo)
     click.echo(f"同步完成：发送 {report.sent} 条，拒收 {report.rejected} 条，待重发 {report.retry} 条。")
     if report.rejected or report.retry:
         sys.exit(2)
@@ -121,15 +98,15 @@ def sync_command(opened: node_module.Node, watch: bool) -> None:
 def status(opened: node_module.Node) -> None:
     """Show pending, sent and rejected records (with the hub's reasons) and the last contact."""
     with database.connection_context():
-        counts = store.counts()
-        name = store.get_state("node_name", "（未登记）")
-        click.echo(f"站点：{name}  县级平台：{store.get_state('hub_url', '（未登记）')}")
+        counts = records.counts()
+        name = get_state("node_name", "（未登记）")
+        click.echo(f"站点：{name}  县级平台：{get_state('hub_url', '（未登记）')}")
         click.echo(f"待发送 {counts[PENDING]} 条，已发送 {counts['sent']} 条，被拒收 {counts[REJECTED]} 条；"
-                   f"县里已连续收到至序号 {store.get_state('hub_hwm', '0')}。")
-        click.echo(f"最后一次与县级平台联系：{store.get_state('last_contact', '从未')}")
-        click.echo(last_sync_line(store.get_state("last_sync"), int(store.get_state("sync_failures", "0"))))
+                   f"县里已连续收到至序号 {get_state('hub_hwm', '0')}。")
+        click.echo(f"最后一次与县级平台联系：{get_state('last_contact', '从未')}")
+        click.echo(last_sync_line(get_state("last_sync"), int(get_state("sync_failures", "0"))))
         for status_name, label in ((REJECTED, "被拒收"), (PENDING, "待重发")):
-            for record in store.problems_listed(status_name):
+            for record in records.problems_listed(status_name):
                 click.echo(f"  {label} 序号 {record.seq}（户 {record.household}，{record.month}）："
                            f"{record.error_message} [{record.error_code}] {record.error_details or ''}")
 
@@ -159,51 +136,4 @@ def add_user(opened: node_module.Node, username: str, display_name: str, admin: 
     click.echo(f"已添加账户 {account.username}（{account.display_name}，{accounts.ROLES[account.role]}）。")
 
 
-M_ARENA_MAX = -8  # glibc's mallopt parameter number
-
-
-def _one_malloc_arena() -> None:
-    """glibc gives each thread that allocates its own malloc arena; for the station app's WEB_THREADS threads
-    that held about 7 MB more memory on a Pi with 512 MB–1 GB, while the GIL lets only one of them run
-    Python at a time anyway.  One arena, set before the threads start.  Nothing happens on other C libraries."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(M_ARENA_MAX, 1)
-
-
-@main.command()
-@click.option("--bind", default=None, help="host:port to listen on [default: setting WEB_BIND, 0.0.0.0:8080].")
-@with_node
-def serve(opened: node_module.Node, bind: str | None) -> None:
-    """Serve the station app (one process, WEB_THREADS threads) to phones on the station Wi-Fi."""
-    import waitress
-
-    from field_node.web import create_app
-
-    address = bind or opened.settings["WEB_BIND"]
-    host, _, port = address.rpartition(":")
-    _one_malloc_arena()
-    app = create_app(data_dir=opened.data_dir)
-    _freeze_what_start_up_made()
-    click.echo(f"站点应用已启动：http://{host}:{port}/ （同一 Wi-Fi 下的手机用本机地址访问）")
-    waitress.serve(app, host=host, port=int(port), threads=opened.settings["WEB_THREADS"], ident="fieldsync",
-                   expose_tracebacks=False)
-
-
-def _freeze_what_start_up_made() -> None:
-    """Move every object made at start-up (modules, templates, the app) out of the garbage collector's reach:
-    a full collection then walks only what requests made, and no page pays tens of milliseconds for it on a
-    Pi-class core."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
-if __name__ == "__main__":
-    main()
+main.add_command(serve)
