@@ -19,6 +19,7 @@ demo: $(STAMP)  ## a hub on SQLite, a county, a roster, a node, a month of signe
 
 test: $(STAMP) system-deps  ## lint and the whole suite (PostgreSQL too when FIELDSYNC_TEST_POSTGRES_URL is set)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q
 
 # Debian packages the suite drives: Chromium for browser tests (never a downloaded browser), a CJK font for their
@@ -53,6 +54,7 @@ bench: $(STAMP)  ## measured figures (see README): sync spine, station app, job 
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf demo-data artifacts .pytest_cache
