@@ -1,9 +1,9 @@
 """Visits as the station app shows them: this month's coverage, a household's history, corrections.
 
 Every visit record the node signs is also written to the ``visit`` table in the same transaction (see
-``store.save_records``), so pages never parse records in bulk.  A correction is a new record naming the
-hash of the one it replaces; the replaced row keeps ``superseded_by``.  Rejected records never count as
-a visit.
+``field_node.outbox.records.save_records``), so pages never parse records in bulk.  A correction is a new record
+naming the hash of the one it replaces; the replaced row keeps ``superseded_by``.  Rejected records never count as
+a visit.  The only writer of ``visit`` and ``coverage``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from field_node.store.db import database
-from tests.field_node.web.test_station_visits import full_form, household_with_labourer
+from tests.field_node.web.test_visits import full_form, household_with_labourer
 
 
 def test_a_saved_visit_stays_in_the_wal_and_pages_leave_the_database_file_alone(member_client, station):

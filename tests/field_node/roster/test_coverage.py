@@ -108,7 +108,7 @@ def test_coverage_is_sorted_filtered_counted_and_paged_by_the_database(household
 
 def test_the_coverage_pages_show_every_household_once(member_client, station):
     station["app"].config["NODE"].settings["PAGE_SIZE"] = 5
-    from tests.field_node.web.test_station_pages import household_numbers
+    from tests.field_node.web.test_pages import household_numbers
 
     listed = []
     for page in (1, 2, 3, 4):
