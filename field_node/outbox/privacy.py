@@ -5,7 +5,7 @@
 - An ID number typed at a visit (a newborn, a new spouse) is sealed to the hub's public key before the record
   is signed (``seal_typed_numbers``): only the hub can read it.
 - Records of format 1, signed before the upgrade, still hold ID numbers: they are sent as they were signed, and
-  once the hub has acknowledged one its numbers are blanked here (``redact_acknowledged``).
+  once the hub has acknowledged one its numbers are blanked (``redactions``).
 """
 
 from __future__ import annotations
@@ -53,24 +53,21 @@ def _sealed_change(change: Any, public_key: str) -> Any:
     return sealed
 
 
-def redact_acknowledged(seqs: list[int]) -> int:
-    """Blank the ID numbers and phones in the signed bytes of format-1 records the hub has acknowledged.
+def redactions(seqs: list[int]) -> list[tuple[int, bytes]]:
+    """The signed bytes of the format-1 records among ``seqs`` that hold ID numbers or phones, with those blanked.
 
     The hub holds those records as they were signed; the station keeps the rest of each (the visit pages read
-    it) and never sends a redacted record again.  Format-2 records hold no such number and stay as signed, so a
-    hub restored from an older backup still gets them back.  Runs inside the caller's transaction."""
-    redacted = 0
+    it) and never sends a redacted record again (outbox/records.py writes them).  Format-2 records hold no such
+    number and stay as signed, so a hub restored from an older backup still gets them back."""
+    found = []
     rows = Record.select(Record.seq, Record.content).where(
         Record.seq.in_(seqs), Record.redacted == False, Record.kind.in_(PERSONAL_KINDS))  # noqa: E712
     for seq, content in rows.tuples():
         text = bytes(content).decode()
         envelope = json.loads(text)
-        if envelope.get("v") != 1 or not (ID_NUMBER.search(text) or MOBILE.search(text)):
-            continue
-        envelope = _blanked(envelope)
-        Record.update(content=canonical(envelope), redacted=True).where(Record.seq == seq).execute()
-        redacted += 1
-    return redacted
+        if envelope.get("v") == 1 and (ID_NUMBER.search(text) or MOBILE.search(text)):
+            found.append((seq, canonical(_blanked(envelope))))
+    return found
 
 
 def _blanked(value: Any) -> Any:

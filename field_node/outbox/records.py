@@ -122,7 +122,8 @@ def apply_push_reply(reply: dict[str, Any], first: int, last: int) -> BatchResul
             (Record.update(status=SENT, sent_at=now_text(), error_code=None, error_message=None,
                            error_details=None)
              .where(Record.seq.in_(done[start:start + 500])).execute())
-            privacy.redact_acknowledged(done[start:start + 500])
+            for seq, content in privacy.redactions(done[start:start + 500]):
+                Record.update(content=content, redacted=True).where(Record.seq == seq).execute()
         for item in reply["rejected"]:
             if not first <= item["seq"] <= last:
                 continue
