@@ -165,7 +165,7 @@ def main() -> int:
                                                                                     "/".join(villages[3])]))
         node_station.cli("sync")
         rss_node = open_node(node_station.data_dir)
-        from field_node.outbox import records
+        from field_node.outbox.records import save_records
         from field_node.store.db import database
 
         rnd = random.Random(9)
@@ -173,7 +173,7 @@ def main() -> int:
         entries = [("visit", station_body(synthetic.visit_body(rnd, family, MONTH_SPAN[i % 12], "网格员"), person_key))
                    for i, family in enumerate(households(rows, villages[2:4]) * 60)][:options.node_records]
         with database.connection_context():
-            saved, problems = records.save_records(rss_node.key(), rss_node.node_id, entries)
+            saved, problems = save_records(rss_node.key(), rss_node.node_id, entries)
         assert len(saved) == options.node_records and not problems
         stop = threading.Event()
         start = time.perf_counter()
