@@ -45,7 +45,7 @@ import requests
 
 from devtools import station, synthetic
 from devtools.processes import BIN, Hub, Station, free_port, stop_group, wait_for
-from field_node.store import now_text
+from field_node.store.state import now_text
 from shared.months import months_back, previous_month
 
 TARGET_MS, TARGET_SYNC_MS, TARGET_RSS_MB = 150.0, 300.0, 60.0
@@ -103,8 +103,8 @@ def enrolled_station(folder: Path, villages: list[tuple[str, str]], per_village:
 def add_postings(opened, count: int, township: str) -> None:  # a field_node Node
     """The station's own gig postings, signed like any record: the board and its QR codes have work to do.
     They name the station's township: the hub refuses a station's posting for anywhere else."""
-    from field_node.db import database
-    from field_node.store import save_records
+    from field_node.outbox.records import save_records
+    from field_node.store.db import database
 
     bodies = [("posting", {"posting_id": JOB_ID if index == 0 else f"{index:08x}abcdef0123456789abcdef01",
                            "kind": "gig", "township": township, "employer": f"东岭村合作社{index}",
@@ -120,9 +120,9 @@ def add_postings(opened, count: int, township: str) -> None:  # a field_node Nod
 def sign_visits(data_dir: Path, rows: list[dict], months: list[str], limit: int,
                 key_of: Callable[[str], str]) -> int:
     """``limit`` more signed visits (for ``months``, oldest households first), saved as the form saves them."""
-    from field_node import node as node_module
-    from field_node import store
-    from field_node.db import database
+    from field_node.outbox import records
+    from field_node.store.db import database
+    from field_node.sync import node as node_module
 
     opened = node_module.open_node(data_dir)
     families: dict[str, list[dict]] = {}
@@ -136,7 +136,7 @@ def sign_visits(data_dir: Path, rows: list[dict], months: list[str], limit: int,
               for month in months for members in families.values()][:limit]
     with database.connection_context():
         for start in range(0, len(bodies), 2000):
-            saved, problems = store.save_records(opened.key(), opened.node_id, bodies[start:start + 2000])
+            saved, problems = records.save_records(opened.key(), opened.node_id, bodies[start:start + 2000])
             assert not problems, problems[0].details
     return len(bodies)
 

@@ -130,7 +130,7 @@ def main() -> int:
         bench_station = Station(work / "bench-node")
         bench_station.cli("enroll", "--hub", hub.url, "--code", hub.add_node("基准站", ["/".join(villages[0]),
                                                                                      "/".join(villages[1])]))
-        from field_node.node import open_node
+        from field_node.sync.node import open_node
 
         opened = open_node(bench_station.data_dir)
         key, node_id = opened.key(), opened.node_id
@@ -166,15 +166,15 @@ def main() -> int:
                                                                                     "/".join(villages[3])]))
         node_station.cli("sync")
         rss_node = open_node(node_station.data_dir)
-        from field_node import store
-        from field_node.db import database
+        from field_node.outbox.records import save_records
+        from field_node.store.db import database
 
         rnd = random.Random(9)
         person_key = hub_person_keys(hub.data_dir)
         entries = [("visit", station_body(synthetic.visit_body(rnd, family, MONTH_SPAN[i % 12], "网格员"), person_key))
                    for i, family in enumerate(households(rows, villages[2:4]) * 60)][:options.node_records]
         with database.connection_context():
-            saved, problems = store.save_records(rss_node.key(), rss_node.node_id, entries)
+            saved, problems = save_records(rss_node.key(), rss_node.node_id, entries)
         assert len(saved) == options.node_records and not problems
         stop = threading.Event()
         start = time.perf_counter()

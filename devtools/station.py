@@ -1,6 +1,6 @@
 """A station's data folder filled without a hub: roster, key, accounts and signed visits (tests, bench, demo).
 
-Everything goes through the node's own functions (``store.apply_roster_page``, ``store.save_records``), so a
+Everything goes through the node's own functions (``apply_roster_page``, ``records.save_records``), so a
 seeded station is exactly what enrolment and sync would have produced, minus the network.
 """
 
@@ -15,9 +15,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from devtools import synthetic
-from field_node import accounts, store
-from field_node import node as node_module
-from field_node.db import database
+from field_node import accounts
+from field_node.outbox import records
+from field_node.roster.households import apply_roster_page
+from field_node.store.db import database
+from field_node.store.state import set_state
+from field_node.sync import node as node_module
 from shared import keys, sealing
 
 BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled")
@@ -80,9 +83,9 @@ def seed_station(data_dir: Path, villages: list[tuple[str, str]], households_per
     with database.connection_context():
         if with_roster:
             with database.atomic("IMMEDIATE"):
-                store.set_state("node_id", 1)
-                store.set_state("node_name", name)
-            store.apply_roster_page(roster_page(rows))
+                set_state("node_id", 1)
+                set_state("node_name", name)
+            apply_roster_page(roster_page(rows))
         accounts.create_account("wang", "王网格", PASSWORD)
         accounts.create_account("admin", "站点管理员", PASSWORD, role="admin")
         by_household: dict[str, list[dict[str, Any]]] = {}
@@ -93,6 +96,6 @@ def seed_station(data_dir: Path, villages: list[tuple[str, str]], households_per
                                             key_of))
                       for members in by_household.values()]
             for start in range(0, len(bodies), 2000):
-                saved, problems = store.save_records(opened.key(), opened.node_id, bodies[start:start + 2000])
+                saved, problems = records.save_records(opened.key(), opened.node_id, bodies[start:start + 2000])
                 assert not problems, problems[0].details
     return opened, rows

@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from field_node.db import database
-from field_node.models import Account, SignInFailure
-from field_node.store import now_text
+from field_node.store.db import database
+from field_node.store.models import Account, SignInFailure
+from field_node.store.state import now_text
 from shared.accounts import ROLES, Lockouts, check_new_account, hash_password
 from shared.accounts import session_token as shared_session_token
 from shared.errors import ErrorCode, FieldsyncError

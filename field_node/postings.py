@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from field_node.db import database
-from field_node.models import Posting
-from field_node.state import get_state, now_text, set_state
+from field_node.store.db import database
+from field_node.store.models import Posting
+from field_node.store.state import get_state, now_text, set_state
 from shared.rows import tuples
 
 FIELDS = ("kind", "employer", "title", "township", "village", "place", "pay", "pay_unit", "headcount",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from field_node.db import database
-from field_node.models import Task
-from field_node.state import now_text, set_state
+from field_node.store.db import database
+from field_node.store.models import Task
+from field_node.store.state import now_text, set_state
 
 
 def apply_task_page(page: dict[str, Any]) -> int:

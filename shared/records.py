@@ -70,7 +70,7 @@ def envelope(node_id: int, seq: int, kind: str, body: dict[str, Any], created_at
 def seal(key: Ed25519PrivateKey, node_id: int, seq: int, prev: bytes, kind: str, body: dict[str, Any],
          created_at: str, version: int = 1) -> SealedRecord:
     """Encode and sign one record.  ``version`` is the body's format: stations sign FORMAT_VERSION
-    (field_node/store.py); tools that make bodies with plain ID numbers sign format 1, as old stations did."""
+    (field_node/outbox/records.py); tools that make bodies with plain ID numbers sign format 1, as old stations did."""
     content = canonical(envelope(node_id, seq, kind, body, created_at, version))
     return SealedRecord(seq, prev, content, key.sign(signed_message(prev, content)))
 

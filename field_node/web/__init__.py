@@ -21,11 +21,12 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from field_node import node as node_module
-from field_node import store
-from field_node.db import database
+from field_node.store.db import database
+from field_node.store.state import get_state
+from field_node.sync import node as node_module
 from field_node.web import accounts_views, auth, households, jobs, sync_views, tasks_views, visit_views
-from shared import jobs_web, web_security
+from shared import jobs_web, web_errors, web_security
+from shared.errors import ErrorCode, FieldsyncError
 
 log = logging.getLogger("fieldsync.station")
 LANGUAGES = ("zh", "en")
@@ -62,7 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     _init_errors(app)
     web_security.init_app(app, web_security.STATION_POLICY, cacheable_blueprints=frozenset({"jobs"}))
     app.jinja_env.globals["get_locale"] = get_locale
-    app.context_processor(lambda: {"station_name": store.get_state("node_name") or _("Station (not enrolled)")})
+    app.context_processor(lambda: {"station_name": get_state("node_name") or _("Station (not enrolled)")})
     return app
 
 
@@ -90,13 +91,14 @@ def _init_database(app: Flask) -> None:
 
 
 def _init_errors(app: Flask) -> None:
-    def page(status: int, message: str):
-        return render_template("error.html", status=status, message=message), status
+    """A FieldsyncError answers as on the hub (shared/web_errors.py): JSON for API and JSON requests, else the
+    error page with its Chinese message and the error's status; anything unexpected, the 500 page."""
+    web_errors.init_app(app, _error_page, log, _internal)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        return page(400, _("The form had expired. Go back, reload the page and submit again; "
-                           "what you typed is kept in the draft."))
+        return _page(400, _("The form had expired. Go back, reload the page and submit again; "
+                            "what you typed is kept in the draft."))
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
@@ -105,10 +107,17 @@ def _init_errors(app: Flask) -> None:
                     405: _("This address does not accept that kind of request."),
                     413: _("What was sent is too large (is the signature picture very big?). Try again."),
                     429: _("Too many submissions from this phone. Wait a few minutes and try again.")}
-        return page(error.code or 400, messages.get(error.code or 400, _("The request could not be read.")))
+        return _page(error.code or 400, messages.get(error.code or 400, _("The request could not be read.")))
 
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception):
-        web_security.log_unexpected(log, error)
-        return page(500, _("Something went wrong on the station. Nothing saved was lost; try again, and tell "
-                           "the station admin if it happens again."))
+
+def _page(status: int, message: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, message=message), status
+
+
+def _error_page(error: FieldsyncError) -> str:
+    return render_template("error.html", status=error.code.http_status, message=error.message)
+
+
+def _internal() -> FieldsyncError:
+    return FieldsyncError(ErrorCode.INTERNAL, _("Something went wrong on the station. Nothing saved was lost; try "
+                                                "again, and tell the station admin if it happens again."))

@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from field_node import accounts
-from field_node.models import Account
+from field_node.store.models import Account
 from field_node.web import auth, scope
 from shared.accounts import check_new_account
 from shared.errors import FieldsyncError, field_messages

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from field_node import accounts
-from field_node.models import Account
+from field_node.store.models import Account
 from shared import web_security
 from shared.accounts import same_token, session_key
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from field_node import tasks, visits
-from field_node.models import Member
-from field_node.store import now_text
+from field_node import tasks
+from field_node.roster import visits
+from field_node.store.models import Member
+from field_node.store.state import now_text
 from field_node.web import auth, chart, scope
 from field_node.web.visit_form import age_in, is_labourer
 from shared.months import is_month, months_back

@@ -8,7 +8,10 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from field_node import postings, store, visits
+from field_node import postings
+from field_node.outbox import records
+from field_node.roster import visits
+from field_node.store.state import get_state, now_text
 from field_node.web import auth, scope
 from shared.errors import ErrorCode, FieldsyncError, field_messages
 from shared.postings import (
@@ -31,11 +34,11 @@ class NodeBoard:
     channel = "node"
 
     def today(self) -> date:
-        return date.fromisoformat(store.now_text()[:10])
+        return date.fromisoformat(now_text()[:10])
 
     def jobs_url(self) -> str:
         node = current_app.config["NODE"]
-        return node.settings["JOBS_URL"] or store.get_state("hub_url") or request.host_url.rstrip("/")
+        return node.settings["JOBS_URL"] or get_state("hub_url") or request.host_url.rstrip("/")
 
     def find(self, posting_id: str) -> dict[str, Any] | None:
         posting = postings.find(posting_id)
@@ -50,7 +53,7 @@ class NodeBoard:
 
     def register_interest(self, body: dict[str, Any]) -> None:
         node = current_app.config["NODE"]
-        _, problems = store.save_records(node.key(), node.node_id, [("interest", body)])
+        _, problems = records.save_records(node.key(), node.node_id, [("interest", body)])
         if problems:
             raise FieldsyncError(ErrorCode.RECORD_INVALID, problems[0].message, problems[0].details)
 
@@ -58,7 +61,7 @@ class NodeBoard:
 @bp.route("/postings")
 def listing() -> Any:
     return render_template("postings.html", own=postings.own(), kinds=POSTING_KINDS, units=PAY_UNITS,
-                           statuses=POSTING_STATUSES, today=store.now_text()[:10])
+                           statuses=POSTING_STATUSES, today=now_text()[:10])
 
 
 @bp.route("/postings/new", methods=["GET", "POST"])
@@ -73,7 +76,7 @@ def new() -> Any:
     if errors:
         return _form(values, errors, 422)
     node = current_app.config["NODE"]
-    saved, problems = store.save_records(node.key(), node.node_id, [("posting", body)])
+    saved, problems = records.save_records(node.key(), node.node_id, [("posting", body)])
     if problems:
         return _form(values, field_messages(problems[0].details), 422)
     return redirect(url_for("station_postings.listing", saved=body["posting_id"]))
@@ -81,7 +84,7 @@ def new() -> Any:
 
 def _station_place() -> tuple[str, str | None]:
     """The township (and, for a one-village station, the village) a station's posting belongs to."""
-    from field_node.models import Household
+    from field_node.store.models import Household
 
     places = list(tuples(Household.select(Household.township, Household.village).distinct().limit(2)))
     if not places:
@@ -106,12 +109,12 @@ def change_status(posting_id: str) -> Any:
     body = {key: value for key, value in postings.document(posting).items() if value is not None}
     body.update(status=status, replaces=visits.record_hash(posting.local_seq))
     node = current_app.config["NODE"]
-    store.save_records(node.key(), node.node_id, [("posting", body)])
+    records.save_records(node.key(), node.node_id, [("posting", body)])
     return redirect(url_for("station_postings.listing"))
 
 
 def _labourer(number: str, member_id: int):  # a Member
-    from field_node.models import Member
+    from field_node.store.models import Member
 
     scope.household_or_404(number)
     member = Member.get_or_none(Member.id == member_id, Member.household == number)
@@ -124,7 +127,7 @@ def _labourer(number: str, member_id: int):  # a Member
 def recommend(number: str, member_id: int) -> Any:
     """Recommend an open posting to a labourer: a signed record for the labourer's ledger (001 §8)."""
     member = _labourer(number, member_id)
-    today = store.now_text()[:10]
+    today = now_text()[:10]
     board = postings.board(today)
     error = None
     if request.method == "POST":
@@ -137,7 +140,7 @@ def recommend(number: str, member_id: int) -> Any:
             if note:
                 body["note"] = note
             node = current_app.config["NODE"]
-            saved, problems = store.save_records(node.key(), node.node_id, [("recommendation", body)])
+            saved, problems = records.save_records(node.key(), node.node_id, [("recommendation", body)])
             if not problems:
                 return redirect(url_for("households.household", number=number, saved=saved[0].seq))
             error = problems[0].message

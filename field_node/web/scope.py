@@ -14,7 +14,7 @@ from flask import abort, g
 from flask_login import current_user
 from peewee import Expression
 
-from field_node.models import Account, Household
+from field_node.store.models import Account, Household
 from shared.rows import tuples
 
 
@@ -34,7 +34,7 @@ def _villages_of(username: str) -> frozenset[str] | None:
 
 def station_villages() -> list[str]:
     """Every village (乡镇/村) the station serves: those enrolment named, and those its roster holds."""
-    from field_node.state import get_state
+    from field_node.store.state import get_state
 
     enrolled = json.loads(get_state("villages") or "[]")
     held = [text for (text,) in tuples(Household.select(label()).distinct())]

@@ -16,8 +16,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
 
-from field_node import store
-from field_node.models import PENDING, REJECTED, SENT, Record, Visit
+from field_node.outbox import records
+from field_node.store.models import PENDING, REJECTED, SENT, Record, Visit
+from field_node.store.state import get_state
 from field_node.web import auth
 
 bp = Blueprint("sync", __name__)
@@ -48,13 +49,13 @@ def page() -> Any:
     replaced = {row.seq: row.superseded_by for row in
                 Visit.select(Visit.seq, Visit.superseded_by).join(Record, on=(Record.seq == Visit.seq))
                 .where(Record.status == REJECTED)}
-    last = store.get_state("last_sync")
+    last = get_state("last_sync")
     return render_template(
-        "sync.html", counts=store.counts(), running=sync_running(data_dir),
-        last_contact=store.get_state("last_contact"), last=json.loads(last) if last else None,
-        rejected=store.problems_listed(REJECTED, 200), replaced=replaced,
+        "sync.html", counts=records.counts(), running=sync_running(data_dir),
+        last_contact=get_state("last_contact"), last=json.loads(last) if last else None,
+        rejected=records.problems_listed(REJECTED, 200), replaced=replaced,
         waiting=list(Record.select().where(Record.status == PENDING).order_by(Record.seq).limit(20)),
-        enrolled=store.get_state("node_id") is not None, hwm=store.get_state("hub_hwm", "0"), sent_label=SENT)
+        enrolled=get_state("node_id") is not None, hwm=get_state("hub_hwm", "0"), sent_label=SENT)
 
 
 @bp.route("/sync", methods=["POST"])

@@ -8,8 +8,10 @@ from typing import Any
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from field_node import store, tasks
-from field_node.models import Task
+from field_node import tasks
+from field_node.outbox import records
+from field_node.store.models import Task
+from field_node.store.state import now_text
 from field_node.web import auth, scope
 from shared.errors import field_messages
 from shared.verification import ANSWERS
@@ -31,10 +33,10 @@ def answer(task_id: int) -> Any:
         abort(404)
     scope.household_or_404(task.household)
     body = {"task": task.id, "household": task.household, "answer": request.form.get("answer", ""),
-            "note": request.form.get("note", "").strip(), "date": store.now_text()[:10],
+            "note": request.form.get("note", "").strip(), "date": now_text()[:10],
             "author": current_user.username}
     node = current_app.config["NODE"]
-    saved, problems = store.save_records(node.key(), node.node_id, [("verification", body)])
+    saved, problems = records.save_records(node.key(), node.node_id, [("verification", body)])
     if problems:
         errors = {task.id: "；".join(field_messages(problems[0].details).values())}
         return render_template("tasks.html", tasks=tasks.waiting(within=scope.household_numbers()), answers=ANSWERS,

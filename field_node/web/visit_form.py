@@ -20,7 +20,7 @@ from typing import Any
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from field_node.models import Household, Member, Visit
+from field_node.store.models import Household, Member, Visit
 from shared import idnumber
 from shared.months import parse_month
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, MAX_MONTHLY_YUAN, RISKS, VISIT_METHODS, WORK_PLACES
@@ -244,7 +244,7 @@ def _changes(form: MultiDict, ctx: Context, errors: dict[str, str]) -> list[dict
             if found:
                 errors[prefix + "id_number"] = _("This ID number is not valid: %(reason)s Check it against the "
                                                  "ID card or household register.", reason=found.message)
-            change["id_number"] = id_number  # sealed to the hub's key when the record is saved (store.py)
+            change["id_number"] = id_number  # sealed to the hub's key when the record is saved (outbox/records.py)
         elif SEALED.match(form.get(prefix + "id_sealed", "")):
             change["id_sealed"] = form[prefix + "id_sealed"]  # a correction keeps the number sealed before
         when = form.get(prefix + "date", "")

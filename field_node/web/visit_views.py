@@ -10,9 +10,10 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from field_node import store, visits
-from field_node.db import database, without_waiting_for_the_card
-from field_node.models import Draft, Member, SignatureImage, Visit
+from field_node.outbox import drafts
+from field_node.roster import visits
+from field_node.store.models import Member, Visit
+from field_node.store.state import now_text
 from field_node.web import auth, scope, visit_form
 from field_node.web.households import this_month
 from shared.errors import field_messages
@@ -27,7 +28,7 @@ def _context(number: str, month: str) -> visit_form.Context:
     household = scope.household_or_404(number)
     members = list(Member.select().where(Member.household == number).order_by(Member.id))
     last = visits.latest(number, before=month)
-    return visit_form.Context(household, members, month, date.fromisoformat(store.now_text()[:10]), last,
+    return visit_form.Context(household, members, month, date.fromisoformat(now_text()[:10]), last,
                               visits.body_of(last.seq) if last else None,
                               current_app.config["NODE"].settings["INCOME_DROP_WARNING"])
 
@@ -62,7 +63,7 @@ def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, ou
 def form(number: str) -> Any:
     corrected = _corrected(number)
     ctx = _context(number, corrected.month if corrected else this_month())
-    draft = Draft.get_or_none(Draft.household == number, Draft.author == current_user.username)
+    draft = drafts.kept(number, current_user.username)
     if draft is not None:
         values = MultiDict(json.loads(draft.fields))
         return _render(ctx, values, corrected=_corrected_from(values, number) or corrected,
@@ -70,7 +71,7 @@ def form(number: str) -> Any:
     if corrected:
         return _render(ctx, visit_form.values_of(visits.body_of(corrected.seq), ctx), corrected=corrected)
     head = next((m.name for m in ctx.members if m.relation == HEAD), "")
-    return _render(ctx, MultiDict({"date": store.now_text()[:10], "ack_by": head}))
+    return _render(ctx, MultiDict({"date": now_text()[:10], "ack_by": head}))
 
 
 def _corrected_from(values: MultiDict, number: str) -> Visit | None:
@@ -95,38 +96,24 @@ def save(number: str) -> Any:
 
 
 def _save_signed(number: str, outcome: visit_form.Outcome) -> tuple[list, list]:
-    """The signature picture, the signed record and the draft's removal in one transaction: one commit (one
-    sync of the SD card) per saved visit instead of three, and no picture kept for a visit that was refused."""
     opened = current_app.config["NODE"]
-    body = outcome.body
-    assert body is not None  # the caller saves only a form that parsed
-    with database.atomic("IMMEDIATE") as transaction:
-        if outcome.signature_png:
-            SignatureImage.insert(sha256=body["ack"]["signature_sha256"], png=outcome.signature_png,
-                                  created_at=store.now_text()).on_conflict_ignore().execute()
-        saved, problems = store.save_records(opened.key(), opened.node_id, [("visit", body)])
-        if problems:
-            transaction.rollback()
-        else:
-            Draft.delete().where(Draft.household == number, Draft.author == current_user.username).execute()
-    return saved, problems
+    assert outcome.body is not None  # the caller saves only a form that parsed
+    return drafts.save_visit(opened.key(), opened.node_id, number, current_user.username, outcome.body,
+                             outcome.signature_png)
 
 
 @bp.route("/h/<number>/draft", methods=["POST"])
 def keep_draft(number: str) -> Any:
     """The form as typed so far, kept on the node (the phone's browser may be closed at any moment)."""
     scope.household_or_404(number)
-    fields = {key: request.form.getlist(key) for key in request.form if key != "csrf_token"}
-    with without_waiting_for_the_card(), database.atomic("IMMEDIATE"):
-        (Draft.insert(household=number, author=current_user.username,
-                      fields=json.dumps(fields, ensure_ascii=False), updated_at=store.now_text())
-         .on_conflict_replace().execute())
+    drafts.keep(number, current_user.username,
+                {key: request.form.getlist(key) for key in request.form if key != "csrf_token"})
     return "", 204
 
 
 @bp.route("/h/<number>/draft/discard", methods=["POST"])
 def discard_draft(number: str) -> Any:
     scope.household_or_404(number)
-    Draft.delete().where(Draft.household == number, Draft.author == current_user.username).execute()
+    drafts.discard(number, current_user.username)
     target: dict[str, Any] = {"correct": request.form.get("correct")} if request.form.get("correct") else {}
     return redirect(url_for("visits.form", number=number, **target))

@@ -1,13 +1,14 @@
-"""One JSON error shape for every failure: ``{code, message, details}``, never a stack trace."""
+"""One JSON error shape for every failure: ``{code, message, details}``, never a stack trace (shared/web_errors.py,
+the same on the station app); here the hub's page and its HTTP error codes."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, render_template
 from werkzeug.exceptions import HTTPException
 
-from shared import web_security
+from shared import web_errors
 from shared.errors import ErrorCode, FieldsyncError
 
 log = logging.getLogger("fieldsync.hub")
@@ -22,13 +23,8 @@ _HTTP_CODES = {
 }
 
 
-def error_response(error: FieldsyncError) -> Response:
-    if not request.path.startswith("/api/") and request.accept_mimetypes.accept_html:
-        page = render_template("error.html", error=error)
-        return Response(page, status=error.code.http_status, mimetype="text/html")
-    response = jsonify(error.to_dict())
-    response.status_code = error.code.http_status
-    return response
+def _page(error: FieldsyncError) -> str:
+    return render_template("error.html", error=error)
 
 
 def _from_http(exc: HTTPException) -> Response:
@@ -37,15 +33,9 @@ def _from_http(exc: HTTPException) -> Response:
     data = getattr(exc, "data", None)  # webargs/flask-smorest put field errors here
     if isinstance(data, dict) and "messages" in data:
         details = {"fields": data["messages"]}
-    return error_response(FieldsyncError(code, details=details))
-
-
-def _from_unexpected(exc: Exception) -> Response:
-    web_security.log_unexpected(log, exc)
-    return error_response(FieldsyncError(ErrorCode.INTERNAL))
+    return web_errors.error_response(FieldsyncError(code, details=details), _page)
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(FieldsyncError, error_response)
+    web_errors.init_app(app, _page, log, lambda: FieldsyncError(ErrorCode.INTERNAL))
     app.register_error_handler(HTTPException, _from_http)
-    app.register_error_handler(Exception, _from_unexpected)

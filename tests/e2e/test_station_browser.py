@@ -15,8 +15,8 @@ import pytest
 from devtools import synthetic
 from devtools.processes import Hub, Station, free_port, stop_group
 from devtools.station import hub_person_keys, station_body
-from field_node.search import search_keys
-from field_node.store import now_text
+from field_node.roster.search import search_keys
+from field_node.store.state import now_text
 from shared.months import previous_month
 from tests.e2e.browser import Taps, chromium, phone_page, screenshot
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from field_node import node as node_module
+from field_node.sync import node as node_module
 from tests.support import VILLAGES, import_county
 
 
@@ -54,14 +54,15 @@ def seed_roster(opened_node: node_module.Node, seed: int, households: int) -> di
     household number, in number order."""
     from devtools import synthetic
     from devtools.station import roster_page
-    from field_node import store
-    from field_node.db import database
+    from field_node.roster.households import apply_roster_page
+    from field_node.store.db import database
+    from field_node.store.state import set_state
     from shared import keys
 
     rows = synthetic.generate_roster(seed, VILLAGES[:1], households)
     with database.connection_context():
-        store.apply_roster_page(roster_page(rows))
-        store.set_state("node_id", 1)
+        apply_roster_page(roster_page(rows))
+        set_state("node_id", 1)
     keys.save_private_key(keys.generate(), opened_node.key_path)
     return {number: [r for r in rows if r["household_id"] == number]
             for number in sorted({row["household_id"] for row in rows})}
@@ -69,7 +70,7 @@ def seed_roster(opened_node: node_module.Node, seed: int, households: int) -> di
 
 def recent_months(count: int) -> list[str]:
     """The ``count`` months before the station's current month, oldest first."""
-    from field_node.store import now_text
+    from field_node.store.state import now_text
     from shared.months import months_back
 
     months = months_back(now_text()[:7], count + 1)

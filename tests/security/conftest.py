@@ -23,8 +23,8 @@ def station(tmp_path):
     station before village scopes existed), ``admin``, and the county's ``li`` scoped to the first village."""
     from devtools import station as seeding
     from field_node import accounts
-    from field_node.db import database
-    from field_node.store import now_text
+    from field_node.store.db import database
+    from field_node.store.state import now_text
     from field_node.web import create_app
     from shared.accounts import account_document, hash_password
     from shared.months import months_back

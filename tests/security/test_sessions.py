@@ -115,7 +115,7 @@ def test_station_a_cookie_copied_before_sign_out_opens_nothing_after_it(station_
 
 def test_station_a_password_or_role_changed_at_the_hub_ends_the_sessions(station_app):
     from field_node import accounts
-    from field_node.db import database
+    from field_node.store.db import database
 
     with database.connection_context():
         accounts.apply_hub_accounts([account_document("wei", "韦网格", hash_password("first-pass-1"), "member",
@@ -135,7 +135,7 @@ def test_station_a_password_or_role_changed_at_the_hub_ends_the_sessions(station
 
 def test_station_an_account_the_hub_disabled_loses_its_sessions(station_app):
     from field_node import accounts
-    from field_node.db import database
+    from field_node.store.db import database
 
     document = account_document("wei", "韦网格", hash_password("first-pass-1"), "member", True)
     with database.connection_context():

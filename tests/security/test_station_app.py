@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from field_node.db import database
-from field_node.models import Draft, Member
+from field_node.store.db import database
+from field_node.store.models import Draft, Member
 from tests.security.conftest import sign_in
 
 

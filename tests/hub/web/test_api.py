@@ -159,8 +159,8 @@ def test_a_station_name_taken_says_so_and_what_to_do(client, county):
 
 
 def test_add_node_with_a_taken_name_prints_the_reason(app, runner, tmp_path):
-    from hub import db
     from hub.cli import main
+    from hub.store import db
 
     with app.app_context(), db.database.connection_context():
         new_code(import_county(tmp_path))
