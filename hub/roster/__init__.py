@@ -1,0 +1,1 @@
+"""The county's households and persons: roster imports, corrections, what stations pull, other departments' lists."""

@@ -1,0 +1,1 @@
+"""Stations and their signed records: registration and enrolment, pushes verified and stored once, projections."""
