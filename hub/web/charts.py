@@ -1,0 +1,115 @@
+"""Charts drawn on the server as SVG (issue 16): no script, no download, readable on a phone.
+
+Two shapes serve every dashboard figure: stacked horizontal bars (one bar per township, village or rule; labels
+stay readable at 360 px) and a line over months with an optional reference line (the 10,000-yuan support line).
+Every bar segment and point carries a <title>, which browsers show on hover or long press; the exact numbers are
+also in the table under each chart.  Colours are presentation attributes, not style: the page's policy is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from markupsafe import Markup, escape
+
+WIDTH = 400
+LABEL = 96  # room for a bar's label on its left
+ROW = 22
+PALETTE = ("#2b6cb0", "#dd8a1e", "#c0392b", "#2f855a", "#6b46c1", "#718096")
+Number = int | float
+Format = Callable[[Number], str]
+
+
+def _text(x: float, y: float, content: str, anchor: str = "start", size: int = 12, fill: str = "#222") -> str:
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{fill}">'
+            f"{escape(content)}</text>")
+
+
+def _legend(series: Sequence[str], y: float) -> tuple[list[str], float]:
+    """Legend entries wrapped over as many lines as they need; the parts and the height used."""
+    parts, x = [], 0.0
+    for index, name in enumerate(series):
+        width = 18 + 12 * len(name)
+        if x and x + width > WIDTH:
+            x, y = 0.0, y + 18
+        parts.append(f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="12" height="12" fill="{PALETTE[index % 6]}"/>')
+        parts.append(_text(x + 16, y, name))
+        x += width + 8
+    return parts, y + 14
+
+
+def _svg(height: float, parts: list[str], label: str) -> Markup:
+    return Markup(f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-label="{escape(label)}" '
+                  f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
+
+
+def bars(label: str, rows: Sequence[tuple[str, Sequence[Number]]], series: Sequence[str], fmt: Format = str,
+         scale: Number | None = None) -> Markup:
+    """Stacked horizontal bars: one row per (name, values), one segment per series; ``scale`` is the full width
+    (the largest total when None).  The total is written after each bar."""
+    top = 20.0
+    parts, top = _legend(series, top) if len(series) > 1 else ([], 4.0)
+    biggest = scale or max([sum(values) for _, values in rows] + [1])
+    span = WIDTH - LABEL - 52
+    for index, (name, values) in enumerate(rows):
+        y = top + index * ROW
+        parts.append(_text(LABEL - 6, y + 14, name[:8], "end"))
+        x = float(LABEL)
+        for number, (part, value) in enumerate(zip(series, values, strict=True)):
+            width = span * value / biggest
+            if width > 0:
+                parts.append(f'<rect x="{x:.1f}" y="{y + 3:.1f}" width="{width:.1f}" height="{ROW - 6}" '
+                             f'fill="{PALETTE[number % 6]}"><title>{escape(f"{name} {part}：{fmt(value)}")}'
+                             f"</title></rect>")
+            x += width
+        parts.append(_text(x + 4, y + 15, fmt(sum(values)), size=11, fill="#444"))
+    if not rows:
+        parts.append(_text(WIDTH / 2, top + 16, "暂无数据", "middle", fill="#777"))
+    return _svg(top + max(len(rows), 1) * ROW + 6, parts, label)
+
+
+def line(label: str, months: Sequence[str], series: Sequence[tuple[str, Sequence[Number | None]]],
+         fmt: Format = str, reference: tuple[str, Number] | None = None, floor_zero: bool = True) -> Markup:
+    """Lines over ``months`` (a None value leaves a gap), with a dashed reference line when given."""
+    parts, top = _legend([name for name, _ in series], 20.0)
+    height, left, bottom = 190.0, 52.0, 24.0
+    plot = height - bottom - top
+    values = [v for _, points in series for v in points if v is not None] + ([reference[1]] if reference else [])
+    high = max(values + [1]) * 1.1
+    low = 0.0 if floor_zero else min(values + [0])
+    step = (WIDTH - left - 10) / max(len(months) - 1, 1)
+
+    def y_of(value: Number) -> float:
+        return top + plot * (1 - (value - low) / (high - low))
+
+    for tick in range(5):
+        value = low + (high - low) * tick / 4
+        parts.append(f'<line x1="{left}" x2="{WIDTH - 6}" y1="{y_of(value):.1f}" y2="{y_of(value):.1f}" '
+                     f'stroke="#e2e8f0"/>')
+        parts.append(_text(left - 4, y_of(value) + 4, fmt(value), "end", size=10, fill="#555"))
+    for index, month in enumerate(months):
+        if index % 2 == (len(months) - 1) % 2:  # every other month, always the last
+            parts.append(_text(left + index * step, height - 8, month[2:], "middle", size=10, fill="#555"))
+    if reference:
+        y = y_of(reference[1])
+        parts.append(f'<line x1="{left}" x2="{WIDTH - 6}" y1="{y:.1f}" y2="{y:.1f}" stroke="#c0392b" '
+                     f'stroke-dasharray="5 3"><title>{escape(f"{reference[0]}：{fmt(reference[1])}")}</title></line>')
+        parts.append(_text(WIDTH - 8, y - 4, reference[0], "end", size=10, fill="#c0392b"))
+    for number, (name, points) in enumerate(series):
+        colour = PALETTE[number % 6]
+        path = [(left + i * step, y_of(v), months[i], v) for i, v in enumerate(points) if v is not None]
+        if len(path) > 1:
+            coords = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in path)
+            parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for x, y, month, value in path:
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>'
+                         f'{escape(f"{name} {month}：{fmt(value)}")}</title></circle>')
+    return _svg(height, parts, label)
+
+
+def percent(value: Number) -> str:
+    return f"{value:.0%}"
+
+
+def yuan(value: Number) -> str:
+    return f"{value:,.0f}"
