@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from peewee import Case, Expression, Field, ModelSelect, fn
 
@@ -37,6 +37,7 @@ UNTYPED = "其他（类型待村级填写）"
 LABOUR_TYPES = (*PERSON_TYPES, UNTYPED)
 OPEN_STATUSES = (OPEN, IN_FIELD)
 RESOLVED_STATUSES = (ANSWERED, CLOSED)
+Query = TypeVar("Query", bound=ModelSelect[Any])
 
 
 def units(township_id: int | None) -> list[tuple[int, str]]:
@@ -51,7 +52,7 @@ def _unit(township_id: int | None) -> Field:
     return Village.township if township_id is None else Village.id
 
 
-def _scoped(query: ModelSelect, township_id: int | None) -> ModelSelect:
+def _scoped(query: Query, township_id: int | None) -> Query:
     return query if township_id is None else query.where(Village.township == township_id)
 
 
@@ -65,7 +66,7 @@ def latest_month(township_id: int | None) -> str | None:
 def coverage(township_id: int | None, months: list[str]) -> dict[int, dict[str, Any]]:
     """Unit id -> households and, per month of ``months``, the households visited."""
     unit = _unit(township_id)
-    households = dict(tuples(_scoped(Household.select(unit, fn.COUNT(Household.id)).join(Village), township_id)
+    households: dict[int, int] = dict(tuples(_scoped(Household.select(unit, fn.COUNT(Household.id)).join(Village), township_id)
                              .group_by(unit)))
     visited = _scoped(Visit.select(unit, Visit.month, fn.COUNT(Visit.household.distinct())).join(Household)
                       .join(Village).where(Visit.is_current(), Visit.month.in_(months)), township_id)
@@ -81,7 +82,7 @@ def _net() -> Expression:
     return Visit.wage + Visit.business + Visit.property + Visit.transfer - Visit.expenses
 
 
-def _income_rows(township_id: int | None, months: list[str], by: list[Any]) -> ModelSelect:
+def _income_rows(township_id: int | None, months: list[str], by: list[Any]) -> ModelSelect[Visit]:
     """The latest current visit per household and month of ``months``, with the household's living members,
     summed by ``by`` (SUM(net), SUM(members), COUNT(visits))."""
     latest = (Visit.select(fn.MAX(Visit.id)).where(Visit.is_current(), Visit.month.in_(months))

@@ -39,9 +39,10 @@ def stations(township_id: int | None) -> list[dict[str, Any]]:
         serving = set(NodeVillage.select(NodeVillage.node).join(Village).where(Village.township == township_id)
                       .scalars())
         rows = [row for row in rows if row["node"].id in serving]
-    return [{"name": row["node"].name, "villages": row["villages"], "status": station_status(row["node"], row["silent"]),
-             "received": row["state"].hwm, "head": row["state"].head,
-             "missing": sum(last - first + 1 for first, last in row["state"].missing),
+    return [{"name": row["node"].name, "villages": row["villages"],
+             "status": station_status(row["node"], row["silent"]),
+             "received": row["state"]["hwm"], "head": row["state"]["head"],
+             "missing": sum(last - first + 1 for first, last in row["state"]["missing"]),
              "rejected": row["rejected"], "alarms": row["alarms"], "last_seen": local_time(row["node"].last_seen_at)}
             for row in rows]
 

@@ -17,7 +17,6 @@ from hub.reports import figures
 from hub.store.models import Anomaly, CleaningRun, NodeVillage, Township, Village
 from shared.months import months_back
 from shared.vocabulary import DECEASED, FULL_LABOUR, LIVING
-from tests.conftest import make_user, signed_in
 from tests.hub.cleaning import county_factory
 
 PERIOD = "2026-10"
@@ -65,8 +64,8 @@ def planted(app, hub_db, tmp_path) -> Planted:
                 continue
             values = {"wage": rnd.randint(0, 9000), "business": rnd.randint(0, 3000), "transfer": rnd.randint(0, 600),
                       "expenses": rnd.randint(0, 800)}
-            jobs = [(m["id_number"], 1, 3000) for m in members
-                    if m["labour_ability"] in FULL_LABOUR and not m["returned_since"] and rnd.random() < 0.5] if month == PERIOD else []
+            labourers = [m for m in members if m["labour_ability"] in FULL_LABOUR and not m["returned_since"]]
+            jobs = [(m["id_number"], 1, 3000) for m in labourers if rnd.random() < 0.5] if month == PERIOD else []
             visit_id = county.visit(number, month, jobs=jobs, **values)
             if rnd.random() < 0.1:  # corrected: the first visit no longer counts
                 values = {**values, "wage": values["wage"] + 5000}
@@ -116,7 +115,8 @@ def _expected(planted: Planted, township: str | None) -> dict[str, Any]:
     classes: dict[str, Counter] = defaultdict(Counter)
     for number, (total, months) in yearly.items():
         per_capita = total * 12 / months / members[number]
-        classes[unit_of[number]]["高收入" if per_capita >= 15000 else "中等收入" if per_capita >= 11000 else "低收入"] += 1
+        kind = "高收入" if per_capita >= 15000 else "中等收入" if per_capita >= 11000 else "低收入"
+        classes[unit_of[number]][kind] += 1
     eliminated = {r["household_id"] for r in rows if r.get("risk_eliminated")}
     labour: dict[str, Counter] = defaultdict(Counter)
     for r in rows:
