@@ -37,7 +37,7 @@ UNTYPED = "其他（类型待村级填写）"
 LABOUR_TYPES = (*PERSON_TYPES, UNTYPED)
 OPEN_STATUSES = (OPEN, IN_FIELD)
 RESOLVED_STATUSES = (ANSWERED, CLOSED)
-Query = TypeVar("Query", bound=ModelSelect[Any])
+Query = TypeVar("Query", bound="ModelSelect[Any]")
 
 
 def units(township_id: int | None) -> list[tuple[int, str]]:
