@@ -66,8 +66,8 @@ def latest_month(township_id: int | None) -> str | None:
 def coverage(township_id: int | None, months: list[str]) -> dict[int, dict[str, Any]]:
     """Unit id -> households and, per month of ``months``, the households visited."""
     unit = _unit(township_id)
-    households: dict[int, int] = dict(tuples(_scoped(Household.select(unit, fn.COUNT(Household.id)).join(Village), township_id)
-                             .group_by(unit)))
+    counted = _scoped(Household.select(unit, fn.COUNT(Household.id)).join(Village), township_id).group_by(unit)
+    households: dict[int, int] = dict(tuples(counted))
     visited = _scoped(Visit.select(unit, Visit.month, fn.COUNT(Visit.household.distinct())).join(Household)
                       .join(Village).where(Visit.is_current(), Visit.month.in_(months)), township_id)
     found: dict[int, dict[str, Any]] = {}

@@ -8,6 +8,7 @@ also in the table under each chart.  Colours are presentation attributes, not st
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
@@ -53,7 +54,7 @@ def bars(label: str, rows: Sequence[tuple[str, Sequence[Number]]], series: Seque
     span = WIDTH - LABEL - 52
     for index, (name, values) in enumerate(rows):
         y = top + index * ROW
-        parts.append(_text(LABEL - 6, y + 14, name[:8], "end"))
+        parts.append(_text(LABEL - 6, y + 14, name if len(name) <= 7 else name[:6] + "…", "end"))
         x = float(LABEL)
         for number, (part, value) in enumerate(zip(series, values, strict=True)):
             width = span * value / biggest
@@ -68,16 +69,25 @@ def bars(label: str, rows: Sequence[tuple[str, Sequence[Number]]], series: Seque
     return _svg(top + max(len(rows), 1) * ROW + 6, parts, label)
 
 
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above ``value``: axis ticks a reader can add up."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+
+
 def line(label: str, months: Sequence[str], series: Sequence[tuple[str, Sequence[Number | None]]],
-         fmt: Format = str, reference: tuple[str, Number] | None = None, floor_zero: bool = True) -> Markup:
-    """Lines over ``months`` (a None value leaves a gap), with a dashed reference line when given."""
+         fmt: Format = str, reference: tuple[str, Number] | None = None, ceiling: Number | None = None) -> Markup:
+    """Lines over ``months`` (a None value leaves a gap) from zero up to ``ceiling`` (a round number above the
+    largest value when None), with a dashed reference line when given."""
     parts, top = _legend([name for name, _ in series], 20.0)
     height, left, bottom = 190.0, 52.0, 24.0
     plot = height - bottom - top
     values = [v for _, points in series for v in points if v is not None] + ([reference[1]] if reference else [])
-    high = max(values + [1]) * 1.1
-    low = 0.0 if floor_zero else min(values + [0])
-    step = (WIDTH - left - 10) / max(len(months) - 1, 1)
+    high = float(ceiling or nice_ceiling(max(values + [0]) * 1.05))
+    low = 0.0
+    step = (WIDTH - left - 24) / max(len(months) - 1, 1)
 
     def y_of(value: Number) -> float:
         return top + plot * (1 - (value - low) / (high - low))

@@ -70,7 +70,7 @@ def _charts(found: dict[str, Any]) -> dict[str, Any]:
     last = len(months) - 1
     return {
         "coverage_trend": charts.line("走访覆盖率（按月）", months, [("合计", coverage["total"]["share"])],
-                                      charts.percent),
+                                      charts.percent, ceiling=1),
         "coverage_units": charts.bars(f"{found['period']} 走访覆盖率", [
             (name, [row["share"][last]]) for name, row in zip(names, coverage["units"], strict=True)],
             ["走访覆盖率"], charts.percent, scale=1),
