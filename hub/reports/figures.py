@@ -26,6 +26,7 @@ from hub.cleaning.anomalies import ANSWERED, CLOSED, IN_FIELD, OPEN
 from hub.cleaning.exports import PERSON_TYPES, income_class
 from hub.cleaning.rules import CATALOGUE
 from hub.county.parameters import parameters
+from hub.store.db import database
 from hub.store.models import Anomaly, Household, Person, Township, Village, Visit, VisitEmployment
 from shared.months import months_back, parse_month
 from shared.rows import tuples
@@ -82,38 +83,45 @@ def _net() -> Expression:
     return Visit.wage + Visit.business + Visit.property + Visit.transfer - Visit.expenses
 
 
-def _income_rows(township_id: int | None, months: list[str], by: list[Any]) -> ModelSelect[Visit]:
-    """The latest current visit per household and month of ``months``, with the household's living members,
-    summed by ``by`` (SUM(net), SUM(members), COUNT(visits))."""
-    latest = (Visit.select(fn.MAX(Visit.id)).where(Visit.is_current(), Visit.month.in_(months))
-              .group_by(Visit.household, Visit.month))
-    members = (Person.select(Person.household.alias("hid"), fn.COUNT(Person.id).alias("n"))
-               .where(Person.status == LIVING).group_by(Person.household).alias("members"))
-    query = (Visit.select(*by, fn.SUM(_net()), fn.SUM(members.c.n), fn.COUNT(Visit.id))
-             .join(Household).join(Village).switch(Visit)
-             .join(members, on=(members.c.hid == Visit.household))
+def _members(township_id: int | None) -> dict[int, int]:
+    """Household id -> living members, for the households of the view."""
+    query = (Person.select(Person.household, fn.COUNT(Person.id)).join(Household).join(Village)
+             .where(Person.status == LIVING))
+    return dict(tuples(_scoped(query, township_id).group_by(Person.household)))
+
+
+def monthly_nets(township_id: int | None, months: list[str]) -> list[tuple[int, int, str, int]]:
+    """(household, unit, month, net) of the latest current visit per household and month of ``months``: the
+    one read of the visits both income figures share."""
+    latest = _scoped(Visit.select(fn.MAX(Visit.id)).join(Household).join(Village)
+                     .where(Visit.is_current(), Visit.month.in_(months)), township_id)  # a township reads its own
+    latest = latest.group_by(Visit.household, Visit.month)
+    query = (Visit.select(Visit.household, _unit(township_id), Visit.month, _net()).join(Household).join(Village)
              .where(Visit.id.in_(latest)))
-    return _scoped(query, township_id).group_by(*by)
+    sql, params = _scoped(query, township_id).sql()  # raw rows: peewee's per-value conversion costs 3× the query
+    return [(household, unit, month, int(net)) for household, unit, month, net in database.execute_sql(sql, params)]
 
 
-def income_trend(township_id: int | None, months: list[str]) -> dict[int, dict[str, tuple[int, int]]]:
-    """Unit id -> month -> (net income of the households visited that month, their living members)."""
-    unit = _unit(township_id)
-    found: dict[int, dict[str, tuple[int, int]]] = {unit_id: {} for unit_id, _ in units(township_id)}
-    for unit_id, month, net, members, _visits in tuples(_income_rows(township_id, months, [unit, Visit.month])):
-        found[unit_id][month] = (int(net), int(members))
-    return found
-
-
-def income_classes(township_id: int | None, months: list[str]) -> dict[int, dict[str, int]]:
-    """Unit id -> income class -> households, by annual per-capita income over ``months``."""
-    unit = _unit(township_id)
-    found = {unit_id: dict.fromkeys(INCOME_CLASSES, 0) for unit_id, _ in units(township_id)}
-    rows = _income_rows(township_id, months, [Visit.household, unit])
-    for _household, unit_id, net, member_months, _recorded in tuples(rows):
-        per_capita = float(net) * 12 / int(member_months)  # = net × 12 / months / members: members summed per month
-        found[unit_id][income_class(per_capita)] += 1
-    return found
+def income_figures(township_id: int | None, months: list[str]) -> tuple[dict[int, dict[str, tuple[int, int]]],
+                                                                         dict[int, dict[str, int]]]:
+    """Unit id -> month -> (net income of the households visited that month, their living members), and
+    unit id -> income class -> households, by annual per-capita income over ``months``.  Households without a
+    living member count in neither."""
+    members = _members(township_id)
+    trend: dict[int, dict[str, tuple[int, int]]] = {unit_id: {} for unit_id, _ in units(township_id)}
+    yearly: dict[int, tuple[int, int, int]] = {}  # household -> (unit, net, months recorded)
+    for household, unit_id, month, net in monthly_nets(township_id, months):
+        size = members.get(household, 0)
+        if not size:
+            continue
+        total, people = trend[unit_id].get(month, (0, 0))
+        trend[unit_id][month] = (total + net, people + size)
+        _, so_far, recorded = yearly.get(household, (unit_id, 0, 0))
+        yearly[household] = (unit_id, so_far + net, recorded + 1)
+    classes = {unit_id: dict.fromkeys(INCOME_CLASSES, 0) for unit_id, _ in units(township_id)}
+    for household, (unit_id, net, recorded) in yearly.items():
+        classes[unit_id][income_class(net * 12 / recorded / members[household])] += 1
+    return trend, classes
 
 
 def returned_before(period: str, days_back: int) -> str:
@@ -170,8 +178,7 @@ def dashboard(township_id: int | None, period: str) -> dict[str, Any]:
     months = months_back(period, TREND_MONTHS)
     names = units(township_id)
     covered = coverage(township_id, months)
-    trend = income_trend(township_id, months)
-    classes = income_classes(township_id, months)
+    trend, classes = income_figures(township_id, months)
     labour = untransferred(township_id, period)
 
     def coverage_row(households: int, visited: dict[str, int]) -> dict[str, Any]:
