@@ -45,12 +45,15 @@ def _svg(height: float, parts: list[str], label: str) -> Markup:
 
 
 def bars(label: str, rows: Sequence[tuple[str, Sequence[Number]]], series: Sequence[str], fmt: Format = str,
-         scale: Number | None = None) -> Markup:
+         scale: Number | None = None, reference: tuple[str, Number] | None = None) -> Markup:
     """Stacked horizontal bars: one row per (name, values), one segment per series; ``scale`` is the full width
-    (the largest total when None).  The total is written after each bar."""
+    (the largest total, or the reference, when None).  The total is written after each bar; a reference value is
+    a dashed vertical line."""
     top = 20.0
     parts, top = _legend(series, top) if len(series) > 1 else ([], 4.0)
-    biggest = scale or max([sum(values) for _, values in rows] + [1])
+    if reference:
+        top += 14
+    biggest = scale or max([sum(values) for _, values in rows] + [reference[1] if reference else 0, 1])
     span = WIDTH - LABEL - 52
     for index, (name, values) in enumerate(rows):
         y = top + index * ROW
@@ -64,9 +67,45 @@ def bars(label: str, rows: Sequence[tuple[str, Sequence[Number]]], series: Seque
                              f"</title></rect>")
             x += width
         parts.append(_text(x + 4, y + 15, fmt(sum(values)), size=11, fill="#444"))
+    if reference:  # over the bars, so it shows where they cross it
+        x = LABEL + span * reference[1] / biggest
+        bottom = top + max(len(rows), 1) * ROW
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 4:.1f}" y2="{bottom:.1f}" stroke="#c0392b" '
+                     f'stroke-width="2" stroke-dasharray="5 3"><title>'
+                     f'{escape(f"{reference[0]}：{fmt(reference[1])}")}</title></line>')
+        parts.append(_text(x, top - 6, reference[0], "middle", size=10, fill="#c0392b"))
     if not rows:
         parts.append(_text(WIDTH / 2, top + 16, "暂无数据", "middle", fill="#777"))
     return _svg(top + max(len(rows), 1) * ROW + 6, parts, label)
+
+
+def _shade(share: float) -> str:
+    """White to the palette's blue as ``share`` goes from 0 to 1; red below half (a month mostly not visited)."""
+    if share < 0.5:
+        return f"#{255:02x}{int(205 + 50 * share * 2):02x}{int(205 + 50 * share * 2):02x}"
+    level = (share - 0.5) * 2
+    return f"#{int(235 - 192 * level):02x}{int(242 - 134 * level):02x}{int(250 - 74 * level):02x}"
+
+
+def heatmap(label: str, rows: Sequence[tuple[str, Sequence[float]]], months: Sequence[str]) -> Markup:
+    """Shares (0–1) of each row and month as shaded cells with the percentage written in: coverage by unit and
+    month in one picture, the chosen month in the last column."""
+    cell = (WIDTH - LABEL) / max(len(months), 1)
+    parts = [_text(LABEL + (i + 0.5) * cell, 14, month[2:] if i % 2 == (len(months) - 1) % 2 else "", "middle",
+                   size=9, fill="#555") for i, month in enumerate(months)]
+    for index, (name, shares) in enumerate(rows):
+        y = 20 + index * ROW
+        parts.append(_text(LABEL - 6, y + 14, name if len(name) <= 7 else name[:6] + "…", "end"))
+        for column, share in enumerate(shares):
+            x = LABEL + column * cell
+            parts.append(f'<rect x="{x:.1f}" y="{y + 1:.1f}" width="{cell - 1:.1f}" height="{ROW - 2}" '
+                         f'fill="{_shade(share)}"><title>{escape(f"{name} {months[column]}：{share:.0%}")}</title>'
+                         f"</rect>")
+            parts.append(_text(x + cell / 2, y + 15, f"{share * 100:.0f}", "middle", size=9,
+                               fill="#fff" if share > 0.8 else "#222"))
+    if not rows:
+        parts.append(_text(WIDTH / 2, 36, "暂无数据", "middle", fill="#777"))
+    return _svg(26 + max(len(rows), 1) * ROW, parts, label)
 
 
 def nice_ceiling(value: float) -> float:

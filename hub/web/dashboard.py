@@ -67,15 +67,16 @@ def data() -> ResponseReturnValue:
 def _charts(found: dict[str, Any]) -> dict[str, Any]:
     months, names = found["months"], found["units"]
     coverage, trend = found["coverage"], found["income_trend"]
-    last = len(months) - 1
     return {
         "coverage_trend": charts.line("走访覆盖率（按月）", months, [("合计", coverage["total"]["share"])],
                                       charts.percent, ceiling=1),
-        "coverage_units": charts.bars(f"{found['period']} 走访覆盖率", [
-            (name, [row["share"][last]]) for name, row in zip(names, coverage["units"], strict=True)],
-            ["走访覆盖率"], charts.percent, scale=1),
+        "coverage_units": charts.heatmap("走访覆盖率（%，按月）", [
+            (name, row["share"]) for name, row in zip(names, coverage["units"], strict=True)], months),
         "income_trend": charts.line("人均纯收入（年化，元）", months, [("合计", trend["total"])], charts.yuan,
                                     reference=(f"帮扶线 {found['income_line']:,} 元", found["income_line"])),
+        "income_units": charts.bars(f"{found['period']} 人均纯收入（年化，元）", [
+            (name, [row[-1]]) for name, row in zip(names, trend["units"], strict=True) if row[-1] is not None],
+            ["人均纯收入"], charts.yuan, reference=(f"帮扶线 {found['income_line']:,}", found["income_line"])),
         "income_classes": charts.bars("收入分档（户）", list(zip(names, found["income_classes"]["units"],
                                                                strict=True)),
                                       found["income_classes"]["classes"]),

@@ -87,7 +87,7 @@ def test_the_county_leader_reads_the_month_by_township_on_a_desktop(world):
     for section in SECTIONS:
         assert page.locator(f"#{section} svg.chart").count() >= 1
         assert page.locator(f"#{section} svg.chart").first.bounding_box()["height"] > 40
-    assert page.locator("#income-trend svg line[stroke-dasharray]").count() == 1  # the support line
+    assert page.locator("#income-trend svg line[stroke-dasharray]").count() == 2  # the support line, twice
     assert page.locator("#coverage table").is_hidden()
     page.click("#coverage summary")
     assert page.locator("#coverage table").is_visible() and OTHER in page.inner_text("#coverage table")

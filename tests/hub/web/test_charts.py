@@ -32,3 +32,22 @@ def test_a_line_leaves_gaps_and_draws_the_reference():
 def test_round_axis_ceilings_and_an_empty_chart():
     assert [charts.nice_ceiling(v) for v in (0, 0.8, 12600, 36000, 101)] == [1.0, 1.0, 20000, 50000, 200]
     assert "暂无数据" in charts.bars("空", [], ["户"])
+
+
+def test_the_heatmap_writes_every_share_and_shades_a_low_month_red():
+    drawn = charts.heatmap("覆盖", [("东岭1村", [0.25, 1.0])], ["2026-09", "2026-10"])
+    tree = ET.fromstring(str(drawn))
+    assert [t.text for t in tree.iter(f"{SVG}title")] == ["东岭1村 2026-09：25%", "东岭1村 2026-10：100%"]
+    low, full = [r.get("fill") for r in tree.iter(f"{SVG}rect")]
+    assert low.startswith("#ff") and full == "#2b6cb0"  # red-ish below half; the palette's blue when all visited
+
+
+def test_bars_with_a_reference_draw_it_where_the_value_lies():
+    drawn = charts.bars("收入", [("甲村", [20000]), ("乙村", [5000])], ["人均"], charts.yuan,
+                        reference=("帮扶线", 10000))
+    tree = ET.fromstring(str(drawn))
+    rule = next(tree.iter(f"{SVG}line"))
+    first, second = [r for r in tree.iter(f"{SVG}rect")]
+    start = float(first.get("x"))
+    assert abs(float(rule.get("x1")) - (start + float(first.get("width")) / 2)) < 0.1  # 10,000 of 20,000
+    assert float(second.get("width")) < float(rule.get("x1")) - start  # 乙村 stops short of the line
