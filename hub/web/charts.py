@@ -15,13 +15,13 @@ from markupsafe import Markup, escape
 
 WIDTH = 400
 LABEL = 96  # room for a bar's label on its left
-ROW = 22
+ROW = 24
 PALETTE = ("#2b6cb0", "#dd8a1e", "#c0392b", "#2f855a", "#6b46c1", "#718096")
 Number = int | float
 Format = Callable[[Number], str]
 
 
-def _text(x: float, y: float, content: str, anchor: str = "start", size: int = 12, fill: str = "#222") -> str:
+def _text(x: float, y: float, content: str, anchor: str = "start", size: int = 13, fill: str = "#222") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{fill}">'
             f"{escape(content)}</text>")
 
@@ -30,7 +30,7 @@ def _legend(series: Sequence[str], y: float) -> tuple[list[str], float]:
     """Legend entries wrapped over as many lines as they need; the parts and the height used."""
     parts, x = [], 0.0
     for index, name in enumerate(series):
-        width = 18 + 12 * len(name)
+        width = 18 + 13 * len(name)
         if x and x + width > WIDTH:
             x, y = 0.0, y + 18
         parts.append(f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="12" height="12" fill="{PALETTE[index % 6]}"/>')
@@ -57,7 +57,7 @@ def bars(label: str, rows: Sequence[tuple[str, Sequence[Number]]], series: Seque
     span = WIDTH - LABEL - 52
     for index, (name, values) in enumerate(rows):
         y = top + index * ROW
-        parts.append(_text(LABEL - 6, y + 14, name if len(name) <= 7 else name[:6] + "…", "end"))
+        parts.append(_text(LABEL - 6, y + 16, name if len(name) <= 7 else name[:6] + "…", "end"))
         x = float(LABEL)
         for number, (part, value) in enumerate(zip(series, values, strict=True)):
             width = span * value / biggest
@@ -66,7 +66,7 @@ def bars(label: str, rows: Sequence[tuple[str, Sequence[Number]]], series: Seque
                              f'fill="{PALETTE[number % 6]}"><title>{escape(f"{name} {part}：{fmt(value)}")}'
                              f"</title></rect>")
             x += width
-        parts.append(_text(x + 4, y + 15, fmt(sum(values)), size=11, fill="#444"))
+        parts.append(_text(x + 4, y + 16, fmt(sum(values)), size=12, fill="#444"))
     if reference:  # over the bars, so it shows where they cross it
         x = LABEL + span * reference[1] / biggest
         bottom = top + max(len(rows), 1) * ROW
@@ -92,16 +92,16 @@ def heatmap(label: str, rows: Sequence[tuple[str, Sequence[float]]], months: Seq
     month in one picture, the chosen month in the last column."""
     cell = (WIDTH - LABEL) / max(len(months), 1)
     parts = [_text(LABEL + (i + 0.5) * cell, 14, month[2:] if i % 2 == (len(months) - 1) % 2 else "", "middle",
-                   size=9, fill="#555") for i, month in enumerate(months)]
+                   size=10, fill="#555") for i, month in enumerate(months)]
     for index, (name, shares) in enumerate(rows):
         y = 20 + index * ROW
-        parts.append(_text(LABEL - 6, y + 14, name if len(name) <= 7 else name[:6] + "…", "end"))
+        parts.append(_text(LABEL - 6, y + 16, name if len(name) <= 7 else name[:6] + "…", "end"))
         for column, share in enumerate(shares):
             x = LABEL + column * cell
             parts.append(f'<rect x="{x:.1f}" y="{y + 1:.1f}" width="{cell - 1:.1f}" height="{ROW - 2}" '
                          f'fill="{_shade(share)}"><title>{escape(f"{name} {months[column]}：{share:.0%}")}</title>'
                          f"</rect>")
-            parts.append(_text(x + cell / 2, y + 15, f"{share * 100:.0f}", "middle", size=9,
+            parts.append(_text(x + cell / 2, y + 16, f"{share * 100:.0f}", "middle", size=10,
                                fill="#fff" if share > 0.8 else "#222"))
     if not rows:
         parts.append(_text(WIDTH / 2, 36, "暂无数据", "middle", fill="#777"))
@@ -135,10 +135,10 @@ def line(label: str, months: Sequence[str], series: Sequence[tuple[str, Sequence
         value = low + (high - low) * tick / 4
         parts.append(f'<line x1="{left}" x2="{WIDTH - 6}" y1="{y_of(value):.1f}" y2="{y_of(value):.1f}" '
                      f'stroke="#e2e8f0"/>')
-        parts.append(_text(left - 4, y_of(value) + 4, fmt(value), "end", size=10, fill="#555"))
+        parts.append(_text(left - 4, y_of(value) + 4, fmt(value), "end", size=11, fill="#555"))
     for index, month in enumerate(months):
         if index % 2 == (len(months) - 1) % 2:  # every other month, always the last
-            parts.append(_text(left + index * step, height - 8, month[2:], "middle", size=10, fill="#555"))
+            parts.append(_text(left + index * step, height - 8, month[2:], "middle", size=11, fill="#555"))
     if reference:
         y = y_of(reference[1])
         parts.append(f'<line x1="{left}" x2="{WIDTH - 6}" y1="{y:.1f}" y2="{y:.1f}" stroke="#c0392b" '
