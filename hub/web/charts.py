@@ -87,9 +87,9 @@ def _shade(share: float) -> str:
     return f"#{int(235 - 192 * level):02x}{int(242 - 134 * level):02x}{int(250 - 74 * level):02x}"
 
 
-def heatmap(label: str, rows: Sequence[tuple[str, Sequence[float]]], months: Sequence[str]) -> Markup:
+def heatmap(label: str, rows: Sequence[tuple[str, Sequence[float | None]]], months: Sequence[str]) -> Markup:
     """Shares (0–1) of each row and month as shaded cells with the percentage written in: coverage by unit and
-    month in one picture, the chosen month in the last column."""
+    month in one picture, the chosen month in the last column.  None (a unit with nothing to count) is grey."""
     cell = (WIDTH - LABEL) / max(len(months), 1)
     parts = [_text(LABEL + (i + 0.5) * cell, 14, month[2:] if i % 2 == (len(months) - 1) % 2 else "", "middle",
                    size=10, fill="#555") for i, month in enumerate(months)]
@@ -98,6 +98,11 @@ def heatmap(label: str, rows: Sequence[tuple[str, Sequence[float]]], months: Seq
         parts.append(_text(LABEL - 6, y + 16, name if len(name) <= 7 else name[:6] + "…", "end"))
         for column, share in enumerate(shares):
             x = LABEL + column * cell
+            if share is None:
+                parts.append(f'<rect x="{x:.1f}" y="{y + 1:.1f}" width="{cell - 1:.1f}" height="{ROW - 2}" '
+                             f'fill="#edf2f7"/>')
+                parts.append(_text(x + cell / 2, y + 16, "—", "middle", size=10, fill="#777"))
+                continue
             parts.append(f'<rect x="{x:.1f}" y="{y + 1:.1f}" width="{cell - 1:.1f}" height="{ROW - 2}" '
                          f'fill="{_shade(share)}"><title>{escape(f"{name} {months[column]}：{share:.0%}")}</title>'
                          f"</rect>")

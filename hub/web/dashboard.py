@@ -71,7 +71,8 @@ def _charts(found: dict[str, Any]) -> dict[str, Any]:
         "coverage_trend": charts.line("走访覆盖率（按月）", months, [("合计", coverage["total"]["share"])],
                                       charts.percent, ceiling=1),
         "coverage_units": charts.heatmap("走访覆盖率（%，按月）", [
-            (name, row["share"]) for name, row in zip(names, coverage["units"], strict=True)], months),
+            (name, row["share"] if row["households"] else [None] * len(months))
+            for name, row in zip(names, coverage["units"], strict=True)], months),
         "income_trend": charts.line("人均纯收入（年化，元）", months, [("合计", trend["total"])], charts.yuan,
                                     reference=(f"帮扶线 {found['income_line']:,} 元", found["income_line"])),
         "income_units": charts.bars(f"{found['period']} 人均纯收入（年化，元）", [

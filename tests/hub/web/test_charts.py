@@ -51,3 +51,8 @@ def test_bars_with_a_reference_draw_it_where_the_value_lies():
     start = float(first.get("x"))
     assert abs(float(rule.get("x1")) - (start + float(first.get("width")) / 2)) < 0.1  # 10,000 of 20,000
     assert float(second.get("width")) < float(rule.get("x1")) - start  # 乙村 stops short of the line
+
+
+def test_a_unit_with_nothing_to_count_is_grey_not_red():
+    drawn = str(charts.heatmap("覆盖", [("空村", [None, None])], ["2026-09", "2026-10"]))
+    assert drawn.count('fill="#edf2f7"') == 2 and "—" in drawn and "<title>" not in drawn
