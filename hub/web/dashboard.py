@@ -15,6 +15,7 @@ from hub.reports import figures
 from hub.store.models import NodeVillage, Township, Village
 from hub.sync.overview import node_rows, station_status
 from hub.web import charts, scope
+from shared.errors import ErrorCode, FieldsyncError
 from shared.months import check_month, month_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -24,7 +25,10 @@ STATION_STATES = ("已登记", "长时间未联系", "已隔离（疑似复制�
 def _view() -> tuple[int | None, str, str]:
     """(township id or None for the county, township name or "", month) the caller asked for and may see."""
     township = scope.township_choice(request.args.get("township", "").strip(), "dashboard")
-    township_id = Township.get(Township.name == township).id if township else None
+    found = Township.get_or_none(Township.name == township) if township else None
+    if township and found is None:
+        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{township}”的乡镇，请从列表中选择。")
+    township_id = found.id if found else None
     asked = request.args.get("month", "").strip()
     if asked:
         return township_id, township, check_month(asked)

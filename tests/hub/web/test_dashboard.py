@@ -50,9 +50,11 @@ def test_a_county_user_may_open_one_townships_dashboard(app, client, planted):  
     assert data["untransferred"] == figures.dashboard(township_id, PERIOD)["untransferred"]
 
 
-def test_a_bad_month_is_refused_in_chinese(app, client, planted):  # noqa: F811
+def test_a_bad_month_or_an_unknown_township_is_refused_in_chinese(app, client, planted):  # noqa: F811
     reply = client.get("/dashboard/?month=2026-13")
     assert reply.status_code == 400 and "格式不对" in reply.get_data(as_text=True)
+    unknown = client.get("/dashboard/data.json?township=不存在乡")
+    assert unknown.status_code == 404 and "没有名为“不存在乡”的乡镇" in unknown.get_data(as_text=True)
 
 
 def test_the_home_page_links_the_dashboard(app, client, hub_db):
