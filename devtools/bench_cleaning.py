@@ -161,7 +161,21 @@ def bench(database_url: str, members: int, villages_per_township: int) -> tuple[
 
         counts["anomalies"] = record.opened
         counts["by_rule"] = json.loads(record.counts)["rules"]
+        counts["dashboard"] = dashboard_seconds()
     return cleaning, scan, counts
+
+
+def dashboard_seconds() -> tuple[float, float]:
+    """Seconds to compute the county dashboard's figures (by township) and one township's (by village)."""
+    from hub.reports import figures
+    from hub.store.models import Township
+
+    started = time.perf_counter()
+    figures.dashboard(None, PERIOD)
+    county = time.perf_counter() - started
+    started = time.perf_counter()
+    figures.dashboard(Township.select().order_by(Township.position).first().id, PERIOD)
+    return county, time.perf_counter() - started
 
 
 @contextmanager
@@ -199,6 +213,9 @@ def main() -> int:
     for label, cleaning, scan, ratio, counts in results:
         print(f"{label:<11} {cleaning:>11.1f} s {scan:>8.2f} s {ratio:>7.1f}  {counts['anomalies']:>9,}")
     print(f"\nvisits: {results[0][4]['visits']:,}; findings per rule: {results[0][4]['by_rule']}")
+    for label, _, _, _, counts in results:
+        print(f"{label}: dashboard figures {counts['dashboard'][0]:.1f} s (county), {counts['dashboard'][1]:.1f} s "
+              f"(one township)")
     print("full scan = `SELECT * FROM visit`, every row fetched by the client once")
     return 0 if ok else 1
 

@@ -46,7 +46,7 @@ ROUTES: dict[str, str] = {
     "disclosure.reveal": "refuse", "postings.listing": "page", "postings.detail": "page",
     "postings.decision": "refuse", "postings.confirm_interest": "refuse", "postings.change_status": "refuse",
     "postings.import_list": "refuse", "postings.labourers": "page", "postings.labourer": "refuse",
-    "postings.new": "page",
+    "postings.new": "page", "dashboard.board": "page", "dashboard.data": "page",
     "read.Households": "page", "read.Visits": "page", "read.Anomalies": "page", "read.Answers": "page",
     # Signed by a node's key: a browser session gets nowhere.
     "sync.Accounts": "node", "sync.Enroll": "node", "sync.Postings": "node", "sync.Push": "node",

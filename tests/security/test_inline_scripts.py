@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_FOLDERS = [ROOT / "hub" / "templates", ROOT / "shared" / "templates",
+TEMPLATE_FOLDERS = [ROOT / "hub" / "web" / "templates", ROOT / "shared" / "templates",
                     ROOT / "field_node" / "web" / "templates"]
 INLINE_HANDLER = re.compile(r"<[^>]*\son\w+\s*=", re.IGNORECASE | re.DOTALL)
 JAVASCRIPT_URL = re.compile(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", re.IGNORECASE)
