@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,11 +37,25 @@ Progress = Callable[[str], None]
 LOCK_KEY = 0x0F1E1D5C  # the PostgreSQL advisory lock of cleaning runs (any constant the hub uses for nothing else)
 
 
+_in_this_process = threading.Lock()  # a PostgreSQL session may take its own advisory lock twice
+
+
 @contextmanager
 def exclusive() -> Iterator[None]:
     """Hold the one cleaning lock, or refuse with CLEANING_BUSY: one run at a time, whoever starts it (the
     command line, a queue worker, the schedule).  SQLite: an exclusive lock on a file beside the database (one
     machine); PostgreSQL: a session advisory lock held by this connection (every hub machine)."""
+    if not _in_this_process.acquire(blocking=False):
+        raise FieldsyncError(ErrorCode.CLEANING_BUSY)
+    try:
+        with _machine_lock():
+            yield
+    finally:
+        _in_this_process.release()
+
+
+@contextmanager
+def _machine_lock() -> Iterator[None]:
     if migrations.dialect(database) == "sqlite":
         assert isinstance(database.obj, SqliteDatabase)
         with Path(f"{database.obj.database}.cleaning-lock").open("a") as handle:

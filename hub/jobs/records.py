@@ -13,9 +13,12 @@ import os
 import socket
 from typing import Any
 
+from hub.cleaning import runner
 from hub.county.clock import utcnow
-from hub.store.db import write_transaction
-from hub.store.models import Job
+from hub.store.db import database, write_transaction
+from hub.store.models import CountyUser, Job
+from shared import migrations
+from shared.errors import ErrorCode, FieldsyncError
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATUS_ZH = {QUEUED: "排队中", RUNNING: "正在进行", DONE: "已完成", FAILED: "未完成"}
@@ -33,6 +36,17 @@ def create(kind: str, actor: str, file_name: str = "", params: dict[str, Any] | 
     with write_transaction():
         return Job.create(kind=kind, actor=actor, file_name=file_name, params=json.dumps(params or {}),
                           created_at=utcnow())
+
+
+def queue_cleaning(actor: str, params: dict[str, Any] | None = None) -> Job:
+    """A new cleaning job, or CLEANING_BUSY while one is queued or running (checked and written under the write
+    lock, so two clicks at once make one job)."""
+    with write_transaction():
+        if migrations.dialect(database) == "postgresql":
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (runner.LOCK_KEY + 1,))
+        if active_cleaning() is not None:
+            raise FieldsyncError(ErrorCode.CLEANING_BUSY)
+        return create(CLEAN, actor, params=params)
 
 
 def active_cleaning() -> Job | None:
@@ -93,3 +107,12 @@ def params(job: Job) -> dict[str, Any]:
 
 def recent(kinds: tuple[str, ...], limit: int = 30) -> list[Job]:
     return list(Job.select().where(Job.kind.in_(kinds)).order_by(Job.id.desc()).limit(limit))
+
+
+def who(actor: str) -> str:
+    """Who asked, as a clerk reads it: a user's display name, or 定时清洗 for the schedule."""
+    kind, _, name = actor.partition(":")
+    if kind != "user":
+        return "定时清洗" if actor == "schedule" else "命令行"
+    user = CountyUser.get_or_none(CountyUser.username == name)
+    return user.display_name if user else name

@@ -159,8 +159,11 @@ def scheduled_cleaning(app: Flask, enqueue: Callable[[int], Any]) -> int | None:
         slot = county_time(app, datetime.utcnow()).strftime("%Y-%m-%d")
         taken = Job.select().where(Job.kind == records.CLEAN, Job.actor == SCHEDULE_ACTOR,
                                    Job.params.contains(f'"{slot}"')).exists()
-        if taken or records.active_cleaning() is not None:
+        if taken:
             return None
-        job = records.create(records.CLEAN, SCHEDULE_ACTOR, params={"slot": slot})
+        try:
+            job = records.queue_cleaning(SCHEDULE_ACTOR, params={"slot": slot})
+        except FieldsyncError:
+            return None  # a run started on the web is under way
     enqueue(job.id)
     return job.id
