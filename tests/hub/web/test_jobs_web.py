@@ -49,7 +49,7 @@ def test_a_clerk_runs_a_cleaning_run_and_sees_its_counts(immediate, county):
     state = client.get(f"/cleaning/jobs/{job.id}").get_json()
     assert state["ended"] and state["status_zh"] == "已完成"
     page = client.get(started.headers["Location"]).get_data(as_text=True)
-    assert f"第 {job.id} 项清洗已完成" in page and "fieldsync-hub clean" not in page and "clerk" in page
+    assert f"第 {result['run_id']} 次清洗已完成" in page and "fieldsync-hub clean" not in page and "clerk" in page
     assert [e.action for e in entries_about(f"job:{job.id}")] == ["cleaning.queue"]
 
 
@@ -195,10 +195,21 @@ def test_a_job_cut_off_by_a_killed_worker_goes_back_in_the_queue(app, hub_db):
     assert Job.get_by_id(job.id).status == records.QUEUED and Job.get_by_id(alive.id).status == records.RUNNING
 
 
-def test_queued_work_outlives_the_process_that_queued_it(app, hub_db):
-    """SQLite queue: a job queued by one process's huey is there for a new one (a restarted worker)."""
-    job = records.create(records.CLEAN, "user:clerk")
+REDIS_URL = os.environ.get("FIELDSYNC_TEST_REDIS_URL", "")
+
+
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("redis", marks=pytest.mark.skipif(
+    not REDIS_URL, reason="FIELDSYNC_TEST_REDIS_URL not set"))])
+def test_queued_work_outlives_the_process_that_queued_it(app, county, store):
+    """A job queued by one process's huey is taken by a new one on the same store (a restarted worker)."""
+    app.config["QUEUE_URL"] = REDIS_URL if store == "redis" else ""
+    queue.queue(app).flush()
+    job = records.queue_cleaning("user:clerk", {"period": "2026-10"})
     queue.enqueue(job.id, app)
-    app.extensions[queue.EXTENSION].clear()  # as after a restart: a new huey on the same file
-    assert queue.queue(app).pending_count() == 1
-    assert db.database.is_closed() is False
+    app.extensions[queue.EXTENSION].clear()  # as after a restart: a new huey on the same store
+    later = queue.queue(app)
+    assert later.pending_count() == 1
+    later.execute(later.dequeue())
+    assert Job.get_by_id(job.id).status == records.DONE and later.pending_count() == 0
+    assert not db.database.is_closed()  # the job left the caller's connection open
+    later.flush()
