@@ -183,6 +183,17 @@ def test_the_schedule_runs_on_the_1st_11th_and_21st_in_county_time_once_per_slot
     assert Job.get_by_id(first).actor == tasks.SCHEDULE_ACTOR
 
 
+def test_the_worker_s_huey_asks_for_the_scheduled_run_at_its_minute(app, hub_db):
+    huey = queue.queue(app)
+    huey.flush()
+    [due] = huey.read_periodic(datetime(2026, 11, 20, 18, 0))  # the 21st, 02:00 county time
+    assert due.name == "scheduled_cleaning" and huey.read_periodic(datetime(2026, 11, 20, 19, 0)) == []
+    huey.execute(due)
+    job = Job.get(Job.actor == tasks.SCHEDULE_ACTOR)
+    assert job.status == records.QUEUED and huey.pending_count() == 1  # queued for a worker thread to take
+    huey.flush()
+
+
 def test_a_job_cut_off_by_a_killed_worker_goes_back_in_the_queue(app, hub_db):
     dead = subprocess.Popen(["true"])
     dead.wait()
