@@ -19,7 +19,7 @@ from hub.roster.department_lists import KIND_NAMES
 from hub.store.models import Job
 from hub.web import auth
 from hub.web.cleaning import job_json
-from shared.errors import FieldsyncError
+from shared.errors import ErrorCode, FieldsyncError
 from shared.months import check_month
 from shared.table_files import SUFFIXES
 
@@ -38,6 +38,12 @@ def allow_large_upload() -> None:
     app before CSRF protection, which reads the form first."""
     if request.endpoint == "imports.upload":
         request.max_content_length = current_app.config["IMPORT_MAX_UNCOMPRESSED_BYTES"]
+
+
+@bp.errorhandler(413)
+def too_large(_error: Exception) -> ResponseReturnValue:
+    """A file over the import limit: the upload page again, saying so (not the sync API's message)."""
+    return _page({"file": ErrorCode.TABLE_TOO_LARGE.default_message}, 413)
 
 
 @bp.route("/")

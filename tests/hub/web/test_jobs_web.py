@@ -111,6 +111,20 @@ def test_a_roster_upload_shows_its_row_report_and_is_kept_as_a_record(immediate,
     assert entry.action == "import.upload" and entry.actor == "user:clerk"
 
 
+def test_an_upload_may_be_as_large_as_the_import_limit_not_the_request_limit(immediate, hub_db, tmp_path):
+    client = staff(immediate)
+    path = _roster_with_bad_rows(tmp_path)
+    immediate.config["MAX_CONTENT_LENGTH"] = path.stat().st_size // 2  # what other requests may send
+    sent = client.post("/imports/", data={"kind": "roster", "file": (path.open("rb"), path.name)},
+                       content_type="multipart/form-data")
+    assert sent.status_code == 302 and Job.get(Job.kind == "roster").status == records.DONE
+    immediate.config["IMPORT_MAX_UNCOMPRESSED_BYTES"] = path.stat().st_size // 2
+    too_large = client.post("/imports/", data={"kind": "roster", "file": (path.open("rb"), path.name)},
+                            content_type="multipart/form-data")
+    assert too_large.status_code == 413 and "文件超过导入上限" in too_large.get_data(as_text=True)
+    assert Job.select().count() == 1
+
+
 def test_an_upload_of_the_wrong_kind_of_file_is_refused_in_chinese(immediate, hub_db):
     client = staff(immediate)
     bad = client.post("/imports/", data={"kind": "roster", "file": (io.BytesIO(b"x"), "a.pdf")},
