@@ -8,6 +8,7 @@ runs a row of the job table by its kind (tasks.py); one periodic task starts the
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,13 @@ from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey
 
 from hub.jobs import records, tasks
+from shared.errors import ErrorCode, FieldsyncError
 
 EXTENSION = "fieldsync_queue"
 QUEUE_FILE = "queue.db"
 PROGRESS_PREFIX = "progress:"
+UNQUEUED = "任务队列无法使用，这项工作没有开始：请联系县级管理员检查任务队列（FIELDSYNC_QUEUE_URL）。"
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -54,8 +58,14 @@ def _make(app: Flask) -> Huey:
 def enqueue(job_id: int, app: Flask | None = None) -> None:
     """Put job ``job_id`` (a row of the job table) in the queue."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    queue(app)
-    app.extensions[EXTENSION + ".run_job"](job_id)
+    try:
+        queue(app)
+        app.extensions[EXTENSION + ".run_job"](job_id)
+    except Exception as error:  # the queue's store is unreachable (Redis down, a full disk): say so, block nothing
+        log.exception("job %s could not be queued", job_id)
+        with tasks.in_app(app):
+            records.fail(job_id, UNQUEUED)
+        raise FieldsyncError(ErrorCode.INTERNAL, UNQUEUED) from error
 
 
 class Progress:

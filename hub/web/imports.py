@@ -80,9 +80,14 @@ def upload() -> ResponseReturnValue:
         except FieldsyncError as error:
             return _page({"month": error.message}, 422)
     job = records.create(kind, who.actor, name, params)
-    file.save(tasks.upload_path(current_app._get_current_object(), job.id, suffix))  # type: ignore[attr-defined]
+    saved = tasks.upload_path(current_app._get_current_object(), job.id, suffix)  # type: ignore[attr-defined]
+    file.save(saved)
     audit.record(who.actor, "import.upload", f"job:{job.id}", None, {"kind": kind, "file": name, **params})
-    queue.enqueue(job.id)
+    try:
+        queue.enqueue(job.id)
+    except FieldsyncError:
+        saved.unlink(missing_ok=True)  # the job failed: nothing will read it
+        raise
     return redirect(url_for("imports.record", job_id=job.id))
 
 

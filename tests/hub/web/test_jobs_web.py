@@ -238,3 +238,11 @@ def test_queued_work_outlives_the_process_that_queued_it(app, county, store):
     assert Job.get_by_id(job.id).status == records.DONE and later.pending_count() == 0
     assert not db.database.is_closed()  # the job left the caller's connection open
     later.flush()
+
+
+def test_a_queue_that_cannot_be_reached_fails_the_job_and_blocks_no_later_run(app, hub_db, tmp_path):
+    app.config["QUEUE_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    client = staff(app)
+    refused = client.post("/cleaning/run")
+    assert refused.status_code == 500 and "任务队列无法使用" in refused.get_data(as_text=True)
+    assert Job.get().status == records.FAILED and records.active_cleaning() is None
