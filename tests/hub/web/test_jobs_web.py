@@ -220,6 +220,17 @@ def test_a_job_cut_off_by_a_killed_worker_goes_back_in_the_queue(app, hub_db):
     assert Job.get_by_id(job.id).status == records.QUEUED and Job.get_by_id(alive.id).status == records.RUNNING
 
 
+def test_a_starting_worker_runs_again_what_a_killed_one_left(immediate, county):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    job = records.queue_cleaning("user:clerk", {"period": "2026-10"})
+    records.start(job.id)
+    host = records.this_worker().rpartition(":")[0]
+    Job.update(worker=f"{host}:{dead.pid}").where(Job.id == job.id).execute()
+    assert queue.requeue_orphans(immediate) == [job.id]
+    assert Job.get_by_id(job.id).status == records.DONE
+
+
 REDIS_URL = os.environ.get("FIELDSYNC_TEST_REDIS_URL", "")
 
 
