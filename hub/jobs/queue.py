@@ -84,9 +84,13 @@ def progress(job_id: int) -> dict[str, Any]:
 
 
 def requeue_orphans(app: Flask) -> list[int]:
-    """At a worker's start: jobs a killed worker of this machine left running go back in the queue."""
+    """At a worker's start: jobs a killed worker of this machine left running go back in the queue, and so do jobs
+    marked queued that the queue no longer holds (taken by a worker killed before it marked them running).  A job
+    queued twice runs once: only a queued job can be started."""
+    waiting = {task.args[0] for task in queue(app).pending() if task.args}
     with tasks.in_app(app):
         found = records.orphans()
+        found += [job_id for job_id in records.queued() if job_id not in waiting and job_id not in found]
     for job_id in found:
         enqueue(job_id, app)
     return found

@@ -87,6 +87,10 @@ def orphans() -> list[int]:
     return found
 
 
+def queued() -> list[int]:
+    return [job.id for job in Job.select(Job.id).where(Job.status == QUEUED).order_by(Job.id)]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

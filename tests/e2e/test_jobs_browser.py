@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 import requests
+from huey import SqliteHuey
 from openpyxl import load_workbook
 
 from devtools import synthetic
@@ -106,6 +108,37 @@ def test_queued_work_outlives_a_killed_web_server_and_waits_for_the_worker(hub, 
         state = wait_ended(session, f"{hub.url}/cleaning/jobs/{job_id}")
         assert state["status"] == "done", state
         assert "次清洗已完成" in session.get(f"{hub.url}/cleaning/?job={job_id}").text
+    finally:
+        stop_group(worker)
+
+
+def test_a_job_taken_by_a_worker_killed_before_it_started_runs_at_the_next_start(hub, tmp_path):
+    """SQLite: the test holds the hub database's write lock, so the worker takes the job from the queue and waits to
+    mark it running; killed there, the job is in neither state it could be found by, until a worker starts."""
+    if hub.database_url:
+        pytest.skip("the write lock held from outside is SQLite's")
+    session = signed_in(hub)
+    page = session.get(f"{hub.url}/cleaning/").text
+    sent = session.post(f"{hub.url}/cleaning/run", data={"csrf_token": TOKEN.search(page)[1], "period": "2026-10"})
+    job_id = int(re.search(r"job=(\d+)", sent.url)[1])
+    holder = sqlite3.connect(hub.data_dir / "hub.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    worker = start_worker(hub)
+    try:
+        waiting = SqliteHuey("fieldsync", filename=str(hub.data_dir / "queue.db"))
+        deadline = time.monotonic() + 30
+        while waiting.pending_count() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert waiting.pending_count() == 0  # taken
+        time.sleep(0.5)
+    finally:
+        stop_group(worker)  # SIGKILL
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert session.get(f"{hub.url}/cleaning/jobs/{job_id}").json()["status"] == "queued"
+    worker = start_worker(hub)
+    try:
+        assert wait_ended(session, f"{hub.url}/cleaning/jobs/{job_id}")["status"] == "done"
     finally:
         stop_group(worker)
 
