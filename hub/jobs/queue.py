@@ -48,11 +48,19 @@ def _make(app: Flask) -> Huey:
     else:
         huey = SqliteHuey("fieldsync", filename=str(Path(app.config["DATA_DIR"]) / QUEUE_FILE), utc=True, results=False,
                           fsync=True, timeout=15)
-    run_job = huey.task(name="job")(lambda job_id: tasks.run_job(app, Progress(huey, job_id), job_id))
+    run_job = huey.task(name="job")(lambda job_id: _run_job(app, huey, job_id))
     huey.periodic_task(lambda now: tasks.cleaning_due(app, now), name="scheduled_cleaning")(
         lambda: tasks.scheduled_cleaning(app, lambda job_id: run_job(job_id)))
     app.extensions[EXTENSION + ".run_job"] = run_job
     return huey
+
+
+def _run_job(app: Flask, huey: Huey, job_id: int) -> None:
+    progress = Progress(huey, job_id)
+    try:
+        tasks.run_job(app, progress, job_id)
+    finally:
+        progress.clear()  # an ended job is read from the job table
 
 
 def enqueue(job_id: int, app: Flask | None = None) -> None:
@@ -76,6 +84,9 @@ class Progress:
 
     def __call__(self, state: dict[str, Any]) -> None:
         self.huey.put(self.key, state)
+
+    def clear(self) -> None:
+        self.huey.delete(self.key)
 
 
 def progress(job_id: int) -> dict[str, Any]:
