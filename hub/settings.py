@@ -43,6 +43,12 @@ HUB_SETTINGS: list[Setting] = [
     Setting("METRICS_TOKEN", "", "Bearer token /metrics requires. Empty: /metrics answers only requests from the "
             "hub machine itself (loopback, after the trusted proxy hops)."),
     Setting("ENROLL_RATE_LIMIT", "10/hour", "Most station enrolment attempts one address may make."),
+    Setting("QUEUE_URL", "", "Where the job queue keeps queued work (cleaning runs and imports started from the web, "
+            "the scheduled cleaning runs): empty for SQLite at <DATA_DIR>/queue.db (one hub machine), "
+            "redis://host:6379/0 for Redis (needs the redis package; several hub machines). "
+            "`fieldsync-hub worker` takes the work."),
+    Setting("CLEANING_HOUR", 2, "Hour of the day (county time, 0-23) of the scheduled cleaning runs on the 1st, 11th "
+            "and 21st of each month, started by `fieldsync-hub worker`.", int),
     Setting("IMPORT_MAX_ROWS", 200_000, "Most rows (the header and title rows included) an imported table "
             "(roster, postings, department list) may have; a larger file is refused before it is read in full.", int),
     Setting("IMPORT_MAX_CELL_CHARS", 2_000, "Most characters one cell of an imported table may hold.", int),

@@ -73,6 +73,7 @@ class ErrorCode(Enum):
     SYNC_BUSY = (409, "另一次同步正在进行（可能是自动同步），数据已安全保存在本站；请等它完成后再试。")
     NODE_NAME_TAKEN = (409, "已有同名的站点，没有添加：请换一个名称（例如加上村名）；"
                             "fieldsync-hub nodes 列出已有的站点。")
+    CLEANING_BUSY = (409, "另一次清洗正在进行（可能是定时清洗），这次没有开始：请等它结束后再运行。")
 
     @property
     def http_status(self) -> int:

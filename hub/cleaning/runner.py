@@ -10,23 +10,67 @@ The run is recorded with its settings and counts per rule and township.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
+
+from peewee import SqliteDatabase
 
 from hub.cleaning import anomalies
 from hub.cleaning.anomalies import Examined
 from hub.cleaning.catalogue import RULES_VERSION, Context, Finding
 from hub.cleaning.rules import CATALOGUE, facts
 from hub.county.parameters import parameters
-from hub.store.db import write_transaction
+from hub.store.db import database, write_transaction
 from hub.store.models import CleaningRun, Household, Person, Village
-from shared import idnumber
+from shared import idnumber, migrations
+from shared.errors import ErrorCode, FieldsyncError
 from shared.months import month_of, previous_month
 from shared.rows import tuples
 
 Progress = Callable[[str], None]
+LOCK_KEY = 0x0F1E1D5C  # the PostgreSQL advisory lock of cleaning runs (any constant the hub uses for nothing else)
+
+
+_in_this_process = threading.Lock()  # a PostgreSQL session may take its own advisory lock twice
+
+
+@contextmanager
+def exclusive() -> Iterator[None]:
+    """Hold the one cleaning lock, or refuse with CLEANING_BUSY: one run at a time, whoever starts it (the
+    command line, a queue worker, the schedule).  SQLite: an exclusive lock on a file beside the database (one
+    machine); PostgreSQL: a session advisory lock held by this connection (every hub machine)."""
+    if not _in_this_process.acquire(blocking=False):
+        raise FieldsyncError(ErrorCode.CLEANING_BUSY)
+    try:
+        with _machine_lock():
+            yield
+    finally:
+        _in_this_process.release()
+
+
+@contextmanager
+def _machine_lock() -> Iterator[None]:
+    if migrations.dialect(database) == "sqlite":
+        assert isinstance(database.obj, SqliteDatabase)
+        with Path(f"{database.obj.database}.cleaning-lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise FieldsyncError(ErrorCode.CLEANING_BUSY) from None
+            yield
+        return
+    if not database.execute_sql("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+        raise FieldsyncError(ErrorCode.CLEANING_BUSY)
+    try:
+        yield
+    finally:
+        database.execute_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
 
 
 def backfill_person_checks() -> int:
@@ -67,8 +111,13 @@ def find_all(ctx: Context, progress: Progress) -> tuple[list[Finding], Counter, 
 
 
 def run(period: str | None = None, today: date | None = None, progress: Progress = lambda _: None) -> CleaningRun:
-    """Run the whole catalogue for ``period`` (default: last month) and reconcile the anomalies."""
-    today = today or date.today()
+    """Run the whole catalogue for ``period`` (default: last month) and reconcile the anomalies; refused with
+    CLEANING_BUSY while another run holds the lock."""
+    with exclusive():
+        return _run(period, today or date.today(), progress)
+
+
+def _run(period: str | None, today: date, progress: Progress) -> CleaningRun:
     ctx = Context(period or previous_month(month_of(today)), today, parameters())
     backfill_person_checks()
     started = datetime.utcnow()

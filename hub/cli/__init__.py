@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "spot-check": ("verification", "spot_check"),
     "answer": ("verification", "answer"),
     "audit": ("audit", "audit_group"),
+    "worker": ("worker", "worker"),
 }
 
 

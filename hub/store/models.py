@@ -510,8 +510,26 @@ class AuditHead(BaseModel):
     seq = BigIntegerField()
     hash = TextField()
 
+# Work outside the web request (0018): cleaning runs and uploaded imports; hub/jobs/records.py owns it.
+
+
+class Job(BaseModel):
+    id = AutoField()
+    kind = TextField()  # clean, roster, department_list, postings
+    status = TextField(default="queued")  # queued, running, done, failed
+    actor = TextField()
+    file_name = TextField(default="")
+    params = TextField(default="{}")
+    report = TextField(default="{}")
+    message = TextField(default="")
+    worker = TextField(default="")
+    created_at = DateTimeField()
+    started_at = DateTimeField(null=True)
+    finished_at = DateTimeField(null=True)
+
+
 # Every table of the hub: the schema test compares each with the migrations.
 ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, FieldAccount, Record,
               Visit, VisitEmployment, VisitChange, Alarm, Posting, Interest, Recommendation, PostingClock,
               CountyUser, SignInFailure, RateLimitCounter, ApiToken, SpotCheck, TaskClock, CleaningRun, Anomaly,
-              VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, AuditLog, AuditHead]
+              VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, AuditLog, AuditHead, Job]

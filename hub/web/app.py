@@ -13,9 +13,10 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 
+from hub.jobs import queue as job_queue
 from hub.settings import ENV_PREFIX, HUB_SETTINGS
 from hub.store import db, ratelimit
-from hub.web import api, auth, dashboard, disclosure, errors, metrics, pages, read_api
+from hub.web import api, auth, dashboard, disclosure, errors, exports, imports, metrics, pages, read_api
 from hub.web import cleaning as cleaning_views
 from hub.web import postings as posting_views
 from hub.web import verification as verification_views
@@ -61,6 +62,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     db.init_app(app)
     if check_schema:
         db.ensure_current()
+    job_queue.init_app(app)
+    app.before_request(imports.allow_large_upload)  # before CSRF protection reads the form
     smorest = HubApi(app, spec_kwargs={"components": {"securitySchemes": {
         "nodeSignature": {"type": "apiKey", "in": "header", "name": "Authorization",
                           "description": "Fieldsync node=<id>,counter=<n>,signature=<base64url> (docs/protocol.md)"},
@@ -84,6 +87,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     app.register_blueprint(metrics.bp)
     app.register_blueprint(cleaning_views.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(imports.bp)
+    app.register_blueprint(exports.bp)
     errors.init_app(app)  # after flask-smorest, so our error shape wins
     web_security.init_app(app, cacheable_blueprints=frozenset({"jobs"}))
     return app

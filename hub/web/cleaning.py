@@ -6,17 +6,21 @@ import json
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from peewee import JOIN, fn
 
+from hub import audit
 from hub.cleaning import exports
 from hub.cleaning.anomalies import STATUS_ZH
 from hub.cleaning.rules import CATALOGUE
+from hub.jobs import queue, records
 from hub.roster.disclosure import anomaly_detail, named_subjects
-from hub.store.models import Anomaly, CleaningRun, Household, Node, Person, Record, Township, Village, Visit
-from hub.web import scope
+from hub.store.models import Anomaly, CleaningRun, Household, Job, Node, Person, Record, Township, Village, Visit
+from hub.web import auth, scope
 from hub.web import verification as verification_views
 from shared.idnumber import mask
+from shared.months import check_month
 from shared.rows import tuples
 
 bp = Blueprint("cleaning", __name__, url_prefix="/cleaning")
@@ -31,9 +35,47 @@ def runs() -> str:
     township = request.args.get("township", "")
     period = latest.period if latest else ""
     coverage = [c for c in exports.coverage(period) if not township or c["township"] == township] if period else []
+    jobs = records.recent((records.CLEAN,), 20)
     return render_template("cleaning/runs.html", history=history, latest=latest, counts=counts, rules=CATALOGUE,
                            coverage=coverage, townships=[t.name for t in Township.select().order_by(Township.position)],
-                           township=township)
+                           township=township, jobs=jobs, active=records.active_cleaning(), job_zh=records.STATUS_ZH,
+                           who=records.who, report=records.report, finished=_finished(jobs))
+
+
+def _finished(jobs: list[Any]) -> Any:
+    """The job asked for by ?job= once it has ended (its per-rule counts are shown), else None."""
+    asked = request.args.get("job", type=int)
+    return next((job for job in jobs if job.id == asked and job.status not in records.ACTIVE), None)
+
+
+@bp.route("/run", methods=["POST"])
+def start_run() -> ResponseReturnValue:
+    """运行清洗: queue a cleaning run (county staff); refused in Chinese while another is queued or running."""
+    who = auth.principal()
+    auth.require(who.can_write_county, "运行数据清洗")
+    period = request.form.get("period", "").strip()
+    job = records.queue_cleaning(who.actor, {"period": check_month(period)} if period else {})
+    audit.record(who.actor, "cleaning.queue", f"job:{job.id}", None, records.params(job))
+    queue.enqueue(job.id)
+    return redirect(url_for("cleaning.runs", job=job.id))
+
+
+@bp.route("/jobs/<int:job_id>")
+def job_state(job_id: int) -> ResponseReturnValue:
+    """A cleaning job's state for the progress bar: status, which rule, how many of the catalogue done."""
+    job = Job.get_or_none(Job.id == job_id, Job.kind == records.CLEAN)
+    if job is None:
+        abort(404)
+    return jsonify(job_json(job))
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    """What a progress bar shows of any job (its status in Chinese, progress while running, the message)."""
+    state = queue.progress(job.id) if job.status == records.RUNNING else {}
+    done = job.status in (records.DONE, records.FAILED)
+    return {"status": job.status, "status_zh": records.STATUS_ZH[job.status], "ended": done,
+            "done": state.get("done", 0), "total": state.get("total", 0), "step": state.get("rule_zh", ""),
+            "message": job.message}
 
 
 def _filters() -> dict[str, str]:

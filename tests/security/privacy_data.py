@@ -15,6 +15,7 @@ from typing import Any
 from devtools import synthetic
 from hub.accounts import users
 from hub.cleaning import runner
+from hub.jobs import records
 from hub.roster import importer as roster
 from hub.store.models import Anomaly, Household, Interest, Person
 from hub.sync import own_records
@@ -41,6 +42,7 @@ class County:
     county_posting: str = ""  # a county-wide posting with an applicant from B
     b_posting: str = ""  # a posting on B's board with an unmatched applicant
     b_interest: Interest = None
+    b_job: int = 0  # an uploaded roster whose row report names a person of B
     markers: set[str] = field(default_factory=set)  # strings that show a person of B
 
 
@@ -88,6 +90,9 @@ def plant(tmp_path: Path) -> County:
                         or Anomaly.select().join(Household).where(Household.village == county.b_household.village)
                         .first())
     county.i3_anomaly = Anomaly.get_or_none(Anomaly.rule == "I3")
+    county.b_job = records.create("roster", "user:clerk", "花名册.csv").id
+    records.finish(county.b_job, {"rows": 1, "imported": 0, "summary": "读取 1 行", "warnings": [],
+                                  "errors": [[2, f"{county.b_person.name}：身份证号不对"]]})
     county.county_posting = sign_posting(posting_body())
     county.b_posting = sign_posting(posting_body(township=TOWNSHIP_B, kind="gig", title="板榄零工"))
     interest = {"posting_id": county.county_posting, "name": labourer["name"], "phone": labourer["phone"],

@@ -36,7 +36,8 @@ def township_a(app) -> Callable[[], Any]:
 def _b(county: County) -> dict[str, Any]:
     return {"anomaly_id": county.b_anomaly.id, "number": county.b_household.number,
             "person_id": county.b_person.id, "visit_id": 1, "posting_id": county.county_posting,
-            "interest_id": county.b_interest.id, "filename": "x.css"}
+            "interest_id": county.b_interest.id, "filename": "x.css", "job_id": county.b_job,
+            "township": TOWNSHIP_B, "fmt": "xlsx", "table": "labour"}
 
 
 ROUTES: dict[str, str] = {
@@ -47,6 +48,10 @@ ROUTES: dict[str, str] = {
     "postings.decision": "refuse", "postings.confirm_interest": "refuse", "postings.change_status": "refuse",
     "postings.import_list": "refuse", "postings.labourers": "page", "postings.labourer": "refuse",
     "postings.new": "page", "dashboard.board": "page", "dashboard.data": "page",
+    # Long work (issue 15): runs and imports are county staff's; a township downloads its own list only.
+    "cleaning.start_run": "refuse", "cleaning.job_state": "page", "imports.index": "refuse",
+    "imports.upload": "refuse", "imports.record": "refuse", "imports.state": "refuse", "exports.index": "page",
+    "exports.anomaly_list": "refuse", "exports.county_table": "refuse",
     "read.Households": "page", "read.Visits": "page", "read.Anomalies": "page", "read.Answers": "page",
     # Signed by a node's key: a browser session gets nowhere.
     "sync.Accounts": "node", "sync.Enroll": "node", "sync.Postings": "node", "sync.Push": "node",
