@@ -43,8 +43,13 @@ def find_village(label: str) -> Village:
     return village
 
 
-def register(name: str, villages: list[Village], code_hours: int) -> tuple[Node, str]:
-    """Create a node for ``villages`` and return it with its one-time enrolment code (shown once)."""
+def register(name: str, villages: list[Village], code_hours: int, *, actor: str) -> tuple[Node, str]:
+    """Create a node for ``villages`` and return it with its one-time enrolment code (shown once, never stored:
+    only its hash is kept).  Audited."""
+    name = name.strip()
+    if not name:
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请填写站点名称（例如村名加“服务站”）。",
+                             {"name": ["请填写站点名称。"]})
     if Node.get_or_none(Node.name == name) is not None:
         raise FieldsyncError(ErrorCode.NODE_NAME_TAKEN, f"已有名为“{name}”的站点，没有添加：请换一个名称"
                              "（例如加上村名）；fieldsync-hub nodes 列出已有的站点。")
@@ -54,7 +59,14 @@ def register(name: str, villages: list[Village], code_hours: int) -> tuple[Node,
                            enrolment_expires_at=utcnow() + timedelta(hours=code_hours))
         for village in villages:
             NodeVillage.create(node=node, village=village)
+        audit.record(actor, "node.register", f"node:{name}", None,
+                     {"villages": [v.label for v in villages], "code_hours": code_hours}, "登记新站点")
     return node, code
+
+
+def enrolment_link(hub_url: str, code: str) -> str:
+    """What the enrolment QR code holds: the hub's address and the one-time code (CLI and management page)."""
+    return f"fieldsync://enroll?hub={hub_url}&code={code}"
 
 
 def enrol(code: str, public_key: bytes, proof: bytes) -> Node:
@@ -78,7 +90,7 @@ def enrol(code: str, public_key: bytes, proof: bytes) -> Node:
     return Node.get_by_id(node.id)
 
 
-def revoke(node: Node, actor: str = "cli", why: str = "") -> None:
+def revoke(node: Node, *, actor: str, why: str = "") -> None:
     with write_transaction():
         Node.update(revoked_at=utcnow(), enrolment_code_hash=None).where(Node.id == node.id).execute()
         audit.record(actor, "node.revoke", f"node:{node.name}", {"revoked": False}, {"revoked": True},

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from hub.settings import ENV_PREFIX, HUB_SETTINGS
 from hub.store import db, ratelimit
-from hub.web import api, auth, disclosure, errors, metrics, pages, read_api
+from hub.web import api, auth, disclosure, errors, manage, metrics, pages, read_api
 from hub.web import cleaning as cleaning_views
 from hub.web import postings as posting_views
 from hub.web import verification as verification_views
@@ -83,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     app.register_blueprint(pages.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(cleaning_views.bp)
+    manage.init_app(app)
     errors.init_app(app)  # after flask-smorest, so our error shape wins
     web_security.init_app(app, cacheable_blueprints=frozenset({"jobs"}))
     return app
