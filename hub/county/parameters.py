@@ -107,10 +107,15 @@ def parse(name: str, value: str) -> int | float:
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"“{parameter.label}”应填{kind}，不能是“{value}”。",
                              {"value": [f"请填{kind}。"]}) from None
     if not (parameter.minimum <= typed <= parameter.maximum and math.isfinite(typed)):
-        span = f"{parameter.minimum:g} 到 {parameter.maximum:g}"
+        span = f"{_plain(parameter.minimum)} 到 {_plain(parameter.maximum)}"
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"“{parameter.label}”应在 {span} {parameter.unit}之间，"
                              f"“{value}”不在此范围内。", {"value": [f"应在 {span} 之间。"]})
     return typed
+
+
+def _plain(number: float) -> str:
+    """1000000, not 1e+06; 0.5 as 0.5."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
 def set_parameter(name: str, value: str, *, actor: str, why: str) -> int | float:

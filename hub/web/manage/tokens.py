@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
+from peewee import JOIN
 
 from hub.accounts import users
 from hub.store.models import ApiToken, Township
@@ -17,8 +18,7 @@ TOKEN_ROLES = ("staff", "township", "viewer")
 
 
 def _context() -> dict[str, Any]:
-    query = ApiToken.select(ApiToken, Township).join(Township, on=(ApiToken.township == Township.id),
-                                                     join_type="LEFT OUTER").order_by(ApiToken.name)
+    query = ApiToken.select(ApiToken, Township).join(Township, JOIN.LEFT_OUTER).order_by(ApiToken.name)
     return {"tokens": list(query), "token_roles": {key: users.ROLES[key] for key in TOKEN_ROLES},
             "townships": [t.name for t in Township.select().order_by(Township.position)]}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
+from peewee import JOIN
 
 from hub.accounts import users
 from hub.store.models import CountyUser, Township
@@ -23,8 +24,7 @@ TEMPLATE = "manage/users.html"
 
 
 def _context() -> dict[str, Any]:
-    query = CountyUser.select(CountyUser, Township).join(Township, on=(CountyUser.township == Township.id),
-                                                           join_type="LEFT OUTER").order_by(CountyUser.username)
+    query = CountyUser.select(CountyUser, Township).join(Township, JOIN.LEFT_OUTER).order_by(CountyUser.username)
     return {"users": list(query), "townships": [t.name for t in Township.select().order_by(Township.position)]}
 
 
