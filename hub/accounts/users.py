@@ -121,11 +121,22 @@ def create_user(username: str, display_name: str, password: str, role: str, town
     return user
 
 
+def _keep_an_admin(user: CountyUser) -> None:
+    """Refuse to demote or disable the county's last active administrator (nobody could manage users after)."""
+    others = CountyUser.select().where(CountyUser.role == "admin", CountyUser.active == True,  # noqa: E712
+                                       CountyUser.id != user.id)
+    if user.role == "admin" and user.active and not others.exists():
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"“{user.username}”是本县唯一的县级管理员：请先添加或指定另一名"
+                             "管理员，再修改或停用这个账户。")
+
+
 def set_role(username: str, role: str, township: str | None = None, *, actor: str, why: str) -> CountyUser:
     """Change a user's role or township (audited with before, after and why); the user's sessions end."""
     user = _user(username)
     township_id = _scope(role, township)
     why = reason(why)
+    if role != "admin":
+        _keep_an_admin(user)
     before = {"role": user.role, "township_id": user.township_id}
     with write_transaction():
         CountyUser.update(role=role, township=township_id).where(CountyUser.id == user.id).execute()
@@ -165,6 +176,7 @@ def disable_user(username: str, *, actor: str, why: str) -> CountyUser:
     """Disable a county user: no more sign-in, and every open session ends at its next request."""
     user = _user(username)
     why = reason(why)
+    _keep_an_admin(user)
     with write_transaction():
         CountyUser.update(active=False, session_epoch=CountyUser.session_epoch + 1).where(
             CountyUser.id == user.id).execute()

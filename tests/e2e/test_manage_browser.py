@@ -63,8 +63,9 @@ def test_an_admin_registers_a_station_and_its_qr_code_enrols_it(world):
     page.click("nav a[href='/manage/']")
     page.click("#manage-menu a[href='/manage/stations/']")
     page.fill("#register-form input[name=name]", "东岭服务站")
-    labels = ["/".join(v) for v in VILLAGES]
-    page.select_option("#register-form select[name=villages]", label=labels)
+    for township, village in VILLAGES:
+        page.locator("#villages details", has_text=township).first.evaluate("details => { details.open = true; }")
+        page.check(f"#villages input[data-label='{township}/{village}']")
     screenshot(page, "60-manage-register")
     with page.expect_navigation() as navigation:
         page.click("#register-form button")

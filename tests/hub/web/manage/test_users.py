@@ -84,3 +84,14 @@ def test_a_reset_shows_a_temporary_password_once_and_the_user_must_choose_their_
     assert not CountyUser.get_by_id(user_id).must_change_password
     assert [a for _, a, _ in _actions("qin")] == ["user.password_reset", "user.password_change"]
     assert _actions("qin")[0][:2] == ("user:admin", "user.password_reset")
+
+
+def test_the_last_administrator_cannot_be_demoted_or_disabled(app, client, hub_db):
+    me = CountyUser.get(CountyUser.username == "admin").id
+    demoted = client.post(f"/manage/users/{me}/role", data={"role": "staff", "why": "误操作"})
+    assert demoted.status_code == 400 and "唯一的县级管理员" in demoted.get_data(as_text=True)
+    disabled = client.post(f"/manage/users/{me}/disable", data={"why": "误操作"})
+    assert disabled.status_code == 400 and CountyUser.get_by_id(me).active
+    make_user(app, "deputy", "admin")
+    assert client.post(f"/manage/users/{me}/role", data={"role": "staff", "why": "交接"}).status_code == 302
+    assert CountyUser.get_by_id(me).role == "staff"
