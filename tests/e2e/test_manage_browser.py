@@ -88,6 +88,9 @@ def test_an_admin_registers_a_station_and_its_qr_code_enrols_it(world):
     screenshot(page, "62-manage-stations")
     again = station.cli("enroll", "--hub", hub.url, "--code", code, check=False)
     assert again.returncode != 0  # the code worked once
+    page.goto(hub.url + "/manage/rules/")
+    assert "《广西促进脱贫人口持续增收三年行动方案（2022—2024年）》" in page.inner_text("#rules")
+    screenshot(page, "65-manage-rules")
 
 
 def test_a_reset_password_is_shown_once_and_the_user_must_choose_their_own(world):
