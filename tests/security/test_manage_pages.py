@@ -21,7 +21,7 @@ COUNTY = {"admin", "staff"}
 MAY: dict[str, set[str]] = {
     "manage.index": ALL, "account.password": ALL, "manage_rules.listing": ALL,
     "manage_stations.listing": {"admin", "staff", "viewer"}, "manage_stations.register": {"admin"},
-    "manage_stations.revoke": {"admin"}, "manage_stations.release": {"admin"},
+    "manage_stations.revoke": {"admin"}, "manage_stations.new_code": {"admin"}, "manage_stations.release": {"admin"},
     "manage_users.listing": {"admin"}, "manage_users.add": {"admin"}, "manage_users.role": {"admin"},
     "manage_users.disable": {"admin"}, "manage_users.reset": {"admin"},
     "manage_accounts.listing": COUNTY, "manage_accounts.add": COUNTY, "manage_accounts.disable": COUNTY,

@@ -11,7 +11,7 @@ import qrcode.image.svg
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from hub.store.models import Node, Township, Village
+from hub.store.models import Node, NodeVillage, Township, Village
 from hub.sync import nodes
 from hub.sync.overview import node_rows, sync_words
 from hub.web.manage.forms import actor, field, refused, require_admin, require_county_wide
@@ -58,9 +58,13 @@ def register() -> Any:
                                     actor=actor())
     except FieldsyncError as error:
         return refused(TEMPLATE, error, **_context())
+    return _enrolment_page(node, code, [v.label for v in found])
+
+
+def _enrolment_page(node: Node, code: str, villages: list[str]) -> str:
     hub_url = current_app.config["PUBLIC_URL"]
-    return render_template("manage/enrolment.html", node=node, code=code, villages=[v.label for v in found],
-                           hub_url=hub_url, qr=_qr_svg(nodes.enrolment_link(hub_url, code)),
+    return render_template("manage/enrolment.html", node=node, code=code, villages=villages, hub_url=hub_url,
+                           qr=_qr_svg(nodes.enrolment_link(hub_url, code)),
                            code_hours=current_app.config["ENROLMENT_CODE_HOURS"])
 
 
@@ -69,6 +73,20 @@ def _node(node_id: int) -> Node:
     if node is None or node.name == nodes.HUB_NODE_NAME:
         raise FieldsyncError(ErrorCode.NOT_FOUND, "没有这个站点，请从站点列表重新进入。")
     return node
+
+
+@bp.route("/<int:node_id>/code", methods=["POST"])
+def new_code(node_id: int) -> Any:
+    """A fresh enrolment code for a station not enrolled yet (the first expired or was lost)."""
+    require_admin("重新生成登记码", f"node:{node_id}")
+    node = _node(node_id)
+    try:
+        code = nodes.reissue_code(node, current_app.config["ENROLMENT_CODE_HOURS"], actor=actor())
+    except FieldsyncError as error:
+        return refused(TEMPLATE, error, **_context())
+    villages = [link.village.label for link in NodeVillage.select(NodeVillage, Village, Township).join(Village)
+                .join(Township).where(NodeVillage.node == node)]
+    return _enrolment_page(node, code, villages)
 
 
 @bp.route("/<int:node_id>/revoke", methods=["POST"])

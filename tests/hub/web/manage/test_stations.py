@@ -104,3 +104,23 @@ def test_the_hubs_own_signer_is_not_a_station_to_manage(client, county):
     hub = own_records.hub_node(keys.generate())
     assert client.post(f"/manage/stations/{hub.id}/revoke", data={"why": "x"}).status_code == 404
     assert Village.select().count() > 0
+
+
+def test_a_station_not_enrolled_yet_gets_a_new_code_and_the_old_one_stops_working(client, county):
+    first = shown_code(register(client).get_data(as_text=True))
+    node = Node.get(Node.name == "东岭服务站")
+    assert 'class="code-form"' in client.get("/manage/stations/").get_data(as_text=True)
+    reply = client.post(f"/manage/stations/{node.id}/code", data={})  # the first is still valid: it stops
+    page = reply.get_data(as_text=True)
+    second = shown_code(page)
+    assert reply.status_code == 200 and second != first and '<svg class="qr"' in page
+    assert "/".join(VILLAGES[0]) in page
+    assert client.post(ENROLL_PATH, json=enrol_body(first)).status_code == 403
+    Node.update(enrolment_expires_at=datetime.utcnow() - timedelta(hours=1)).where(Node.id == node.id).execute()
+    assert "待登记（登记码已过期）" in client.get("/manage/stations/").get_data(as_text=True)
+    third = shown_code(client.post(f"/manage/stations/{node.id}/code", data={}).get_data(as_text=True))
+    assert client.post(ENROLL_PATH, json=enrol_body(second)).status_code == 403
+    assert client.post(ENROLL_PATH, json=enrol_body(third)).status_code == 200
+    again = client.post(f"/manage/stations/{node.id}/code", data={})
+    assert again.status_code == 400 and "已登记或已停用" in again.get_data(as_text=True)
+    assert [e.actor for e in entries_about("node:东岭服务站") if e.action == "node.code_reissue"] == ["user:admin"] * 2
