@@ -52,7 +52,8 @@ ROUTES: dict[str, str] = {
     # the rule settings and change its own password, nothing else.
     "manage.index": "page", "manage_rules.listing": "page", "account.password": "page",
     "manage_rules.change": "refuse", "manage_stations.listing": "refuse", "manage_stations.register": "refuse",
-    "manage_stations.revoke": "refuse", "manage_stations.new_code": "refuse", "manage_stations.release": "refuse", "manage_users.listing": "refuse",
+    "manage_stations.revoke": "refuse", "manage_stations.new_code": "refuse", "manage_stations.release": "refuse",
+    "manage_users.listing": "refuse",
     "manage_users.add": "refuse", "manage_users.role": "refuse", "manage_users.disable": "refuse",
     "manage_users.reset": "refuse", "manage_accounts.listing": "refuse", "manage_accounts.add": "refuse",
     "manage_accounts.disable": "refuse", "manage_tokens.listing": "refuse", "manage_tokens.add": "refuse",
