@@ -74,6 +74,8 @@ class ErrorCode(Enum):
     NODE_NAME_TAKEN = (409, "已有同名的站点，没有添加：请换一个名称（例如加上村名）；"
                             "fieldsync-hub nodes 列出已有的站点。")
     CLEANING_BUSY = (409, "另一次清洗正在进行（可能是定时清洗），这次没有开始：请等它结束后再运行。")
+    # A page form without its CSRF token (issue 15): before, BAD_REQUEST's words about upgrading the station.
+    FORM_EXPIRED = (400, "表单已过期或不是从本平台的页面提交的，没有保存：请刷新页面后重新填写提交。")
 
     @property
     def http_status(self) -> int:

@@ -48,7 +48,7 @@ class SimNode:
         with app.app_context():
             found = [nodes.find_village(f"{t}/{v}") for t, v in villages]
             assert all(isinstance(v, Village) for v in found)
-            _, code = nodes.register(name, found, 24)
+            _, code = nodes.register(name, found, 24, actor="test")
         self.key = keys.generate()
         public = keys.public_bytes(self.key)
         proof = keys.b64encode(self.key.sign(wire.enrol_message(code, public)))

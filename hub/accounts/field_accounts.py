@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub import audit
 from hub.county.clock import utcnow
 from hub.store.db import write_transaction
 from hub.store.models import FieldAccount, Node, Township, Village, village_ids
@@ -11,21 +12,29 @@ from shared.accounts import account_document, check_new_account, hash_password
 from shared.errors import ErrorCode, FieldsyncError
 
 
-def create(username: str, display_name: str, password: str, village: Village, role: str = "member") -> FieldAccount:
+def create(username: str, display_name: str, password: str, village: Village, role: str = "member", *,
+           actor: str) -> FieldAccount:
+    """A grid member's (or station admin's) account for ``village``; every station serving it pulls it.  Audited."""
     username = check_new_account(username, display_name, password, role)
     with write_transaction():
         if FieldAccount.get_or_none(FieldAccount.username == username):
             raise FieldsyncError(ErrorCode.INVALID_FIELDS, "用户名已被使用。", {"username": ["用户名已被使用。"]})
-        return FieldAccount.create(username=username, display_name=display_name.strip(), role=role,
-                                   password_hash=hash_password(password), village=village, changed_at=utcnow())
+        account = FieldAccount.create(username=username, display_name=display_name.strip(), role=role,
+                                      password_hash=hash_password(password), village=village, changed_at=utcnow())
+        audit.record(actor, "field_account.create", f"field_account:{username}", None,
+                     {"role": role, "village": village.label}, "新建站点账户")
+    return account
 
 
-def disable(username: str) -> FieldAccount:
+def disable(username: str, *, actor: str, why: str = "停用站点账户") -> FieldAccount:
+    """Stations stop accepting the account at their next sync.  Audited."""
     account = FieldAccount.get_or_none(FieldAccount.username == username.strip().lower())
     if account is None:
         raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有账户“{username}”。")
     with write_transaction():
         FieldAccount.update(active=False, changed_at=utcnow()).where(FieldAccount.id == account.id).execute()
+        audit.record(actor, "field_account.disable", f"field_account:{account.username}", {"active": True},
+                     {"active": False}, why.strip() or "停用站点账户")
     return account
 
 

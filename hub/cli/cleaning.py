@@ -12,9 +12,8 @@ import click
 from hub.cleaning import exports, runner
 from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE, facts
-from hub.cli.context import run_in_app
+from hub.cli.context import CLI_PRINCIPAL, run_in_app
 from hub.county.parameters import PARAMETERS, parameters, set_parameter
-from shared.errors import ErrorCode, FieldsyncError
 from shared.months import check_month, month_of, previous_month
 
 
@@ -40,17 +39,17 @@ def clean(app: Any, period: str | None) -> None:
 @click.command("rule-setting")
 @click.argument("name", required=False)
 @click.argument("value", required=False)
+@click.option("--why", default="县级参数调整", show_default=True,
+              help="Why the value changes, e.g. the document or meeting it follows (audited).")
 @run_in_app()
-def rule_setting(app: Any, name: str | None, value: str | None) -> None:
+def rule_setting(app: Any, name: str | None, value: str | None, why: str) -> None:
     """Show the county's rule parameters, or set NAME to VALUE (thresholds change every year)."""
     if name and value is not None:
-        try:
-            set_parameter(name, value)
-        except (KeyError, ValueError) as exc:
-            raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"没有参数“{name}”或取值“{value}”不对。") from exc
+        set_parameter(name, value, actor=CLI_PRINCIPAL.actor, why=why)
     current = parameters()
-    for key, (default, meaning) in PARAMETERS.items():
-        click.echo(f"{key} = {current[key]}  （默认 {default}）  {meaning}")
+    for key, parameter in PARAMETERS.items():
+        click.echo(f"{key} = {current[key]} {parameter.unit}  （默认 {parameter.default}）  {parameter.label}"
+                   f"  依据：{'、'.join(parameter.sources)}")
 
 
 @click.command("export")

@@ -7,10 +7,8 @@ from typing import Any
 
 import click
 
-from hub import audit
 from hub.accounts import field_accounts, users
 from hub.cli.context import CLI_PRINCIPAL, run_in_app
-from hub.store import db
 from hub.sync import nodes
 
 
@@ -24,10 +22,7 @@ from hub.sync import nodes
 @run_in_app()
 def add_user(app: Any, username: str, display_name: str, role: str, township: str | None, password: str) -> None:
     """Create a county user who signs in to the hub's pages."""
-    with db.write_transaction():
-        user = users.create_user(username, display_name, password, role, township)
-        audit.record(CLI_PRINCIPAL.actor, "user.create", f"user:{user.username}", None,
-                     {"role": role, "township": township}, "新建用户")
+    user = users.create_user(username, display_name, password, role, township, actor=CLI_PRINCIPAL.actor)
     click.echo(f"已添加用户 {user.username}（{users.ROLES[role]}{'，' + township if township else ''}）。")
 
 
@@ -39,9 +34,7 @@ def add_user(app: Any, username: str, display_name: str, role: str, township: st
 @run_in_app()
 def set_role(app: Any, username: str, role: str, township: str | None, why: str) -> None:
     """Change a county user's role (recorded in the audit log with the reason)."""
-    with db.write_transaction():
-        user, before, after = users.set_role(username, role, township)
-        audit.record(CLI_PRINCIPAL.actor, "role.change", f"user:{user.username}", before, after, why)
+    user = users.set_role(username, role, township, actor=CLI_PRINCIPAL.actor, why=why)
     click.echo(f"用户 {user.username} 的角色已改为 {users.ROLES[role]}。")
 
 
@@ -53,10 +46,7 @@ def set_role(app: Any, username: str, role: str, township: str | None, why: str)
 @run_in_app()
 def add_token(app: Any, name: str, role: str, township: str | None) -> None:
     """Create an API token for another county system (read API); it is shown once, only its hash is kept."""
-    with db.write_transaction():
-        row, token = users.create_token(name, role, township)
-        audit.record(CLI_PRINCIPAL.actor, "token.create", f"token:{row.name}", None,
-                     {"role": role, "township": township}, "新建 API 令牌")
+    row, token = users.create_token(name, role, township, actor=CLI_PRINCIPAL.actor)
     click.echo(f"API 令牌“{name}”（{users.ROLES[role]}）：{token}")
     click.echo("请妥善交给对方系统；本平台只保存它的摘要，丢失后只能重新生成。")
 
@@ -67,10 +57,7 @@ def add_token(app: Any, name: str, role: str, township: str | None) -> None:
 @run_in_app()
 def disable_user(app: Any, username: str, why: str) -> None:
     """Disable a county user: no more sign-in, and every open session of theirs ends at once."""
-    with db.write_transaction():
-        user = users.disable_user(username)
-        audit.record(CLI_PRINCIPAL.actor, "user.disable", f"user:{user.username}", {"active": True},
-                     {"active": False}, why)
+    user = users.disable_user(username, actor=CLI_PRINCIPAL.actor, why=why)
     click.echo(f"已停用用户 {user.username}；其已登录的会话立即失效。")
 
 
@@ -80,10 +67,7 @@ def disable_user(app: Any, username: str, why: str) -> None:
 @run_in_app()
 def revoke_token(app: Any, name: str, why: str) -> None:
     """Revoke a read-API token (by the name given at add-token): its next request is refused."""
-    with db.write_transaction():
-        row = users.revoke_token(name)
-        audit.record(CLI_PRINCIPAL.actor, "token.revoke", f"token:{row.name}", {"active": True}, {"active": False},
-                     why)
+    row = users.revoke_token(name, actor=CLI_PRINCIPAL.actor, why=why)
     click.echo(f"已吊销 API 令牌“{row.name}”；使用它的请求将被拒绝。")
 
 
@@ -97,7 +81,7 @@ def revoke_token(app: Any, name: str, why: str) -> None:
 def add_field_user(app: Any, username: str, display_name: str, village: str, admin: bool, password: str) -> None:
     """Create a station account for a village's grid member; stations pull it at their next sync."""
     account = field_accounts.create(username, display_name, password, nodes.find_village(village),
-                                    "admin" if admin else "member")
+                                    "admin" if admin else "member", actor=CLI_PRINCIPAL.actor)
     click.echo(f"已添加站点账户 {account.username}（{account.display_name}，{village}）；站点下次同步后可登录。")
 
 
@@ -106,5 +90,5 @@ def add_field_user(app: Any, username: str, display_name: str, village: str, adm
 @run_in_app()
 def disable_field_user(app: Any, username: str) -> None:
     """Disable a station account made here; stations stop accepting it at their next sync."""
-    account = field_accounts.disable(username)
+    account = field_accounts.disable(username, actor=CLI_PRINCIPAL.actor)
     click.echo(f"已停用站点账户 {account.username}；各站点下次同步后生效。")

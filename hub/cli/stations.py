@@ -31,12 +31,12 @@ def add_node(app: Any, name: str, villages: tuple[str, ...], qr_path: Path | Non
     if qr_path is not None:
         _refuse_inside_data_dir(qr_path, Path(app.config["DATA_DIR"]))
     found = [nodes.find_village(label) for label in villages]
-    node, code = nodes.register(name, found, app.config["ENROLMENT_CODE_HOURS"])
+    node, code = nodes.register(name, found, app.config["ENROLMENT_CODE_HOURS"], actor=CLI_PRINCIPAL.actor)
     hub_url = app.config["PUBLIC_URL"]
     click.echo(f"已添加站点“{name}”（编号 {node.id}），负责：{'、'.join(v.label for v in found)}")
     click.echo(f"一次性登记码：{code}（{app.config['ENROLMENT_CODE_HOURS']} 小时内有效，只能用一次）")
     click.echo(f"在站点上运行：fieldsync-node enroll --hub {hub_url} --code {code}")
-    content = f"fieldsync://enroll?hub={hub_url}&code={code}"
+    content = nodes.enrolment_link(hub_url, code)
     if qr_path is None:
         _print_qr(content)
         return
@@ -68,13 +68,14 @@ def _write_private_png(content: str, path: Path) -> None:
 
 @click.command("revoke-node")
 @click.argument("name")
+@click.option("--why", default="停用站点", show_default=True, help="Why, e.g. the Pi was stolen (audited).")
 @run_in_app()
-def revoke_node(app: Any, name: str) -> None:
+def revoke_node(app: Any, name: str, why: str) -> None:
     """Revoke a station (lost or stolen Pi): its key can no longer sync; what it sent is kept."""
     node = Node.get_or_none(Node.name == name)
     if node is None:
         raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的站点。")
-    nodes.revoke(node)
+    nodes.revoke(node, actor=CLI_PRINCIPAL.actor, why=why)
     click.echo(f"站点“{name}”已停用。它已同步的 {node.hwm} 条记录保留；之后的同步请求会被拒绝并报警。")
 
 

@@ -331,6 +331,7 @@ class CountyUser(BaseModel):
     locked_until = DateTimeField(null=True)  # unused since 0016: lockouts are per (user name, address)
     created_at = DateTimeField()
     session_epoch = BigIntegerField(default=0)
+    must_change_password = BooleanField(default=False)  # after an administrator's reset (0019)
 
 
 class SignInFailure(BaseModel):

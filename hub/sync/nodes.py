@@ -43,18 +43,50 @@ def find_village(label: str) -> Village:
     return village
 
 
-def register(name: str, villages: list[Village], code_hours: int) -> tuple[Node, str]:
-    """Create a node for ``villages`` and return it with its one-time enrolment code (shown once)."""
+def register(name: str, villages: list[Village], code_hours: int, *, actor: str) -> tuple[Node, str]:
+    """Create a node for ``villages`` and return it with its one-time enrolment code (shown once, never stored:
+    only its hash is kept).  Audited."""
+    name = name.strip()
+    if not name:
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请填写站点名称（例如村名加“服务站”）。",
+                             {"name": ["请填写站点名称。"]})
     if Node.get_or_none(Node.name == name) is not None:
         raise FieldsyncError(ErrorCode.NODE_NAME_TAKEN, f"已有名为“{name}”的站点，没有添加：请换一个名称"
                              "（例如加上村名）；fieldsync-hub nodes 列出已有的站点。")
-    code = "-".join("".join(secrets.choice(wire.CODE_ALPHABET) for _ in range(4)) for _ in range(3))
+    code = _new_code()
     with write_transaction():
         node = Node.create(name=name, enrolment_code_hash=_code_hash(code), created_at=utcnow(),
                            enrolment_expires_at=utcnow() + timedelta(hours=code_hours))
         for village in villages:
             NodeVillage.create(node=node, village=village)
+        audit.record(actor, "node.register", f"node:{name}", None,
+                     {"villages": [v.label for v in villages], "code_hours": code_hours}, "登记新站点")
     return node, code
+
+
+def _new_code() -> str:
+    return "-".join("".join(secrets.choice(wire.CODE_ALPHABET) for _ in range(4)) for _ in range(3))
+
+
+def reissue_code(node: Node, code_hours: int, *, actor: str) -> str:
+    """A new one-time code for a station not enrolled yet (its code expired or was lost); the old code stops
+    working.  Audited."""
+    fresh = Node.get_by_id(node.id)
+    if fresh.enrolled_at or fresh.revoked_at:
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"站点“{fresh.name}”已登记或已停用，不能再发登记码：一台新设备"
+                             "请作为新站点登记。")
+    code = _new_code()
+    with write_transaction():
+        Node.update(enrolment_code_hash=_code_hash(code), enrolment_expires_at=utcnow() + timedelta(hours=code_hours)
+                    ).where(Node.id == node.id, Node.enrolled_at.is_null()).execute()
+        audit.record(actor, "node.code_reissue", f"node:{fresh.name}", None, {"code_hours": code_hours},
+                     "重新生成登记码")
+    return code
+
+
+def enrolment_link(hub_url: str, code: str) -> str:
+    """What the enrolment QR code holds: the hub's address and the one-time code (CLI and management page)."""
+    return f"fieldsync://enroll?hub={hub_url}&code={code}"
 
 
 def enrol(code: str, public_key: bytes, proof: bytes) -> Node:
@@ -78,7 +110,7 @@ def enrol(code: str, public_key: bytes, proof: bytes) -> Node:
     return Node.get_by_id(node.id)
 
 
-def revoke(node: Node, actor: str = "cli", why: str = "") -> None:
+def revoke(node: Node, *, actor: str, why: str = "") -> None:
     with write_transaction():
         Node.update(revoked_at=utcnow(), enrolment_code_hash=None).where(Node.id == node.id).execute()
         audit.record(actor, "node.revoke", f"node:{node.name}", {"revoked": False}, {"revoked": True},

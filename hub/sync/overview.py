@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 from peewee import fn
 
+from hub.county.clock import utcnow
 from hub.store.models import Alarm, Node, NodeVillage, Record, Township, Village
 from hub.sync import ingest
 from hub.sync.own_records import HUB_NODE_NAME
@@ -51,3 +52,24 @@ def station_status(node: Node, silent: bool) -> str:
     if silent:
         return "长时间未联系"
     return "已登记" if node.enrolled_at else "待登记"
+
+
+def missing_count(state: dict[str, Any]) -> int:
+    """How many records the station has that the hub does not hold yet."""
+    return sum(last - first + 1 for first, last in state["missing"])
+
+
+def sync_words(row: dict[str, Any]) -> str:
+    """One station's sync state in words, for a county clerk (a ``node_rows`` row): 已同步, 落后 N 条 …"""
+    node = row["node"]
+    if node.revoked_at:
+        return "已停用"
+    if node.quarantined_at:
+        return "已隔离"
+    if not node.enrolled_at:
+        expired = node.enrolment_expires_at is None or node.enrolment_expires_at < utcnow()
+        return "待登记（登记码已过期）" if expired else "待登记"
+    if row["silent"]:
+        return "长时间未联系"
+    behind = missing_count(row["state"])
+    return f"落后 {behind} 条" if behind else "已同步"

@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from hub.jobs import queue as job_queue
 from hub.settings import ENV_PREFIX, HUB_SETTINGS
 from hub.store import db, ratelimit
-from hub.web import api, auth, dashboard, disclosure, errors, exports, imports, metrics, pages, read_api
+from hub.web import api, auth, dashboard, disclosure, errors, exports, imports, manage, metrics, pages, read_api
 from hub.web import cleaning as cleaning_views
 from hub.web import postings as posting_views
 from hub.web import verification as verification_views
@@ -89,6 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(exports.bp)
+    manage.init_app(app)
     errors.init_app(app)  # after flask-smorest, so our error shape wins
     web_security.init_app(app, cacheable_blueprints=frozenset({"jobs"}))
     return app

@@ -23,6 +23,9 @@ bp = Blueprint("auth", __name__)
 # Blueprints (and endpoints) anyone may reach: jobs for job-seekers, sync for nodes (signed), metrics for monitoring.
 PUBLIC_BLUEPRINTS = {"jobs", "sync", "metrics", "api-docs"}
 PUBLIC_ENDPOINTS = {"auth.sign_in", "static"}
+# What a user whose password an administrator reset may open before choosing their own (hub/web/manage/password.py).
+CHANGE_PASSWORD = "account.password"
+WHILE_CHANGING = {CHANGE_PASSWORD, "auth.sign_out"}
 READ_API_PREFIX = "/api/v1/read/"
 
 
@@ -33,6 +36,7 @@ class HubUser(UserMixin):
         self.display_name = user.display_name
         self.principal = users.principal_of(user, "user")
         self.session_token = users.session_token(user)
+        self.must_change_password = bool(user.must_change_password)
 
     def get_id(self) -> str:
         return self.session_token
@@ -59,13 +63,16 @@ def init_app(app: Flask) -> None:
         if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in PUBLIC_ENDPOINTS:
             return None
         if request.path.startswith(READ_API_PREFIX):
-            g.principal = _token_principal() or (current_user.principal if current_user.is_authenticated else None)
+            signed_in = current_user.is_authenticated and not current_user.must_change_password
+            g.principal = _token_principal() or (current_user.principal if signed_in else None)
             if g.principal is None:
                 raise FieldsyncError(ErrorCode.UNAUTHENTICATED, "需要 API 令牌：Authorization: Bearer <令牌>。")
             return None
         if not current_user.is_authenticated:
             return login.unauthorized()
         g.principal = current_user.principal
+        if current_user.must_change_password and request.endpoint not in WHILE_CHANGING:
+            return redirect(url_for(CHANGE_PASSWORD))
         return None
 
     @app.context_processor

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from shared import web_errors
@@ -39,3 +40,5 @@ def _from_http(exc: HTTPException) -> Response:
 def init_app(app: Flask) -> None:
     web_errors.init_app(app, _page, log, lambda: FieldsyncError(ErrorCode.INTERNAL))
     app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(CSRFError, lambda _: web_errors.error_response(FieldsyncError(ErrorCode.FORM_EXPIRED),
+                                                                              _page))

@@ -44,7 +44,7 @@ def enrolled(app, live_hub, opened_node):
     from hub.sync import nodes
 
     with app.app_context(), db.database.connection_context():
-        _, code = nodes.register("测试站", [nodes.find_village("/".join(v)) for v in VILLAGES[:2]], 24)
+        _, code = nodes.register("测试站", [nodes.find_village("/".join(v)) for v in VILLAGES[:2]], 24, actor="test")
     node_module.enroll(opened_node, live_hub["url"], code)
     return opened_node
 

@@ -18,8 +18,8 @@ from tests.support import VILLAGES, SimNode, import_county
 
 def make_hub_accounts(app) -> None:
     with app.app_context(), hub_database.database.connection_context():
-        field_accounts.create("wei", "韦网格", "secret-1", nodes.find_village("/".join(VILLAGES[0])))
-        field_accounts.create("lan", "蓝网格", "secret-2", nodes.find_village("/".join(VILLAGES[3])))
+        field_accounts.create("wei", "韦网格", "secret-1", nodes.find_village("/".join(VILLAGES[0])), actor="test")
+        field_accounts.create("lan", "蓝网格", "secret-2", nodes.find_village("/".join(VILLAGES[3])), actor="test")
 
 
 def test_a_station_pulls_the_accounts_of_its_villages_and_signs_them_in_offline(app, live_hub, enrolled):
@@ -30,7 +30,7 @@ def test_a_station_pulls_the_accounts_of_its_villages_and_signs_them_in_offline(
         assert Account.get_by_id("wei").villages == f'["{"/".join(VILLAGES[0])}"]'  # the station scopes it
         assert accounts.sign_in("wei", "secret-1", 5, 900).display_name == "韦网格"
     with app.app_context(), hub_database.database.connection_context():
-        field_accounts.disable("wei")
+        field_accounts.disable("wei", actor="test")
     passes.sync_once(enrolled, lambda _: None)
     with database.connection_context():
         assert accounts.sign_in("wei", "secret-1", 5, 900) is None
@@ -53,5 +53,5 @@ def test_the_accounts_endpoint_needs_a_node_signature_and_answers_with_its_villa
 def test_the_hub_refuses_a_bad_account_with_reasons(app, hub_db, tmp_path):
     import_county(tmp_path)
     with app.app_context(), hub_database.database.connection_context(), pytest.raises(FieldsyncError) as caught:
-        field_accounts.create("X Y", "", "1", nodes.find_village("/".join(VILLAGES[0])))
+        field_accounts.create("X Y", "", "1", nodes.find_village("/".join(VILLAGES[0])), actor="test")
     assert set(caught.value.details) == {"username", "display_name", "password"}

@@ -37,7 +37,8 @@ def _b(county: County) -> dict[str, Any]:
     return {"anomaly_id": county.b_anomaly.id, "number": county.b_household.number,
             "person_id": county.b_person.id, "visit_id": 1, "posting_id": county.county_posting,
             "interest_id": county.b_interest.id, "filename": "x.css", "job_id": county.b_job,
-            "township": TOWNSHIP_B, "fmt": "xlsx", "table": "labour"}
+            "township": TOWNSHIP_B, "fmt": "xlsx", "table": "labour",
+            "node_id": 1, "user_id": 1, "account_id": 1, "token_id": 1, "name": "p1_min_income"}
 
 
 ROUTES: dict[str, str] = {
@@ -52,6 +53,16 @@ ROUTES: dict[str, str] = {
     "cleaning.start_run": "refuse", "cleaning.job_state": "page", "imports.index": "refuse",
     "imports.upload": "refuse", "imports.record": "refuse", "imports.state": "refuse", "exports.index": "page",
     "exports.anomaly_list": "refuse", "exports.county_table": "refuse",
+    # Management (issue 15; every role's access in tests/security/test_manage_pages.py): a township user may read
+    # the rule settings and change its own password, nothing else.
+    "manage.index": "page", "manage_rules.listing": "page", "account.password": "page",
+    "manage_rules.change": "refuse", "manage_stations.listing": "refuse", "manage_stations.register": "refuse",
+    "manage_stations.revoke": "refuse", "manage_stations.new_code": "refuse", "manage_stations.release": "refuse",
+    "manage_users.listing": "refuse",
+    "manage_users.add": "refuse", "manage_users.role": "refuse", "manage_users.disable": "refuse",
+    "manage_users.reset": "refuse", "manage_accounts.listing": "refuse", "manage_accounts.add": "refuse",
+    "manage_accounts.disable": "refuse", "manage_tokens.listing": "refuse", "manage_tokens.add": "refuse",
+    "manage_tokens.revoke": "refuse",
     "read.Households": "page", "read.Visits": "page", "read.Anomalies": "page", "read.Answers": "page",
     # Signed by a node's key: a browser session gets nowhere.
     "sync.Accounts": "node", "sync.Enroll": "node", "sync.Postings": "node", "sync.Push": "node",

@@ -29,7 +29,7 @@ def every_reply(anonymous, headers: dict[str, str], query: str = "") -> list:
 
 
 def test_a_township_token_reads_nothing_of_another_township(anonymous, county):
-    _, token = users.create_token("大将镇系统", "township", TOWNSHIP_A)
+    _, token = users.create_token("大将镇系统", "township", TOWNSHIP_A, actor="test")
     for query in (f"&township={TOWNSHIP_B}", f"&township={TOWNSHIP_B}&village={VILLAGE_B[1]}", "&township=不存在"):
         for reply in every_reply(anonymous, bearer(token), query):
             assert reply.status_code == 403 and reply.json["code"] == "FORBIDDEN"
@@ -51,7 +51,7 @@ def test_a_township_users_session_is_scoped_like_its_token(app, county):
 
 
 def test_no_reply_carries_a_full_number_or_a_birth_date_beside_a_masked_one(anonymous, county):
-    _, token = users.create_token("统计局", "viewer")
+    _, token = users.create_token("统计局", "viewer", actor="test")
     births = {person.birth_date for person in Person.select() if person.birth_date}
     hidden = {person.id_number[6:14] for person in Person.select()}
     phones = {person.phone for person in Person.select() if person.phone}
@@ -66,7 +66,7 @@ def test_no_reply_carries_a_full_number_or_a_birth_date_beside_a_masked_one(anon
 
 
 def test_a_token_never_reaches_the_full_number(anonymous, county):
-    _, token = users.create_token("县级系统", "staff")
+    _, token = users.create_token("县级系统", "staff", actor="test")
     path = f"/households/{county.b_household.number}/people/{county.b_person.id}/reveal"
     reply = anonymous.post(path, data={"why": "接口调用"}, headers=bearer(token))
     assert reply.status_code == 302 and reply.headers["Location"].startswith("/login")  # a token signs no one in

@@ -22,7 +22,7 @@ def test_enrol_add_sync_status(app, live_hub, tmp_path):
     from hub.sync import nodes
 
     with app.app_context(), db.database.connection_context():
-        _, code = nodes.register("命令行站", [nodes.find_village("/".join(VILLAGES[0]))], 24)
+        _, code = nodes.register("命令行站", [nodes.find_village("/".join(VILLAGES[0]))], 24, actor="test")
     folder = tmp_path / "station"
     enrolled = invoke(folder, "enroll", "--hub", live_hub["url"], "--code", code)
     assert enrolled.exit_code == 0 and "登记成功" in enrolled.output

@@ -141,7 +141,7 @@ def _old_station(folder: Path, key, node_id: int, hub_url: str, rows: list[dict]
 
 def test_an_upgraded_station_drops_its_numbers_and_its_old_records_reach_the_hub_intact(app, live_hub, tmp_path):
     with app.app_context(), hub_database.database.connection_context():
-        _, code = nodes.register("老站点", [nodes.find_village("/".join(VILLAGES[0]))], 24)
+        _, code = nodes.register("老站点", [nodes.find_village("/".join(VILLAGES[0]))], 24, actor="test")
     key = keys.generate()
     node_id = node_client.enroll(live_hub["url"], code, key, 10)["node_id"]
     folder = tmp_path / "old-station"

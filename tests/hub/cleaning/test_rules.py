@@ -13,6 +13,7 @@ from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE
 from hub.county.parameters import parameters, set_parameter
 from hub.store.models import Anomaly, Household, Person, Visit
+from shared.errors import FieldsyncError
 from tests.hub.cleaning.county_factory import MONTHS, PERIOD, TODAY, baseline, build, household_number, roster_rows
 
 H = {f"h{i}": household_number(0, i) for i in range(10)} | {f"g{i}": household_number(1, i) for i in range(10)}
@@ -183,10 +184,10 @@ def test_correct_as_it_is_holds_until_the_data_change(county):
 
 def test_parameters_are_county_settings(county):
     assert findings("P1") == {"h1"}
-    set_parameter("p1_min_income", "40000")
+    set_parameter("p1_min_income", "40000", actor="test", why="测试")
     assert len(findings("P1")) > 5
-    with pytest.raises(KeyError):
-        set_parameter("no_such_setting", "1")
+    with pytest.raises(FieldsyncError, match="没有参数"):
+        set_parameter("no_such_setting", "1", actor="test", why="测试")
 
 
 def test_persons_imported_before_the_checks_get_them_once(county):

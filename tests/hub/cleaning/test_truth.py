@@ -189,7 +189,7 @@ def test_p11_flags_silent_copies_and_confirmed_figures_only_past_the_setting(cou
     assert flagged[county.ids[long_confirmed]].detail["confirmed_unchanged"] is True
     assert "请重新入户核实" in flagged[county.ids[long_confirmed]].subject
 
-    set_parameter("p11_confirmed_months", "8")
+    set_parameter("p11_confirmed_months", "8", actor="test", why="测试")
     flagged = {f.household_id for f in found("P11", PERIOD) if ":copied:" in f.key}
     assert flagged == {county.ids[silent], county.ids[half]}
 

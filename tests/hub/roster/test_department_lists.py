@@ -159,7 +159,7 @@ def test_the_cross_checks_are_in_the_catalogue():
     for rule_id in ("X1", "X2", "X3"):
         rule = CATALOGUE[rule_id]
         assert rule.zh and rule.en and rule.source == "002 §二(一)5" and rule.severity in {"high", "medium", "low"}
-    assert PARAMETERS["x2_high_income"][0] == 15_000
+    assert PARAMETERS["x2_high_income"].default == 15_000
 
 
 @pytest.fixture
@@ -238,7 +238,7 @@ def test_each_cross_check_finds_its_cases_and_nothing_else(county, tmp_path):
 
 def test_the_high_income_line_is_a_county_setting(county, tmp_path):
     plant_lists(county, tmp_path)
-    set_parameter("x2_high_income", "999999")
+    set_parameter("x2_high_income", "999999", actor="test", why="测试")
     runner.run(PERIOD, TODAY)
     assert not anomalies("X2")
 

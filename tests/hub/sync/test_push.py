@@ -147,7 +147,7 @@ def test_a_request_signed_by_another_key_is_refused(client, node, visits):
 def test_a_revoked_node_is_refused_and_an_alarm_raised(app, node, visits):
     from hub.sync import nodes
 
-    nodes.revoke(Node.get_by_id(node.node_id))
+    nodes.revoke(Node.get_by_id(node.node_id), actor="test")
     reply = node.push(visits)
     assert reply.status_code == 403 and reply.json["code"] == "NODE_REVOKED"
     node.push(visits)

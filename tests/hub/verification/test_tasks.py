@@ -115,8 +115,8 @@ def test_a_viewer_changes_nothing(viewer, county):
 
 def test_api_tokens_read_within_their_scope(app, anonymous, county):
     with app.app_context(), database.connection_context():
-        _, county_token = users.create_token("统计局", "viewer")
-        _, township_token = users.create_token("乡镇系统", "township", HOME)
+        _, county_token = users.create_token("统计局", "viewer", actor="test")
+        _, township_token = users.create_token("乡镇系统", "township", HOME, actor="test")
     assert anonymous.get("/api/v1/read/households").status_code == 401
     assert anonymous.get("/api/v1/read/households", headers={"Authorization": "Bearer wrong"}).status_code == 401
     everyone = anonymous.get("/api/v1/read/households?page_size=1000",

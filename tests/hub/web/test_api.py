@@ -22,7 +22,7 @@ def enrol_body(code: str, key=None) -> dict:
 
 
 def new_code(county_rows) -> str:
-    _, code = nodes.register("新站点", [nodes.find_village("/".join(VILLAGES[0]))], 24)
+    _, code = nodes.register("新站点", [nodes.find_village("/".join(VILLAGES[0]))], 24, actor="test")
     return code
 
 
@@ -152,7 +152,7 @@ def test_silent_stations_are_listed_first(app, client, county):
 def test_a_station_name_taken_says_so_and_what_to_do(client, county):
     new_code(county)
     with pytest.raises(FieldsyncError) as caught:
-        nodes.register("新站点", [nodes.find_village("/".join(VILLAGES[1]))], 24)
+        nodes.register("新站点", [nodes.find_village("/".join(VILLAGES[1]))], 24, actor="test")
     assert caught.value.code is ErrorCode.NODE_NAME_TAKEN
     assert "新站点" in caught.value.message and "换一个名称" in caught.value.message
     assert "--force" not in caught.value.message and Node.select().count() == 1

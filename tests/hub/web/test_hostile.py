@@ -394,7 +394,7 @@ def test_a_nul_character_is_refused_alike_on_every_database(station):
 
 def test_a_code_whose_expiry_is_missing_is_refused_not_a_crash(app, hub_db):
     """A node row with a code but no expiry (written by hand, or half restored) refuses the code."""
-    node, code = nodes.register("no-expiry", [], 1)
+    node, code = nodes.register("no-expiry", [], 1, actor="test")
     Node.update(enrolment_expires_at=None).where(Node.id == node.id).execute()
     with pytest.raises(FieldsyncError) as raised:
         nodes.enrol(code, b"\x00" * 32, b"\x00" * 64)
@@ -402,7 +402,7 @@ def test_a_code_whose_expiry_is_missing_is_refused_not_a_crash(app, hub_db):
 
 
 def test_the_key_of_a_node_not_yet_enrolled_is_an_unknown_node_not_a_crash(app, hub_db):
-    node, _ = nodes.register("not-enrolled", [], 1)
+    node, _ = nodes.register("not-enrolled", [], 1, actor="test")
     with pytest.raises(FieldsyncError) as raised:
         nodes.public_key(node)
     assert raised.value.code.name == "UNKNOWN_NODE"
