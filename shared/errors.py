@@ -73,6 +73,10 @@ class ErrorCode(Enum):
     SYNC_BUSY = (409, "另一次同步正在进行（可能是自动同步），数据已安全保存在本站；请等它完成后再试。")
     NODE_NAME_TAKEN = (409, "已有同名的站点，没有添加：请换一个名称（例如加上村名）；"
                             "fieldsync-hub nodes 列出已有的站点。")
+    # Station certificates (issue 14): a CSR the hub refuses at sync, an ACME order that did not succeed.
+    CSR_INVALID = (422, "站点发来的证书请求不合格（域名或密钥不对），没有受理；站点下次同步时会重新生成。")
+    CERTIFICATE_FAILED = (502, "向证书机构申请站点证书没有成功，已记下原因；"
+                               "下次运行 fieldsync-hub certificates 时会重试。")
 
     @property
     def http_status(self) -> int:

@@ -113,3 +113,30 @@ def list_nodes(app: Any) -> None:
         if node.push_failures:
             when = local_time(node.last_push_failed_at)
             click.echo(f"  同步失败：连续 {node.push_failures} 次未能入库（最近 {when}，{node.last_push_error}）")
+        _certificate_lines(row)
+
+
+def _certificate_lines(row: dict[str, Any]) -> None:
+    certificate = row["certificate"]
+    if certificate is None:
+        return
+    if certificate.not_after is not None:
+        click.echo(f"  证书：{certificate.domain}，有效至 {local_time(certificate.not_after)}")
+    if certificate.last_error:
+        click.echo(f"  证书申请失败：{certificate.last_error}（{local_time(certificate.last_attempt_at)}）")
+    if row["certificate_warning"]:
+        click.echo(f"  警告：{row['certificate_warning']}")
+
+
+@click.command("certificates")
+@run_in_app()
+def certificates(app: Any) -> None:
+    """Order and renew station certificates by ACME DNS-01 (run hourly by a timer; docs/certificates.md)."""
+    from hub.certificates import issuer, status
+
+    if not app.config["STATION_DOMAIN"]:
+        click.echo("未设置 FIELDSYNC_STATION_DOMAIN：本县不为站点申请证书。")
+        return
+    counts = status.order_due(issuer.issuer_from_config(app.config), app.config["CERT_RENEW_AT"])
+    click.echo(f"站点证书：新签发 {counts['issued']} 张，失败 {counts['failed']} 张，"
+               f"{counts['current']} 张仍在有效期内无需续期。")
