@@ -14,7 +14,7 @@ import click
 
 from field_node import accounts
 from field_node.cli.common import with_node
-from field_node.cli.serve import serve
+from field_node.cli.serve import serve, serve_tls
 from field_node.outbox import records
 from field_node.store.db import database
 from field_node.store.models import PENDING, REJECTED
@@ -137,3 +137,4 @@ def add_user(opened: node_module.Node, username: str, display_name: str, admin: 
 
 
 main.add_command(serve)
+main.add_command(serve_tls)

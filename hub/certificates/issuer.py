@@ -70,7 +70,9 @@ class Issuer:
         try:
             acme = self._client()
             order = acme.new_order(csr_pem.encode("ascii"))
-            records = [self._answer(acme, authz) for authz in order.authorizations]
+            key = acme.net.key
+            assert key is not None  # _client made the network with the account key
+            records = [self._answer(acme, key, authz) for authz in order.authorizations]
             try:
                 done = acme.poll_and_finalize(order, datetime.now() + timedelta(seconds=ORDER_SECONDS))
             finally:
@@ -81,13 +83,12 @@ class Issuer:
                 from exc
         return done.fullchain_pem
 
-    def _answer(self, acme: client.ClientV2, authz: messages.AuthorizationResource) -> str:
+    def _answer(self, acme: client.ClientV2, key: jose.JWK, authz: messages.AuthorizationResource) -> str:
         """Set the DNS-01 TXT record of one authorization and tell the CA to check it; the record's name."""
         body = next((c for c in authz.body.challenges if isinstance(c.chall, challenges.DNS01)), None)
         if body is None:
             raise errors.Error("the CA offered no dns-01 challenge")
         chall = cast("challenges.DNS01", body.chall)
-        key = acme.net.key
         fqdn = chall.validation_domain_name(authz.body.identifier.value)
         self.dns.set_txt(fqdn, chall.validation(key))
         acme.answer_challenge(body, chall.response(key))

@@ -69,7 +69,8 @@ def exchange(node: Node, csr_pem: str | None, county_domain: str) -> dict[str, A
         row = _store_request(node, row, domain, csr_pem)
     if row is None or row.domain != domain:
         return {"state": "wanted", "domain": domain, "certificate": None, "not_after": None}
-    if row.certificate_pem is None or row.issued_at is None or row.requested_at > row.issued_at:
+    if (row.certificate_pem is None or row.issued_at is None or row.not_after is None
+            or row.requested_at > row.issued_at):
         return {"state": "pending", "domain": domain, "certificate": None, "not_after": None}
     if row.delivered_at is None or row.delivered_at < row.issued_at:
         StationCertificate.update(delivered_at=utcnow()).where(StationCertificate.id == row.id).execute()

@@ -16,6 +16,8 @@ log = logging.getLogger("fieldsync.hub.certificates")
 
 
 def _fraction_passed(row: StationCertificate, now: datetime) -> float:
+    if row.not_before is None or row.not_after is None:
+        return 1.0
     lifetime = (row.not_after - row.not_before).total_seconds()
     return (now - row.not_before).total_seconds() / lifetime if lifetime > 0 else 1.0
 
