@@ -69,8 +69,7 @@ def exchange(node: Node, csr_pem: str | None, county_domain: str) -> dict[str, A
         row = _store_request(node, row, domain, csr_pem)
     if row is None or row.domain != domain:
         return {"state": "wanted", "domain": domain, "certificate": None, "not_after": None}
-    if (row.certificate_pem is None or row.issued_at is None or row.not_after is None
-            or row.requested_at > row.issued_at):
+    if row.certificate_pem is None or row.issued_at is None or row.not_after is None:
         return {"state": "pending", "domain": domain, "certificate": None, "not_after": None}
     if row.delivered_at is None or row.delivered_at < row.issued_at:
         StationCertificate.update(delivered_at=utcnow()).where(StationCertificate.id == row.id).execute()
@@ -79,13 +78,14 @@ def exchange(node: Node, csr_pem: str | None, county_domain: str) -> dict[str, A
 
 
 def _store_request(node: Node, row: StationCertificate | None, domain: str, csr_pem: str) -> StationCertificate:
-    """A new CSR (a new key) replaces the old one; the certificate for the old key stays until the new one comes."""
+    """A new CSR (a new key) replaces the old one; the certificate for the old key stays (the station serves it,
+    the hub warns by it) until the new one comes, but is no longer handed out."""
     if row is None:
         return StationCertificate.create(node=node, domain=domain, csr_pem=csr_pem, requested_at=utcnow())
     if row.csr_pem != csr_pem:
         fresh = row.domain != domain
-        StationCertificate.update(
-            domain=domain, csr_pem=csr_pem, requested_at=utcnow(), last_error=None,
-            **({"certificate_pem": None, "not_before": None, "not_after": None, "issued_at": None} if fresh else {}),
+        StationCertificate.update(  # issued_at None: the certificate kept is for the old key, not this CSR
+            domain=domain, csr_pem=csr_pem, requested_at=utcnow(), last_error=None, issued_at=None,
+            **({"certificate_pem": None, "not_before": None, "not_after": None} if fresh else {}),
         ).where(StationCertificate.id == row.id).execute()
     return StationCertificate.get_by_id(row.id)

@@ -23,8 +23,8 @@ def _fraction_passed(row: StationCertificate, now: datetime) -> float:
 
 
 def due(row: StationCertificate, renew_at: float, now: datetime) -> bool:
-    """To order: no certificate yet, a newer CSR than the certificate, or ``renew_at`` of its lifetime passed."""
-    if row.certificate_pem is None or row.issued_at is None or row.requested_at > row.issued_at:
+    """To order: no certificate yet, one for an older CSR (issued_at cleared), or `renew_at` of its lifetime gone."""
+    if row.certificate_pem is None or row.issued_at is None:
         return True
     return _fraction_passed(row, now) >= renew_at
 
@@ -66,7 +66,6 @@ def order_due(issuer: Issuer, renew_at: float, now: datetime | None = None) -> d
         if not due(row, renew_at, now):
             counts["current"] += 1
             continue
-        requested_at = row.requested_at
         try:
             chain = issuer.issue(row.csr_pem)
         except FieldsyncError as error:
@@ -80,7 +79,7 @@ def order_due(issuer: Issuer, renew_at: float, now: datetime | None = None) -> d
         leaf = x509.load_pem_x509_certificate(chain.encode("ascii"))
         StationCertificate.update(
             certificate_pem=chain, not_before=_naive_utc(leaf.not_valid_before_utc),
-            not_after=_naive_utc(leaf.not_valid_after_utc), issued_at=max(utcnow(), requested_at), last_error=None,
+            not_after=_naive_utc(leaf.not_valid_after_utc), issued_at=utcnow(), last_error=None,
             last_attempt_at=now,
         ).where((StationCertificate.id == row.id) & (StationCertificate.csr_pem == row.csr_pem)).execute()
         counts["issued"] += 1

@@ -20,7 +20,7 @@ import pytest
 from cryptography import x509
 
 from devtools import pebble as pebble_module
-from devtools.processes import BIN, free_port, run, stop_group, wait_for
+from devtools.processes import BIN, free_port, run, stop_group
 from field_node.store.tls import TlsFiles
 from field_node.sync import passes
 
