@@ -1,4 +1,4 @@
-"""The change-sequence counters stations pull after (hub.store.models.next_change_seq): one helper, one row per table."""
+"""The change-sequence counters stations pull after (hub.store.models.next_change_seq): one helper, a row a table."""
 
 from hub.store.models import PostingClock, RosterClock, TaskClock, next_change_seq
 
