@@ -99,6 +99,7 @@ def test_issue_hand_over_serve_renew_expire(app, live_hub, enrolled, pebble, cli
     assert any(domain in line for line in said)
     assert stat.S_IMODE(files.key_path.stat().st_mode) == 0o600
     assert files.current() is None
+    assert "HTTPS 证书：还没有" in run("fieldsync-node", "--data-dir", str(enrolled.data_dir), "status").stdout
 
     assert "新签发 1 张" in hub_cli(app, env, "certificates")
     data_dir = Path(app.config["DATA_DIR"])
@@ -108,6 +109,9 @@ def test_issue_hand_over_serve_renew_expire(app, live_hub, enrolled, pebble, cli
     sync(enrolled)  # the certificate comes at the next sync
     first = files.current()
     assert first is not None and first.subject.rfc4514_string() == f"CN={domain}"
+    assert f"HTTPS 证书：{domain}，有效至" in run("fieldsync-node", "--data-dir", str(enrolled.data_dir),
+                                                "status").stdout
+    assert f"证书：{domain}，有效至" in hub_cli(app, env, "nodes")
     root = pebble.root_pem()
     port = free_port()
     server = serve_tls(enrolled.data_dir, port)
