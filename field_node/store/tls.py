@@ -65,7 +65,7 @@ class TlsFiles:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()), 0o600)
         if not self.key_path.exists():
             os.replace(self.folder / (KEY_FILE + ".next"), self.key_path)
-        _write(self.csr_path, pem.encode("ascii"), 0o644)
+        _write(self.csr_path, pem.encode("ascii"), 0o600)
         return pem
 
     def _key_for(self, certificate: x509.Certificate) -> Path | None:
@@ -93,7 +93,7 @@ class TlsFiles:
             return False
         if self.cert_path.exists() and self.cert_path.read_text(encoding="ascii") == chain_pem:
             return False
-        _write(self.cert_path.with_suffix(".crt.new"), chain_pem.encode("ascii"), 0o644)
+        _write(self.cert_path.with_suffix(".crt.new"), chain_pem.encode("ascii"), 0o600)
         if key_path != self.key_path:
             os.replace(key_path, self.key_path)
         os.replace(self.cert_path.with_suffix(".crt.new"), self.cert_path)
