@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import josepy as jose
 from acme import challenges, client, errors, messages
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -25,6 +26,7 @@ from shared.errors import ErrorCode, FieldsyncError
 ACCOUNT_KEY = "acme-account.key"
 ACCOUNT_FILE = "acme-account.json"
 ORDER_SECONDS = 90
+KEY_COMPROMISE = 1  # RFC 5280 CRLReason
 
 
 @dataclass
@@ -82,6 +84,15 @@ class Issuer:
             raise FieldsyncError(ErrorCode.CERTIFICATE_FAILED, details={"step": "acme", "reason": _reason(exc)}) \
                 from exc
         return done.fullchain_pem
+
+    def revoke(self, chain_pem: str) -> None:
+        """Have the CA revoke a station's certificate (reason keyCompromise: its card may be in a thief's hands)."""
+        try:
+            self._client().revoke(x509.load_pem_x509_certificate(chain_pem.encode("ascii")), KEY_COMPROMISE)
+        except (errors.Error, messages.Error, OSError, ValueError) as exc:
+            raise FieldsyncError(ErrorCode.CERTIFICATE_FAILED, "证书机构没有吊销站点证书：请稍后再运行 "
+                                 "fieldsync-hub revoke-node，或到证书机构手动吊销。",
+                                 {"step": "revoke", "reason": _reason(exc)}) from exc
 
     def _answer(self, acme: client.ClientV2, key: jose.JWK, authz: messages.AuthorizationResource) -> str:
         """Set the DNS-01 TXT record of one authorization and tell the CA to check it; the record's name."""

@@ -31,6 +31,8 @@ def due(row: StationCertificate, renew_at: float, now: datetime) -> bool:
 
 def warning(row: StationCertificate, warn_at: float, now: datetime) -> str | None:
     """The warning a station's certificate deserves (expired, or close to it), in the clerk's words, or None."""
+    if row.revoked_at is not None:
+        return "证书已吊销（站点已停用）"
     if row.certificate_pem is None or row.not_after is None:
         return "证书申请没有成功，会在下次运行 fieldsync-hub certificates 时重试（原因见 fieldsync-hub nodes）" \
             if row.last_error else None
@@ -85,3 +87,14 @@ def order_due(issuer: Issuer, renew_at: float, now: datetime | None = None) -> d
         counts["issued"] += 1
         log.info("event=certificate_issued node=%s not_after=%s", row.node_id, leaf.not_valid_after_utc.isoformat())
     return counts
+
+
+def revoke_for(node: Node, issuer: Issuer) -> bool:
+    """Revoke the station's certificate at the CA, once; False when it has none (or it is revoked already)."""
+    row = StationCertificate.get_or_none(StationCertificate.node == node)
+    if row is None or row.certificate_pem is None or row.revoked_at is not None:
+        return False
+    issuer.revoke(row.certificate_pem)
+    StationCertificate.update(revoked_at=utcnow()).where(StationCertificate.id == row.id).execute()
+    log.info("event=certificate_revoked node=%s", node.id)
+    return True

@@ -76,6 +76,17 @@ def revoke_node(app: Any, name: str) -> None:
         raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的站点。")
     nodes.revoke(node)
     click.echo(f"站点“{name}”已停用。它已同步的 {node.hwm} 条记录保留；之后的同步请求会被拒绝并报警。")
+    _revoke_certificate(app, node)
+
+
+def _revoke_certificate(app: Any, node: Node) -> None:
+    """The station's certificate revoked at the CA too: a stolen card's TLS key then names no valid certificate."""
+    if not app.config["STATION_DOMAIN"]:
+        return
+    from hub.certificates import issuer, status
+
+    if status.revoke_for(node, issuer.issuer_from_config(app.config)):
+        click.echo("该站点的 HTTPS 证书已在证书机构吊销。")
 
 
 @click.command("release-node")

@@ -148,6 +148,7 @@ class StationCertificate(BaseModel):
     delivered_at = DateTimeField(null=True)
     last_error = TextField(null=True)
     last_attempt_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
 
 
 def village_ids(node: Node) -> list[int]:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from cryptography import x509
 
 from devtools import pebble as pebble_module
@@ -26,7 +27,7 @@ from field_node.sync import passes
 
 pytestmark = pytest.mark.skipif(not pebble_module.available(), reason="needs Debian's pebble (make system-deps)")
 
-VALIDITY = 20  # seconds: renewal due after 13.3 (CERT_RENEW_AT 2/3)
+VALIDITY = 24  # seconds: renewal due after 16 (CERT_RENEW_AT 2/3); the commands before it take a few seconds each
 WARN_AT = 0.3  # of the lifetime: leaves a wide window between the warning and expiry for slow commands
 
 
@@ -106,6 +107,7 @@ def test_issue_hand_over_serve_renew_expire(app, live_hub, enrolled, pebble, cli
     assert stat.S_IMODE((data_dir / "acme-account.key").stat().st_mode) == 0o600
     assert "BEGIN EC PRIVATE KEY" not in "".join(p.read_text(errors="ignore") for p in data_dir.glob("*.json"))
 
+    assert "新签发 0 张" in hub_cli(app, env, "certificates")  # not yet 2/3 of its lifetime
     sync(enrolled)  # the certificate comes at the next sync
     first = files.current()
     assert first is not None and first.subject.rfc4514_string() == f"CN={domain}"
@@ -123,7 +125,6 @@ def test_issue_hand_over_serve_renew_expire(app, live_hub, enrolled, pebble, cli
         with pytest.raises(ssl.SSLCertVerificationError):  # and it is for the station's name only
             https_get(port, "s2.stations.county.test", root)
 
-        assert "新签发 0 张" in hub_cli(app, env, "certificates")  # not yet 2/3 of its lifetime
         time.sleep(max(0.0, first.not_valid_before_utc.timestamp() + VALIDITY * 2 / 3 + 1 - time.time()))
         assert "新签发 1 张" in hub_cli(app, env, "certificates")  # renewed before expiry, same station key
         sync(enrolled)
@@ -149,3 +150,31 @@ def test_issue_hand_over_serve_renew_expire(app, live_hub, enrolled, pebble, cli
     assert "证书已过期" in hub_cli(app, env, "nodes")
     page = client.get("/").get_data(as_text=True)
     assert "证书已过期" in page and "CERTIFICATE_FAILED" not in page
+
+
+@pytest.fixture
+def long_pebble(tmp_path: Path):
+    server = pebble_module.Pebble(tmp_path / "pebble", validity_seconds=3600)
+    server.folder.mkdir()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_revoking_a_stolen_station_revokes_its_certificate_at_the_ca(app, live_hub, enrolled, long_pebble, client):
+    env = hub_env(app, long_pebble)
+    app.config.update(STATION_DOMAIN="stations.county.test")
+    sync(enrolled)
+    hub_cli(app, env, "certificates")
+    sync(enrolled)
+    installed = TlsFiles.of(enrolled.data_dir).current()
+    assert installed is not None
+
+    said = hub_cli(app, env, "revoke-node", "测试站")
+    assert "HTTPS 证书已在证书机构吊销" in said
+    serial = format(installed.serial_number, "x")
+    answer = requests.get(f"https://127.0.0.1:{long_pebble.management_port}/cert-status-by-serial/{serial}",
+                          verify=str(long_pebble.listener_ca), timeout=5)
+    assert answer.status_code == 200 and answer.json()["Status"] == "Revoked", answer.text
+    assert "证书已吊销（站点已停用）" in hub_cli(app, env, "nodes")
+    assert "新签发 0 张" in hub_cli(app, env, "certificates")  # a revoked station is never renewed
