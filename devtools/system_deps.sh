@@ -18,6 +18,8 @@ command -v chromium >/dev/null 2>&1 || want chromium "the browser tests drive it
 fc-list 2>/dev/null | grep -qi wenquanyi || want fonts-wqy-microhei "a CJK font for the browser tests' screenshots"
 command -v faketime >/dev/null 2>&1 || want faketime "the fault suite's wrong clocks"
 command -v shellcheck >/dev/null 2>&1 || want shellcheck "checks the station set-up script"
+command -v pebble-challtestsrv >/dev/null 2>&1 || want pebble \
+  "an ACME test CA and its DNS server (pebble-challtestsrv): the station-certificate tests issue and renew against it"
 command -v soffice >/dev/null 2>&1 || want libreoffice-calc-nogui \
   "LibreOffice headless writes the import tests' spreadsheets (xlsx, xls, ods, GBK CSV)"
 

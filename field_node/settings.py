@@ -17,6 +17,9 @@ NODE_SETTINGS: list[Setting] = [
             "in seconds.", float),
     Setting("WEB_BIND", "0.0.0.0:8080", "`serve`: address the station app listens on (the station Wi-Fi and the Pi's "
             "own screen reach it here)."),
+    Setting("WEB_TLS_BIND", "0.0.0.0:443", "`serve-tls`: address the station app listens on over HTTPS, with the "
+            "station's certificate (the systemd unit grants the port-443 capability)."),
+    Setting("TLS_RELOAD_SECONDS", 60.0, "`serve-tls`: how often to look for a renewed certificate to load.", float),
     Setting("WEB_THREADS", 4, "`serve`: threads answering requests in the one station-app process.", int),
     Setting("PAGE_SIZE", 50, "Households per page of the month's coverage list.", int),
     Setting("INCOME_DROP_WARNING", 0.3, "Visit form: warn (and ask for a reason) when the month's net income is "

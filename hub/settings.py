@@ -49,6 +49,21 @@ HUB_SETTINGS: list[Setting] = [
             "`fieldsync-hub worker` takes the work."),
     Setting("CLEANING_HOUR", 2, "Hour of the day (county time, 0-23) of the scheduled cleaning runs on the 1st, 11th "
             "and 21st of each month, started by `fieldsync-hub worker`.", int),
+    Setting("STATION_DOMAIN", "", "The county domain under which each station gets its own name, "
+            "s<station number>.<STATION_DOMAIN> (e.g. stations.example-county.gov.cn), and a publicly trusted "
+            "certificate for it (docs/certificates.md). Empty: no station certificates."),
+    Setting("ACME_DIRECTORY_URL", "", "The county's ACME CA (its directory URL) that issues station certificates."),
+    Setting("ACME_CA_BUNDLE", "", "A PEM file of the CA that signed the ACME server's own HTTPS certificate, for a "
+            "private CA (tests: pebble's). Empty: the system's trusted roots."),
+    Setting("ACME_EMAIL", "", "Contact address given to the ACME CA with the hub's account (expiry notices)."),
+    Setting("DNS_PROVIDER", "challtestsrv", "Which DNS provider's API sets the _acme-challenge TXT records "
+            "(hub/certificates/dns.py): challtestsrv (pebble's challenge test server)."),
+    Setting("DNS_API_URL", "", "The DNS provider's API address (challtestsrv: its management URL)."),
+    Setting("CERT_RENEW_AT", 2 / 3, "Renew a station's certificate once this fraction of its lifetime has "
+            "passed (2/3: a 90-day certificate 30 days before it expires).", float),
+    Setting("CERT_WARN_AT", 5 / 6, "Warn on the overview page and in `fieldsync-hub nodes` once this fraction of a "
+            "station's certificate's lifetime has passed and no renewal replaced it (5/6: 15 days before a 90-day "
+            "certificate expires).", float),
     Setting("IMPORT_MAX_ROWS", 200_000, "Most rows (the header and title rows included) an imported table "
             "(roster, postings, department list) may have; a larger file is refused before it is read in full.", int),
     Setting("IMPORT_MAX_CELL_CHARS", 2_000, "Most characters one cell of an imported table may hold.", int),

@@ -76,6 +76,10 @@ class ErrorCode(Enum):
     CLEANING_BUSY = (409, "另一次清洗正在进行（可能是定时清洗），这次没有开始：请等它结束后再运行。")
     # A page form without its CSRF token (issue 15): before, BAD_REQUEST's words about upgrading the station.
     FORM_EXPIRED = (400, "表单已过期或不是从本平台的页面提交的，没有保存：请刷新页面后重新填写提交。")
+    # Station certificates (issue 14): a CSR the hub refuses at sync, an ACME order that did not succeed.
+    CSR_INVALID = (422, "站点发来的证书请求不合格（域名或密钥不对），没有受理；站点下次同步时会重新生成。")
+    CERTIFICATE_FAILED = (502, "向证书机构申请站点证书没有成功，已记下原因；"
+                               "下次运行 fieldsync-hub certificates 时会重试。")
 
     @property
     def http_status(self) -> int:

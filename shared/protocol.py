@@ -9,6 +9,7 @@ Endpoints (all under ``/api/v1``; the OpenAPI document at ``/api/v1/openapi.json
 * ``GET /postings?cursor=N`` — job postings for the node's townships and the county changed after N.
 * ``GET /tasks?cursor=N`` — verification tasks for the node's villages' households changed after N.
 * ``GET /accounts`` — the station accounts the county made for the node's villages (password hashes).
+* ``POST /certificate`` — the station's CSR (or null) -> its name and, once issued, its TLS certificate.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ STATE_PATH = f"{API_PREFIX}/state"
 ACCOUNTS_PATH = f"{API_PREFIX}/accounts"
 POSTINGS_PATH = f"{API_PREFIX}/postings"
 TASKS_PATH = f"{API_PREFIX}/tasks"
+CERTIFICATE_PATH = f"{API_PREFIX}/certificate"
 
 # Sequence numbers, heads and request counters live in 1 … SEQ_MAX (docs/protocol.md, "Bounds"): the largest
 # integer an IEEE double — what RFC 8785 JSON numbers are — holds exactly, and well inside a signed 64-bit column,

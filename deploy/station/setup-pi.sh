@@ -41,7 +41,8 @@ if real_system; then
   chown -R fieldsync:fieldsync "$DATA"
 fi
 
-for unit in fieldsync-node-sync.service fieldsync-node-web.service; do
+# fieldsync-node-tls.service is installed but enabled only once the station has its certificate (step 5 below).
+for unit in fieldsync-node-sync.service fieldsync-node-web.service fieldsync-node-tls.service; do
   sed "s#/data/fieldsync#$DATA#g" "$SOURCE/deploy/systemd/$unit" > "$ROOT/etc/systemd/system/$unit"
 done
 
@@ -57,4 +58,7 @@ Next:
   3. Station Wi-Fi: give the Pi a fixed address (e.g. 192.168.8.2) and print http://192.168.8.2:8080/ as a QR code.
   4. Advice: a read-only root (raspi-config > Performance > Overlay file system) with $DATA left writable keeps
      power cuts from damaging the system; the node's database survives them (WAL, synchronous=FULL).
+  5. HTTPS for offline use (docs/certificates.md): once \`fieldsync-node status\` shows the certificate, put
+     deploy/station/dnsmasq-fieldsync.conf (the station's name and this address) into /etc/dnsmasq.d/, then
+     systemctl enable --now fieldsync-node-tls.service, and print https://<the station's name>/ as the QR code.
 NEXT

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
+from cryptography import x509
 
 from field_node import accounts
 from field_node.cli.common import with_node
-from field_node.cli.serve import serve
+from field_node.cli.serve import serve, serve_tls
 from field_node.outbox import records
 from field_node.store.db import database
 from field_node.store.models import PENDING, REJECTED
 from field_node.store.state import get_state
+from field_node.store.tls import TlsFiles
 from field_node.sync import node as node_module
 from field_node.sync import passes
 
@@ -105,10 +109,22 @@ def status(opened: node_module.Node) -> None:
                    f"县里已连续收到至序号 {get_state('hub_hwm', '0')}。")
         click.echo(f"最后一次与县级平台联系：{get_state('last_contact', '从未')}")
         click.echo(last_sync_line(get_state("last_sync"), int(get_state("sync_failures", "0"))))
+        click.echo(certificate_line(TlsFiles.of(opened.data_dir).current()))
         for status_name, label in ((REJECTED, "被拒收"), (PENDING, "待重发")):
             for record in records.problems_listed(status_name):
                 click.echo(f"  {label} 序号 {record.seq}（户 {record.household}，{record.month}）："
                            f"{record.error_message} [{record.error_code}] {record.error_details or ''}")
+
+
+def certificate_line(certificate: x509.Certificate | None) -> str:
+    """The station's HTTPS certificate in words (docs/certificates.md)."""
+    if certificate is None:
+        return "HTTPS 证书：还没有（同步时向县级平台申请；县里签发后下次同步送达）。"
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    name = "、".join(names.get_values_for_type(x509.DNSName))
+    until = certificate.not_valid_after_utc.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    expired = "（已过期！）" if certificate.not_valid_after_utc <= datetime.now(UTC) else ""
+    return f"HTTPS 证书：{name}，有效至 {until}（北京时间）{expired}；手机打开 https://{name}/"
 
 
 def last_sync_line(last_sync: str | None, failures: int) -> str:
@@ -137,3 +153,4 @@ def add_user(opened: node_module.Node, username: str, display_name: str, admin: 
 
 
 main.add_command(serve)
+main.add_command(serve_tls)

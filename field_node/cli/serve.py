@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from field_node.cli.common import with_node
@@ -51,3 +53,57 @@ def _freeze_what_start_up_made() -> None:
 
     gc.collect()
     gc.freeze()
+
+
+@click.command("serve-tls")
+@click.option("--bind", default=None, help="host:port to listen on [default: setting WEB_TLS_BIND, 0.0.0.0:443].")
+@with_node
+def serve_tls(opened: node_module.Node, bind: str | None) -> None:
+    """Serve the station app over HTTPS with the station's certificate (cheroot), reloading a renewed one."""
+    from cheroot import wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    from field_node.store.tls import TlsFiles
+    from field_node.web import create_app
+
+    files = TlsFiles.of(opened.data_dir)
+    certificate = files.current()
+    if certificate is None:
+        raise click.ClickException("本站还没有证书：请先运行 fieldsync-node sync（县级平台签发后下次同步时送达），"
+                                   "在此之前用 fieldsync-node serve 提供 http 访问。")
+    address = bind or opened.settings["WEB_TLS_BIND"]
+    host, _, port = address.rpartition(":")
+    _one_malloc_arena()
+    app = create_app(data_dir=opened.data_dir)
+    server = wsgi.Server((host, int(port)), app, numthreads=opened.settings["WEB_THREADS"], server_name="fieldsync")
+    adapter = BuiltinSSLAdapter(str(files.cert_path), str(files.key_path))
+    server.ssl_adapter = adapter
+    _reload_renewed(adapter, files, opened.settings["TLS_RELOAD_SECONDS"])
+    _freeze_what_start_up_made()
+    names = certificate.subject.rfc4514_string()
+    click.echo(f"站点应用已启动（https，{names}）：https://<本站名称>:{port}/ ")
+    try:
+        server.start()
+    finally:
+        server.stop()
+
+
+def _reload_renewed(adapter: Any, files: Any, every: float) -> None:
+    """A thread that loads the certificate again when sync installed a renewed one: new connections get it."""
+    import ssl
+    import threading
+    import time
+
+    def watch() -> None:
+        seen = files.cert_path.stat().st_mtime_ns
+        while True:
+            time.sleep(every)
+            try:
+                changed = files.cert_path.stat().st_mtime_ns
+                if changed != seen:
+                    adapter.context.load_cert_chain(str(files.cert_path), str(files.key_path))
+                    seen = changed
+            except (OSError, ssl.SSLError):  # a pair half replaced: the next look loads it
+                continue
+
+    threading.Thread(target=watch, name="certificate-reload", daemon=True).start()

@@ -6,6 +6,7 @@ either returns the hub's answer or raises.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -17,6 +18,7 @@ from shared import keys, wire
 from shared.errors import ErrorCode, FieldsyncError
 from shared.protocol import (
     ACCOUNTS_PATH,
+    CERTIFICATE_PATH,
     ENROLL_PATH,
     POSTINGS_PATH,
     PUSH_PATH,
@@ -130,6 +132,10 @@ class HubClient:
 
     def postings_page(self, cursor: int) -> dict[str, Any]:
         return self._signed("GET", f"{POSTINGS_PATH}?cursor={cursor}")
+
+    def certificate(self, csr_pem: str | None) -> Any:
+        body = json.dumps({"csr": csr_pem}).encode()
+        return self._signed("POST", CERTIFICATE_PATH, body, {"Content-Type": "application/json"})
 
     def tasks_page(self, cursor: int) -> dict[str, Any]:
         return self._signed("GET", f"{TASKS_PATH}?cursor={cursor}")

@@ -25,6 +25,7 @@ from field_node.outbox import privacy, records
 from field_node.roster.households import apply_roster_page
 from field_node.store.db import database
 from field_node.store.state import get_state, now_text, set_state
+from field_node.sync import certificate
 from field_node.sync.node import Node
 from shared import wire
 from shared.errors import ErrorCode, FieldsyncError
@@ -192,6 +193,7 @@ def _pass(node: Node, echo: Echo) -> SyncReport:
         pull_accounts(hub, echo)
         pull_postings(hub, echo)
         pull_tasks(hub, echo)
+        certificate.exchange_certificate(node, hub, echo)
         with database.atomic("IMMEDIATE"):
             set_state("last_contact", now_text())
         privacy.checkpoint()  # what was blanked or replaced during the pass leaves the WAL too

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "revoke-node": ("stations", "revoke_node"),
     "release-node": ("stations", "release_node"),
     "nodes": ("stations", "list_nodes"),
+    "certificates": ("stations", "certificates"),
     "import-roster": ("roster", "import_roster"),
     "import-list": ("roster", "import_list_command"),
     "import-postings": ("postings", "import_postings"),

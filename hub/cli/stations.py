@@ -77,6 +77,17 @@ def revoke_node(app: Any, name: str, why: str) -> None:
         raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的站点。")
     nodes.revoke(node, actor=CLI_PRINCIPAL.actor, why=why)
     click.echo(f"站点“{name}”已停用。它已同步的 {node.hwm} 条记录保留；之后的同步请求会被拒绝并报警。")
+    _revoke_certificate(app, node)
+
+
+def _revoke_certificate(app: Any, node: Node) -> None:
+    """The station's certificate revoked at the CA too: a stolen card's TLS key then names no valid certificate."""
+    if not app.config["STATION_DOMAIN"]:
+        return
+    from hub.certificates import issuer, status
+
+    if status.revoke_for(node, issuer.issuer_from_config(app.config)):
+        click.echo("该站点的 HTTPS 证书已在证书机构吊销。")
 
 
 @click.command("release-node")
@@ -114,3 +125,30 @@ def list_nodes(app: Any) -> None:
         if node.push_failures:
             when = local_time(node.last_push_failed_at)
             click.echo(f"  同步失败：连续 {node.push_failures} 次未能入库（最近 {when}，{node.last_push_error}）")
+        _certificate_lines(row)
+
+
+def _certificate_lines(row: dict[str, Any]) -> None:
+    certificate = row["certificate"]
+    if certificate is None:
+        return
+    if certificate.not_after is not None:
+        click.echo(f"  证书：{certificate.domain}，有效至 {local_time(certificate.not_after)}")
+    if certificate.last_error:
+        click.echo(f"  证书申请失败：{certificate.last_error}（{local_time(certificate.last_attempt_at)}）")
+    if row["certificate_warning"]:
+        click.echo(f"  警告：{row['certificate_warning']}")
+
+
+@click.command("certificates")
+@run_in_app()
+def certificates(app: Any) -> None:
+    """Order and renew station certificates by ACME DNS-01 (run hourly by a timer; docs/certificates.md)."""
+    from hub.certificates import issuer, status
+
+    if not app.config["STATION_DOMAIN"]:
+        click.echo("未设置 FIELDSYNC_STATION_DOMAIN：本县不为站点申请证书。")
+        return
+    counts = status.order_due(issuer.issuer_from_config(app.config), app.config["CERT_RENEW_AT"])
+    click.echo(f"站点证书：新签发 {counts['issued']} 张，失败 {counts['failed']} 张，"
+               f"{counts['current']} 张仍在有效期内无需续期。")

@@ -132,6 +132,25 @@ class NodeVillage(BaseModel):
     village_id: ForeignKeyField[int]
 
 
+class StationCertificate(BaseModel):
+    """A station's TLS certificate: the CSR it sent at sync and what the county's ACME CA issued for it."""
+
+    id = AutoField()
+    node = ForeignKeyField(Node, unique=True)
+    node_id: ForeignKeyField[int]
+    domain = TextField()
+    csr_pem = TextField()
+    requested_at = DateTimeField()
+    certificate_pem = TextField(null=True)
+    not_before = DateTimeField(null=True)
+    not_after = DateTimeField(null=True)
+    issued_at = DateTimeField(null=True)
+    delivered_at = DateTimeField(null=True)
+    last_error = TextField(null=True)
+    last_attempt_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+
+
 def village_ids(node: Node) -> list[int]:
     """The villages a station serves."""
     return [link.village_id for link in NodeVillage.select().where(NodeVillage.node == node)]
@@ -530,7 +549,8 @@ class Job(BaseModel):
 
 
 # Every table of the hub: the schema test compares each with the migrations.
-ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, FieldAccount, Record,
+ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, StationCertificate,
+              FieldAccount, Record,
               Visit, VisitEmployment, VisitChange, Alarm, Posting, Interest, Recommendation, PostingClock,
               CountyUser, SignInFailure, RateLimitCounter, ApiToken, SpotCheck, TaskClock, CleaningRun, Anomaly,
               VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, AuditLog, AuditHead, Job]

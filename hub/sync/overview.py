@@ -8,8 +8,9 @@ from typing import Any
 from flask import current_app
 from peewee import fn
 
+from hub.certificates import status as certificates
 from hub.county.clock import utcnow
-from hub.store.models import Alarm, Node, NodeVillage, Record, Township, Village
+from hub.store.models import Alarm, Node, NodeVillage, Record, StationCertificate, Township, Village
 from hub.sync import ingest
 from hub.sync.own_records import HUB_NODE_NAME
 from shared.rows import tuples
@@ -31,13 +32,17 @@ def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
                            .group_by(Record.node)))
     hours = current_app.config["SILENT_HOURS"] if silent_hours is None else silent_hours
     cutoff = datetime.utcnow() - timedelta(hours=hours)
+    certificate_warnings = certificates.warnings(current_app.config["CERT_WARN_AT"])
+    station_certificates = {row.node_id: row for row in StationCertificate.select()}
     rows = []
     for node in Node.select().where(Node.name != HUB_NODE_NAME).order_by(Node.name):
         state = ingest.node_state(node)
         heard = node.last_seen_at or node.enrolled_at
         silent = heard is not None and not node.revoked_at and heard < cutoff
         rows.append({"node": node, "villages": villages.get(node.id, []), "state": state, "silent": silent,
-                     "alarms": alarms.get(node.id, 0), "rejected": rejected.get(node.id, 0)})
+                     "alarms": alarms.get(node.id, 0), "rejected": rejected.get(node.id, 0),
+                     "certificate": station_certificates.get(node.id),
+                     "certificate_warning": certificate_warnings.get(node.id)})
     rows.sort(key=lambda row: (0, row["node"].last_seen_at or row["node"].enrolled_at) if row["silent"]
               else (1, datetime.min))
     return rows

@@ -12,12 +12,16 @@ from flask_limiter import Limiter
 from flask_smorest import Blueprint
 
 from hub.accounts import field_accounts
+from hub.certificates import requests as certificates
 from hub.postings import store as postings
 from hub.roster import pull
+from hub.store.db import write_transaction
 from hub.store.models import County, Township, Village, village_ids
 from hub.sync import ingest, nodes
 from hub.verification import tasks as verification
 from hub.web.schemas import (
+    CertificateReplySchema,
+    CertificateRequestSchema,
     EnrollReplySchema,
     EnrollRequestSchema,
     ErrorSchema,
@@ -28,7 +32,7 @@ from hub.web.schemas import (
 )
 from shared import keys, wire
 from shared.accounts import AccountListSchema
-from shared.errors import ErrorCode, FieldsyncError
+from shared.errors import ErrorCode, FieldsyncError, field_messages
 from shared.postings import PostingPageSchema
 from shared.protocol import API_PREFIX
 from shared.roster import RosterPageSchema
@@ -158,3 +162,24 @@ class Tasks(MethodView):
         _check_protocol()
         node = nodes.authenticate_read(request)
         return verification.tasks_for_node(node, args["cursor"], current_app.config["PULL_PAGE_SIZE"])
+
+
+@blp.route("/certificate")
+class Certificate(MethodView):
+    @blp.doc(security=NODE_AUTH, requestBody={
+        "required": True, "description": "the station's CSR, or null (docs/protocol.md, docs/certificates.md)",
+        "content": {"application/json": {"schema": CertificateRequestSchema}},
+    })
+    @blp.response(200, CertificateReplySchema)
+    @blp.alt_response(422, schema=ErrorSchema, description="the CSR is not one for this station")
+    def post(self) -> dict[str, Any]:
+        """The station's certificate: send a CSR for its name (its key stays on it), get the certificate back."""
+        _check_protocol()
+        node, counter = nodes.authenticate(request)
+        body = CertificateRequestSchema().validate(request.get_json(silent=True) or {})
+        if body:
+            raise FieldsyncError(ErrorCode.INVALID_FIELDS, details={"fields": field_messages(body)})
+        data = CertificateRequestSchema().load(request.get_json(silent=True) or {})
+        with write_transaction():
+            nodes.consume_counter(node, counter)
+            return certificates.exchange(node, data["csr"], current_app.config["STATION_DOMAIN"])

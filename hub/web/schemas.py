@@ -55,6 +55,20 @@ class StateReplySchema(StrictSchema):
     missing = fields.List(SeqRange, required=True)
 
 
+class CertificateRequestSchema(StrictSchema):
+    csr = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8_000), metadata={
+        "description": "PEM CSR for the station's name, made with the station's own key; null to ask only"})
+
+
+class CertificateReplySchema(StrictSchema):
+    state = fields.String(required=True, validate=validate.OneOf(("off", "wanted", "pending", "issued")), metadata={
+        "description": "off: the county issues no station certificates; wanted: send a CSR for `domain`; "
+                       "pending: the CSR is with the CA; issued: `certificate` is the full chain"})
+    domain = fields.String(required=True, allow_none=True, metadata={"description": "the station's name"})
+    certificate = fields.String(required=True, allow_none=True, metadata={"description": "PEM full chain"})
+    not_after = fields.String(required=True, allow_none=True, metadata={"description": "expiry, UTC ISO 8601"})
+
+
 class RosterQuerySchema(StrictSchema):
     cursor = fields.String(load_default="", metadata={"description": "from the previous page; empty at first"})
     format = fields.Integer(load_default=1, validate=validate.OneOf((1, 2)), metadata={

@@ -34,6 +34,8 @@ def test_the_station_script_installs_into_a_scratch_root(tmp_path):
     unit = (tmp_path / "etc/systemd/system/fieldsync-node-web.service").read_text()
     assert "FIELDSYNC_NODE_DATA_DIR=/srv/station-data" in unit and "fieldsync-node serve" in unit
     assert (tmp_path / "etc/systemd/system/fieldsync-node-sync.service").exists()
+    tls_unit = (tmp_path / "etc/systemd/system/fieldsync-node-tls.service").read_text()
+    assert "fieldsync-node serve-tls" in tls_unit and "FIELDSYNC_NODE_DATA_DIR=/srv/station-data" in tls_unit
     assert "enroll" in done.stdout
 
 

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "devtools" / "system_deps.sh"
-TOOLS = ("chromium", "faketime", "shellcheck", "soffice")
+TOOLS = ("chromium", "faketime", "shellcheck", "soffice", "pebble-challtestsrv")
 INSTALL = "apt-get install -y --no-install-recommends"
 
 
@@ -64,6 +64,13 @@ def test_as_root_it_calls_apt_get_without_sudo(tmp_path):
     assert done.returncode == 0, done.stderr
     assert calls == [f"{INSTALL} libreoffice-calc-nogui"]
     assert "libreoffice-calc-nogui: LibreOffice headless" in done.stdout and "sudo" not in done.stdout
+
+
+def test_pebble_is_installed_for_the_certificate_tests(tmp_path):
+    done, calls = run(tmp_path, uid=0, missing=("pebble-challtestsrv",))
+    assert done.returncode == 0, done.stderr
+    assert calls == [f"{INSTALL} pebble"]
+    assert "pebble: an ACME test CA and its DNS server" in done.stdout
 
 
 def test_a_stale_package_list_is_updated_once_then_installed(tmp_path):

@@ -66,7 +66,7 @@ ROUTES: dict[str, str] = {
     "read.Households": "page", "read.Visits": "page", "read.Anomalies": "page", "read.Answers": "page",
     # Signed by a node's key: a browser session gets nowhere.
     "sync.Accounts": "node", "sync.Enroll": "node", "sync.Postings": "node", "sync.Push": "node",
-    "sync.Roster": "node", "sync.State": "node", "sync.Tasks": "node",
+    "sync.Roster": "node", "sync.State": "node", "sync.Tasks": "node", "sync.Certificate": "node",
     # Public: job pages, sign-in, static files, the API description, monitoring.
     "jobs.job": "page", "jobs.interest": "page", "jobs.poster": "page", "jobs.qr": "page", "jobs.listing": "page",
     "jobs.static": "page", "auth.sign_in": "page", "auth.sign_out": "page", "metrics.metrics": "page",
