@@ -41,6 +41,7 @@ def _b(county: County) -> dict[str, Any]:
 
 ROUTES: dict[str, str] = {
     "pages.overview": "page", "cleaning.runs": "page", "cleaning.anomalies": "page", "cleaning.anomaly": "refuse",
+    "cleaning.answer_filtered": "page",  # a township user answers its own township's filter only
     "verify.answer": "refuse", "verify.reopen": "refuse", "verify.send": "refuse", "verify.household": "refuse",
     "verify.correct_person": "refuse", "verify.correct_visit": "refuse", "verify.spot_checks": "page",
     "disclosure.reveal": "refuse", "postings.listing": "page", "postings.detail": "page",
