@@ -21,9 +21,11 @@ def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
     first; then the rest by name.
     """
     villages: dict[int, list[str]] = {}
+    townships: dict[int, set[int]] = {}
     links = (NodeVillage.select(NodeVillage, Village, Township).join(Village).join(Township))
     for link in links:
         villages.setdefault(link.node_id, []).append(link.village.label)
+        townships.setdefault(link.node_id, set()).add(link.village.township_id)
     alarms = dict(tuples(Alarm.select(Alarm.node, fn.COUNT(Alarm.id)).where(Alarm.resolved_at.is_null())
                          .group_by(Alarm.node)))
     rejected = dict(tuples(Record.select(Record.node, fn.COUNT(Record.id)).where(Record.status == "rejected")
@@ -36,7 +38,8 @@ def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
         heard = node.last_seen_at or node.enrolled_at
         silent = heard is not None and not node.revoked_at and heard < cutoff
         rows.append({"node": node, "villages": villages.get(node.id, []), "state": state, "silent": silent,
-                     "alarms": alarms.get(node.id, 0), "rejected": rejected.get(node.id, 0)})
+                     "alarms": alarms.get(node.id, 0), "rejected": rejected.get(node.id, 0),
+                     "townships": townships.get(node.id, set()), "sync": sync_words(state)})
     rows.sort(key=lambda row: (0, row["node"].last_seen_at or row["node"].enrolled_at) if row["silent"]
               else (1, datetime.min))
     return rows
@@ -51,3 +54,14 @@ def station_status(node: Node, silent: bool) -> str:
     if silent:
         return "长时间未联系"
     return "已登记" if node.enrolled_at else "待登记"
+
+
+def sync_words(state: dict[str, Any]) -> str:
+    """Where the hub stands with a station's records, in words: 已同步, 落后 N 条, 缺 N 条."""
+    missing = sum(last - first + 1 for first, last in state["missing"])
+    behind = max(0, state["head"] - state["hwm"])
+    if missing:
+        return f"缺 {missing} 条记录（站点补发后自动补齐）"
+    if behind:
+        return f"落后 {behind} 条"
+    return "已同步" if state["head"] else "还没有记录"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,7 @@ from peewee import JOIN, Case, fn
 from hub.cleaning import exports
 from hub.cleaning.anomalies import BULK_ANSWERS, OPEN, STATUS_ZH, answer_many, corrections, priority, reopen_reasons
 from hub.cleaning.rules import CATALOGUE
+from hub.county.policy import source_name
 from hub.roster.disclosure import anomaly_detail, named_subjects
 from hub.store.models import Anomaly, CleaningRun, Household, Node, Person, Record, Township, Village, Visit
 from hub.web import auth, scope
@@ -22,6 +24,7 @@ from shared.rows import tuples
 from shared.verification import ANSWERS
 
 bp = Blueprint("cleaning", __name__, url_prefix="/cleaning")
+NAMED_RULES = {rule_id: replace(rule, source=source_name(rule.source)) for rule_id, rule in CATALOGUE.items()}
 PAGE_SIZE = 100
 
 
@@ -33,7 +36,7 @@ def runs() -> str:
     township = request.args.get("township", "")
     period = latest.period if latest else ""
     coverage = [c for c in exports.coverage(period) if not township or c["township"] == township] if period else []
-    return render_template("cleaning/runs.html", history=history, latest=latest, counts=counts, rules=CATALOGUE,
+    return render_template("cleaning/runs.html", history=history, latest=latest, counts=counts, rules=NAMED_RULES,
                            coverage=coverage, townships=[t.name for t in Township.select().order_by(Township.position)],
                            township=township)
 

@@ -12,6 +12,7 @@ from flask import Flask, g
 from hub.accounts.users import ROLES
 from hub.county.policy import source_name
 from hub.store.models import AuditLog, CountyUser
+from shared.errors import ErrorCode
 from shared.schemas import ACK_STATUSES, VISIT_METHODS, WORK_PLACES
 from shared.verification import ANSWERS
 
@@ -87,6 +88,12 @@ def entry_words(entry: AuditLog) -> str:
     return said
 
 
+def error_words(name: str | None) -> str:
+    """A stored error code (ErrorCode name) as its Chinese message."""
+    found = ErrorCode.__members__.get(name or "")
+    return found.value[1] if found else "未知错误"
+
+
 def months_words(value: Any) -> str:
     return f"{value} 个月" if value not in (None, "") else ""
 
@@ -98,6 +105,7 @@ def init_app(app: Flask) -> None:
         "ack": lambda code: ACK_STATUSES.get(code, code or ""), "alarm": lambda code: ALARMS.get(code, "其他报警"),
         "field": lambda name: FIELDS.get(name, name), "months": months_words, "source": source_name,
         "role": lambda code: ROLES.get(code, code), "did": entry_words,
+        "error": error_words,
     }
     for name, function in filters.items():
         app.add_template_filter(function, name)
