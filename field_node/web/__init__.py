@@ -15,9 +15,9 @@ from typing import Any
 from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_compress import Compress
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException

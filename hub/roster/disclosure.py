@@ -67,6 +67,10 @@ def _per_cent(value: Any) -> str:
     return f"{float(value) * 100:.1f}%"
 
 
+ID_PROBLEMS: dict[str, str] = {  # I1's stored codes (shared/idnumber.py, hub/roster/importer.py)
+    "excel_number": "号码被表格软件转成科学计数法，后几位已丢失", "shape": "号码不是18位",
+    "birth_date": "号码中的出生日期无效", "check_digit": "校验位不对",
+    "gender_mismatch": "号码与登记的性别不一致", "birth_mismatch": "号码与登记的出生日期不一致"}
 FORMATS: dict[str, Callable[[Any], str]] = {
     "yuan_year": lambda v: f"{int(v):,} 元/人/年", "yuan_month": lambda v: f"{int(v):,} 元/月",
     "yuan": lambda v: f"{int(v):,} 元", "months": lambda v: f"{v} 个月", "people": lambda v: f"{v} 人",
@@ -93,10 +97,6 @@ DETAIL_LABELS: dict[str | tuple[str, str], tuple[str, str]] = {
     "name_matches": ("姓名一致", "yes_no"), "classes": ("享受", "list"), "school": ("学校", "text"),
     "places": ("务工地点", "list"), "problem": ("问题", "id_problem"),
 }
-ID_PROBLEMS = {"excel_number": "号码被表格软件转成科学计数法，后几位已丢失", "shape": "号码不是18位",
-               "birth_date": "号码中的出生日期无效", "check_digit": "校验位不对",
-               "gender_mismatch": "号码与登记的性别不一致", "birth_mismatch": "号码与登记的出生日期不一致"}
-
 
 def detail_label(rule: str, key: str) -> tuple[str, str]:
     """The Chinese label and format of one detail key (an unknown key shows as 其他)."""

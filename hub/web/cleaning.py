@@ -106,7 +106,8 @@ def answer_filtered() -> Any:
                              f"{expected or 0} 条），请刷新后重新核对再批量答复。")
     answered = answer_many(who, found, request.form.get("answer", ""), request.form.get("note", ""))
     flash(f"已批量答复 {answered} 条异常。")
-    return redirect(url_for("cleaning.anomalies", **{k: v for k, v in chosen.items() if k != "status" and v}))
+    kept: dict[str, Any] = {key: value for key, value in chosen.items() if key != "status" and value}
+    return redirect(url_for("cleaning.anomalies", **kept))
 
 
 @bp.route("/anomalies/<int:anomaly_id>")

@@ -5,6 +5,7 @@ made, where a labourer works.  Registered as template filters; a page never prin
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g
@@ -99,7 +100,7 @@ def months_words(value: Any) -> str:
 
 
 def init_app(app: Flask) -> None:
-    filters = {
+    filters: dict[str, Callable[..., Any]] = {
         "actor": actor_words, "action": lambda code: ACTIONS.get(code, "其他操作"),
         "method": lambda code: VISIT_METHODS.get(code, code or ""), "place": lambda code: WORK_PLACES.get(code, code),
         "ack": lambda code: ACK_STATUSES.get(code, code or ""), "alarm": lambda code: ALARMS.get(code, "其他报警"),

@@ -54,8 +54,8 @@ ROUTES: dict[str, str] = {
     "sync.Roster": "node", "sync.State": "node", "sync.Tasks": "node",
     # Public: job pages, sign-in, static files, the API description, monitoring.
     "jobs.job": "page", "jobs.interest": "page", "jobs.poster": "page", "jobs.qr": "page", "jobs.listing": "page",
-    "jobs.static": "page", "jobs.favicon": "page", "auth.sign_in": "page", "auth.sign_out": "page", "metrics.metrics": "page",
-    "api-docs.openapi_json": "page", "static": "page",
+    "jobs.static": "page", "jobs.favicon": "page", "auth.sign_in": "page", "auth.sign_out": "page",
+    "metrics.metrics": "page", "api-docs.openapi_json": "page", "static": "page",
 }
 B_QUERIES = ["", f"?township={TOWNSHIP_B}", f"?township={TOWNSHIP_B}&village={VILLAGE_B[1]}"]
 POST_FORM = {"why": "核实", "answer": "correct", "note": "x", "question": "x", "household": "", "decision": "approved",

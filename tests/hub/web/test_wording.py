@@ -197,7 +197,7 @@ def test_no_page_shows_an_untranslated_identifier_to_any_role(app, month):
         client = signed_in(app, month["users"][username])
         for endpoint, path in paths(app, month):
             reply = client.get(path)
-            if reply.status_code != 200 or not reply.mimetype == "text/html":
+            if reply.status_code != 200 or reply.mimetype != "text/html":
                 continue
             shown.setdefault(endpoint, set()).add(username)
             found = untranslated(visible(reply.get_data(as_text=True)))
