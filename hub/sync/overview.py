@@ -57,11 +57,9 @@ def station_status(node: Node, silent: bool) -> str:
 
 
 def sync_words(state: dict[str, Any]) -> str:
-    """Where the hub stands with a station's records, in words: 已同步, 落后 N 条, 缺 N 条."""
+    """Where the hub stands with a station's records, in words: 已同步, or 落后 N 条 (the records the station has
+    signed that the hub does not hold yet, gaps included)."""
     missing = sum(last - first + 1 for first, last in state["missing"])
-    behind = max(0, state["head"] - state["hwm"])
     if missing:
-        return f"缺 {missing} 条记录（站点补发后自动补齐）"
-    if behind:
-        return f"落后 {behind} 条"
+        return f"落后 {missing} 条"
     return "已同步" if state["head"] else "还没有记录"

@@ -14,7 +14,7 @@ from hub.accounts.users import Principal
 from hub.audit import entries_about
 from hub.cleaning import anomalies
 from hub.store.db import insert_rows
-from hub.store.models import Anomaly, CleaningRun, Household, Person, Township, Village
+from hub.store.models import Anomaly, CleaningRun, Household, Node, NodeVillage, Person, Township, Village
 from hub.verification import tasks
 from tests.conftest import make_user, signed_in
 
@@ -124,3 +124,20 @@ def test_a_reopened_anomaly_shows_its_reason_to_the_township_and_the_station(app
     task = tasks.send_to_field(Principal("user", "tang", "township", anomaly.township_id),
                                Anomaly.get_by_id(anomaly.id), "请核实收入")
     assert task.question == "请核实收入（县级重新打开的原因：经营性收入与合作社台账不符）"
+
+
+def test_a_township_officer_sees_their_township_on_the_home_page(app, client, queue):
+    for name, village, hwm, head in (("东岭站", "东岭1村", 40, 40), ("西岭站", "西岭1村", 10, 25)):
+        node = Node.create(name=name, created_at=datetime(2026, 1, 1), enrolled_at=datetime(2026, 1, 2),
+                           last_seen_at=datetime.utcnow(), hwm=hwm, head=head)
+        NodeVillage.create(node=node, village=Village.get(Village.name == village))
+    officer = signed_in(app, make_user(app, "tang", "township", "板榄镇"))
+    home = officer.get("/").get_data(as_text=True)
+    assert "<h1>板榄镇" in home and "东岭站" in home and "西岭站" not in home and "已同步" in home
+    assert "待核实的异常（按优先级）" in home and 'id="coverage"' in home and "东岭1村" in home
+    assert f'id="open-total">{len(queue["板榄镇"])}<' in home and "大将镇" not in home
+    rules = re.findall(r'/cleaning/anomalies\?rule=([A-Z]\d+)"', home)
+    assert rules == sorted(RULES, key=anomalies.priority)
+    county = client.get("/").get_data(as_text=True)
+    assert "东岭站" in county and "西岭站" in county and "落后 15 条" in county
+    assert re.search(r'<td class="name">西岭站</td>', county)
