@@ -231,3 +231,6 @@ def test_the_pages_name_people_and_say_who_did_what(app, month):
                         .get_data(as_text=True))
     assert "唐建国 更正了人员信息（劳动技能） 参加电工培训取得证书" in household
     assert "入户" in household and "户主认可" in household and "县内，本年务工" in household
+    spot_checks = visible(admin.get("/verify/spot-checks").get_data(as_text=True))
+    heads = {p.name for p in Person.select().where(Person.relation == "户主")}
+    assert any(f"户主 {name}" in spot_checks for name in heads), "a spot-check household named by its head"
