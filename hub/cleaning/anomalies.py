@@ -130,11 +130,11 @@ def _check_answer(verdict: str, note: str) -> None:
 
 def _answered(who: Principal, anomaly: Anomaly, verdict: str, note: str, extra: dict[str, Any]) -> None:
     """Write one answer and its audit entry (inside the caller's transaction)."""
-    before = _snapshot(anomaly)
-    Anomaly.update(status=ANSWERED, answer=verdict, answer_note=note.strip()[:500], answered_by=who.actor,
+    before, kept = _snapshot(anomaly), note.strip()[:500]
+    Anomaly.update(status=ANSWERED, answer=verdict, answer_note=kept, answered_by=who.actor,
                    answered_at=utcnow()).where(Anomaly.id == anomaly.id).execute()
-    after = {**_snapshot(Anomaly.get_by_id(anomaly.id)), **extra}
-    audit.record(who.actor, "anomaly.answer", f"anomaly:{anomaly.id}", before, after, note.strip()[:500])
+    after = {"status": ANSWERED, "answer": verdict, "note": kept, **extra}  # what the update wrote
+    audit.record(who.actor, "anomaly.answer", f"anomaly:{anomaly.id}", before, after, kept)
 
 
 def answer(who: Principal, anomaly: Anomaly, verdict: str, note: str) -> Anomaly:
