@@ -234,3 +234,13 @@ def test_the_pages_name_people_and_say_who_did_what(app, month):
     spot_checks = visible(admin.get("/verify/spot-checks").get_data(as_text=True))
     heads = {p.name for p in Person.select().where(Person.relation == "户主")}
     assert any(f"户主 {name}" in spot_checks for name in heads), "a spot-check household named by its head"
+
+
+def test_every_rule_source_is_named_by_its_document():
+    from hub.county.policy import DOCUMENTS, source_name
+
+    assert source_name("002 employment §二(一)1(1)") == f"{DOCUMENTS['002 employment']}二(一)1(1)"
+    assert source_name("001 §33; 003 §二") == f"{DOCUMENTS['001']}第33项；{DOCUMENTS['003']}第二部分"
+    for rule in CATALOGUE.values():
+        named = source_name(rule.source)
+        assert named.startswith(("《", "国家标准", "数据质量")) and not untranslated(named), (rule.id, named)
