@@ -95,6 +95,19 @@ def blueprint(board: Callable[[], Board], limiter: Limiter, rate: Callable[[], s
         return render_template("jobs/board.html", postings=board().open_postings(), kinds=POSTING_KINDS,
                                units=PAY_UNITS)
 
+    @bp.route("/favicon.ico")
+    def favicon() -> Response:
+        """Browsers ask every site for it: public, so a job-seeker's phone is never sent to a sign-in page."""
+        reply = bp.send_static_file("favicon.svg")
+        reply.mimetype = "image/svg+xml"
+        reply.headers["Cache-Control"] = "public, max-age=604800"
+        return reply
+
+    @bp.errorhandler(404)
+    def not_found(_: Exception) -> tuple[str, int]:
+        """A job-seeker's dead link leads to the job board, not to the county's sign-in."""
+        return render_template("jobs/not_found.html"), 404
+
     return bp
 
 

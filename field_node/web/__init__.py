@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -61,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     web_security.limit_sign_in(app, limiter, "auth.sign_in", lambda: opened.settings["LOGIN_RATE_LIMIT"])
     _init_database(app)
     _init_errors(app)
+    Compress(app)  # the month's list on a phone over a weak Wi-Fi: gzip'd
     web_security.init_app(app, web_security.STATION_POLICY, cacheable_blueprints=frozenset({"jobs"}))
     app.jinja_env.globals["get_locale"] = get_locale
     app.context_processor(lambda: {"station_name": get_state("node_name") or _("Station (not enrolled)")})

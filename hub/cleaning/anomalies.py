@@ -23,13 +23,16 @@ from hub.accounts.users import Principal
 from hub.cleaning.catalogue import Finding
 from hub.county.clock import utcnow
 from hub.store.db import insert_rows, write_transaction
-from hub.store.models import Anomaly, CleaningRun
+from hub.store.models import Anomaly, AuditLog, CleaningRun, Household
 from shared.errors import ErrorCode, FieldsyncError
 from shared.verification import ANSWERS
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
 IN_FIELD = "in_field"  # an anomaly sent to the field: open until the station answers
 ANSWER_CORRECT = "correct"  # 核实无误: stays answered until the data it was raised on change
+ANSWER_CORRECTED = "corrected"  # 已更正: names the corrections made on the household since the anomaly opened
+CORRECTIONS = ("person.correct", "visit.correct")  # the audited corrections an answer "corrected" rests on
+BULK_ANSWERS = ("correct", "unverifiable")  # "corrected" is one anomaly at a time: each names its own correction
 STATUS_ZH = {OPEN: "待核实", IN_FIELD: "已派村级核实", ANSWERED: "已核实", CLOSED: "已消除"}
 Examined = dict[str, set[str]]  # rule id -> the scopes a run re-examined
 
@@ -85,23 +88,83 @@ def reconcile(findings: list[Finding], run_record: CleaningRun, places: dict[int
     return opened + len(fresh), len(gone)
 
 
+def priority(rule_id: str) -> int:
+    """The queue's order: policy risk first (P1, P2 … P11), then the other departments' lists (X), then data
+    integrity (I); within a letter by number."""
+    letter, number = rule_id[:1], rule_id[1:]
+    return {"P": 0, "X": 100, "I": 200}.get(letter, 300) + (int(number) if number.isdigit() else 99)
+
+
 def _snapshot(anomaly: Anomaly) -> dict[str, Any]:
     return {"status": anomaly.status, "answer": anomaly.answer, "note": anomaly.answer_note}
 
 
-def answer(who: Principal, anomaly: Anomaly, verdict: str, note: str) -> Anomaly:
-    """A township's (or the county's) answer: correct as it is, corrected, or cannot be verified — with a note."""
+def corrections(anomaly: Anomaly) -> list[AuditLog]:
+    """The corrections made on the anomaly's household (its people or its visits) since the anomaly opened, oldest
+    first: what an answer "已更正" refers to."""
+    if anomaly.household_id is None:
+        return []
+    number = Household.get_by_id(anomaly.household_id).number
+    return list(AuditLog.select().where(AuditLog.subject == f"household:{number}", AuditLog.action.in_(CORRECTIONS),
+                                        AuditLog.at >= anomaly.opened_at).order_by(AuditLog.seq))
+
+
+def reopen_reasons(anomaly_ids: list[int]) -> dict[int, AuditLog]:
+    """Anomaly id -> the latest "reopened by the county" entry (its ``why`` is the reason), for those reopened."""
+    found: dict[int, AuditLog] = {}
+    subjects = [f"anomaly:{anomaly_id}" for anomaly_id in anomaly_ids]
+    for start in range(0, len(subjects), 500):
+        for entry in (AuditLog.select().where(AuditLog.action == "anomaly.reopen",
+                                              AuditLog.subject.in_(subjects[start:start + 500]))
+                      .order_by(AuditLog.seq)):
+            found[int(entry.subject.split(":", 1)[1])] = entry
+    return found
+
+
+def _check_answer(verdict: str, note: str) -> None:
     if verdict not in ANSWERS:
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"答复只能是：{'、'.join(ANSWERS.values())}。")
     if not note.strip():
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请写明核实情况（谁、何时、怎样核实；更正了什么）。")
+
+
+def _answered(who: Principal, anomaly: Anomaly, verdict: str, note: str, extra: dict[str, Any]) -> None:
+    """Write one answer and its audit entry (inside the caller's transaction)."""
+    before, kept = _snapshot(anomaly), note.strip()[:500]
+    Anomaly.update(status=ANSWERED, answer=verdict, answer_note=kept, answered_by=who.actor,
+                   answered_at=utcnow()).where(Anomaly.id == anomaly.id).execute()
+    after = {"status": ANSWERED, "answer": verdict, "note": kept, **extra}  # what the update wrote
+    audit.record(who.actor, "anomaly.answer", f"anomaly:{anomaly.id}", before, after, kept)
+
+
+def answer(who: Principal, anomaly: Anomaly, verdict: str, note: str) -> Anomaly:
+    """A township's (or the county's) answer: correct as it is, corrected, or cannot be verified — with a note.
+    "Corrected" names the corrections made on the household since the anomaly opened, and needs one."""
+    _check_answer(verdict, note)
+    extra: dict[str, Any] = {}
+    if verdict == ANSWER_CORRECTED:
+        made = corrections(anomaly)
+        if not made:
+            raise FieldsyncError(ErrorCode.INVALID_FIELDS, "答复“已更正”前，请先在户页面更正人员信息或走访记录"
+                                 "（更正会记入审计日志），再回来答复。")
+        extra["corrections"] = [entry.seq for entry in made]
     with write_transaction():
-        before = _snapshot(anomaly)
-        Anomaly.update(status=ANSWERED, answer=verdict, answer_note=note.strip()[:500], answered_by=who.actor,
-                       answered_at=utcnow()).where(Anomaly.id == anomaly.id).execute()
-        after = _snapshot(Anomaly.get_by_id(anomaly.id))
-        audit.record(who.actor, "anomaly.answer", f"anomaly:{anomaly.id}", before, after, note.strip()[:500])
+        _answered(who, anomaly, verdict, note, extra)
     return Anomaly.get_by_id(anomaly.id)
+
+
+def answer_many(who: Principal, found: list[Anomaly], verdict: str, note: str) -> int:
+    """One answer and one note for a filtered set of open anomalies (the caller has checked the caller's scope of
+    each), audited per anomaly, in one transaction; return how many were answered."""
+    _check_answer(verdict, note)
+    if verdict not in BULK_ANSWERS:
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, "批量答复只能是“核实无误”或“无法核实”：“已更正”请逐条答复，"
+                             "并写明所做的更正。")
+    with write_transaction():
+        for anomaly in found:
+            if anomaly.status == OPEN:
+                _answered(who, anomaly, verdict, note, {"bulk": True})
+    return sum(1 for anomaly in found if anomaly.status == OPEN)
 
 
 def reopen(who: Principal, anomaly: Anomaly, why: str) -> Anomaly:

@@ -92,7 +92,7 @@ def anomaly_lists(out: Path, township: str | None = None) -> list[Path]:
         subjects = named_subjects(found)
         rows = [[place.name, a.village.name if a.village else "", a.household.number if a.household else "",
                  heads.get(a.household_id, ""), a.rule, CATALOGUE[a.rule].zh if a.rule in CATALOGUE else a.rule,
-                 f"{subjects[a.id]}；{anomaly_detail_text(a.detail, today)}",
+                 f"{subjects[a.id]}；{anomaly_detail_text(a.detail, today, a.rule)}",
                  SEVERITY_ZH.get(CATALOGUE[a.rule].severity, ""),
                  STATUS_ZH[a.status], a.opened_at.strftime("%Y-%m-%d")] for a in found]
         written += write_table(out / f"异常清单-{place.name}", ANOMALY_HEADERS, rows)

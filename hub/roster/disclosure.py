@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -19,7 +20,7 @@ from hub.store.models import Person
 from shared.idnumber import age, mask
 from shared.rows import tuples
 
-DETAIL_LABELS = {"birth_date": "年龄"}
+MONTH_SHAPE = re.compile(r"^\d{4}-\d{2}$")
 MASKED = re.compile(r"(?<![0-9A-Za-z*])\d{6}\*{8}[\dX]{4}(?![0-9A-Za-z*])")
 
 
@@ -52,23 +53,83 @@ def named_subjects(anomalies: list[Any]) -> dict[int, str]:
     return {a.id: named(a) for a in anomalies}
 
 
-def anomaly_detail(detail: dict[str, Any], on: date) -> dict[str, str]:
-    """An anomaly's detail as shown on pages and in exports: a birth date becomes an age, a list of persons their
-    names with masked numbers (I3 stores both beside each other)."""
+def _month_text(value: Any) -> str:
+    """"2026-10" -> "2026年10月"; anything else as it is."""
+    text = str(value)
+    return f"{text[:4]}年{int(text[5:7])}月" if MONTH_SHAPE.match(text) else text
+
+
+def _list_text(value: Any) -> str:
+    return "、".join(str(item) for item in value) if isinstance(value, list) else str(value)
+
+
+def _per_cent(value: Any) -> str:
+    return f"{float(value) * 100:.1f}%"
+
+
+ID_PROBLEMS: dict[str, str] = {  # I1's stored codes (shared/idnumber.py, hub/roster/importer.py)
+    "excel_number": "号码被表格软件转成科学计数法，后几位已丢失", "shape": "号码不是18位",
+    "birth_date": "号码中的出生日期无效", "check_digit": "校验位不对",
+    "gender_mismatch": "号码与登记的性别不一致", "birth_mismatch": "号码与登记的出生日期不一致"}
+FORMATS: dict[str, Callable[[Any], str]] = {
+    "yuan_year": lambda v: f"{int(v):,} 元/人/年", "yuan_month": lambda v: f"{int(v):,} 元/月",
+    "yuan": lambda v: f"{int(v):,} 元", "months": lambda v: f"{v} 个月", "people": lambda v: f"{v} 人",
+    "records": lambda v: f"{v} 条", "month": _month_text, "text": str, "list": _list_text, "per_cent": _per_cent,
+    "yes_no": lambda v: "是" if v else "否", "score": lambda v: f"{v}（稳健 z 分数，大于阈值即偏离）",
+    "id_problem": lambda v: ID_PROBLEMS.get(str(v), str(v)),
+}
+# detail key -> (label, format); (rule, key) overrides where one key means another thing in that rule
+DETAIL_LABELS: dict[str | tuple[str, str], tuple[str, str]] = {
+    "per_capita": ("年人均纯收入", "yuan_year"), "line": ("帮扶线", "yuan_year"),
+    ("X2", "line"): ("高收入档下限", "yuan_year"), "months_recorded": ("有收入记录的月数", "months"),
+    "monthly_this_year": ("今年月均纯收入", "yuan_month"), "monthly_last_year": ("上年同期月均纯收入", "yuan_month"),
+    "growth": ("收入增速", "per_cent"), "target": ("目标增速", "per_cent"),
+    "months_worked": ("本年务工月数", "months"), "required": ("要求务工月数", "months"),
+    "members": ("在世成员", "people"), "labourers": ("劳动力", "people"), "quarter_end": ("季度末月份", "month"),
+    "returned_since": ("返乡日期", "text"), "months": ("本年务工月数", "months"),
+    ("P11", "months"): ("收入相同的连续月数", "months"), ("X3", "months"): ("务工月数", "months"),
+    "wage": ("本月工资", "yuan"), "months_last_month": ("上月记录的本年务工月数", "months"),
+    "problems": ("问题", "list"), "monitoring_since": ("纳入监测日期", "text"),
+    "risk_eliminated": ("风险消除日期", "text"), "month": ("月份", "month"), "records": ("记录条数", "records"),
+    "visit_date": ("走访日期", "text"), "to": ("截至月份", "month"),
+    "confirmed_unchanged": ("已与户确认未变", "yes_no"),
+    "score": ("偏离程度", "score"), "death_date": ("死亡日期", "text"), "register_month": ("死亡登记名单月份", "month"),
+    "name_matches": ("姓名一致", "yes_no"), "classes": ("享受", "list"), "school": ("学校", "text"),
+    "places": ("务工地点", "list"), "problem": ("问题", "id_problem"),
+}
+
+def detail_label(rule: str, key: str) -> tuple[str, str]:
+    """The Chinese label and format of one detail key (an unknown key shows as 其他)."""
+    return DETAIL_LABELS.get((rule, key)) or DETAIL_LABELS.get(key) or ("其他", "text")
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return "，".join(f"{_value_text(v)}" for v in value.values())
+    return _list_text(value)
+
+
+def anomaly_detail(detail: dict[str, Any], on: date, rule: str = "") -> dict[str, str]:
+    """An anomaly's detail as shown on pages and in exports, every value in Chinese with its unit: a birth date
+    becomes an age, a list of persons their names with masked numbers (I3 stores both beside each other; the
+    internal household ids it keeps are not shown)."""
     shown: dict[str, str] = {}
     for key, value in detail.items():
         if key == "birth_date":
-            shown[DETAIL_LABELS[key]] = age_text(value, on)
+            shown["年龄"] = age_text(value, on)
         elif key == "persons" and isinstance(value, list):
             shown["人员"] = "、".join(f"{item.get('name', '')}（{item.get('id', '')}）" for item in value
                                     if isinstance(item, dict))
-        elif isinstance(value, list | dict):
-            shown[key] = json.dumps(value, ensure_ascii=False)
         else:
-            shown[key] = str(value)
+            label, shape = detail_label(rule, key)
+            try:
+                text = FORMATS[shape](value) if value is not None and not isinstance(value, dict) else ""
+            except (TypeError, ValueError):
+                text = _value_text(value)
+            shown[label] = (text or _value_text(value)) if value is not None else "无"
     return shown
 
 
-def anomaly_detail_text(detail_json: str, on: date) -> str:
+def anomaly_detail_text(detail_json: str, on: date, rule: str = "") -> str:
     """The detail of an anomaly on one line, for an export cell."""
-    return "，".join(f"{key}={value}" for key, value in anomaly_detail(json.loads(detail_json), on).items())
+    return "，".join(f"{key}：{value}" for key, value in anomaly_detail(json.loads(detail_json), on, rule).items())

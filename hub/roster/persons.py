@@ -16,7 +16,8 @@ from hub.store.models import Household, Person, RosterClock, next_change_seq
 from shared import idnumber
 from shared.errors import ErrorCode, FieldsyncError
 from shared.pinyin import syllables
-from shared.vocabulary import PERSON_STATUSES
+from shared.rows import tuples
+from shared.vocabulary import HEAD, PERSON_STATUSES
 
 PERSON_TEXT_FIELDS = ("relation", "labour_ability", "student")
 
@@ -102,3 +103,13 @@ def correct_person(actor: str, person: Person, changes: dict[str, Any], before: 
         audit.record(actor, "person.correct", subject, {"person": person.id, **before},
                      {"person": person.id, **written}, why[:500])
     return written
+
+
+def heads(household_ids: list[int]) -> dict[int, str]:
+    """Household id -> the name of its head (户主), for lists that name a household by its head."""
+    found: dict[int, str] = {}
+    for start in range(0, len(household_ids), 500):
+        query = (Person.select(Person.household, Person.name)
+                 .where(Person.household.in_(household_ids[start:start + 500]), Person.relation == HEAD))
+        found.update(dict(tuples(query)))
+    return found

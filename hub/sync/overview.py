@@ -23,9 +23,11 @@ def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
     first; then the rest by name.
     """
     villages: dict[int, list[str]] = {}
+    townships: dict[int, set[int]] = {}
     links = (NodeVillage.select(NodeVillage, Village, Township).join(Village).join(Township))
     for link in links:
         villages.setdefault(link.node_id, []).append(link.village.label)
+        townships.setdefault(link.node_id, set()).add(link.village.township_id)
     alarms = dict(tuples(Alarm.select(Alarm.node, fn.COUNT(Alarm.id)).where(Alarm.resolved_at.is_null())
                          .group_by(Alarm.node)))
     rejected = dict(tuples(Record.select(Record.node, fn.COUNT(Record.id)).where(Record.status == "rejected")
@@ -42,7 +44,8 @@ def node_rows(silent_hours: int | None = None) -> list[dict[str, Any]]:
         rows.append({"node": node, "villages": villages.get(node.id, []), "state": state, "silent": silent,
                      "alarms": alarms.get(node.id, 0), "rejected": rejected.get(node.id, 0),
                      "certificate": station_certificates.get(node.id),
-                     "certificate_warning": certificate_warnings.get(node.id)})
+                     "certificate_warning": certificate_warnings.get(node.id),
+                     "townships": townships.get(node.id, set()), "sync": records_words(state)})
     rows.sort(key=lambda row: (0, row["node"].last_seen_at or row["node"].enrolled_at) if row["silent"]
               else (1, datetime.min))
     return rows
@@ -78,3 +81,12 @@ def sync_words(row: dict[str, Any]) -> str:
         return "长时间未联系"
     behind = missing_count(row["state"])
     return f"落后 {behind} 条" if behind else "已同步"
+
+
+def records_words(state: dict[str, Any]) -> str:
+    """Where the hub stands with a station's records, in words: 已同步, or 落后 N 条 (the records the station has
+    signed that the hub does not hold yet, gaps included)."""
+    missing = sum(last - first + 1 for first, last in state["missing"])
+    if missing:
+        return f"落后 {missing} 条"
+    return "已同步" if state["head"] else "还没有记录"

@@ -39,6 +39,9 @@ def send_to_field(who: Principal, anomaly: Anomaly, question: str) -> Verificati
     if anomaly.household_id is None:
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, "这条异常不涉及具体农户，不能派往村级核实。")
     question = question.strip() or anomaly.subject
+    reopened = anomalies.reopen_reasons([anomaly.id]).get(anomaly.id)
+    if reopened is not None and reopened.why not in question:  # the station sees why the county reopened it
+        question = f"{question}（县级重新打开的原因：{reopened.why}）"
     with write_transaction():
         task = VerificationTask.create(household=anomaly.household_id, anomaly=anomaly.id, question=question[:500],
                                        status=TASK_OPEN, sent_by=who.actor, sent_at=utcnow(),

@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from peewee import JOIN, fn
+from peewee import JOIN, Case, fn
 
 from hub import audit
 from hub.cleaning import exports
-from hub.cleaning.anomalies import STATUS_ZH
+from hub.cleaning.anomalies import BULK_ANSWERS, OPEN, STATUS_ZH, answer_many, corrections, priority, reopen_reasons
 from hub.cleaning.rules import CATALOGUE
+from hub.county.policy import source_name
 from hub.jobs import queue, records
 from hub.roster.disclosure import anomaly_detail, named_subjects
 from hub.store.models import Anomaly, CleaningRun, Household, Job, Node, Person, Record, Township, Village, Visit
 from hub.web import auth, scope
 from hub.web import verification as verification_views
+from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask
 from shared.months import check_month
 from shared.rows import tuples
+from shared.verification import ANSWERS
 
 bp = Blueprint("cleaning", __name__, url_prefix="/cleaning")
+NAMED_RULES = {rule_id: replace(rule, source=source_name(rule.source)) for rule_id, rule in CATALOGUE.items()}
 PAGE_SIZE = 100
 
 
@@ -36,7 +41,7 @@ def runs() -> str:
     period = latest.period if latest else ""
     coverage = [c for c in exports.coverage(period) if not township or c["township"] == township] if period else []
     jobs = records.recent((records.CLEAN,), 20)
-    return render_template("cleaning/runs.html", history=history, latest=latest, counts=counts, rules=CATALOGUE,
+    return render_template("cleaning/runs.html", history=history, latest=latest, counts=counts, rules=NAMED_RULES,
                            coverage=coverage, townships=[t.name for t in Township.select().order_by(Township.position)],
                            township=township, jobs=jobs, active=records.active_cleaning(), job_zh=records.STATUS_ZH,
                            who=records.who, report=records.report, finished=_finished(jobs))
@@ -79,38 +84,72 @@ def job_json(job: Job) -> dict[str, Any]:
 
 
 def _filters() -> dict[str, str]:
-    return {key: request.args.get(key, "") for key in ("township", "village", "rule", "status")}
-
-
-@bp.route("/anomalies")
-def anomalies() -> str:
-    chosen = _filters()
+    chosen = {key: request.values.get(key, "") for key in ("township", "village", "rule", "status")}
     own = scope.visible_township_id()
     if own is not None:  # a township's queue: its own anomalies only
         chosen["township"] = Township.get_by_id(own).name
-    query = (Anomaly.select(Anomaly, Township, Village, Household)
-             .join(Township, JOIN.LEFT_OUTER).switch(Anomaly).join(Village, JOIN.LEFT_OUTER)
-             .switch(Anomaly).join(Household, JOIN.LEFT_OUTER))
+    elif chosen["township"]:
+        scope.township_choice(chosen["township"], "anomalies")
+    return chosen
+
+
+def _filtered(query: Any, chosen: dict[str, str]) -> Any:
+    """``query`` (joined to Township and Village) narrowed to the chosen township, village and rule."""
     if chosen["township"]:
         query = query.where(Township.name == chosen["township"])
     if chosen["village"]:
         query = query.where(Village.name == chosen["village"])
     if chosen["rule"]:
         query = query.where(Anomaly.rule == chosen["rule"])
-    query = query.where(Anomaly.status == (chosen["status"] or "open"))
+    return query
+
+
+def _joined(*columns: Any) -> Any:
+    return (Anomaly.select(*columns).join(Township, JOIN.LEFT_OUTER).switch(Anomaly).join(Village, JOIN.LEFT_OUTER)
+            .switch(Anomaly))
+
+
+PRIORITY = Case(Anomaly.rule, [(rule_id, priority(rule_id)) for rule_id in CATALOGUE], 999)
+
+
+@bp.route("/anomalies")
+def anomalies() -> str:
+    """The township's queue (the county's, for county roles): by priority — policy risk first — then place."""
+    chosen = _filters()
+    query = _filtered(_joined(Anomaly, Township, Village, Household).join(Household, JOIN.LEFT_OUTER), chosen)
+    query = query.where(Anomaly.status == (chosen["status"] or OPEN))
     page = max(1, request.args.get("page", 1, type=int))
     total = query.count()
-    rows = list(query.order_by(Township.position, Village.name, Household.number, Anomaly.rule)
+    rows = list(query.order_by(PRIORITY, Township.position, Village.name, Household.number, Anomaly.id)
                 .paginate(page, PAGE_SIZE))
-    counted = Anomaly.select(Anomaly.status, fn.COUNT(Anomaly.id)).group_by(Anomaly.status)
-    if own is not None:
-        counted = counted.where(Anomaly.township == own)
-    by_status = dict(tuples(counted))
-    townships = scope.visible_townships()
+    counted = _filtered(_joined(Anomaly.status, fn.COUNT(Anomaly.id)), chosen).group_by(Anomaly.status)
+    by_status = dict(tuples(counted))  # the counts follow the filter
     return render_template("cleaning/anomalies.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
                            subjects=named_subjects(rows), chosen=chosen, rules=CATALOGUE,
-                           status_zh=STATUS_ZH, by_status=by_status,
-                           townships=townships)
+                           status_zh=STATUS_ZH, by_status=by_status, townships=scope.visible_townships(),
+                           reopened=reopen_reasons([a.id for a in rows]), answers=ANSWERS,
+                           bulk_answers=BULK_ANSWERS,
+                           can_answer=auth.principal().can_answer(scope.visible_township_id()))
+
+
+@bp.route("/anomalies/answer", methods=["POST"])
+def answer_filtered() -> Any:
+    """One answer and one note for every open anomaly of the filter (the caller's township's only), audited per
+    anomaly; the form carries the count it showed, so a list that changed meanwhile is not answered blind."""
+    chosen = {**_filters(), "status": OPEN}
+    who = auth.principal()
+    found = list(_filtered(_joined(Anomaly).join(Household, JOIN.LEFT_OUTER), chosen)
+                 .where(Anomaly.status == OPEN))
+    for anomaly in found:
+        auth.require(who.can_answer(anomaly.township_id), "答复这些异常", f"anomaly:{anomaly.id}")
+    expected = request.form.get("count", type=int)
+    if expected != len(found):
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"筛选结果已变化（现在是 {len(found)} 条，页面上是 "
+                             f"{expected or 0} 条），请刷新后重新核对再批量答复。")
+    answered = answer_many(who, found, request.form.get("answer", ""), request.form.get("note", ""))
+    flash(f"已批量答复 {answered} 条异常。")
+    kept: dict[str, Any] = {key: value for key, value in chosen.items() if key != "status" and value}
+    return redirect(url_for("cleaning.anomalies", **kept))
 
 
 @bp.route("/anomalies/<int:anomaly_id>")
@@ -124,8 +163,9 @@ def anomaly(anomaly_id: int) -> str:
         visits = list(Visit.select(Visit, Record, Node).join(Record).join(Node)
                       .where(Visit.household == found.household_id).order_by(Visit.month.desc(), Visit.id.desc())
                       .limit(24))
-    detail = anomaly_detail(json.loads(found.detail), date.today())
+    detail = anomaly_detail(json.loads(found.detail), date.today(), found.rule)
     return render_template("cleaning/anomaly.html", anomaly=found, rule=CATALOGUE.get(found.rule),
                            detail=detail, subject=named_subjects([found])[found.id], members=members,
-                           visits=visits, status_zh=STATUS_ZH,
+                           visits=visits, status_zh=STATUS_ZH, corrections=corrections(found),
+                           reopened=reopen_reasons([found.id]).get(found.id),
                            **verification_views.anomaly_context(found))

@@ -103,8 +103,9 @@ def spot_checks() -> Any:
              .join(Township).where(VerificationTask.spot_check_id.is_null(False)).order_by(VerificationTask.id.desc()))
     if scope.visible_township_id() is not None:
         tasks = tasks.where(Township.id == scope.visible_township_id())
-    return render_template("verify/spot_checks.html", checks=checks, tasks=list(tasks.limit(500)),
-                           month=month_of(date.today()), answers=ANSWERS)
+    shown = list(tasks.limit(500))
+    return render_template("verify/spot_checks.html", checks=checks, tasks=shown, heads=persons.heads(
+                               [t.household.id for t in shown]), month=month_of(date.today()), answers=ANSWERS)
 
 
 def _household(number: str) -> Household:

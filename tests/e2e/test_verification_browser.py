@@ -53,7 +53,7 @@ def test_sign_in_answer_from_the_queue_and_read_the_household(world):
     page.click("#answer-form button")
     page.wait_for_selector("#anomaly-status")
     assert "已核实" in page.inner_text("#anomaly-status") and "无法核实" in page.inner_text("#anomaly-status")
-    assert "anomaly.answer" in page.inner_text("#trail")
+    assert "唐干事" in page.inner_text("#trail") and "答复了异常：无法核实" in page.inner_text("#trail")
     page.click("text=（全部记录）")
     page.wait_for_selector("#trail")
     assert "走访记录" in page.inner_text("body") and "异常与答复" in page.inner_text("body")

@@ -43,6 +43,7 @@ def _b(county: County) -> dict[str, Any]:
 
 ROUTES: dict[str, str] = {
     "pages.overview": "page", "cleaning.runs": "page", "cleaning.anomalies": "page", "cleaning.anomaly": "refuse",
+    "cleaning.answer_filtered": "page",  # a township user answers its own township's filter only
     "verify.answer": "refuse", "verify.reopen": "refuse", "verify.send": "refuse", "verify.household": "refuse",
     "verify.correct_person": "refuse", "verify.correct_visit": "refuse", "verify.spot_checks": "page",
     "disclosure.reveal": "refuse", "postings.listing": "page", "postings.detail": "page",
@@ -69,8 +70,8 @@ ROUTES: dict[str, str] = {
     "sync.Roster": "node", "sync.State": "node", "sync.Tasks": "node", "sync.Certificate": "node",
     # Public: job pages, sign-in, static files, the API description, monitoring.
     "jobs.job": "page", "jobs.interest": "page", "jobs.poster": "page", "jobs.qr": "page", "jobs.listing": "page",
-    "jobs.static": "page", "auth.sign_in": "page", "auth.sign_out": "page", "metrics.metrics": "page",
-    "api-docs.openapi_json": "page", "static": "page",
+    "jobs.static": "page", "jobs.favicon": "page", "auth.sign_in": "page", "auth.sign_out": "page",
+    "metrics.metrics": "page", "api-docs.openapi_json": "page", "static": "page",
 }
 B_QUERIES = ["", f"?township={TOWNSHIP_B}", f"?township={TOWNSHIP_B}&village={VILLAGE_B[1]}"]
 POST_FORM = {"why": "核实", "answer": "correct", "note": "x", "question": "x", "household": "", "decision": "approved",

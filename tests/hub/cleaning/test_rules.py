@@ -69,6 +69,11 @@ def planted_roster() -> list[dict]:
 
 @pytest.fixture
 def county(hub_db, tmp_path):
+    return planted_county(tmp_path)
+
+
+def planted_county(tmp_path):
+    """The county with one planted case per rule (EXPECTED), its visits in the hub's tables."""
     county = build(tmp_path, planted_roster())
     planted = {H["h1"], H["h2"], H["h5"], H["g1"], H["g2"], H["g3"], H["g6"], H["g7"], H["g9"], H["g0"], H["h4"],
                H["h6"]}

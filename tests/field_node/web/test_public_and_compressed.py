@@ -1,0 +1,20 @@
+"""The station's public pages and compression (issue 15): the favicon needs no sign-in, a dead job link leads to
+the job board, and pages arrive gzip'd on the station's Wi-Fi."""
+
+from __future__ import annotations
+
+
+def test_the_favicon_is_public_and_a_dead_job_link_leads_to_the_board(station):
+    client = station["app"].test_client()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    missing = client.get("/j/" + "0" * 32)
+    page = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and 'href="/jobs"' in page and "/login" not in page
+
+
+def test_the_station_compresses_its_pages(member_client):
+    reply = member_client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert reply.status_code == 200 and reply.headers.get("Content-Encoding") == "gzip"
+    plain = member_client.get("/", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and len(plain.get_data()) > len(reply.get_data())
