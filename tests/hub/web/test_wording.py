@@ -16,6 +16,7 @@ from hub import audit
 from hub.accounts.users import ROLES, Principal
 from hub.cleaning import anomalies, runner
 from hub.cleaning.rules import CATALOGUE
+from hub.jobs import records
 from hub.roster.department_lists import import_list
 from hub.store.models import Anomaly, CountyUser, Household, Interest, Node, Person, Visit, VisitEmployment
 from hub.sync import nodes
@@ -44,7 +45,9 @@ UNTRANSLATED = [
     ("English enum value", re.compile(r"(?<![A-Za-z])(?:" + "|".join(sorted(map(re.escape, ENUMS), key=len,
                                                                           reverse=True)) + r")(?![A-Za-z])")),
 ]
-SKIPPED = {"static", "jobs.static", "jobs.qr", "jobs.favicon", "metrics.metrics", "api-docs.openapi_json"}
+SKIPPED = {"static", "jobs.static", "jobs.qr", "jobs.favicon", "metrics.metrics", "api-docs.openapi_json",
+           # JSON for progress bars, and file downloads: not pages a person reads
+           "cleaning.job_state", "imports.state", "exports.anomaly_list", "exports.county_table", "dashboard.data"}
 
 
 class VisibleText(HTMLParser):
@@ -154,7 +157,19 @@ def work_the_month(app, made: dict[str, int]) -> dict[str, Any]:
     nodes.raise_alarm(node, ErrorCode.CHAIN_BROKEN, "记录链断裂：前一条记录的哈希不符。", 7)
     Node.update(push_failures=2, last_push_error="RECORD_UNPROCESSABLE", last_push_failed_at=datetime.utcnow(),
                 enrolled_at=datetime(2026, 1, 2), head=120, hwm=100).where(Node.id == node.id).execute()
-    return {"task": task, "posting": posting, "interest": Interest.get(Interest.posting_id == posting)}
+    return {"task": task, "posting": posting, "interest": Interest.get(Interest.posting_id == posting),
+            "jobs": uploaded_and_cleaned()}
+
+
+def uploaded_and_cleaned() -> list[int]:
+    """A roster upload's record with a refused row and a warning, and a finished cleaning run started on the web."""
+    upload = records.create("roster", "user:clerk", "花名册.xlsx")
+    records.finish(upload.id, {"rows": 3, "imported": 1, "summary": "读取 3 行：新增 1 户，更新 0 户，未变 0 户。",
+                               "errors": [[3, "证件号码位数不对，应为 18 位。"]],
+                               "warnings": [[2, "手机号码格式不对。"]]})
+    run = records.queue_cleaning("user:clerk", {"period": PERIOD})
+    records.finish(run.id, {"run_id": 1, "period": PERIOD, "opened": 3, "closed": 0, "rules": {"P1": 2, "I9": 1}})
+    return [upload.id, run.id]
 
 
 @pytest.fixture
@@ -176,6 +191,7 @@ def paths(app, month: dict[str, Any]) -> Iterator[tuple[str, str]]:
         "number": [h.number for h in Household.select().where(Household.id.in_(Anomaly.select(Anomaly.household)))],
         "person_id": [str(p.id) for p in Person.select().limit(3)],
         "posting_id": [month["posting"]],
+        "job_id": [str(job_id) for job_id in month["jobs"]],
     }
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in SKIPPED or rule.rule.startswith("/api/"):
