@@ -65,7 +65,7 @@ def export(app: Any, out: Path, period: str | None, township: str | None) -> Non
     ctx = Context(period, date.today(), parameters())
     facts.build_household_months(ctx)
     written = exports.anomaly_lists(out, township)
-    written += exports.untransferred_labour(out, period)
+    written += exports.untransferred_labour(out, period, per_village=True)
     written += exports.quarterly_income(out, ctx)
     written += exports.coverage_table(out, period)
     for path in written:

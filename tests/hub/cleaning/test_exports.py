@@ -7,6 +7,7 @@ import re
 from openpyxl import load_workbook
 
 from hub.cleaning import exports, runner
+from hub.cleaning.office import HEADER_ROW
 from hub.cleaning.catalogue import Context
 from hub.cli import main
 from hub.county.parameters import parameters
@@ -30,12 +31,13 @@ def test_exports_have_their_chinese_headers_and_masked_ids(hub_db, tmp_path):
             raw = path.read_bytes()
             assert raw.startswith(b"\xef\xbb\xbf") and not FULL_ID.search(raw.decode("utf-8-sig"))
     labour = load_workbook(tmp_path / "out" / f"未转移就业脱贫劳动力就业情况统计表-{PERIOD}.xlsx").active
-    assert [c.value for c in labour[1]] == exports.LABOUR_TABLE_HEADERS
+    assert [c.value for c in labour[HEADER_ROW]] == exports.LABOUR_TABLE_HEADERS
     coverage = load_workbook(tmp_path / "out" / f"走访覆盖-{PERIOD}.xlsx").active
-    assert [c.value for c in coverage[1]] == exports.COVERAGE_HEADERS
-    assert [c.value for c in coverage[2]][2:] == [10, 10, "100%"]
+    assert [c.value for c in coverage[HEADER_ROW]] == exports.COVERAGE_HEADERS
+    assert [c.value for c in coverage[HEADER_ROW + 1]][3:] == [10, 10, 0, 1.0]
+    assert coverage.cell(HEADER_ROW + 1, 7).number_format == "0.0%"
     income = load_workbook(tmp_path / "out" / f"收入分档与预警-{PERIOD}.xlsx").active
-    assert {row[6] for row in income.iter_rows(min_row=2, values_only=True)} <= {"高收入", "中等收入", "低收入"}
+    assert {row[7] for row in income.iter_rows(min_row=HEADER_ROW + 1, values_only=True)} <= {"高收入", "中等收入", "低收入"}
 
 
 def test_the_anomaly_list_groups_a_townships_problems(hub_db, tmp_path):
@@ -44,9 +46,9 @@ def test_the_anomaly_list_groups_a_townships_problems(hub_db, tmp_path):
     runner.run(PERIOD, TODAY)
     paths = exports.anomaly_lists(tmp_path / "out", "板榄镇")
     sheet = load_workbook(paths[0]).active
-    assert [c.value for c in sheet[1]] == exports.ANOMALY_HEADERS
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert any(row[4] == "P5" and row[2] == county.rows[0]["household_id"] for row in rows)
+    assert [c.value for c in sheet[HEADER_ROW]] == exports.ANOMALY_HEADERS
+    rows = list(sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    assert any(row[5] == "P5" and row[3] == county.rows[0]["household_id"] for row in rows)
     assert all(not FULL_ID.search(" ".join(str(v) for v in row)) for row in rows)
 
 

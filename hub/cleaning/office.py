@@ -1,0 +1,196 @@
+"""The office form every table the county sends is written in (issue 16): a title, 填报单位 and 统计时间 above the
+header, borders, a frozen header row that repeats on every printed page, landscape A4 fitted to one page wide,
+a filter on the header, Chinese sheet names, numbers as numbers (percentages as percentages) and ID and household
+numbers as text, in XLSX and in CSV.  Every cell goes through shared/safe_cells.py.
+
+The XLSX rows: 1 the title, 2 填报单位 (left) and 统计时间 (right), ``HEADER_ROW`` the column headers, then the data,
+then the footer lines (填报人, 联系电话 …).  The CSV holds the header and the data only, for the programs that read it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shared import safe_cells
+
+if TYPE_CHECKING:  # openpyxl is loaded by the writers, not by every page that imports this module
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+HEADER_ROW = 3
+SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+FONT_NAME = "宋体"
+PERCENT_FORMAT = "0.0%"
+TEXT_FORMAT = "@"
+
+
+@dataclass
+class Table:
+    """One sheet of an office form.  ``text_columns``: indexes of identifier columns (household and ID numbers),
+    written as text; ``percent_columns``: shares (0.0–1.0) shown as percentages."""
+
+    sheet: str
+    title: str
+    unit: str
+    when: str
+    headers: list[str]
+    rows: list[list[Any]]
+    text_columns: frozenset[int] = frozenset()
+    percent_columns: frozenset[int] = frozenset()
+    footer: list[str] = field(default_factory=list)
+    widths: dict[int, float] = field(default_factory=dict)
+
+
+def sheet_name(name: str) -> str:
+    """A name Excel accepts for a sheet: no ``[]:*?/\\``, at most 31 characters."""
+    return SHEET_NAME_FORBIDDEN.sub("", name)[:31] or "表"
+
+
+def file_name(name: str) -> str:
+    """A file name from a place or title: no path separators or characters Windows refuses."""
+    return re.sub(r"[\\/:*?\"<>|\t\r\n]", "_", name).strip() or "表"
+
+
+def _width(value: Any) -> float:
+    text = value if isinstance(value, str) else (f"{value:.1%}" if isinstance(value, float) else str(value))
+    return sum(2 if ord(char) > 0x2E7F else 1.1 for char in text) + 2
+
+
+def _column_widths(table: Table) -> list[float]:
+    """Each column as wide as its header's longest line or its widest value, between 6 and 30 (text wraps)."""
+    widths = []
+    for index, header in enumerate(table.headers):
+        if index in table.widths:
+            widths.append(table.widths[index])
+            continue
+        widest = max((_width(row[index]) for row in table.rows[:2000] if row[index] not in (None, "")), default=0)
+        head = _width(header) / 2 if len(header) > 6 else _width(header)
+        widths.append(max(6.0, min(30.0, max(widest, head))))
+    return widths
+
+
+class _Styles:
+    def __init__(self) -> None:
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+        thin = Side(style="thin", color="000000")
+        self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        self.title = Font(name=FONT_NAME, size=16, bold=True)
+        self.header = Font(name=FONT_NAME, size=11, bold=True)
+        self.body = Font(name=FONT_NAME, size=10)
+        self.fill = PatternFill("solid", fgColor="D9D9D9")
+        self.centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        self.left = Alignment(horizontal="left", vertical="center", wrap_text=True)
+        self.right = Alignment(horizontal="right", vertical="center")
+
+
+def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Worksheet:
+    """Write ``table`` into a new sheet of ``workbook`` (into its first, empty sheet when ``first``)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    styles = _Styles()
+    sheet = workbook.active if first else workbook.create_sheet()
+    assert isinstance(sheet, Worksheet)
+    sheet.title = sheet_name(table.sheet)
+    columns = len(table.headers)
+    last = get_column_letter(columns)
+    _heading(sheet, table, styles, last)
+    safe_cells.append_xlsx_row(sheet, table.headers)
+    for cell in sheet[HEADER_ROW]:
+        cell.font, cell.fill, cell.border, cell.alignment = styles.header, styles.fill, styles.border, styles.centre
+    for row in table.rows:
+        safe_cells.append_xlsx_row(sheet, row)
+        for index, cell in enumerate(sheet[sheet.max_row]):
+            cell.font, cell.border = styles.body, styles.border
+            if index in table.text_columns:
+                cell.number_format = TEXT_FORMAT
+                if cell.value is not None:
+                    cell.value, cell.data_type = str(cell.value), "s"
+            elif index in table.percent_columns:
+                cell.number_format = PERCENT_FORMAT
+            cell.alignment = styles.right if isinstance(cell.value, int | float) else styles.left
+    end = sheet.max_row
+    for line in table.footer:
+        safe_cells.append_xlsx_row(sheet, [line])
+        sheet.cell(sheet.max_row, 1).font = styles.body
+    for index, width in enumerate(_column_widths(table), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.row_dimensions[1].height = 30
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{last}{max(end, HEADER_ROW)}"
+    _print_setup(sheet)
+    return sheet
+
+
+def _heading(sheet: Worksheet, table: Table, styles: _Styles, last: str) -> None:
+    """Row 1 the title across every column; row 2 填报单位 on the left half, 统计时间 on the right half."""
+    from openpyxl.utils import get_column_letter
+
+    columns = len(table.headers)
+    safe_cells.append_xlsx_row(sheet, [table.title])
+    sheet.merge_cells(f"A1:{last}1")
+    sheet["A1"].font, sheet["A1"].alignment = styles.title, styles.centre
+    half = max(1, columns // 2)
+    row = [f"填报单位：{table.unit}"] + [None] * (half - 1) + [f"统计时间：{table.when}"]
+    safe_cells.append_xlsx_row(sheet, row)
+    if half > 1:
+        sheet.merge_cells(f"A2:{get_column_letter(half)}2")
+    if columns > half + 1:
+        sheet.merge_cells(f"{get_column_letter(half + 1)}2:{last}2")
+    sheet.cell(2, 1).font = sheet.cell(2, half + 1).font = styles.header
+    sheet.cell(2, 1).alignment = styles.left
+    sheet.cell(2, half + 1).alignment = styles.right
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    """Landscape A4, one page wide and as many long as it takes, the header row on every page, page numbers."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    footer = sheet.oddFooter
+    if footer is not None:
+        footer.center.text = "第 &P 页，共 &N 页"
+
+
+def new_workbook() -> Workbook:
+    from openpyxl import Workbook
+
+    return Workbook()
+
+
+def csv_rows(table: Table) -> list[Sequence[Any]]:
+    """The header and the data; identifier cells marked as text for a spreadsheet (shared/safe_cells.py)."""
+    rows: list[Sequence[Any]] = [table.headers]
+    for row in table.rows:
+        rows.append([safe_cells.csv_identifier(value) if index in table.text_columns else value
+                     for index, value in enumerate(row)])
+    return rows
+
+
+def write(base: Path, tables: list[Table], with_csv: bool = True) -> list[Path]:
+    """``base``.xlsx with one sheet per table, and (``with_csv``, one table) ``base``.csv; return the paths."""
+    base.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    workbook = new_workbook()
+    for index, table in enumerate(tables):
+        add_sheet(workbook, table, first=index == 0)
+    xlsx = base.with_name(base.name + ".xlsx")
+    safe_cells.save_workbook(workbook, xlsx)
+    written = [xlsx]
+    if with_csv and len(tables) == 1:
+        csv_path = base.with_name(base.name + ".csv")
+        safe_cells.write_csv(csv_path, csv_rows(tables[0]))
+        written.append(csv_path)
+    return written
