@@ -7,8 +7,8 @@ import re
 from openpyxl import load_workbook
 
 from hub.cleaning import exports, runner
-from hub.cleaning.office import HEADER_ROW
 from hub.cleaning.catalogue import Context
+from hub.cleaning.office import HEADER_ROW
 from hub.cli import main
 from hub.county.parameters import parameters
 from tests.hub.cleaning.county_factory import PERIOD, TODAY, baseline, build
@@ -37,7 +37,9 @@ def test_exports_have_their_chinese_headers_and_masked_ids(hub_db, tmp_path):
     assert [c.value for c in coverage[HEADER_ROW + 1]][3:] == [10, 10, 0, 1.0]
     assert coverage.cell(HEADER_ROW + 1, 7).number_format == "0.0%"
     income = load_workbook(tmp_path / "out" / f"收入分档与预警-{PERIOD}.xlsx").active
-    assert {row[7] for row in income.iter_rows(min_row=HEADER_ROW + 1, values_only=True)} <= {"高收入", "中等收入", "低收入"}
+    incomes = list(income.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    assert incomes and {row[7] for row in incomes} <= {"高收入", "中等收入", "低收入"}
+    assert all(isinstance(row[6], int) and isinstance(row[3], str) for row in incomes)  # money a number, 户编号 text
 
 
 def test_the_anomaly_list_groups_a_townships_problems(hub_db, tmp_path):
