@@ -53,13 +53,13 @@ def write_table(base: Path, headers: list[str], rows: Iterable[list[Any]], *, ti
     """Write ``base``.xlsx (in the office form of hub/cleaning/office.py) and ``base``.csv with the same rows;
     return both paths.  Every cell goes through shared/safe_cells.py: text is never a formula, identifiers stay
     text, and both files are readable by their owner only."""
-    table = office.Table(sheet=sheet, title=title or base.name, unit=unit or _county_name(), when=when,
+    table = office.Table(sheet=sheet, title=title or base.name, unit=unit or county_name(), when=when,
                          headers=headers, rows=list(rows), text_columns=frozenset(text_columns),
                          percent_columns=frozenset(percent_columns), footer=footer or [])
     return office.write(base, [table])
 
 
-def _county_name() -> str:
+def county_name() -> str:
     county = County.select().first()
     return county.name if county else ""
 
@@ -129,7 +129,7 @@ def _anomaly_rows(township: str, found: list[Anomaly], heads: dict[int | None, s
     return rows
 
 
-def _age(birth: str | None, on: date) -> int | str:
+def age_on(birth: str | None, on: date) -> int | str:
     if not birth:
         return ""
     born = date.fromisoformat(birth)
@@ -139,6 +139,7 @@ def _age(birth: str | None, on: date) -> int | str:
 # 未转移就业人员类型: the five official types (DOMAIN.md §4; 002 employment §二(一)1(2) and annex 2), in that order.
 PERSON_TYPES = ("监测对象", "返乡回流脱贫劳动力", "公益性岗位退出人员", "脱贫户高校未就业毕业生",
                 "雨露计划未就业毕业生")
+RECORDED_TYPES = PERSON_TYPES[:2]  # the types the hub's data show (person_type); the village adds the others
 
 
 def person_type(household: Household, person: Person, returned_before: str) -> str:
@@ -185,7 +186,7 @@ def untransferred_labour(out: Path, period: str, days_back: int | None = None, *
     3rd, in the folder 各村未转移就业统计表).  The county's two files come first.
 
     ``days_back``: how long a returned labourer must have been back (default: the county's ``p10_days_back``)."""
-    county, rows = _county_name(), labour_rows(period, days_back)
+    county, rows = county_name(), labour_rows(period, days_back)
     when = month_text(period)
     written = write_table(out / f"{LABOUR_TITLE}-{period}", LABOUR_TABLE_HEADERS, rows, title=f"{county}{LABOUR_TITLE}",
                           unit=county, when=when, sheet="统计表", footer=LABOUR_FOOTER)
@@ -202,8 +203,17 @@ def untransferred_labour(out: Path, period: str, days_back: int | None = None, *
 
 
 def labour_rows(period: str, days_back: int | None = None) -> list[list[Any]]:
-    """The rows of the untransferred-labour table: every living full labourer with no current employment record
-    in the month, by township, village and household."""
+    """The rows of the untransferred-labour table, in its 14 columns."""
+    county, on = county_name(), date.fromisoformat(f"{period}-01")
+    return [[index, county, person.household.village.township.name, person.household.village.name, person.name,
+             person.gender, age_on(person.birth_date, on), kind, person.household.household_type,
+             "是" if person.support_251 else "否", "", "未转移就业", reason, ""]
+            for index, (person, kind, reason) in enumerate(untransferred_people(period, days_back), start=1)]
+
+
+def untransferred_people(period: str, days_back: int | None = None) -> list[tuple[Person, str, str]]:
+    """Every living full labourer with no current employment record in the month, by township, village and
+    household: the person (household, village and township joined), the official type and the reason."""
     on = date.fromisoformat(f"{period}-01")
     month_end = (on.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     if days_back is None:
@@ -214,20 +224,12 @@ def labour_rows(period: str, days_back: int | None = None) -> list[list[Any]]:
     working = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)
                .where(Visit.is_current(), Visit.month == period))
     risks = _month_risks(period)
-    county = _county_name()
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
              .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR),
                     Person.id_number.not_in(working))
              .order_by(Township.position, Village.name, Household.number))
-    rows = []
-    for index, person in enumerate(query, start=1):
-        household = person.household
-        rows.append([index, county, household.village.township.name, household.village.name,
-                     person.name, person.gender, _age(person.birth_date, on),
-                     person_type(household, person, returned_before), household.household_type,
-                     "是" if person.support_251 else "否", "", "未转移就业",
-                     not_transferred_reason(person, risks.get(household.id, [])), ""])
-    return rows
+    return [(person, person_type(person.household, person, returned_before),
+             not_transferred_reason(person, risks.get(person.household.id, []))) for person in query]
 
 
 def income_class(per_capita: float) -> str:
@@ -254,7 +256,7 @@ def quarterly_income(out: Path, ctx: Context) -> list[Path]:
                          heads.get(household.id, ""), household.household_type, round(income), income_class(income),
                          "、".join(f"{rule}{CATALOGUE[rule].zh}" for rule in found)])
     return write_table(out / f"收入分档与预警-{ctx.period}", INCOME_HEADERS, rows, sheet="收入分档",
-                       title=f"{_county_name()}脱贫户和监测户收入分档与预警表", when=f"截至{month_text(ctx.period)}",
+                       title=f"{county_name()}脱贫户和监测户收入分档与预警表", when=f"截至{month_text(ctx.period)}",
                        text_columns=(3,))
 
 
@@ -274,4 +276,4 @@ def coverage_table(out: Path, period: str) -> list[Path]:
     rows = [[index, c["township"], c["village"], c["households"], c["visited"], c["households"] - c["visited"],
              c["share"]] for index, c in enumerate(coverage(period), start=1)]
     return write_table(out / f"走访覆盖-{period}", COVERAGE_HEADERS, rows, sheet="走访覆盖",
-                       title=f"{_county_name()}农户走访覆盖情况表", when=month_text(period), percent_columns=(6,))
+                       title=f"{county_name()}农户走访覆盖情况表", when=month_text(period), percent_columns=(6,))
