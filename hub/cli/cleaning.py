@@ -14,7 +14,7 @@ from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE, facts
 from hub.cli.context import run_in_app
 from hub.county.parameters import PARAMETERS, parameters, set_parameter
-from hub.reports import handoff
+from hub.reports import analysis, handoff
 from shared.errors import ErrorCode, FieldsyncError
 from shared.months import check_month, month_of, previous_month
 
@@ -62,7 +62,8 @@ def rule_setting(app: Any, name: str | None, value: str | None) -> None:
 @run_in_app()
 def export(app: Any, out: Path, period: str | None, township: str | None) -> None:
     """Write the month's tables (anomaly lists per township, the untransferred-labour table per county and village,
-    income classes, coverage) and the hand-off to the HR bureau for the last quarter ended by the month."""
+    income classes, coverage), and for the last quarter ended by the month the hand-off to the HR bureau and the
+    quarterly analysis."""
     period = _period(period)
     ctx = Context(period, date.today(), parameters())
     facts.build_household_months(ctx)
@@ -70,6 +71,8 @@ def export(app: Any, out: Path, period: str | None, township: str | None) -> Non
     written += exports.untransferred_labour(out, period, per_village=True)
     written += exports.quarterly_income(out, ctx)
     written += exports.coverage_table(out, period)
-    written += handoff.quarterly_handoff(out, handoff.last_quarter_end(period))
+    quarter_end = handoff.last_quarter_end(period)
+    written += handoff.quarterly_handoff(out, quarter_end)
+    written += analysis.quarterly_analysis(out, quarter_end, ctx.params)
     for path in written:
         click.echo(f"已写出 {path}")
