@@ -52,6 +52,19 @@ def append_xlsx_row(sheet: Worksheet, values: Sequence[Any]) -> None:
             cell.data_type = "s"
 
 
+def write_xlsx_row(sheet: Worksheet, row: int, values: Sequence[Any]) -> list[Any]:
+    """Write ``values`` into row ``row`` of ``sheet`` (1-based), each text cell typed as a string; return the
+    cells.  Unlike ``append_xlsx_row`` it never asks the sheet for its ``max_row`` (a scan of every cell)."""
+    cells = []
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row=row, column=column)
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"
+        cells.append(cell)
+    return cells
+
+
 def save_workbook(workbook: Workbook, path: Path) -> None:
     """Save ``workbook`` into a file created 0600."""
     with open_private(path, "wb") as handle:

@@ -74,8 +74,13 @@ def _column_widths(table: Table) -> list[float]:
 
 
 class _Styles:
-    def __init__(self) -> None:
-        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    """The form's styles; the body's as named styles registered once per workbook, so a cell takes one by name
+    (setting font, border and alignment cell by cell hashes each style object: minutes for a county)."""
+
+    BODY, NUMBER, IDENTIFIER, PERCENT = "正文", "正文数字", "正文编号", "正文百分比"
+
+    def __init__(self, workbook: Workbook) -> None:
+        from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 
         thin = Side(style="thin", color="000000")
         self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -86,6 +91,13 @@ class _Styles:
         self.centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
         self.left = Alignment(horizontal="left", vertical="center", wrap_text=True)
         self.right = Alignment(horizontal="right", vertical="center")
+        registered = set(workbook.named_styles)
+        for name, alignment, number_format in ((self.BODY, self.left, "General"), (self.NUMBER, self.right, "General"),
+                                               (self.IDENTIFIER, self.left, TEXT_FORMAT),
+                                               (self.PERCENT, self.right, PERCENT_FORMAT)):
+            if name not in registered:
+                workbook.add_named_style(NamedStyle(name=name, font=self.body, border=self.border,
+                                                    alignment=alignment, number_format=number_format))
 
 
 def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Worksheet:
@@ -93,31 +105,28 @@ def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Workshee
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.worksheet import Worksheet
 
-    styles = _Styles()
+    styles = _Styles(workbook)
     sheet = workbook.active if first else workbook.create_sheet()
     assert isinstance(sheet, Worksheet)
     sheet.title = sheet_name(table.sheet)
     columns = len(table.headers)
     last = get_column_letter(columns)
     _heading(sheet, table, styles, last)
-    safe_cells.append_xlsx_row(sheet, table.headers)
-    for cell in sheet[HEADER_ROW]:
+    for cell in safe_cells.write_xlsx_row(sheet, HEADER_ROW, table.headers):
         cell.font, cell.fill, cell.border, cell.alignment = styles.header, styles.fill, styles.border, styles.centre
-    for row in table.rows:
-        safe_cells.append_xlsx_row(sheet, row)
-        for index, cell in enumerate(sheet[sheet.max_row]):
-            cell.font, cell.border = styles.body, styles.border
+    for number, row in enumerate(table.rows, start=HEADER_ROW + 1):
+        for index, cell in enumerate(safe_cells.write_xlsx_row(sheet, number, row)):
             if index in table.text_columns:
-                cell.number_format = TEXT_FORMAT
+                cell.style = styles.IDENTIFIER
                 if cell.value is not None:
                     cell.value, cell.data_type = str(cell.value), "s"
             elif index in table.percent_columns:
-                cell.number_format = PERCENT_FORMAT
-            cell.alignment = styles.right if isinstance(cell.value, int | float) else styles.left
-    end = sheet.max_row
-    for line in table.footer:
-        safe_cells.append_xlsx_row(sheet, [line])
-        sheet.cell(sheet.max_row, 1).font = styles.body
+                cell.style = styles.PERCENT
+            else:
+                cell.style = styles.NUMBER if isinstance(cell.value, int | float) else styles.BODY
+    end = HEADER_ROW + len(table.rows)
+    for number, line in enumerate(table.footer, start=end + 1):
+        safe_cells.write_xlsx_row(sheet, number, [line])[0].font = styles.body
     for index, width in enumerate(_column_widths(table), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.row_dimensions[1].height = 30
@@ -132,12 +141,12 @@ def _heading(sheet: Worksheet, table: Table, styles: _Styles, last: str) -> None
     from openpyxl.utils import get_column_letter
 
     columns = len(table.headers)
-    safe_cells.append_xlsx_row(sheet, [table.title])
+    safe_cells.write_xlsx_row(sheet, 1, [table.title])
     sheet.merge_cells(f"A1:{last}1")
     sheet["A1"].font, sheet["A1"].alignment = styles.title, styles.centre
     half = max(1, columns // 2)
     row = [f"填报单位：{table.unit}"] + [None] * (half - 1) + [f"统计时间：{table.when}"]
-    safe_cells.append_xlsx_row(sheet, row)
+    safe_cells.write_xlsx_row(sheet, 2, row)
     if half > 1:
         sheet.merge_cells(f"A2:{get_column_letter(half)}2")
     if columns > half + 1:
