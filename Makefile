@@ -37,14 +37,15 @@ translations: $(STAMP)
 
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-bench: $(STAMP)  ## measured figures (see README): command start-up, sync spine, station app, job postings, 200 stations at once, cleaning runs
+bench: $(STAMP)  ## measured figures (see README): command start-up, sync spine, station app, job postings, 200 stations at once, cleaning runs, the month's reports
 	$(PY) -m devtools.bench_cli; cli=$$?; \
 	$(PY) -m devtools.bench_sync; sync=$$?; \
 	$(PY) -m devtools.bench_station; station=$$?; \
 	$(PY) -m devtools.bench_postings; postings=$$?; \
 	$(PY) -m devtools.bench_load --database-url "$(BENCH_POSTGRES_URL)"; load=$$?; \
 	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"; clean=$$?; \
-	exit $$(( cli || sync || station || postings || load || clean ))
+	$(PY) -m devtools.bench_reports; reports=$$?; \
+	exit $$(( cli || sync || station || postings || load || clean || reports ))
 
 lint: $(STAMP)  ## ruff; the import contract (pyproject.toml [tool.importlinter]: each layer imports only downward); mypy
 	$(VENV)/bin/ruff check .
