@@ -52,13 +52,14 @@ def append_xlsx_row(sheet: Worksheet, values: Sequence[Any]) -> None:
             cell.data_type = "s"
 
 
-def write_xlsx_row(sheet: Worksheet, row: int, values: Sequence[Any]) -> list[Any]:
-    """Write ``values`` into row ``row`` of ``sheet`` (1-based), each text cell typed as a string; return the
-    cells.  Unlike ``append_xlsx_row`` it never asks the sheet for its ``max_row`` (a scan of every cell)."""
+def write_only_cells(sheet: Any, values: Sequence[Any]) -> list[Any]:
+    """Cells of a write-only sheet (``Workbook(write_only=True)``) for ``values``, each text cell typed as a string,
+    to be styled and then appended as one row."""
+    from openpyxl.cell import WriteOnlyCell
+
     cells = []
-    for column, value in enumerate(values, start=1):
-        cell = sheet.cell(row=row, column=column)
-        cell.value = value
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=value)
         if isinstance(value, str):
             cell.data_type = "s"
         cells.append(cell)

@@ -19,7 +19,6 @@ from shared import safe_cells
 
 if TYPE_CHECKING:  # openpyxl is loaded by the writers, not by every page that imports this module
     from openpyxl import Workbook
-    from openpyxl.worksheet.worksheet import Worksheet
 
 HEADER_ROW = 3
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -100,66 +99,73 @@ class _Styles:
                                                     alignment=alignment, number_format=number_format))
 
 
-def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Worksheet:
-    """Write ``table`` into a new sheet of ``workbook`` (into its first, empty sheet when ``first``)."""
+def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Any:
+    """Write ``table`` into a new sheet of the write-only ``workbook`` (``new_workbook``): the layout first (the
+    writer streams it before the rows), then the rows, each cell styled by name.  Memory stays flat whatever the
+    county's size.  ``first`` is kept for callers of the earlier form and changes nothing."""
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.worksheet import Worksheet
+    from openpyxl.worksheet.cell_range import CellRange
 
     styles = _Styles(workbook)
-    sheet = workbook.active if first else workbook.create_sheet()
-    assert isinstance(sheet, Worksheet)
-    sheet.title = sheet_name(table.sheet)
-    columns = len(table.headers)
+    sheet = workbook.create_sheet(sheet_name(table.sheet))
+    columns, end = len(table.headers), HEADER_ROW + len(table.rows)
     last = get_column_letter(columns)
-    _heading(sheet, table, styles, last)
-    for cell in safe_cells.write_xlsx_row(sheet, HEADER_ROW, table.headers):
-        cell.font, cell.fill, cell.border, cell.alignment = styles.header, styles.fill, styles.border, styles.centre
-    for number, row in enumerate(table.rows, start=HEADER_ROW + 1):
-        for index, cell in enumerate(safe_cells.write_xlsx_row(sheet, number, row)):
-            if index in table.text_columns:
-                cell.style = styles.IDENTIFIER
-                if cell.value is not None:
-                    cell.value, cell.data_type = str(cell.value), "s"
-            elif index in table.percent_columns:
-                cell.style = styles.PERCENT
-            else:
-                cell.style = styles.NUMBER if isinstance(cell.value, int | float) else styles.BODY
-    end = HEADER_ROW + len(table.rows)
-    for number, line in enumerate(table.footer, start=end + 1):
-        safe_cells.write_xlsx_row(sheet, number, [line])[0].font = styles.body
     for index, width in enumerate(_column_widths(table), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.row_dimensions[1].height = 30
     sheet.freeze_panes = f"A{HEADER_ROW + 1}"
-    sheet.auto_filter.ref = f"A{HEADER_ROW}:{last}{max(end, HEADER_ROW)}"
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{last}{end}"
     _print_setup(sheet)
+    half = max(1, columns // 2)
+    sheet.merged_cells.add(CellRange(f"A1:{last}1"))
+    if half > 1:
+        sheet.merged_cells.add(CellRange(f"A2:{get_column_letter(half)}2"))
+    if columns > half + 1:
+        sheet.merged_cells.add(CellRange(f"{get_column_letter(half + 1)}2:{last}2"))
+    sheet.row_dimensions[1].height = 30
+    for cells in _heading(sheet, table, styles, half):
+        sheet.append(cells)
+    for row in table.rows:
+        sheet.append(_body_cells(sheet, table, styles, row))
+    for line in table.footer:
+        cells = safe_cells.write_only_cells(sheet, [line])
+        cells[0].font = styles.body
+        sheet.append(cells)
     return sheet
 
 
-def _heading(sheet: Worksheet, table: Table, styles: _Styles, last: str) -> None:
-    """Row 1 the title across every column; row 2 填报单位 on the left half, 统计时间 on the right half."""
-    from openpyxl.utils import get_column_letter
-
-    columns = len(table.headers)
-    safe_cells.write_xlsx_row(sheet, 1, [table.title])
-    sheet.merge_cells(f"A1:{last}1")
-    sheet["A1"].font, sheet["A1"].alignment = styles.title, styles.centre
-    half = max(1, columns // 2)
-    row = [f"填报单位：{table.unit}"] + [None] * (half - 1) + [f"统计时间：{table.when}"]
-    safe_cells.write_xlsx_row(sheet, 2, row)
-    if half > 1:
-        sheet.merge_cells(f"A2:{get_column_letter(half)}2")
-    if columns > half + 1:
-        sheet.merge_cells(f"{get_column_letter(half + 1)}2:{last}2")
-    sheet.cell(2, 1).font = sheet.cell(2, half + 1).font = styles.header
-    sheet.cell(2, 1).alignment = styles.left
-    sheet.cell(2, half + 1).alignment = styles.right
+def _body_cells(sheet: Any, table: Table, styles: _Styles, row: list[Any]) -> list[Any]:
+    cells = safe_cells.write_only_cells(sheet, row)
+    for index, cell in enumerate(cells):
+        if index in table.text_columns:
+            cell.style = styles.IDENTIFIER
+            if cell.value is not None:
+                cell.value, cell.data_type = str(cell.value), "s"
+        elif index in table.percent_columns:
+            cell.style = styles.PERCENT
+        else:
+            cell.style = styles.NUMBER if isinstance(cell.value, int | float) else styles.BODY
+    return cells
 
 
-def _print_setup(sheet: Worksheet) -> None:
+def _heading(sheet: Any, table: Table, styles: _Styles, half: int) -> list[list[Any]]:
+    """Row 1 the title (merged across every column); row 2 填报单位 on the left half, 统计时间 on the right half;
+    row 3 the headers."""
+    title = safe_cells.write_only_cells(sheet, [table.title])
+    title[0].font, title[0].alignment = styles.title, styles.centre
+    unit = safe_cells.write_only_cells(sheet, [f"填报单位：{table.unit}"] + [None] * (half - 1)
+                                       + [f"统计时间：{table.when}"])
+    unit[0].font, unit[0].alignment = styles.header, styles.left
+    unit[half].font, unit[half].alignment = styles.header, styles.right
+    headers = safe_cells.write_only_cells(sheet, table.headers)
+    for cell in headers:
+        cell.font, cell.fill, cell.border, cell.alignment = styles.header, styles.fill, styles.border, styles.centre
+    return [title, unit, headers]
+
+
+def _print_setup(sheet: Any) -> None:
     """Landscape A4, one page wide and as many long as it takes, the header row on every page, page numbers."""
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = "9"  # A4 (Worksheet.PAPERSIZE_A4)
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     from openpyxl.worksheet.properties import PageSetupProperties
@@ -175,9 +181,10 @@ def _print_setup(sheet: Worksheet) -> None:
 
 
 def new_workbook() -> Workbook:
+    """A write-only workbook: rows are streamed to disk as they are appended."""
     from openpyxl import Workbook
 
-    return Workbook()
+    return Workbook(write_only=True)
 
 
 def csv_rows(table: Table) -> list[Sequence[Any]]:

@@ -61,7 +61,7 @@ def quarterly_analysis(out: Path, quarter_end: str, params: dict[str, Any]) -> l
             chart.add_data(Reference(sheet, min_col=column + 1, min_row=office.HEADER_ROW, max_row=last),
                            titles_from_data=True)
         chart.set_categories(Reference(sheet, min_col=1, min_row=office.HEADER_ROW + 1, max_row=last))
-        sheet.add_chart(chart, f"A{sheet.max_row + 2}")
+        sheet.add_chart(chart, f"A{office.HEADER_ROW + len(rows) + 3}")
     path = out / f"季度分析-{label}.xlsx"
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     safe_cells.save_workbook(workbook, path)
