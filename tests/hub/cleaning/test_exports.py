@@ -69,6 +69,9 @@ def test_clean_and_export_commands(app, runner, tmp_path, database_url):
     assert "p1_min_income = 12000" in settings.output
     exported = runner.invoke(main, [*args, "export", "--out", str(tmp_path / "reports"), "--period", PERIOD])
     assert exported.exit_code == 0 and "已写出" in exported.output
+    written = {path.name for path in (tmp_path / "reports").iterdir()}
+    assert {"务工信息及重点群体名单-2026年第3季度.xlsx", "季度分析-2026年第3季度.xlsx"} <= written  # October: Q3
+    assert any(name.startswith("异常清单-板榄镇-") and name.endswith("-第1次.xlsx") for name in written)
     from hub.cleaning.anomalies import ANSWERED
     from hub.store.models import Anomaly
 
