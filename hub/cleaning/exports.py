@@ -1,7 +1,8 @@
-"""What the county sends out: per-township anomaly lists, the monthly untransferred-labour table, the quarterly
-income classes, and visit coverage per village — as XLSX and as CSV (UTF-8 with BOM, so Excel opens it).
+"""What the county sends out each month: per-township anomaly lists, the untransferred-labour table (county and
+villages), income classes with P1–P4, and visit coverage per village — as XLSX in the office form of
+hub/cleaning/office.py and as CSV (UTF-8 with BOM, so Excel opens it); docs/reports.md.
 
-ID numbers never appear in full: subjects are written with masked numbers (DOMAIN.md §9).
+ID numbers never appear in full: subjects are written with masked numbers, each named (DOMAIN.md §9).
 """
 
 from __future__ import annotations
@@ -82,9 +83,15 @@ def run_label(run: CleaningRun | None) -> tuple[date, int]:
     """The day a cleaning run started (the county's clock) and its number within that month (1st, 2nd, 3rd …)."""
     if run is None:
         return date.today(), 0
-    day = date.fromisoformat(local_time(run.started_at)[:10]) if has_app_context() else run.started_at.date()
-    month_start = datetime(day.year, day.month, 1) - timedelta(days=1)
-    number = (CleaningRun.select().where(CleaningRun.id <= run.id, CleaningRun.started_at > month_start).count())
+
+    def local_day(started: datetime) -> date:
+        return date.fromisoformat(local_time(started)[:10]) if has_app_context() else started.date()
+
+    day = local_day(run.started_at)
+    window = datetime(day.year, day.month, 1) - timedelta(days=1)  # any time zone's month starts after this
+    earlier = CleaningRun.select(CleaningRun.started_at).where(CleaningRun.id <= run.id,
+                                                               CleaningRun.started_at > window)
+    number = len([started for (started,) in tuples(earlier) if local_day(started).replace(day=1) == day.replace(day=1)])
     return day, max(1, number)
 
 

@@ -79,3 +79,15 @@ def test_clean_and_export_commands(app, runner, tmp_path, database_url):
     answered = runner.invoke(main, [*args, "answer", str(first.id), "--verdict", "correct", "--note", "已入户核实"])
     assert answered.exit_code == 0 and Anomaly.get_by_id(first.id).status == ANSWERED
     assert runner.invoke(main, [*args, "answer", "99999", "--verdict", "correct", "--note", "x"]).exit_code == 1
+
+
+def test_each_run_of_a_month_has_its_own_numbered_list(hub_db, tmp_path):
+    county = build(tmp_path)
+    baseline(county, skip={county.rows[0]["household_id"]})
+    runner.run(PERIOD, TODAY)
+    first = exports.anomaly_lists(tmp_path / "out", "板榄镇")
+    runner.run(PERIOD, TODAY)
+    second = exports.anomaly_lists(tmp_path / "out", "板榄镇")
+    assert first[0].stem.endswith("-第1次") and second[0].stem.endswith("-第2次")
+    assert first[0].exists() and second[0].exists()  # the second run did not overwrite the first list
+    assert "第2次清洗" in load_workbook(second[0]).active["A1"].value
