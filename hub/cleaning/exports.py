@@ -1,24 +1,29 @@
-"""What the county sends out: per-township anomaly lists, the monthly untransferred-labour table, the quarterly
-income classes, and visit coverage per village — as XLSX and as CSV (UTF-8 with BOM, so Excel opens it).
+"""What the county sends out each month: per-township anomaly lists, the untransferred-labour table (county and
+villages), income classes with P1–P4, and visit coverage per village — as XLSX in the office form of
+hub/cleaning/office.py and as CSV (UTF-8 with BOM, so Excel opens it); docs/reports.md.
 
-ID numbers never appear in full: subjects are written with masked numbers (DOMAIN.md §9).
+ID numbers never appear in full: subjects are written with masked numbers, each named (DOMAIN.md §9).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from flask import has_app_context
 from peewee import JOIN, Case, fn
 
+from hub.cleaning import office, wording
 from hub.cleaning.anomalies import CLOSED, STATUS_ZH
 from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE, facts
-from hub.roster.disclosure import anomaly_detail_text, named_subjects
+from hub.county.clock import local_time
+from hub.roster.disclosure import named_subjects
 from hub.store.models import (
     Anomaly,
+    CleaningRun,
     County,
     Household,
     Person,
@@ -28,46 +33,45 @@ from hub.store.models import (
     VisitEmployment,
     current_visits,
 )
-from shared import safe_cells
 from shared.rows import tuples
 from shared.schemas import RISKS
 from shared.vocabulary import FULL_LABOUR, HEAD, LIVING
 
-ANOMALY_HEADERS = ["乡(镇)", "村(安置点)", "户编号", "户主", "规则", "问题", "说明", "严重程度", "状态", "首次发现"]
+ANOMALY_HEADERS = ["序号", "乡(镇)", "村(安置点)", "户编号", "户主", "规则", "问题", "说明", "严重程度", "状态",
+                   "首次发现"]
 LABOUR_TABLE_HEADERS = ["序号", "县(区)", "乡(镇)", "村(安置点)", "姓名", "性别", "年龄", "未转移就业人员类型",
                         "家庭类型", "是否开展\"251\"就业帮扶", "开展\"251\"帮扶是否有台账", "目前转移就业状况",
                         "未转移就业原因", "备注"]
-INCOME_HEADERS = ["乡(镇)", "村(安置点)", "户编号", "户主", "户类型", "年人均纯收入(元)", "收入档次", "预警"]
-COVERAGE_HEADERS = ["乡(镇)", "村(安置点)", "户数", "已走访", "走访率"]
+INCOME_HEADERS = ["序号", "乡(镇)", "村(安置点)", "户编号", "户主", "户类型", "年人均纯收入(元)", "收入档次",
+                  "预警(P1–P4)"]
+COVERAGE_HEADERS = ["序号", "乡(镇)", "村(安置点)", "户数", "已走访(户)", "未走访(户)", "走访率"]
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 
 
-def write_table(base: Path, headers: list[str], rows: Iterable[list[Any]]) -> list[Path]:
-    """Write ``base``.xlsx and ``base``.csv with the same rows; return both paths.  Every cell goes through
-    shared/safe_cells.py: text is never a formula, and both files are readable by their owner only."""
-    from openpyxl import Workbook  # here: the pages and commands that import this module need not load it
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.worksheet import Worksheet
+def write_table(base: Path, headers: list[str], rows: Iterable[list[Any]], *, title: str | None = None,
+                unit: str = "", when: str = "", sheet: str = "表", text_columns: Iterable[int] = (),
+                percent_columns: Iterable[int] = (), footer: list[str] | None = None) -> list[Path]:
+    """Write ``base``.xlsx (in the office form of hub/cleaning/office.py) and ``base``.csv with the same rows;
+    return both paths.  Every cell goes through shared/safe_cells.py: text is never a formula, identifiers stay
+    text, and both files are readable by their owner only."""
+    table = office.Table(sheet=sheet, title=title or base.name, unit=unit or county_name(), when=when,
+                         headers=headers, rows=list(rows), text_columns=frozenset(text_columns),
+                         percent_columns=frozenset(percent_columns), footer=footer or [])
+    return office.write(base, [table])
 
-    rows = list(rows)
-    base.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    workbook = Workbook()
-    sheet = workbook.active
-    assert isinstance(sheet, Worksheet)  # a new workbook opens on its one worksheet
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        safe_cells.append_xlsx_row(sheet, row)
-    for index, column in enumerate(sheet.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, max(len(str(c.value or ""))
-                                                                                      for c in column) * 2))
-    sheet.freeze_panes = "A2"
-    xlsx, csv_path = base.with_suffix(".xlsx"), base.with_suffix(".csv")
-    safe_cells.save_workbook(workbook, xlsx)
-    safe_cells.write_csv(csv_path, [headers, *rows])
-    return [xlsx, csv_path]
+
+def county_name() -> str:
+    county = County.select().first()
+    return county.name if county else ""
+
+
+def month_text(period: str) -> str:
+    """2026-10 -> 2026年10月."""
+    return f"{period[:4]}年{int(period[5:7])}月"
+
+
+def day_text(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _heads() -> dict[int | None, str]:  # looked up by a household id that may be None
@@ -75,31 +79,64 @@ def _heads() -> dict[int | None, str]:  # looked up by a household id that may b
     return dict(tuples(query))
 
 
+def run_label(run: CleaningRun | None) -> tuple[date, int]:
+    """The day a cleaning run started (the county's clock) and its number within that month (1st, 2nd, 3rd …)."""
+    if run is None:
+        return date.today(), 0
+
+    def local_day(started: datetime) -> date:
+        return date.fromisoformat(local_time(started)[:10]) if has_app_context() else started.date()
+
+    day = local_day(run.started_at)
+    window = datetime(day.year, day.month, 1) - timedelta(days=1)  # any time zone's month starts after this
+    earlier = CleaningRun.select(CleaningRun.started_at).where(CleaningRun.id <= run.id,
+                                                               CleaningRun.started_at > window)
+    number = len([started for (started,) in tuples(earlier) if local_day(started).replace(day=1) == day.replace(day=1)])
+    return day, max(1, number)
+
+
 def anomaly_lists(out: Path, township: str | None = None) -> list[Path]:
-    """One list per township of its open and answered anomalies, grouped by village and household."""
+    """One list per township of its open and answered anomalies, grouped by village and household, for the latest
+    cleaning run: dated and numbered in the file name and the title (the three runs of a month never overwrite
+    each other), each person named beside the masked number, the detail in Chinese words with units."""
     heads = _heads()
+    run = CleaningRun.select().order_by(CleaningRun.id.desc()).first()
+    day, number = run_label(run)
     written = []
     townships = Township.select().order_by(Township.position)
     if township:
         townships = townships.where(Township.name == township)
-    today = date.today()
     for place in townships:
         query = (Anomaly.select(Anomaly, Village, Household).join(Village, JOIN.LEFT_OUTER)
                  .switch(Anomaly).join(Household, JOIN.LEFT_OUTER)
                  .where(Anomaly.township == place.id, Anomaly.status != CLOSED)
                  .order_by(Village.name, Household.number, Anomaly.rule))
         found = list(query)
-        subjects = named_subjects(found)
-        rows = [[place.name, a.village.name if a.village else "", a.household.number if a.household else "",
-                 heads.get(a.household_id, ""), a.rule, CATALOGUE[a.rule].zh if a.rule in CATALOGUE else a.rule,
-                 f"{subjects[a.id]}；{anomaly_detail_text(a.detail, today, a.rule)}",
-                 SEVERITY_ZH.get(CATALOGUE[a.rule].severity, ""),
-                 STATUS_ZH[a.status], a.opened_at.strftime("%Y-%m-%d")] for a in found]
-        written += write_table(out / f"异常清单-{place.name}", ANOMALY_HEADERS, rows)
+        rows = _anomaly_rows(place.name, found, heads, day)
+        month = f"{day.year}年{day.month}月第{number}次清洗"
+        written += write_table(out / f"异常清单-{place.name}-{day.isoformat()}-第{number}次", ANOMALY_HEADERS, rows,
+                               title=f"{place.name}防返贫监测数据异常清单（{month}）", sheet="异常清单",
+                               when=f"{day_text(day)}（{month}，数据月份 {month_text(run.period) if run else ''}）",
+                               text_columns=(3,), footer=["核实人：", "联系电话：", "核实日期："])
     return written
 
 
-def _age(birth: str | None, on: date) -> int | str:
+def _anomaly_rows(township: str, found: list[Anomaly], heads: dict[int | None, str], on: date) -> list[list[Any]]:
+    subjects = named_subjects(found)
+    households = wording.persons_households([a.detail for a in found if a.rule == "I3"])
+    numbers = dict(tuples(Household.select(Household.id, Household.number).where(Household.id.in_(households))))
+    rows = []
+    for index, a in enumerate(found, start=1):
+        rule = CATALOGUE.get(a.rule)
+        rows.append([index, township, a.village.name if a.village else "", a.household.number if a.household else "",
+                     heads.get(a.household_id, ""), a.rule, rule.zh if rule else a.rule,
+                     "；".join(filter(None, [subjects[a.id], wording.detail_words(a.detail, on, numbers)])),
+                     SEVERITY_ZH.get(rule.severity, "") if rule else "", STATUS_ZH[a.status],
+                     a.opened_at.strftime("%Y-%m-%d")])
+    return rows
+
+
+def age_on(birth: str | None, on: date) -> int | str:
     if not birth:
         return ""
     born = date.fromisoformat(birth)
@@ -109,6 +146,7 @@ def _age(birth: str | None, on: date) -> int | str:
 # 未转移就业人员类型: the five official types (DOMAIN.md §4; 002 employment §二(一)1(2) and annex 2), in that order.
 PERSON_TYPES = ("监测对象", "返乡回流脱贫劳动力", "公益性岗位退出人员", "脱贫户高校未就业毕业生",
                 "雨露计划未就业毕业生")
+RECORDED_TYPES = PERSON_TYPES[:2]  # the types the hub's data show (person_type); the village adds the others
 
 
 def person_type(household: Household, person: Person, returned_before: str) -> str:
@@ -144,10 +182,45 @@ def _month_risks(period: str) -> dict[int, list[str]]:
     return found
 
 
-def untransferred_labour(out: Path, period: str, days_back: int | None = None) -> list[Path]:
-    """The monthly table of labourers not in transferred employment (DOMAIN.md §4), in its exact columns.
+LABOUR_TITLE = "未转移就业脱贫劳动力就业情况统计表"
+LABOUR_FOOTER = ["填报人：", "联系电话："]
+
+
+def untransferred_labour(out: Path, period: str, days_back: int | None = None, *,
+                         per_village: bool = False) -> list[Path]:
+    """The monthly table of labourers not in transferred employment (DOMAIN.md §4; 002 employment annex 2), in
+    its exact columns, for the county (due by the 5th) and, with ``per_village``, one per village (due by the
+    3rd, in the folder 各村未转移就业统计表).  The county's two files come first.
 
     ``days_back``: how long a returned labourer must have been back (default: the county's ``p10_days_back``)."""
+    county, rows = county_name(), labour_rows(period, days_back)
+    when = month_text(period)
+    written = write_table(out / f"{LABOUR_TITLE}-{period}", LABOUR_TABLE_HEADERS, rows, title=f"{county}{LABOUR_TITLE}",
+                          unit=county, when=when, sheet="统计表", footer=LABOUR_FOOTER)
+    if per_village:
+        by_village: dict[tuple[str, str], list[list[Any]]] = {}
+        for row in rows:
+            by_village.setdefault((row[2], row[3]), []).append(row)
+        for (township, village), found in by_village.items():
+            village_rows = [[index, *row[1:]] for index, row in enumerate(found, start=1)]
+            base = out / "各村未转移就业统计表" / office.file_name(f"{LABOUR_TITLE}-{period}-{township}-{village}")
+            written += write_table(base, LABOUR_TABLE_HEADERS, village_rows, title=f"{county}{LABOUR_TITLE}",
+                                   unit=f"{township}{village}", when=when, sheet="统计表", footer=LABOUR_FOOTER)
+    return written
+
+
+def labour_rows(period: str, days_back: int | None = None) -> list[list[Any]]:
+    """The rows of the untransferred-labour table, in its 14 columns."""
+    county, on = county_name(), date.fromisoformat(f"{period}-01")
+    return [[index, county, person.household.village.township.name, person.household.village.name, person.name,
+             person.gender, age_on(person.birth_date, on), kind, person.household.household_type,
+             "是" if person.support_251 else "否", "", "未转移就业", reason, ""]
+            for index, (person, kind, reason) in enumerate(untransferred_people(period, days_back), start=1)]
+
+
+def untransferred_people(period: str, days_back: int | None = None) -> list[tuple[Person, str, str]]:
+    """Every living full labourer with no current employment record in the month, by township, village and
+    household: the person (household, village and township joined), the official type and the reason."""
     on = date.fromisoformat(f"{period}-01")
     month_end = (on.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     if days_back is None:
@@ -158,19 +231,12 @@ def untransferred_labour(out: Path, period: str, days_back: int | None = None) -
     working = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)
                .where(Visit.is_current(), Visit.month == period))
     risks = _month_risks(period)
-    county = County.select().first()
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
              .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR),
                     Person.id_number.not_in(working))
              .order_by(Township.position, Village.name, Household.number))
-    rows = []
-    for index, person in enumerate(query, start=1):
-        household = person.household
-        rows.append([index, county.name if county else "", household.village.township.name, household.village.name,
-                     person.name, person.gender, _age(person.birth_date, on),
-                     person_type(household, person, returned_before), household.household_type,
-                     "", "", "未转移就业", not_transferred_reason(person, risks.get(household.id, [])), ""])
-    return write_table(out / f"未转移就业脱贫劳动力就业情况统计表-{period}", LABOUR_TABLE_HEADERS, rows)
+    return [(person, person_type(person.household, person, returned_before),
+             not_transferred_reason(person, risks.get(person.household.id, []))) for person in query]
 
 
 def income_class(per_capita: float) -> str:
@@ -179,6 +245,7 @@ def income_class(per_capita: float) -> str:
 
 
 def quarterly_income(out: Path, ctx: Context) -> list[Path]:
+    """Income classes per household with the alerts P1–P4 it carries (named, not only numbered)."""
     incomes = facts.annual_per_capita(ctx)
     alerts: dict[int | None, list[str]] = {}
     for rule_id in ("P1", "P2", "P3", "P4"):
@@ -187,14 +254,17 @@ def quarterly_income(out: Path, ctx: Context) -> list[Path]:
     heads = _heads()
     query = (Household.select(Household, Village, Township).join(Village).join(Township)
              .order_by(Township.position, Village.name, Household.number))
-    rows = []
+    rows: list[list[Any]] = []
     for household in query:
         if household.id in incomes:
             income = incomes[household.id][0]
-            rows.append([household.village.township.name, household.village.name, household.number,
+            found = sorted(set(alerts.get(household.id, [])), key=lambda rule: int(rule[1:]))
+            rows.append([len(rows) + 1, household.village.township.name, household.village.name, household.number,
                          heads.get(household.id, ""), household.household_type, round(income), income_class(income),
-                         "、".join(sorted(set(alerts.get(household.id, []))))])
-    return write_table(out / f"收入分档与预警-{ctx.period}", INCOME_HEADERS, rows)
+                         "、".join(f"{rule}{CATALOGUE[rule].zh}" for rule in found)])
+    return write_table(out / f"收入分档与预警-{ctx.period}", INCOME_HEADERS, rows, sheet="收入分档",
+                       title=f"{county_name()}脱贫户和监测户收入分档与预警表", when=f"截至{month_text(ctx.period)}",
+                       text_columns=(3,))
 
 
 def coverage(period: str) -> list[dict[str, Any]]:
@@ -209,5 +279,8 @@ def coverage(period: str) -> list[dict[str, Any]]:
 
 
 def coverage_table(out: Path, period: str) -> list[Path]:
-    rows = [[c["township"], c["village"], c["households"], c["visited"], f"{c['share']:.0%}"] for c in coverage(period)]
-    return write_table(out / f"走访覆盖-{period}", COVERAGE_HEADERS, rows)
+    """Visit coverage per village; the share is a number shown as a percentage."""
+    rows = [[index, c["township"], c["village"], c["households"], c["visited"], c["households"] - c["visited"],
+             c["share"]] for index, c in enumerate(coverage(period), start=1)]
+    return write_table(out / f"走访覆盖-{period}", COVERAGE_HEADERS, rows, sheet="走访覆盖",
+                       title=f"{county_name()}农户走访覆盖情况表", when=month_text(period), percent_columns=(6,))

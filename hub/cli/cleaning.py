@@ -14,6 +14,7 @@ from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE, facts
 from hub.cli.context import CLI_PRINCIPAL, run_in_app
 from hub.county.parameters import PARAMETERS, parameters, set_parameter
+from hub.reports import analysis, handoff
 from shared.months import check_month, month_of, previous_month
 
 
@@ -59,13 +60,18 @@ def rule_setting(app: Any, name: str | None, value: str | None, why: str) -> Non
 @click.option("--township", help="Only this township's anomaly list.")
 @run_in_app()
 def export(app: Any, out: Path, period: str | None, township: str | None) -> None:
-    """Write the anomaly lists per township, the untransferred-labour table, income classes and coverage."""
+    """Write the month's tables (anomaly lists per township, the untransferred-labour table per county and village,
+    income classes, coverage), and for the last quarter ended by the month the hand-off to the HR bureau and the
+    quarterly analysis."""
     period = _period(period)
     ctx = Context(period, date.today(), parameters())
     facts.build_household_months(ctx)
     written = exports.anomaly_lists(out, township)
-    written += exports.untransferred_labour(out, period)
+    written += exports.untransferred_labour(out, period, per_village=True)
     written += exports.quarterly_income(out, ctx)
     written += exports.coverage_table(out, period)
+    quarter_end = handoff.last_quarter_end(period)
+    written += handoff.quarterly_handoff(out, quarter_end)
+    written += analysis.quarterly_analysis(out, quarter_end, ctx.params)
     for path in written:
         click.echo(f"已写出 {path}")

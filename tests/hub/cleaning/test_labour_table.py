@@ -6,6 +6,7 @@ from __future__ import annotations
 from openpyxl import load_workbook
 
 from hub.cleaning import exports
+from hub.cleaning.office import HEADER_ROW
 from hub.store.models import Household
 from tests.hub.cleaning.county_factory import PERIOD, baseline, build, household_number, roster_rows
 
@@ -34,9 +35,10 @@ def planted_rows() -> list[dict]:
 def table_rows(tmp_path) -> dict[str, list[tuple]]:
     exports.untransferred_labour(tmp_path / "out", PERIOD)
     sheet = load_workbook(tmp_path / "out" / f"未转移就业脱贫劳动力就业情况统计表-{PERIOD}.xlsx").active
-    header = [cell.value for cell in sheet[1]]
+    header = [cell.value for cell in sheet[HEADER_ROW]]
     by_name: dict[str, list[tuple]] = {}
-    for values in sheet.iter_rows(min_row=2, values_only=True):
+    for values in sheet.iter_rows(min_row=HEADER_ROW + 1, max_row=sheet.max_row - len(exports.LABOUR_FOOTER),
+                                  values_only=True):
         row = dict(zip(header, values, strict=True))
         by_name.setdefault(row["姓名"], []).append((row["未转移就业人员类型"] or "", row["未转移就业原因"] or ""))
     return by_name

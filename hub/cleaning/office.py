@@ -1,0 +1,212 @@
+"""The office form every table the county sends is written in (issue 16): a title, 填报单位 and 统计时间 above the
+header, borders, a frozen header row that repeats on every printed page, landscape A4 fitted to one page wide,
+a filter on the header, Chinese sheet names, numbers as numbers (percentages as percentages) and ID and household
+numbers as text, in XLSX and in CSV.  Every cell goes through shared/safe_cells.py.
+
+The XLSX rows: 1 the title, 2 填报单位 (left) and 统计时间 (right), ``HEADER_ROW`` the column headers, then the data,
+then the footer lines (填报人, 联系电话 …).  The CSV holds the header and the data only, for the programs that read it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shared import safe_cells
+
+if TYPE_CHECKING:  # openpyxl is loaded by the writers, not by every page that imports this module
+    from openpyxl import Workbook
+
+HEADER_ROW = 3
+SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+FONT_NAME = "宋体"
+PERCENT_FORMAT = "0.0%"
+TEXT_FORMAT = "@"
+
+
+@dataclass
+class Table:
+    """One sheet of an office form.  ``text_columns``: indexes of identifier columns (household and ID numbers),
+    written as text; ``percent_columns``: shares (0.0–1.0) shown as percentages."""
+
+    sheet: str
+    title: str
+    unit: str
+    when: str
+    headers: list[str]
+    rows: list[list[Any]]
+    text_columns: frozenset[int] = frozenset()
+    percent_columns: frozenset[int] = frozenset()
+    footer: list[str] = field(default_factory=list)
+    widths: dict[int, float] = field(default_factory=dict)
+
+
+def sheet_name(name: str) -> str:
+    """A name Excel accepts for a sheet: no ``[]:*?/\\``, at most 31 characters."""
+    return SHEET_NAME_FORBIDDEN.sub("", name)[:31] or "表"
+
+
+def file_name(name: str) -> str:
+    """A file name from a place or title: no path separators or characters Windows refuses."""
+    return re.sub(r"[\\/:*?\"<>|\t\r\n]", "_", name).strip() or "表"
+
+
+def _width(value: Any) -> float:
+    text = value if isinstance(value, str) else (f"{value:.1%}" if isinstance(value, float) else str(value))
+    return sum(2 if ord(char) > 0x2E7F else 1.1 for char in text) + 2
+
+
+def _column_widths(table: Table) -> list[float]:
+    """Each column as wide as its header's longest line or its widest value, between 6 and 30 (text wraps)."""
+    widths = []
+    for index, header in enumerate(table.headers):
+        if index in table.widths:
+            widths.append(table.widths[index])
+            continue
+        widest = max((_width(row[index]) for row in table.rows[:2000] if row[index] not in (None, "")), default=0)
+        head = _width(header) / 2 if len(header) > 6 else _width(header)
+        widths.append(max(6.0, min(30.0, max(widest, head))))
+    return widths
+
+
+class _Styles:
+    """The form's styles; the body's as named styles registered once per workbook, so a cell takes one by name
+    (setting font, border and alignment cell by cell hashes each style object: minutes for a county)."""
+
+    BODY, NUMBER, IDENTIFIER, PERCENT = "正文", "正文数字", "正文编号", "正文百分比"
+
+    def __init__(self, workbook: Workbook) -> None:
+        from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+
+        thin = Side(style="thin", color="000000")
+        self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        self.title = Font(name=FONT_NAME, size=16, bold=True)
+        self.header = Font(name=FONT_NAME, size=11, bold=True)
+        self.body = Font(name=FONT_NAME, size=10)
+        self.fill = PatternFill("solid", fgColor="D9D9D9")
+        self.centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        self.left = Alignment(horizontal="left", vertical="center", wrap_text=True)
+        self.right = Alignment(horizontal="right", vertical="center")
+        registered = set(workbook.named_styles)
+        for name, alignment, number_format in ((self.BODY, self.left, "General"), (self.NUMBER, self.right, "General"),
+                                               (self.IDENTIFIER, self.left, TEXT_FORMAT),
+                                               (self.PERCENT, self.right, PERCENT_FORMAT)):
+            if name not in registered:
+                workbook.add_named_style(NamedStyle(name=name, font=self.body, border=self.border,
+                                                    alignment=alignment, number_format=number_format))
+
+
+def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Any:
+    """Write ``table`` into a new sheet of the write-only ``workbook`` (``new_workbook``): the layout first (the
+    writer streams it before the rows), then the rows, each cell styled by name.  Memory stays flat whatever the
+    county's size.  ``first`` is kept for callers of the earlier form and changes nothing."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.cell_range import CellRange
+
+    styles = _Styles(workbook)
+    sheet = workbook.create_sheet(sheet_name(table.sheet))
+    columns, end = len(table.headers), HEADER_ROW + len(table.rows)
+    last = get_column_letter(columns)
+    for index, width in enumerate(_column_widths(table), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{last}{end}"
+    _print_setup(sheet)
+    half = max(1, columns // 2)
+    sheet.merged_cells.add(CellRange(f"A1:{last}1"))
+    if half > 1:
+        sheet.merged_cells.add(CellRange(f"A2:{get_column_letter(half)}2"))
+    if columns > half + 1:
+        sheet.merged_cells.add(CellRange(f"{get_column_letter(half + 1)}2:{last}2"))
+    sheet.row_dimensions[1].height = 30
+    for cells in _heading(sheet, table, styles, half):
+        sheet.append(cells)
+    for row in table.rows:
+        sheet.append(_body_cells(sheet, table, styles, row))
+    for line in table.footer:
+        cells = safe_cells.write_only_cells(sheet, [line])
+        cells[0].font = styles.body
+        sheet.append(cells)
+    return sheet
+
+
+def _body_cells(sheet: Any, table: Table, styles: _Styles, row: list[Any]) -> list[Any]:
+    cells = safe_cells.write_only_cells(sheet, row)
+    for index, cell in enumerate(cells):
+        if index in table.text_columns:
+            cell.style = styles.IDENTIFIER
+            if cell.value is not None:
+                cell.value, cell.data_type = str(cell.value), "s"
+        elif index in table.percent_columns:
+            cell.style = styles.PERCENT
+        else:
+            cell.style = styles.NUMBER if isinstance(cell.value, int | float) else styles.BODY
+    return cells
+
+
+def _heading(sheet: Any, table: Table, styles: _Styles, half: int) -> list[list[Any]]:
+    """Row 1 the title (merged across every column); row 2 填报单位 on the left half, 统计时间 on the right half;
+    row 3 the headers."""
+    title = safe_cells.write_only_cells(sheet, [table.title])
+    title[0].font, title[0].alignment = styles.title, styles.centre
+    unit = safe_cells.write_only_cells(sheet, [f"填报单位：{table.unit}"] + [None] * (half - 1)
+                                       + [f"统计时间：{table.when}"])
+    unit[0].font, unit[0].alignment = styles.header, styles.left
+    unit[half].font, unit[half].alignment = styles.header, styles.right
+    headers = safe_cells.write_only_cells(sheet, table.headers)
+    for cell in headers:
+        cell.font, cell.fill, cell.border, cell.alignment = styles.header, styles.fill, styles.border, styles.centre
+    return [title, unit, headers]
+
+
+def _print_setup(sheet: Any) -> None:
+    """Landscape A4, one page wide and as many long as it takes, the header row on every page, page numbers."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = "9"  # A4 (Worksheet.PAPERSIZE_A4)
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    footer = sheet.oddFooter
+    if footer is not None:
+        footer.center.text = "第 &P 页，共 &N 页"
+
+
+def new_workbook() -> Workbook:
+    """A write-only workbook: rows are streamed to disk as they are appended."""
+    from openpyxl import Workbook
+
+    return Workbook(write_only=True)
+
+
+def csv_rows(table: Table) -> list[Sequence[Any]]:
+    """The header and the data; identifier cells marked as text for a spreadsheet (shared/safe_cells.py)."""
+    rows: list[Sequence[Any]] = [table.headers]
+    for row in table.rows:
+        rows.append([safe_cells.csv_identifier(value) if index in table.text_columns else value
+                     for index, value in enumerate(row)])
+    return rows
+
+
+def write(base: Path, tables: list[Table], with_csv: bool = True) -> list[Path]:
+    """``base``.xlsx with one sheet per table, and (``with_csv``, one table) ``base``.csv; return the paths."""
+    base.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    workbook = new_workbook()
+    for index, table in enumerate(tables):
+        add_sheet(workbook, table, first=index == 0)
+    xlsx = base.with_name(base.name + ".xlsx")
+    safe_cells.save_workbook(workbook, xlsx)
+    written = [xlsx]
+    if with_csv and len(tables) == 1:
+        csv_path = base.with_name(base.name + ".csv")
+        safe_cells.write_csv(csv_path, csv_rows(tables[0]))
+        written.append(csv_path)
+    return written

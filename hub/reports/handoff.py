@@ -1,0 +1,101 @@
+"""The quarterly hand-off to 县人社局 (002 employment §二(一)2; issue 16): in the first month of each quarter the
+county's rural-revitalisation bureau gives the HR bureau the previous quarter's work place, months and wage per
+labourer, and the lists of the five groups needing employment support — one workbook, one sheet per list, each in
+the office form of hub/cleaning/office.py.
+
+ID numbers are masked (DOMAIN.md §9), each beside the person's name and household number.  The hub records two of
+the five groups (监测对象, 返乡回流脱贫劳动力: hub/cleaning/exports.py ``person_type``); the other three sheets carry
+their header and a line saying the townships report them on annex 2.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from hub.cleaning import exports, office
+from hub.store.models import Household, Person, Township, Village, Visit, VisitEmployment
+from shared.idnumber import mask
+from shared.months import add_months, month_span, quarter_of, quarter_start
+from shared.rows import tuples
+from shared.schemas import WORK_PLACES
+
+WORK_HEADERS = ["序号", "乡(镇)", "村(安置点)", "户编号", "姓名", "证件号码", "务工地点", "务工省份",
+                "年内累计务工时长(月)", "本季度工资收入(元)"]
+GROUP_HEADERS = ["序号", "乡(镇)", "村(安置点)", "户编号", "姓名", "证件号码", "性别", "年龄", "家庭类型",
+                 "是否开展\"251\"就业帮扶", "未转移就业原因"]
+NOT_RECORDED = "本系统未登记此类人员，由各乡(镇)按《未转移就业脱贫劳动力就业情况统计表》报送。"
+RECEIVER = "县人力资源和社会保障局"
+
+
+def quarter_label(quarter_end: str) -> str:
+    """2026-09 -> 2026年第3季度."""
+    return f"{quarter_end[:4]}年第{quarter_of(quarter_end)}季度"
+
+
+def previous_quarter_end(month: str) -> str:
+    """The last month of the quarter before the one ``month`` is in."""
+    return add_months(quarter_start(month), -1)
+
+
+def last_quarter_end(month: str) -> str:
+    """The last month of the latest quarter ended by ``month``: ``month`` itself when it closes a quarter."""
+    return month if quarter_start(month) == add_months(month, -2) else previous_quarter_end(month)
+
+
+def quarterly_handoff(out: Path, quarter_end: str, days_back: int | None = None) -> list[Path]:
+    """The hand-off workbook for the quarter ending with the month ``quarter_end`` (YYYY-MM)."""
+    county, label = exports.county_name(), quarter_label(quarter_end)
+    when = f"{label}（{exports.month_text(quarter_start(quarter_end))}至{exports.month_text(quarter_end)}）"
+    tables = [office.Table(sheet="务工信息", title=f"{county}脱贫劳动力务工信息（{label}）", unit=county, when=when,
+                           headers=WORK_HEADERS, rows=work_rows(quarter_end), text_columns=frozenset({3}),
+                           footer=[f"报送：{RECEIVER}", "填报人：", "联系电话："])]
+    people = exports.untransferred_people(quarter_end, days_back)
+    on = date.fromisoformat(f"{quarter_end}-01")
+    for kind in exports.PERSON_TYPES:
+        rows = [[0, person.household.village.township.name, person.household.village.name, person.household.number,
+                 person.name, mask(person.id_number), person.gender, exports.age_on(person.birth_date, on),
+                 person.household.household_type, "是" if person.support_251 else "否", reason]
+                for person, found, reason in people if found == kind]
+        rows = [[index, *row[1:]] for index, row in enumerate(rows, start=1)]
+        recorded = kind in exports.RECORDED_TYPES
+        tables.append(office.Table(sheet=kind, title=f"{county}需要就业帮扶的{kind}名单（{label}）", unit=county,
+                                   when=when, headers=GROUP_HEADERS, rows=rows, text_columns=frozenset({3}),
+                                   footer=[] if recorded else [NOT_RECORDED]))
+    return office.write(out / f"务工信息及重点群体名单-{quarter_end[:4]}年第{quarter_of(quarter_end)}季度", tables,
+                        with_csv=False)
+
+
+def work_rows(quarter_end: str) -> list[list[Any]]:
+    """Per labourer with work recorded in the quarter: the latest place, the year's months so far, the quarter's
+    wage (the current visits' employment records of its three months)."""
+    months = month_span(quarter_start(quarter_end), quarter_end)
+    query = (VisitEmployment.select(VisitEmployment.id_number, Visit.month, VisitEmployment.place,
+                                    VisitEmployment.province, VisitEmployment.months, VisitEmployment.wage,
+                                    Household.id)
+             .join(Visit).join(Household)
+             .where(Visit.is_current(), Visit.month.in_(months)).order_by(Visit.month))
+    found: dict[str, dict[str, Any]] = {}
+    for id_number, _month, place, province, worked, wage, household_id in tuples(query):
+        entry = found.setdefault(id_number, {"household": household_id, "wage": 0, "months": 0})
+        entry.update(place=WORK_PLACES.get(place, place), province=province, months=max(entry["months"], worked))
+        entry["wage"] += wage
+    return _named_rows(found)
+
+
+def _named_rows(found: dict[str, dict[str, Any]]) -> list[list[Any]]:
+    if not found:
+        return []
+    households = {entry["household"] for entry in found.values()}
+    query = (Person.select(Person.id_number, Person.name, Household.number, Village.name, Township.name,
+                           Township.position)
+             .join(Household).join(Village).join(Township).where(Household.id.in_(households)))
+    people = {id_number: rest for id_number, *rest in tuples(query)}
+    rows = []
+    for id_number, entry in found.items():
+        name, number, village, township, position = people.get(id_number, ("", "", "", "", 999))
+        rows.append([position, township, village, number, name, mask(id_number), entry["place"], entry["province"],
+                     entry["months"], entry["wage"]])
+    rows.sort(key=lambda row: (row[0], row[2], row[3], row[4]))
+    return [[index, *row[1:]] for index, row in enumerate(rows, start=1)]
