@@ -73,6 +73,8 @@ class ErrorCode(Enum):
     SYNC_BUSY = (409, "另一次同步正在进行（可能是自动同步），数据已安全保存在本站；请等它完成后再试。")
     NODE_NAME_TAKEN = (409, "已有同名的站点，没有添加：请换一个名称（例如加上村名）；"
                             "fieldsync-hub nodes 列出已有的站点。")
+    OFFLINE_SESSION_INVALID = (401, "手机上的离线使用已过期或已退出：走访记录仍保存在手机上，"
+                                    "请到站点连上 Wi-Fi 登录，再点“离线使用”，记录会自动上传。")
 
     @property
     def http_status(self) -> int:

@@ -192,3 +192,21 @@ class Coverage(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("household", "month")
+
+
+class PhoneDevice(BaseModel):
+    """An offline session on a grid member's phone (only the token's hash is kept)."""
+
+    token_sha256 = TextField(primary_key=True)
+    username = TextField()
+    created_at = TextField()
+    expires_at = TextField()
+
+
+class PhoneVisit(BaseModel):
+    """A visit recorded on a phone, by the phone's id for it: stored once whatever is resent."""
+
+    client_id = TextField(primary_key=True)
+    username = TextField()
+    seq = IntegerField()
+    received_at = TextField()

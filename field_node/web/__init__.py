@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from field_node.store.db import database
 from field_node.store.state import get_state
 from field_node.sync import node as node_module
-from field_node.web import accounts_views, auth, households, jobs, sync_views, tasks_views, visit_views
+from field_node.web import accounts_views, auth, households, jobs, offline, sync_views, tasks_views, visit_views
 from shared import jobs_web, web_errors, web_security
 from shared.errors import ErrorCode, FieldsyncError
 
@@ -50,11 +50,12 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     web_security.use_sessions(app)  # Secure cookie flag whenever the station app is reached over HTTPS
     web_security.trust_proxies(app, opened.settings["PROXY_HOPS"])
     Babel(app, locale_selector=_locale)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     login = LoginManager(app)
     auth.init_login(login)
     for module in (auth, households, visit_views, sync_views, accounts_views, jobs, tasks_views):
         app.register_blueprint(module.bp)
+    offline.init_app(app, csrf)
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
     app.register_blueprint(jobs_web.blueprint(jobs.NodeBoard, limiter,
                                               lambda: opened.settings["INTEREST_RATE_LIMIT"]))

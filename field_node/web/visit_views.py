@@ -24,7 +24,8 @@ bp = Blueprint("visits", __name__)
 auth.require_sign_in(bp)
 
 
-def _context(number: str, month: str) -> visit_form.Context:
+def context(number: str, month: str) -> visit_form.Context:
+    """The form's context for ``number`` in ``month`` (404 for a household outside the account's villages)."""
     household = scope.household_or_404(number)
     members = list(Member.select().where(Member.household == number).order_by(Member.id))
     last = visits.latest(number, before=month)
@@ -62,7 +63,7 @@ def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, ou
 @bp.route("/h/<number>/visit", methods=["GET"])
 def form(number: str) -> Any:
     corrected = _corrected(number)
-    ctx = _context(number, corrected.month if corrected else this_month())
+    ctx = context(number, corrected.month if corrected else this_month())
     draft = drafts.kept(number, current_user.username)
     if draft is not None:
         values = MultiDict(json.loads(draft.fields))
@@ -82,7 +83,7 @@ def _corrected_from(values: MultiDict, number: str) -> Visit | None:
 @bp.route("/h/<number>/visit", methods=["POST"])
 def save(number: str) -> Any:
     corrected = _corrected(number)
-    ctx = _context(number, corrected.month if corrected else this_month())
+    ctx = context(number, corrected.month if corrected else this_month())
     outcome = visit_form.parse(request.form, ctx, current_user.username, current_user.display_name)
     if outcome.body is None:
         return _render(ctx, request.form, status=422, outcome=outcome, corrected=corrected)
