@@ -19,6 +19,7 @@ from field_node.store.db import database
 from field_node.store.models import PENDING, REJECTED, Account, PhoneDevice, PhoneVisit, Record
 from field_node.store.state import now_text
 from shared.errors import ErrorCode, FieldsyncError
+from shared.rows import tuples
 
 ON_PHONE, AT_STATION, AT_HUB, REFUSED = "phone", "station", "hub", "rejected"
 
@@ -76,8 +77,8 @@ def store_once(client_id: str, username: str, save: Callable[[], tuple[list[Any]
 def states(client_ids: list[str]) -> dict[str, str]:
     """Where each of the phone's visits is: at the station (waiting for sync), at the hub, or refused by it;
     ids the station does not hold are left out (still only on the phone)."""
-    rows = (PhoneVisit.select(PhoneVisit.client_id, Record.status)
-            .join(Record, on=(Record.seq == PhoneVisit.seq))
-            .where(PhoneVisit.client_id.in_(client_ids[:500])).tuples())
+    rows = tuples(PhoneVisit.select(PhoneVisit.client_id, Record.status)
+                  .join(Record, on=(Record.seq == PhoneVisit.seq))
+                  .where(PhoneVisit.client_id.in_(client_ids[:500])))
     names = {PENDING: AT_STATION, REJECTED: REFUSED}
     return {client_id: names.get(status, AT_HUB) for client_id, status in rows}

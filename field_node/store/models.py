@@ -62,6 +62,7 @@ class Household(BaseModel):
 class Member(BaseModel):
     id = AutoField()
     household = ForeignKeyField(Household, field=Household.number, backref="members", column_name="household")
+    household_id: str  # the household's number, as peewee names the foreign key's raw value
     person_key = TextField()  # the hub's key for the person: the station holds no ID number, phone or birth day
     name = TextField()
     gender = TextField()

@@ -24,11 +24,12 @@ from werkzeug.datastructures import MultiDict
 from field_node.outbox import drafts, phones
 from field_node.roster import visits
 from field_node.store.models import Coverage, Household, Member
-from field_node.web import auth, scope, visit_form
+from field_node.web import scope, visit_form
 from field_node.web.households import this_month
 from field_node.web.visit_views import context
 from shared.errors import ErrorCode, FieldsyncError, field_messages
 from shared.months import is_month, previous_month
+from shared.rows import tuples
 from shared.vocabulary import HEAD
 
 bp = Blueprint("offline", __name__)
@@ -102,8 +103,8 @@ def bundle() -> Any:
     members: dict[str, list[Member]] = {}
     for member in Member.select().where(Member.household.in_(numbers)).order_by(Member.id):
         members.setdefault(member.household_id, []).append(member)
-    status = dict(Coverage.select(Coverage.household, Coverage.status)
-                  .where(Coverage.month == month, Coverage.household.in_(numbers)).tuples())
+    status: dict[str, int] = dict(tuples(Coverage.select(Coverage.household, Coverage.status)
+                                         .where(Coverage.month == month, Coverage.household.in_(numbers))))
     rows = [_household(h, members.get(h.number, []), month, status.get(h.number, 0)) for h in households]
     return jsonify(month=month, user=account.username, name=account.display_name, households=rows,
                    version=app_version())
@@ -140,7 +141,7 @@ def upload() -> Any:
         return jsonify(id=client_id, seq=seq, state=phones.AT_STATION, again=True)
     scope.household_or_404(number)
     ctx = context(number, _month(sent.get("month")))
-    fields = sent.get("fields") if isinstance(sent.get("fields"), dict) else {}
+    fields: dict[str, Any] = sent["fields"] if isinstance(sent.get("fields"), dict) else {}
     form = MultiDict([(str(k), str(v)) for k, values in fields.items()
                       for v in (values if isinstance(values, list) else [values])])
     outcome = visit_form.parse(form, ctx, account.username, account.display_name)
