@@ -195,3 +195,26 @@ def test_a_morning_of_visits_offline_arrives_exactly_once(world):
         assert page.inner_text("#queue-list").count("县里已收") == 3
         screenshot(page, "offline-03-at-the-hub")
         browser.close()
+
+
+def test_a_browser_without_service_workers_keeps_the_station_app_and_says_which_browser(world):
+    """WeChat's built-in browser and old vendor browsers: no 离线使用 button, a plain word on which browser to use,
+    and the station pages as before."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=FLAGS)
+        context = browser.new_context(viewport={"width": 360, "height": 640}, has_touch=True, is_mobile=True,
+                                      locale="zh-CN", service_workers="block")
+        context.add_init_script("Object.defineProperty(Navigator.prototype, 'serviceWorker', {get: () => undefined})")
+        page = context.new_page()
+        page.goto(world["url"] + "/login")
+        page.fill("input[name=username]", "wang")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("ul.households")
+        assert not page.is_visible("#offline-start")
+        advice = page.inner_text("#offline-unsupported")
+        assert "Chrome" in advice and "微信" in advice
+        screenshot(page, "offline-04-no-service-worker")
+        browser.close()

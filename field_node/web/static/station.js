@@ -183,7 +183,7 @@
     var button = document.getElementById("offline-start");
     var advice = document.getElementById("offline-unsupported");
     if (button && !canWorkOffline()) {
-      button.hidden = true;
+      button.style.display = "none";
       if (advice) { advice.hidden = false; }
       return;
     }
