@@ -30,6 +30,7 @@ from shared.vocabulary import ABLE_TO_WORK, LIVING
 SOURCES = ("wage", "business", "property", "transfer", "expenses")
 CHANGE_ROWS = 3
 NEEDS_NAME = ("birth", "new_member", "moved_in", "death", "moved_out")
+NOT_WORKING = "none"  # the form's explicit choice for a labourer who does not work
 MAX_SIGNATURE_BYTES = 300_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SEALED = re.compile(SEALED_SHAPE)
@@ -200,8 +201,11 @@ def _carried_job(ctx: Context, member: Member) -> dict[str, Any] | None:
 
 def _entered_job(form: MultiDict, ctx: Context, member: Member, errors: dict[str, str]) -> dict[str, Any] | None:
     prefix = f"emp_{member.id}_"
-    place = form.get(prefix + "place", "")
-    if not place:
+    place = form.get(prefix + "place")
+    if place is None or place == NOT_WORKING:  # absent: a body posted by a script, which names jobs only
+        return None
+    if not place:  # the form's first choice: nobody said whether this labourer works
+        errors[prefix + "place"] = _("Choose where they work, or \"not working\" if they do not work.")
         return None
     if place not in WORK_PLACES:
         errors[prefix + "place"] = _("Choose where they work.")
@@ -327,6 +331,8 @@ def values_of(body: dict[str, Any], ctx: Context) -> MultiDict:
     for source in SOURCES:
         values[f"income_{source}"] = str(body["income"][source])
     by_id = {m.person_key: m.id for m in ctx.members}
+    for member in ctx.labourers:  # a labourer without a job in the record was recorded as not working
+        values[f"emp_{member.id}_place"] = NOT_WORKING
     for job in body.get("employment", []):
         if job["person"] in by_id:
             prefix = f"emp_{by_id[job['person']]}_"

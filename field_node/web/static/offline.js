@@ -349,9 +349,6 @@
       if (first) { first.scrollIntoView(); }
       return;
     }
-    Object.keys(fields).forEach(function (k) {
-      if (/_place$/.test(k) && fields[k][0] === "none") { fields[k] = [""]; }  // the station's "not working"
-    });
     var visit = { id: editing ? editing.id : F.newId(), household: h.number, month: bundle.month, fields: fields,
                   saved_at: new Date().toISOString(), state: "phone" };
     clearTimeout(draftTimer);

@@ -75,7 +75,7 @@ def test_a_saved_visit_is_signed_queued_and_says_who_made_it(member_client, stat
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"income_wage": "-5"}, "income_wage", "不能为负数"),
     ({"income_business": "12.5"}, "income_business", "整数"),
-    ({"income_property": ""}, "income_property", "或确认与上月相同"),
+    ({"income_property": ""}, "income_property", "或勾选“不变”"),
     ({"date": "2999-01-01"}, "date", "日期在未来"),
     ({"method": None}, "method", "请选择走访方式"),
     ({"signature": None}, "signature", "签名"),

@@ -1,0 +1,43 @@
+"""The visit form where the walkthrough found it wrong (issue 14): "not working" only when someone chose it, and
+"last visit (month)" rather than "last month"."""
+
+from __future__ import annotations
+
+from devtools.station import person_key
+from field_node.roster import visits
+from field_node.store.db import database
+from field_node.store.models import Member
+from tests.field_node.web.test_visits import full_form, household_with_labourer, records_of
+
+
+def labourer_id(labourer: dict) -> int:
+    with database.connection_context():
+        return Member.get(Member.person_key == person_key(labourer["id_number"])).id
+
+
+def test_a_labourer_nobody_asked_about_is_not_recorded_as_not_working(member_client, station):
+    number, labourer = household_with_labourer(station)
+    member_id = labourer_id(labourer)
+    before = len(records_of(number))
+    reply = member_client.post(f"/h/{number}/visit", data=full_form(**{f"emp_{member_id}_place": ""}))
+    assert reply.status_code == 422
+    assert "未务工" in reply.get_data(as_text=True) and len(records_of(number)) == before
+    form = member_client.get(f"/h/{number}/visit").get_data(as_text=True)
+    assert '<option value="">请选择</option>' in form and '<option value="none">未务工</option>' in form
+
+
+def test_not_working_chosen_saves_no_job_for_that_labourer(member_client, station):
+    number, labourer = household_with_labourer(station)
+    member_id = labourer_id(labourer)
+    reply = member_client.post(f"/h/{number}/visit", data=full_form(**{f"emp_{member_id}_place": "none"}))
+    assert reply.status_code == 302
+    body = records_of(number)[-1]["body"]
+    assert all(job["person"] != person_key(labourer["id_number"]) for job in body["employment"])
+
+
+def test_the_form_names_the_last_visit_and_its_month(member_client, station):
+    number, _ = household_with_labourer(station)
+    with database.connection_context():
+        last = visits.latest(number)
+    page = member_client.get(f"/h/{number}/visit").get_data(as_text=True)
+    assert f"上次走访（{last.month}）" in page and "上月" not in page
