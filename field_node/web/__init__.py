@@ -9,8 +9,10 @@ the Flask-Babel catalogue in ``translations/``; ``?lang=en`` switches to English
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
@@ -64,8 +66,21 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     _init_errors(app)
     web_security.init_app(app, web_security.STATION_POLICY, cacheable_blueprints=frozenset({"jobs"}))
     app.jinja_env.globals["get_locale"] = get_locale
+    zone = ZoneInfo(opened.settings["TIME_ZONE"])
+    app.jinja_env.filters["local_time"] = lambda text: local_time(text, zone)
     app.context_processor(lambda: {"station_name": get_state("node_name") or _("Station (not enrolled)")})
     return app
+
+
+def local_time(text: str | None, zone: ZoneInfo) -> str:
+    """A stored UTC time (2026-12-01T07:07:06Z) as the county reads it (2026-12-01 15:07); other text unchanged."""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return str(text or "")
+    if moment.tzinfo is None:
+        return str(text)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _locale() -> str:

@@ -306,6 +306,11 @@ def _warnings(form: MultiDict, ctx: Context, body: dict[str, Any], out: Outcome)
             raised["income_drop"] = _("Net income this month (%(now)d yuan) is %(share)d%% below last month's "
                                       "(%(before)d yuan).", now=now, before=before,
                                       share=round(100 * (before - now) / before))
+    jobs_wage = sum(job["wage"] for job in body["employment"])
+    if jobs_wage > body["income"]["wage"]:
+        raised["wage_below_jobs"] = _("The household's wage income (%(household)d yuan) is less than its labourers' "
+                                      "wages this month (%(jobs)d yuan): check both.",
+                                      household=body["income"]["wage"], jobs=jobs_wage)
     elapsed = parse_month(ctx.month)[1]
     if any(job["months"] > elapsed for job in body["employment"]):
         raised["months_beyond_elapsed"] = _("Months worked this year are more than the %(elapsed)d months "

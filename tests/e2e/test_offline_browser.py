@@ -194,6 +194,11 @@ def test_a_morning_of_visits_offline_arrives_exactly_once(world):
         wait_for_text(page, "#queue-list", "县里已收")
         assert page.inner_text("#queue-list").count("县里已收") == 3
         screenshot(page, "offline-03-at-the-hub")
+        page.goto(f"{world['url']}/h/{numbers[0]}")  # the station's household page: members on one line each
+        page.wait_for_selector("table.members")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert page.evaluate("Math.max(...[...document.querySelectorAll('table.members td')]"
+                             ".map(td => td.getBoundingClientRect().height))") < 40
         browser.close()
 
 

@@ -285,7 +285,7 @@
         if (months === null || months > 12) { errors[p + "months"] = "请填写 0 到 12 的整数。"; }
         if (wage === null) { errors[p + "wage"] = "请填写整数元（没有填 0）。"; }
         if (wage > 0 && months === 0) { errors[p + "months"] = "填了工资却没有务工月数，请核对。"; }
-        jobs.push({ months: months || 0 });
+        jobs.push({ months: months || 0, wage: wage || 0 });
       });
     } else if (last) {
       Object.keys(last.jobs).forEach(function (id) { jobs.push(carriedJob(last.jobs[id], last)); });
@@ -306,6 +306,10 @@
         warnings.income_drop = "本月纯收入（" + now + " 元）比" + lastLabelOf(last) + "（" + before + " 元）低 " +
           Math.round(100 * (before - now) / before) + "%。";
       }
+    }
+    var jobsWage = jobs.reduce(function (sum, j) { return sum + (j ? j.wage : 0); }, 0);
+    if (jobsWage > income.wage) {
+      warnings.wage_below_jobs = "家庭工资性收入（" + income.wage + " 元）少于劳动力本月工资合计（" + jobsWage + " 元），请核对。";
     }
     var elapsed = parseInt(bundle.month.slice(5), 10);
     if (jobs.some(function (j) { return j && j.months > elapsed; })) {

@@ -41,3 +41,35 @@ def test_the_form_names_the_last_visit_and_its_month(member_client, station):
         last = visits.latest(number)
     page = member_client.get(f"/h/{number}/visit").get_data(as_text=True)
     assert f"上次走访（{last.month}）" in page and "上月" not in page
+
+
+def test_times_are_shown_in_local_time_not_utc(member_client, station):
+    from field_node.store.state import set_state
+
+    with database.connection_context():
+        set_state("last_contact", "2026-12-01T07:07:06Z")
+    page = member_client.get("/sync").get_data(as_text=True)
+    assert "2026-12-01 15:07" in page and "07:07:06Z" not in page
+
+
+def test_lists_and_the_household_page_name_the_head(member_client, station):
+    number, _ = household_with_labourer(station)
+    head = next(r["name"] for r in station["rows"] if r["household_id"] == number and r["relation"] == "户主")
+    assert member_client.post(f"/h/{number}/visit", data=full_form()).status_code == 302
+    waiting = member_client.get("/sync").get_data(as_text=True)
+    assert f"{head} · {number}" in waiting
+    page = member_client.get(f"/h/{number}").get_data(as_text=True)
+    assert f"<h1>{head} · " in page and 'class="compact members"' in page
+
+
+def test_a_household_wage_below_its_labourers_wages_is_warned_at_entry(member_client, station):
+    number, labourer = household_with_labourer(station)
+    member_id = labourer_id(labourer)
+    job = {f"emp_{member_id}_place": "county", f"emp_{member_id}_months": "6", f"emp_{member_id}_wage": "2200"}
+    reply = member_client.post(f"/h/{number}/visit", data=full_form(income_wage="1000", **job))
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 422 and 'id="warning-wage_below_jobs"' in page and "2200" in page
+    confirmed = full_form(income_wage="1000", confirm_wage_below_jobs="1", reason_wage_below_jobs="另一人打零工",
+                          **job)
+    assert member_client.post(f"/h/{number}/visit", data=confirmed).status_code == 302
+    assert {"code": "wage_below_jobs", "reason": "另一人打零工"} in records_of(number)[-1]["body"]["warnings"]
