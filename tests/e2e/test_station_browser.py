@@ -133,6 +133,8 @@ def test_record_a_full_visit_after_a_validation_message(world):
                            ("expenses", "200")):
         page.fill(f"input[name=income_{source}]", amount)
     page.check("input[name=risks][value=illness]")
+    for select in page.locator("select[name^=emp_]").all():  # 未务工 is chosen, never the default (issue 14)
+        select.select_option("none")
     page.check("input[name=ack_status][value=confirmed]")
     Taps(page).sign()
     page.fill("textarea[name=note]", "户主腰伤")
