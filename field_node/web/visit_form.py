@@ -47,6 +47,7 @@ class Context:
     last: Visit | None = None
     last_body: dict[str, Any] | None = None
     drop_share: float = 0.3
+    earlier: Visit | None = None  # this month's visit already recorded (DOMAIN.md I5), unless correcting it
 
     @property
     def labourers(self) -> list[Member]:
@@ -300,6 +301,10 @@ def _signature(data_url: str, errors: dict[str, str]) -> bytes | None:
 def _warnings(form: MultiDict, ctx: Context, body: dict[str, Any], out: Outcome) -> list[dict[str, str]]:
     """Warnings raised by this entry; each confirmed one (with its reason) goes into the record."""
     raised = {}
+    if ctx.earlier is not None:
+        raised["second_visit"] = _("This household already has a visit for %(month)s (no. %(seq)d, %(date)s). If "
+                                   "that one is wrong, correct it instead; confirm only a real second visit.",
+                                   month=ctx.month, seq=ctx.earlier.seq, date=ctx.earlier.visit_date)
     if ctx.last is not None:
         before, now = ctx.last.net(), _net(body["income"])
         if before > 0 and now < before * (1 - ctx.drop_share):

@@ -24,14 +24,17 @@ bp = Blueprint("visits", __name__)
 auth.require_sign_in(bp)
 
 
-def context(number: str, month: str) -> visit_form.Context:
-    """The form's context for ``number`` in ``month`` (404 for a household outside the account's villages)."""
+def context(number: str, month: str, *, correcting: bool = False) -> visit_form.Context:
+    """The form's context for ``number`` in ``month`` (404 for a household outside the account's villages);
+    ``earlier`` is the month's visit already recorded, unless this entry corrects one."""
     household = scope.household_or_404(number)
     members = list(Member.select().where(Member.household == number).order_by(Member.id))
     last = visits.latest(number, before=month)
+    latest = None if correcting else visits.latest(number)
     return visit_form.Context(household, members, month, date.fromisoformat(now_text()[:10]), last,
                               visits.body_of(last.seq) if last else None,
-                              current_app.config["NODE"].settings["INCOME_DROP_WARNING"])
+                              current_app.config["NODE"].settings["INCOME_DROP_WARNING"],
+                              earlier=latest if latest is not None and latest.month == month else None)
 
 
 def _corrected(number: str) -> Visit | None:
@@ -63,7 +66,7 @@ def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, ou
 @bp.route("/h/<number>/visit", methods=["GET"])
 def form(number: str) -> Any:
     corrected = _corrected(number)
-    ctx = context(number, corrected.month if corrected else this_month())
+    ctx = context(number, corrected.month if corrected else this_month(), correcting=corrected is not None)
     draft = drafts.kept(number, current_user.username)
     if draft is not None:
         values = MultiDict(json.loads(draft.fields))
@@ -83,7 +86,7 @@ def _corrected_from(values: MultiDict, number: str) -> Visit | None:
 @bp.route("/h/<number>/visit", methods=["POST"])
 def save(number: str) -> Any:
     corrected = _corrected(number)
-    ctx = context(number, corrected.month if corrected else this_month())
+    ctx = context(number, corrected.month if corrected else this_month(), correcting=corrected is not None)
     outcome = visit_form.parse(request.form, ctx, current_user.username, current_user.display_name)
     if outcome.body is None:
         return _render(ctx, request.form, status=422, outcome=outcome, corrected=corrected)

@@ -255,7 +255,7 @@
   }
 
   /* The station's entry checks (field_node/web/visit_form.py), made on the phone; the station makes them again. */
-  function check(h, f) {
+  function check(h, f, editingId) {
     var errors = {}, warnings = {}, one = function (k) { return (f[k] || [""])[0]; };
     var last = h.last, all = !!one("all_unchanged"), income = {};
     if (!one("method")) { errors.method = "请选择走访方式。"; }
@@ -315,6 +315,9 @@
     if (jobs.some(function (j) { return j && j.months > elapsed; })) {
       warnings.months_beyond_elapsed = "今年务工月数超过了已过去的 " + elapsed + " 个月。";
     }
+    if (h.status !== "not_yet" || onPhoneThisMonth(h.number).filter(function (v) { return v.id !== editingId; }).length) {
+      warnings.second_visit = "这户本月已有走访记录：如果是改正上次的记录，请回站点“更正”；确属再次走访，请勾选并写明原因。";
+    }
     Object.keys(warnings).forEach(function (code) {
       if (one("confirm_" + code) && one("reason_" + code).trim()) { delete warnings[code]; }
     });
@@ -346,7 +349,7 @@
       document.getElementById("form-error").textContent = "离线使用已到期：请回站点登录后再点“离线使用”。";
       return;
     }
-    var fields = fieldsOf(form), found = check(h, fields);
+    var fields = fieldsOf(form), found = check(h, fields, editing && editing.id);
     showProblems(form, found);
     if (Object.keys(found.errors).length || Object.keys(found.warnings).length) {
       var first = form.querySelector(".field-error:not(:empty), .warning");

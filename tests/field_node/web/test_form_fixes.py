@@ -73,3 +73,17 @@ def test_a_household_wage_below_its_labourers_wages_is_warned_at_entry(member_cl
                           **job)
     assert member_client.post(f"/h/{number}/visit", data=confirmed).status_code == 302
     assert {"code": "wage_below_jobs", "reason": "另一人打零工"} in records_of(number)[-1]["body"]["warnings"]
+
+
+def test_a_second_visit_in_the_same_month_is_warned_at_entry_and_offers_the_correction(member_client, station):
+    number, _ = household_with_labourer(station)
+    assert member_client.post(f"/h/{number}/visit", data=full_form()).status_code == 302
+    first = records_of(number)[-1]["seq"]
+    form = member_client.get(f"/h/{number}/visit").get_data(as_text=True)
+    assert 'id="second-visit"' in form and f"correct={first}" in form
+    again = member_client.post(f"/h/{number}/visit", data=full_form())
+    assert again.status_code == 422 and 'id="warning-second_visit"' in again.get_data(as_text=True)
+    confirmed = full_form(confirm_second_visit="1", reason_second_visit="户主当天外出，晚上再访")
+    assert member_client.post(f"/h/{number}/visit", data=confirmed).status_code == 302
+    correction = member_client.post(f"/h/{number}/visit?correct={first}", data=full_form(income_wage="3100"))
+    assert correction.status_code == 302  # a correction is not a second visit
