@@ -1,4 +1,5 @@
-"""The change-sequence counters stations pull after (hub.store.models.next_change_seq): one helper, one row per table."""
+"""The change-sequence counters stations pull after (hub.store.models.next_change_seq): one helper, one row
+per table."""
 
 from hub.store.models import PostingClock, RosterClock, TaskClock, next_change_seq
 
