@@ -102,7 +102,8 @@
     flushing = store.get("meta", "session").then(function (session) {
       if (!session) { return null; }
       return store.all("queue").then(function (queue) {
-        return sendEach(session, waiting(queue)).then(function () { return refreshStates(session); });
+        return sendEach(session, waiting(queue)).then(function () { return refreshStates(session); })
+          .then(function () { return session.expired ? null : refreshBundle(session); });
       });
     }).catch(function () { note("站点暂时连不上，记录保存在手机上，连上站点 Wi-Fi 后会自动上传。"); })
       .then(function () { flushing = null; return showCount(); });
@@ -144,6 +145,16 @@
     });
   }
 
+  /* The month's list again from the station, at most every ten minutes while it answers (after a sync the
+     phone learns which households are done). */
+  var BUNDLE_EVERY_MS = 10 * 60 * 1000;
+  function refreshBundle(session) {
+    return store.get("meta", "bundle").then(function (bundle) {
+      if (bundle && bundle.fetched_at && Date.now() - bundle.fetched_at < BUNDLE_EVERY_MS) { return null; }
+      return loadBundle(session);
+    }).catch(function () { return null; });  // the list on the phone stays as it was
+  }
+
   /* 离线使用, tapped once at the station while signed in. */
   function startOffline(button) {
     var status = document.getElementById("offline-status");
@@ -176,7 +187,7 @@
     return api("/api/phone/bundle", session.token).then(function (reply) {
       if (!reply.ok) { throw new Error("bundle " + reply.status); }
       return reply.json();
-    }).then(function (bundle) { return store.put("meta", bundle, "bundle"); });
+    }).then(function (bundle) { bundle.fetched_at = Date.now(); return store.put("meta", bundle, "bundle"); });
   }
 
   function wireStationPage() {
