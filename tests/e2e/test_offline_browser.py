@@ -223,3 +223,50 @@ def test_a_browser_without_service_workers_keeps_the_station_app_and_says_which_
         assert "Chrome" in advice and "微信" in advice
         screenshot(page, "offline-04-no-service-worker")
         browser.close()
+
+
+def test_a_station_killed_between_its_commit_and_its_reply_still_stores_the_visit_once(world):
+    """The phone sends a visit and never reads the reply; the station is killed as soon as the visit is committed;
+    it comes back and the phone sends the same visit again: one record, the same sequence number."""
+    import re
+    import signal
+    import socket
+
+    import requests
+
+    from tests.field_node.web.test_visits import full_form
+
+    session = requests.Session()
+    login = session.get(world["url"] + "/login", timeout=10).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+    session.post(world["url"] + "/login", data={"csrf_token": csrf, "username": "wang", "password": PASSWORD},
+                 timeout=10)
+    page = session.get(world["url"] + "/", timeout=10).text
+    csrf = re.search(r'data-csrf="([^"]+)"', page).group(1)
+    token = session.post(world["url"] + "/offline/start", headers={"X-CSRFToken": csrf, "Accept": "application/json"},
+                         timeout=10).json()["token"]
+    number = sorted(households())[4]
+    client_id = "c0ffee" + "0" * 26
+    visit = {"id": client_id, "household": number, "month": THIS_MONTH, "phone_time": "2026-01-01T00:00:00Z",
+             "fields": {k: v if isinstance(v, list) else [v] for k, v in
+                        full_form(method="phone", signature=None, ack_by="户主").items()}}
+    body = json.dumps(visit).encode()
+    request = (f"POST /api/phone/visits HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               f"Accept: application/json\r\nX-Fieldsync-Phone: {token}\r\nContent-Length: {len(body)}\r\n"
+               f"Connection: close\r\n\r\n").encode() + body
+    with socket.create_connection(("127.0.0.1", world["port"]), timeout=10) as phone:
+        phone.sendall(request)  # and the reply is never read
+        deadline = time.monotonic() + 20
+        while not [row for row in station_visits(world["station"]) if row[0] == client_id]:
+            assert time.monotonic() < deadline, "the visit was never committed"
+            time.sleep(0.01)
+        stop_group(world["web"], signal.SIGKILL)
+    world["web"] = world["station"].serve(world["port"])
+    again = requests.post(world["url"] + "/api/phone/visits", json=visit, timeout=10,
+                          headers={"X-Fieldsync-Phone": token, "Accept": "application/json"})
+    assert again.status_code == 200 and again.json()["again"] is True
+    stored = [row for row in station_visits(world["station"]) if row[0] == client_id]
+    assert len(stored) == 1
+    with sqlite3.connect(world["station"].data_dir / "node.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM record WHERE household = ? AND month = ?",
+                          (number, THIS_MONTH)).fetchone()[0] == 1
