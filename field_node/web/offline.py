@@ -30,7 +30,7 @@ from field_node.web.visit_views import context
 from shared.errors import ErrorCode, FieldsyncError, field_messages
 from shared.months import is_month, previous_month
 from shared.rows import tuples
-from shared.vocabulary import HEAD
+from shared.vocabulary import HEAD, PROVINCES
 
 bp = Blueprint("offline", __name__)
 api = Blueprint("phone_api", __name__, url_prefix="/api/phone")
@@ -107,6 +107,7 @@ def bundle() -> Any:
                                          .where(Coverage.month == month, Coverage.household.in_(numbers))))
     rows = [_household(h, members.get(h.number, []), month, status.get(h.number, 0)) for h in households]
     return jsonify(month=month, user=account.username, name=account.display_name, households=rows,
+                   provinces=PROVINCES,
                    version=app_version())
 
 

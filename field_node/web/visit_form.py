@@ -25,7 +25,7 @@ from shared import idnumber
 from shared.months import parse_month
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, MAX_MONTHLY_YUAN, RISKS, VISIT_METHODS, WORK_PLACES
 from shared.sealing import SEALED_SHAPE
-from shared.vocabulary import ABLE_TO_WORK, LIVING
+from shared.vocabulary import ABLE_TO_WORK, LIVING, PROVINCES
 
 SOURCES = ("wage", "business", "property", "transfer", "expenses")
 CHANGE_ROWS = 3
@@ -215,8 +215,10 @@ def _entered_job(form: MultiDict, ctx: Context, member: Member, errors: dict[str
     province = form.get(prefix + "province", "").strip()
     if place == "outside" and not province:
         errors[prefix + "province"] = _("Enter the province worked in.")
-    if province:
-        job["province"] = province[:20]
+    if province and province not in PROVINCES:
+        errors[prefix + "province"] = _("Choose the province from the list.")
+    elif province:
+        job["province"] = province
     months = _whole_yuan(form.get(prefix + "months", ""), prefix + "months", errors, high=12)
     wage = _whole_yuan(form.get(prefix + "wage", ""), prefix + "wage", errors)
     if months is None or wage is None:

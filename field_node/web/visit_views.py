@@ -18,7 +18,7 @@ from field_node.web import auth, scope, visit_form
 from field_node.web.households import this_month
 from shared.errors import field_messages
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, RISKS, UNCHANGED_ITEMS, VISIT_METHODS, WORK_PLACES
-from shared.vocabulary import HEAD
+from shared.vocabulary import HEAD, PROVINCES
 
 bp = Blueprint("visits", __name__)
 auth.require_sign_in(bp)
@@ -54,7 +54,7 @@ def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, ou
     return render_template(
         "visit_form.html", ctx=ctx, values=values, errors=outcome.errors if outcome else {},
         warnings=outcome.warnings if outcome else {}, corrected=corrected, draft_time=draft_time,
-        head=head, methods=VISIT_METHODS, places=WORK_PLACES, risks=RISKS, change_types=CHANGE_TYPES,
+        head=head, methods=VISIT_METHODS, places=WORK_PLACES, provinces=PROVINCES, risks=RISKS, change_types=CHANGE_TYPES,
         ack_statuses=ACK_STATUSES, unchanged_items=UNCHANGED_ITEMS, sources=visit_form.SOURCES,
         change_rows=range(visit_form.CHANGE_ROWS),
         changes_open=bool(values.get("change_0_type")) or any(k.startswith("change_") for k in

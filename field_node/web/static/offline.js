@@ -195,7 +195,9 @@
         el("label", {}, ["务工地点", el("select", { name: prefix + "place" }, [["", "请选择"], ["none", "未务工"]].concat(PLACES).map(function (p) {
           return el("option", { value: p[0], selected: values[prefix + "place"] === p[0], text: p[1] });
         }))]), el("span", { "class": "field-error", id: "error-" + prefix + "place" }),
-        input("省份（省外务工）", prefix + "province", values, { maxlength: "20" }),
+        el("label", {}, ["省份（省外务工）", el("select", { name: prefix + "province" }, [""].concat(bundle.provinces || []).map(function (p) {
+          return el("option", { value: p, selected: values[prefix + "province"] === p, text: p || "—" });
+        }))]),
         el("span", { "class": "field-error", id: "error-" + prefix + "province" }),
         input("今年务工月数", prefix + "months", values, { inputmode: "numeric" }),
         el("span", { "class": "field-error", id: "error-" + prefix + "months" }),

@@ -87,3 +87,16 @@ def test_a_second_visit_in_the_same_month_is_warned_at_entry_and_offers_the_corr
     assert member_client.post(f"/h/{number}/visit", data=confirmed).status_code == 302
     correction = member_client.post(f"/h/{number}/visit?correct={first}", data=full_form(income_wage="3100"))
     assert correction.status_code == 302  # a correction is not a second visit
+
+
+def test_the_province_is_chosen_from_a_list(member_client, station):
+    number, labourer = household_with_labourer(station)
+    member_id = labourer_id(labourer)
+    form = member_client.get(f"/h/{number}/visit").get_data(as_text=True)
+    assert f'<select name="emp_{member_id}_province">' in form and "<option>广东</option>" in form
+    job = {f"emp_{member_id}_place": "outside", f"emp_{member_id}_months": "6", f"emp_{member_id}_wage": "2000"}
+    typed = member_client.post(f"/h/{number}/visit", data=full_form(**job, **{f"emp_{member_id}_province": "guangdong"}))
+    assert typed.status_code == 422 and "请从列表中选择省份" in typed.get_data(as_text=True)
+    chosen = member_client.post(f"/h/{number}/visit", data=full_form(**job, **{f"emp_{member_id}_province": "广东"}))
+    assert chosen.status_code == 302
+    assert records_of(number)[-1]["body"]["employment"][0]["province"] == "广东"
