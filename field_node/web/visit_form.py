@@ -48,6 +48,7 @@ class Context:
     last_body: dict[str, Any] | None = None
     drop_share: float = 0.3
     earlier: Visit | None = None  # this month's visit already recorded (DOMAIN.md I5), unless correcting it
+    correcting: bool = False
 
     @property
     def labourers(self) -> list[Member]:
@@ -123,9 +124,14 @@ def parse(form: MultiDict, ctx: Context, author: str, visitor: str) -> Outcome:
         body["note"] = note
     if unchanged:
         body["unchanged"] = unchanged
+    why = form.get("correction_reason", "").strip()[:200]
+    if ctx.correcting and not why:
+        errors["correction_reason"] = _("Say why this visit is corrected.")
     if errors:
         return out
     confirmed = _warnings(form, ctx, body, out)
+    if ctx.correcting:  # the reason travels with the confirmed warnings (code "correction")
+        confirmed.append({"code": "correction", "reason": why})
     if confirmed:
         body["warnings"] = confirmed
     if not out.warnings:

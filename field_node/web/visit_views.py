@@ -34,7 +34,8 @@ def context(number: str, month: str, *, correcting: bool = False) -> visit_form.
     return visit_form.Context(household, members, month, date.fromisoformat(now_text()[:10]), last,
                               visits.body_of(last.seq) if last else None,
                               current_app.config["NODE"].settings["INCOME_DROP_WARNING"],
-                              earlier=latest if latest is not None and latest.month == month else None)
+                              earlier=latest if latest is not None and latest.month == month else None,
+                              correcting=correcting)
 
 
 def _corrected(number: str) -> Visit | None:
@@ -54,7 +55,8 @@ def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, ou
     return render_template(
         "visit_form.html", ctx=ctx, values=values, errors=outcome.errors if outcome else {},
         warnings=outcome.warnings if outcome else {}, corrected=corrected, draft_time=draft_time,
-        head=head, methods=VISIT_METHODS, places=WORK_PLACES, provinces=PROVINCES, risks=RISKS, change_types=CHANGE_TYPES,
+        head=head, methods=VISIT_METHODS, places=WORK_PLACES, provinces=PROVINCES, risks=RISKS,
+        change_types=CHANGE_TYPES,
         ack_statuses=ACK_STATUSES, unchanged_items=UNCHANGED_ITEMS, sources=visit_form.SOURCES,
         change_rows=range(visit_form.CHANGE_ROWS),
         changes_open=bool(values.get("change_0_type")) or any(k.startswith("change_") for k in

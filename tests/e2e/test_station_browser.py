@@ -203,6 +203,8 @@ def test_correct_a_sent_visit(world):
     page.wait_for_selector("#visit-form")
     assert page.input_value("input[name=income_wage]") == "3200"
     page.fill("input[name=income_wage]", "3500")
+    assert "重新签名" in page.inner_text("#correction-notice")  # told before saving, not after a refusal
+    page.fill("input[name=correction_reason]", "工资填错")
     page.check("input[name=ack_status][value=confirmed]")
     Taps(page).sign()
     screenshot(page, "09-correction")

@@ -85,7 +85,8 @@ def test_a_second_visit_in_the_same_month_is_warned_at_entry_and_offers_the_corr
     assert again.status_code == 422 and 'id="warning-second_visit"' in again.get_data(as_text=True)
     confirmed = full_form(confirm_second_visit="1", reason_second_visit="户主当天外出，晚上再访")
     assert member_client.post(f"/h/{number}/visit", data=confirmed).status_code == 302
-    correction = member_client.post(f"/h/{number}/visit?correct={first}", data=full_form(income_wage="3100"))
+    correction = member_client.post(f"/h/{number}/visit?correct={first}",
+                                    data=full_form(income_wage="3100", correction_reason="工资填错"))
     assert correction.status_code == 302  # a correction is not a second visit
 
 
@@ -95,8 +96,23 @@ def test_the_province_is_chosen_from_a_list(member_client, station):
     form = member_client.get(f"/h/{number}/visit").get_data(as_text=True)
     assert f'<select name="emp_{member_id}_province">' in form and "<option>广东</option>" in form
     job = {f"emp_{member_id}_place": "outside", f"emp_{member_id}_months": "6", f"emp_{member_id}_wage": "2000"}
-    typed = member_client.post(f"/h/{number}/visit", data=full_form(**job, **{f"emp_{member_id}_province": "guangdong"}))
+    typed = member_client.post(f"/h/{number}/visit",
+                               data=full_form(**job, **{f"emp_{member_id}_province": "guangdong"}))
     assert typed.status_code == 422 and "请从列表中选择省份" in typed.get_data(as_text=True)
     chosen = member_client.post(f"/h/{number}/visit", data=full_form(**job, **{f"emp_{member_id}_province": "广东"}))
     assert chosen.status_code == 302
     assert records_of(number)[-1]["body"]["employment"][0]["province"] == "广东"
+
+
+def test_a_correction_says_it_needs_the_signature_again_and_asks_why(member_client, station):
+    number, _ = household_with_labourer(station)
+    assert member_client.post(f"/h/{number}/visit", data=full_form()).status_code == 302
+    first = records_of(number)[-1]["seq"]
+    form = member_client.get(f"/h/{number}/visit?correct={first}").get_data(as_text=True)
+    assert "重新签名" in form and 'name="correction_reason"' in form
+    refused = member_client.post(f"/h/{number}/visit?correct={first}", data=full_form(income_wage="3100"))
+    assert refused.status_code == 422 and "请写明为什么更正" in refused.get_data(as_text=True)
+    saved = member_client.post(f"/h/{number}/visit?correct={first}",
+                               data=full_form(income_wage="3100", correction_reason="工资填错"))
+    assert saved.status_code == 302
+    assert {"code": "correction", "reason": "工资填错"} in records_of(number)[-1]["body"]["warnings"]

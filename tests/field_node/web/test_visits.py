@@ -152,7 +152,8 @@ def test_a_correction_is_a_new_record_naming_the_one_it_replaces(member_client, 
     first = records_of(number)[-1]
     page = member_client.get(f"/h/{number}/visit?correct={first['seq']}").get_data(as_text=True)
     assert 'value="3000"' in page and f"序号 {first['seq']}" in page
-    reply = member_client.post(f"/h/{number}/visit", data=full_form(income_wage="3500", correct=str(first["seq"])))
+    reply = member_client.post(f"/h/{number}/visit", data=full_form(income_wage="3500", correct=str(first["seq"]),
+                                                                    correction_reason="工资填错"))
     assert reply.status_code == 302
     correction = records_of(number)[-1]
     with database.connection_context():
