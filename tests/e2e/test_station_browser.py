@@ -133,7 +133,7 @@ def test_record_a_full_visit_after_a_validation_message(world):
                            ("expenses", "200")):
         page.fill(f"input[name=income_{source}]", amount)
     page.check("input[name=risks][value=illness]")
-    for select in page.locator("select[name^=emp_]").all():  # 未务工 is chosen, never the default (issue 14)
+    for select in page.locator("select[name$=_place]").all():  # 未务工 is chosen, never the default (issue 14)
         select.select_option("none")
     page.check("input[name=ack_status][value=confirmed]")
     Taps(page).sign()
