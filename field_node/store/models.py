@@ -211,3 +211,10 @@ class PhoneVisit(BaseModel):
     username = TextField()
     seq = IntegerField()
     received_at = TextField()
+
+
+class PinyinReading(BaseModel):
+    """A Chinese character's first reading, toneless: search finds a name typed with a homophone."""
+
+    char = TextField(primary_key=True)
+    reading = TextField()

@@ -17,3 +17,11 @@ CREATE TABLE phone_visit (
     seq INTEGER NOT NULL,
     received_at TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- pinyin_reading: each common Chinese character's first reading, toneless (written by the sync process with the
+-- roster, read by search): a name typed with a homophone (周兰平 for 周兰萍) is found by its pinyin, without the
+-- web process loading the pinyin dictionary (about 55 MB).
+CREATE TABLE pinyin_reading (
+    char TEXT PRIMARY KEY,
+    reading TEXT NOT NULL
+) WITHOUT ROWID;

@@ -116,3 +116,20 @@ def test_a_correction_says_it_needs_the_signature_again_and_asks_why(member_clie
                                data=full_form(income_wage="3100", correction_reason="工资填错"))
     assert saved.status_code == 302
     assert {"code": "correction", "reason": "工资填错"} in records_of(number)[-1]["body"]["warnings"]
+
+
+def test_a_name_typed_with_a_homophone_is_found_by_its_pinyin(member_client, station):
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    from field_node.roster.search import _toneless
+
+    row = next(r for r in station["rows"] if len(r["name"]) >= 2)
+    last = row["name"][-1]
+    reading = _toneless(pinyin_dict[ord(last)].split(",")[0])
+    homophone = next(chr(code) for code in range(0x4E00, 0xA000) if code in pinyin_dict and chr(code) != last
+                     and _toneless(pinyin_dict[code].split(",")[0]) == reading and chr(code) not in row["name"])
+    typed = row["name"][:-1] + homophone
+    page = member_client.post("/", data={"q": typed}).get_data(as_text=True)
+    assert f'href="/h/{row["household_id"]}"' in page
+    nothing = member_client.post("/", data={"q": "鑫鑫鑫鑫"}).get_data(as_text=True)
+    assert f'href="/h/{row["household_id"]}"' not in nothing
