@@ -108,6 +108,7 @@ def bundle() -> Any:
     rows = [_household(h, members.get(h.number, []), month, status.get(h.number, 0)) for h in households]
     return jsonify(month=month, user=account.username, name=account.display_name, households=rows,
                    provinces=PROVINCES,
+                   places=list(visit_form.place_labels(current_app.config["NODE"].settings["REGION_WORD"]).items()),
                    version=app_version())
 
 

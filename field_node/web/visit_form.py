@@ -61,6 +61,11 @@ class Context:
         return None
 
 
+def place_labels(region_word: str) -> dict[str, str]:
+    """The work places as the county says them: 省内县外/省外, or 区内县外/区外 with ``region_word`` 区."""
+    return {"county": "县内", "province": f"{region_word}内县外", "outside": f"{region_word}外"}
+
+
 def age_in(birth_month: str | None, month: str) -> int | None:
     """Age in whole years in ``month`` (counted from the birth month: the station holds no birth day, DOMAIN.md
     §9); None when the roster has no birth date."""

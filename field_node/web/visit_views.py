@@ -17,7 +17,7 @@ from field_node.store.state import now_text
 from field_node.web import auth, scope, visit_form
 from field_node.web.households import this_month
 from shared.errors import field_messages
-from shared.schemas import ACK_STATUSES, CHANGE_TYPES, RISKS, UNCHANGED_ITEMS, VISIT_METHODS, WORK_PLACES
+from shared.schemas import ACK_STATUSES, CHANGE_TYPES, RISKS, UNCHANGED_ITEMS, VISIT_METHODS
 from shared.vocabulary import HEAD, PROVINCES
 
 bp = Blueprint("visits", __name__)
@@ -55,7 +55,8 @@ def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, ou
     return render_template(
         "visit_form.html", ctx=ctx, values=values, errors=outcome.errors if outcome else {},
         warnings=outcome.warnings if outcome else {}, corrected=corrected, draft_time=draft_time,
-        head=head, methods=VISIT_METHODS, places=WORK_PLACES, provinces=PROVINCES, risks=RISKS,
+        head=head, methods=VISIT_METHODS, places=visit_form.place_labels(_region_word()), provinces=PROVINCES,
+        risks=RISKS,
         change_types=CHANGE_TYPES,
         ack_statuses=ACK_STATUSES, unchanged_items=UNCHANGED_ITEMS, sources=visit_form.SOURCES,
         change_rows=range(visit_form.CHANGE_ROWS),
@@ -63,6 +64,10 @@ def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, ou
                                                               (outcome.errors if outcome else {})),
         last_jobs={m.id: ctx.last_job(m) for m in ctx.labourers},
     ), status
+
+
+def _region_word() -> str:
+    return str(current_app.config["NODE"].settings["REGION_WORD"])
 
 
 @bp.route("/h/<number>/visit", methods=["GET"])

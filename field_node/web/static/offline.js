@@ -111,7 +111,7 @@
     return { place: job.place, province: job.province, months: months, wage: job.wage };
   }
 
-  function placeName(key) { return (PLACES.filter(function (p) { return p[0] === key; })[0] || [key, key])[1]; }
+  function placeName(key) { return ((bundle.places || PLACES).filter(function (p) { return p[0] === key; })[0] || [key, key])[1]; }
 
   /* What "各项与上月相同" saves, shown before saving: each source and each labourer's work, as carried. */
   function carriedSummary(h) {
@@ -192,7 +192,7 @@
       workSet.appendChild(el("div", { "class": "labourer" }, [el("b", { text: m.name }),
         last ? el("span", { "class": "last", text: lastLabel + "：" + (job ? placeName(job.place) + (job.province ? " " + job.province : "") +
           "，" + job.months + " 个月，" + job.wage + " 元" : "未务工") }) : null,
-        el("label", {}, ["务工地点", el("select", { name: prefix + "place" }, [["", "请选择"], ["none", "未务工"]].concat(PLACES).map(function (p) {
+        el("label", {}, ["务工地点", el("select", { name: prefix + "place" }, [["", "请选择"], ["none", "未务工"]].concat(bundle.places || PLACES).map(function (p) {
           return el("option", { value: p[0], selected: values[prefix + "place"] === p[0], text: p[1] });
         }))]), el("span", { "class": "field-error", id: "error-" + prefix + "place" }),
         el("label", {}, ["省份（省外务工）", el("select", { name: prefix + "province" }, [""].concat(bundle.provinces || []).map(function (p) {

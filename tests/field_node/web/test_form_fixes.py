@@ -133,3 +133,15 @@ def test_a_name_typed_with_a_homophone_is_found_by_its_pinyin(member_client, sta
     assert f'href="/h/{row["household_id"]}"' in page
     nothing = member_client.post("/", data={"q": "鑫鑫鑫鑫"}).get_data(as_text=True)
     assert f'href="/h/{row["household_id"]}"' not in nothing
+
+
+def test_a_guangxi_county_says_qu_nei_and_qu_wai(station, monkeypatch):
+    from devtools.station import PASSWORD
+    from field_node.web import create_app
+
+    number, _ = household_with_labourer(station)
+    monkeypatch.setenv("FIELDSYNC_NODE_REGION_WORD", "区")
+    client = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, data_dir=station["node"].data_dir).test_client()
+    client.post("/login", data={"username": "wang", "password": PASSWORD})
+    form = client.get(f"/h/{number}/visit").get_data(as_text=True)
+    assert ">区内县外</option>" in form and ">区外</option>" in form and ">省外</option>" not in form
