@@ -10,7 +10,6 @@ account's own villages, the upload of visits (each stored once, by the phone's i
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from datetime import date
 from functools import cache
@@ -148,6 +147,9 @@ def upload() -> Any:
                       for v in (values if isinstance(values, list) else [values])])
     outcome = visit_form.parse(form, ctx, account.username, account.display_name)
     if outcome.body is None:
+        seq = phones.stored(client_id)  # the same visit, stored by a copy sent meanwhile (and now "a second visit")
+        if seq is not None:
+            return jsonify(id=client_id, seq=seq, state=phones.AT_STATION, again=True)
         return jsonify(id=client_id, state="refused", errors=outcome.errors, warnings=outcome.warnings), 422
     body = outcome.body
     body["captured"] = {"on": "phone", "id": client_id, "phone_time": str(sent.get("phone_time", ""))[:40]}
@@ -185,4 +187,3 @@ def init_app(app: Any, csrf: Any) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api)
     csrf.exempt(api)
-    app.jinja_env.globals["offline_json"] = lambda value: json.dumps(value, ensure_ascii=False)
