@@ -257,7 +257,8 @@
   }
 
   /* The station's entry checks (field_node/web/visit_form.py), made on the phone; the station makes them again. */
-  function check(h, f, editingId) {
+  function check(h, f, editing) {
+    var editingId = editing && editing.id;
     var errors = {}, warnings = {}, one = function (k) { return (f[k] || [""])[0]; };
     var last = h.last, all = !!one("all_unchanged"), income = {};
     if (!one("method")) { errors.method = "请选择走访方式。"; }
@@ -320,6 +321,8 @@
     if (h.status !== "not_yet" || onPhoneThisMonth(h.number).filter(function (v) { return v.id !== editingId; }).length) {
       warnings.second_visit = "这户本月已有走访记录：如果是改正上次的记录，请回站点“更正”；确属再次走访，请勾选并写明原因。";
     }
+    var returned = (editing && editing.problems && editing.problems.warnings) || {};
+    Object.keys(returned).forEach(function (code) { warnings[code] = warnings[code] || returned[code]; });
     Object.keys(warnings).forEach(function (code) {
       if (one("confirm_" + code) && one("reason_" + code).trim()) { delete warnings[code]; }
     });
@@ -351,7 +354,7 @@
       document.getElementById("form-error").textContent = "离线使用已到期：请回站点登录后再点“离线使用”。";
       return;
     }
-    var fields = fieldsOf(form), found = check(h, fields, editing && editing.id);
+    var fields = fieldsOf(form), found = check(h, fields, editing);
     showProblems(form, found);
     if (Object.keys(found.errors).length || Object.keys(found.warnings).length) {
       var first = form.querySelector(".field-error:not(:empty), .warning");
