@@ -32,4 +32,11 @@ NODE_SETTINGS: list[Setting] = [
     Setting("INTEREST_RATE_LIMIT", "5/minute;30/hour", "Most 我想报名 submissions one phone (address) may make."),
     Setting("PROXY_HOPS", 0, "How many reverse proxies in front of the station app to trust for the phone's address "
             "(X-Forwarded-For) and scheme: 0 when phones reach `serve` directly, as deployed.", int),
+    Setting("REGION_WORD", "省", "What the county calls its province in work places: 省 (省内县外/省外) or 区 "
+            "in Guangxi (区内县外/区外)."),
+    Setting("TIME_ZONE", "Asia/Shanghai", "Time zone the station app shows times in (stored times stay UTC)."),
+    Setting("OFFLINE_DAYS", 7, "How many days an offline session on a grid member's phone (离线使用) lasts before the "
+            "phone asks for sign-in at the station again; set by the county.", int),
+    Setting("APP_BUILD", "", "A label mixed into the offline app's version: change it to make every phone fetch the "
+            "app again (changed files do this by themselves); queued visits are kept.", str),
 ]

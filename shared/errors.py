@@ -80,6 +80,8 @@ class ErrorCode(Enum):
     CSR_INVALID = (422, "站点发来的证书请求不合格（域名或密钥不对），没有受理；站点下次同步时会重新生成。")
     CERTIFICATE_FAILED = (502, "向证书机构申请站点证书没有成功，已记下原因；"
                                "下次运行 fieldsync-hub certificates 时会重试。")
+    OFFLINE_SESSION_INVALID = (401, "手机上的离线使用已过期或已退出：走访记录仍保存在手机上，"
+                                    "请到站点连上 Wi-Fi 登录，再点“离线使用”，记录会自动上传。")
 
     @property
     def http_status(self) -> int:

@@ -326,6 +326,15 @@ class ConfirmedWarningSchema(StrictSchema):
     reason = Text(required=True, max_length=200)
 
 
+class CapturedSchema(StrictSchema):
+    """Where a visit was entered when not at the station: on a phone, offline (issue 14)."""
+
+    on = Text(required=True, choices={"phone": "手机"})
+    id = Text(required=True, pattern=r"^[0-9a-f]{32}$", metadata={"description": "the id the phone gave the visit"})
+    phone_time = Text(max_length=40, metadata={
+        "description": "the phone's clock when the visit was saved: information only (phone clocks are wrong)"})
+
+
 class VisitSchema(StrictSchema):
     """A monthly household visit or contact (DOMAIN.md §1–§4)."""
 
@@ -346,6 +355,8 @@ class VisitSchema(StrictSchema):
     unchanged = listing(Text(choices=UNCHANGED_ITEMS), metadata={
         "description": "figures confirmed with the household as unchanged from last month"})
     corrects = Text(pattern=HASH_SHAPE, metadata={"description": "hash of the record this one corrects"})
+    captured = nested(CapturedSchema, metadata={
+        "description": "present when the visit was entered on a phone away from the station"})
 
     FAST_CHECKS = ("date_within_month",)
 

@@ -29,3 +29,9 @@ LABOUR_ABILITIES = (*ABLE_TO_WORK, *NO_LABOUR)
 # 与户主关系
 HEAD = "户主"
 RELATIONS = (HEAD, "配偶", "之子", "之女", "之父", "之母", "之孙子", "之孙女", "其他")
+
+# Where a labourer working outside the county works: chosen from this list on the visit form, not typed with a
+# pinyin keyboard (issue 14).  Short names, as grid members and the county's registers write them.
+PROVINCES = ("北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽",
+             "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南",
+             "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆", "台湾", "香港", "澳门")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from field_node.roster.search import search_keys
+from field_node.roster.search import first_readings, search_keys
 from field_node.store.db import database
-from field_node.store.models import Household, Member
+from field_node.store.models import Household, Member, PinyinReading
 from field_node.store.state import set_state
 from shared.errors import ErrorCode, FieldsyncError
 
@@ -32,6 +32,11 @@ def apply_roster_page(page: dict[str, Any]) -> int:
             for member in household["members"]:
                 Member.create(household=household["number"], search=search_keys(member["name"]),
                               **station_member(member))
+        if PinyinReading.select().limit(1).count() == 0:
+            rows = first_readings()
+            for start in range(0, len(rows), 500):
+                PinyinReading.insert_many(rows[start:start + 500],
+                                          fields=[PinyinReading.char, PinyinReading.reading]).execute()
         if page.get("seal_key"):
             set_state("hub_seal_key", page["seal_key"])
         set_state("roster_cursor", page["cursor"])

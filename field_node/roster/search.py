@@ -27,6 +27,14 @@ def _toneless(reading: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ü", "v")
 
 
+def first_readings() -> list[tuple[str, str]]:
+    """(character, first reading without tones) for the CJK Unified Ideographs block (the sync process only)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    return [(chr(code), _toneless(pinyin_dict[code].split(",")[0]))
+            for code in range(0x4E00, 0xA000) if code in pinyin_dict]
+
+
 def search_keys(name: str) -> str:
     """``name`` followed by its initials (every reading) and its full pinyin (first reading), lowercase."""
     readings = [_readings(char) for char in name if not char.isspace()]

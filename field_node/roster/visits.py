@@ -14,7 +14,7 @@ from typing import Any
 
 from peewee import JOIN, SQL, Case, fn
 
-from field_node.store.models import REJECTED, Coverage, Household, Member, Record, Visit
+from field_node.store.models import REJECTED, Coverage, Household, Member, PinyinReading, Record, Visit
 from shared.months import previous_month
 from shared.rows import tuples
 from shared.vocabulary import HEAD
@@ -130,11 +130,25 @@ def search(text: str, limit: int = 200) -> list[str]:
     if not text:
         return []
     pattern = f"%{text}%"
-    by_member = Member.select(Member.household).where(Member.search ** pattern)
+    matches = Member.search ** pattern
+    spelled = _spelled(text)
+    if spelled:  # a typed name found by its sound too: 周兰平 finds 周兰萍
+        matches |= Member.search ** f"%{spelled}%"
+    by_member = Member.select(Member.household).where(matches)
     query = (Household.select(Household.number)
              .where((Household.number ** f"{text}%") | Household.number.in_(by_member))
              .order_by(Household.number).limit(limit))
     return [number for (number,) in tuples(query)]
+
+
+def _spelled(text: str) -> str | None:
+    """The pinyin of typed Chinese characters (first readings), or None when some character has none."""
+    chars = [char for char in text if not char.isspace()]
+    if not chars or not all("\u4e00" <= char <= "\u9fff" for char in chars):
+        return None
+    readings = dict(tuples(PinyinReading.select(PinyinReading.char, PinyinReading.reading)
+                           .where(PinyinReading.char.in_(sorted(set(chars))))))
+    return "".join(readings[char] for char in chars) if all(char in readings for char in chars) else None
 
 
 def history(number: str) -> list[Visit]:

@@ -62,6 +62,7 @@ class Household(BaseModel):
 class Member(BaseModel):
     id = AutoField()
     household = ForeignKeyField(Household, field=Household.number, backref="members", column_name="household")
+    household_id: str  # the household's number, as peewee names the foreign key's raw value
     person_key = TextField()  # the hub's key for the person: the station holds no ID number, phone or birth day
     name = TextField()
     gender = TextField()
@@ -192,3 +193,28 @@ class Coverage(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("household", "month")
+
+
+class PhoneDevice(BaseModel):
+    """An offline session on a grid member's phone (only the token's hash is kept)."""
+
+    token_sha256 = TextField(primary_key=True)
+    username = TextField()
+    created_at = TextField()
+    expires_at = TextField()
+
+
+class PhoneVisit(BaseModel):
+    """A visit recorded on a phone, by the phone's id for it: stored once whatever is resent."""
+
+    client_id = TextField(primary_key=True)
+    username = TextField()
+    seq = IntegerField()
+    received_at = TextField()
+
+
+class PinyinReading(BaseModel):
+    """A Chinese character's first reading, toneless: search finds a name typed with a homophone."""
+
+    char = TextField(primary_key=True)
+    reading = TextField()

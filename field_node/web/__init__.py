@@ -9,8 +9,10 @@ the Flask-Babel catalogue in ``translations/``; ``?lang=en`` switches to English
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
@@ -25,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 from field_node.store.db import database
 from field_node.store.state import get_state
 from field_node.sync import node as node_module
-from field_node.web import accounts_views, auth, households, jobs, sync_views, tasks_views, visit_views
+from field_node.web import accounts_views, auth, households, jobs, offline, sync_views, tasks_views, visit_views
 from shared import jobs_web, web_errors, web_security
 from shared.errors import ErrorCode, FieldsyncError
 
@@ -51,11 +53,12 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     web_security.use_sessions(app)  # Secure cookie flag whenever the station app is reached over HTTPS
     web_security.trust_proxies(app, opened.settings["PROXY_HOPS"])
     Babel(app, locale_selector=_locale)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     login = LoginManager(app)
     auth.init_login(login)
     for module in (auth, households, visit_views, sync_views, accounts_views, jobs, tasks_views):
         app.register_blueprint(module.bp)
+    offline.init_app(app, csrf)
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
     app.register_blueprint(jobs_web.blueprint(jobs.NodeBoard, limiter,
                                               lambda: opened.settings["INTEREST_RATE_LIMIT"]))
@@ -65,8 +68,21 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     Compress(app)  # the month's list on a phone over a weak Wi-Fi: gzip'd
     web_security.init_app(app, web_security.STATION_POLICY, cacheable_blueprints=frozenset({"jobs"}))
     app.jinja_env.globals["get_locale"] = get_locale
+    zone = ZoneInfo(opened.settings["TIME_ZONE"])
+    app.jinja_env.filters["local_time"] = lambda text: local_time(text, zone)
     app.context_processor(lambda: {"station_name": get_state("node_name") or _("Station (not enrolled)")})
     return app
+
+
+def local_time(text: str | None, zone: ZoneInfo) -> str:
+    """A stored UTC time (2026-12-01T07:07:06Z) as the county reads it (2026-12-01 15:07); other text unchanged."""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return str(text or "")
+    if moment.tzinfo is None:
+        return str(text)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _locale() -> str:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from field_node import accounts
+from field_node.outbox import phones
 from field_node.store.models import Account
 from shared import web_security
 from shared.accounts import same_token, session_key
@@ -67,8 +68,11 @@ def sign_in() -> Any:
 def sign_out() -> Any:
     if current_user.is_authenticated:
         accounts.end_sessions(current_user.username)
+        phones.end_all(current_user.username)
     logout_user()
-    return redirect(url_for("auth.sign_in"))
+    response = redirect(url_for("auth.sign_in"))
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'  # the phone's offline copy goes too (issue 14)
+    return response
 
 
 def require_sign_in(blueprint: Blueprint, *, admin: bool = False) -> None:

@@ -14,6 +14,7 @@ from field_node.web import auth, chart, scope
 from field_node.web.visit_form import age_in, is_labourer
 from shared.months import is_month, months_back
 from shared.schemas import RISKS, VISIT_METHODS
+from shared.vocabulary import HEAD
 
 bp = Blueprint("households", __name__)
 auth.require_sign_in(bp)
@@ -59,6 +60,7 @@ def household(number: str) -> Any:
     labourers = [m for m in members if is_labourer(m, month)]
     return render_template(
         "household.html", household=found, month=month, latest=latest,
+        head=next((m.name for m in members if m.relation == HEAD), ""),
         members=[{"member": m, "age": age_in(m.birth_month, month),
                   "labourer": m in labourers} for m in members],
         chart=chart.bars(months, visits.monthly_net(number, months)),

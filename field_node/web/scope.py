@@ -21,11 +21,12 @@ from shared.rows import tuples
 def villages() -> frozenset[str] | None:
     """The 乡镇/村 labels the signed-in account may see, or None for every village of the station."""
     if "scope_villages" not in g:
-        g.scope_villages = _villages_of(current_user.username)
+        g.scope_villages = villages_of(current_user.username)
     return g.scope_villages
 
 
-def _villages_of(username: str) -> frozenset[str] | None:
+def villages_of(username: str) -> frozenset[str] | None:
+    """The villages of the account ``username`` (None: every village; empty: none, for an unknown account)."""
     account = Account.get_or_none(Account.username == username)
     if account is None or account.role == "admin" or account.villages is None:
         return None if account is not None else frozenset()

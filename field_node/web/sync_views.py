@@ -17,9 +17,11 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, url_for
 
 from field_node.outbox import records
-from field_node.store.models import PENDING, REJECTED, SENT, Record, Visit
+from field_node.store.models import PENDING, REJECTED, SENT, Member, Record, Visit
 from field_node.store.state import get_state
 from field_node.web import auth
+from shared.rows import tuples
+from shared.vocabulary import HEAD
 
 bp = Blueprint("sync", __name__)
 auth.require_sign_in(bp)
@@ -55,7 +57,14 @@ def page() -> Any:
         last_contact=get_state("last_contact"), last=json.loads(last) if last else None,
         rejected=records.problems_listed(REJECTED, 200), replaced=replaced,
         waiting=list(Record.select().where(Record.status == PENDING).order_by(Record.seq).limit(20)),
-        enrolled=get_state("node_id") is not None, hwm=get_state("hub_hwm", "0"), sent_label=SENT)
+        heads=_heads(), enrolled=get_state("node_id") is not None, hwm=get_state("hub_hwm", "0"), sent_label=SENT)
+
+
+def _heads() -> dict[str, str]:
+    """The head's name of each household with a record waiting or rejected: lists name people, not numbers."""
+    numbers = Record.select(Record.household).where(Record.status != SENT, Record.household.is_null(False))
+    return dict(tuples(Member.select(Member.household, Member.name)
+                       .where(Member.relation == HEAD, Member.household.in_(numbers))))
 
 
 @bp.route("/sync", methods=["POST"])

@@ -25,11 +25,12 @@ from shared import idnumber
 from shared.months import parse_month
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, MAX_MONTHLY_YUAN, RISKS, VISIT_METHODS, WORK_PLACES
 from shared.sealing import SEALED_SHAPE
-from shared.vocabulary import ABLE_TO_WORK, LIVING
+from shared.vocabulary import ABLE_TO_WORK, LIVING, PROVINCES
 
 SOURCES = ("wage", "business", "property", "transfer", "expenses")
 CHANGE_ROWS = 3
 NEEDS_NAME = ("birth", "new_member", "moved_in", "death", "moved_out")
+NOT_WORKING = "none"  # the form's explicit choice for a labourer who does not work
 MAX_SIGNATURE_BYTES = 300_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SEALED = re.compile(SEALED_SHAPE)
@@ -46,6 +47,8 @@ class Context:
     last: Visit | None = None
     last_body: dict[str, Any] | None = None
     drop_share: float = 0.3
+    earlier: Visit | None = None  # this month's visit already recorded (DOMAIN.md I5), unless correcting it
+    correcting: bool = False
 
     @property
     def labourers(self) -> list[Member]:
@@ -56,6 +59,11 @@ class Context:
             if job["person"] == member.person_key:
                 return job
         return None
+
+
+def place_labels(region_word: str) -> dict[str, str]:
+    """The work places as the county says them: 省内县外/省外, or 区内县外/区外 with ``region_word`` 区."""
+    return {"county": "县内", "province": f"{region_word}内县外", "outside": f"{region_word}外"}
 
 
 def age_in(birth_month: str | None, month: str) -> int | None:
@@ -121,9 +129,14 @@ def parse(form: MultiDict, ctx: Context, author: str, visitor: str) -> Outcome:
         body["note"] = note
     if unchanged:
         body["unchanged"] = unchanged
+    why = form.get("correction_reason", "").strip()[:200]
+    if ctx.correcting and not why:
+        errors["correction_reason"] = _("Say why this visit is corrected.")
     if errors:
         return out
     confirmed = _warnings(form, ctx, body, out)
+    if ctx.correcting:  # the reason travels with the confirmed warnings (code "correction")
+        confirmed.append({"code": "correction", "reason": why})
     if confirmed:
         body["warnings"] = confirmed
     if not out.warnings:
@@ -200,8 +213,11 @@ def _carried_job(ctx: Context, member: Member) -> dict[str, Any] | None:
 
 def _entered_job(form: MultiDict, ctx: Context, member: Member, errors: dict[str, str]) -> dict[str, Any] | None:
     prefix = f"emp_{member.id}_"
-    place = form.get(prefix + "place", "")
-    if not place:
+    place = form.get(prefix + "place")
+    if place is None or place == NOT_WORKING:  # absent: a body posted by a script, which names jobs only
+        return None
+    if not place:  # the form's first choice: nobody said whether this labourer works
+        errors[prefix + "place"] = _("Choose where they work, or \"not working\" if they do not work.")
         return None
     if place not in WORK_PLACES:
         errors[prefix + "place"] = _("Choose where they work.")
@@ -210,8 +226,10 @@ def _entered_job(form: MultiDict, ctx: Context, member: Member, errors: dict[str
     province = form.get(prefix + "province", "").strip()
     if place == "outside" and not province:
         errors[prefix + "province"] = _("Enter the province worked in.")
-    if province:
-        job["province"] = province[:20]
+    if province and province not in PROVINCES:
+        errors[prefix + "province"] = _("Choose the province from the list.")
+    elif province:
+        job["province"] = province
     months = _whole_yuan(form.get(prefix + "months", ""), prefix + "months", errors, high=12)
     wage = _whole_yuan(form.get(prefix + "wage", ""), prefix + "wage", errors)
     if months is None or wage is None:
@@ -296,12 +314,21 @@ def _signature(data_url: str, errors: dict[str, str]) -> bytes | None:
 def _warnings(form: MultiDict, ctx: Context, body: dict[str, Any], out: Outcome) -> list[dict[str, str]]:
     """Warnings raised by this entry; each confirmed one (with its reason) goes into the record."""
     raised = {}
+    if ctx.earlier is not None:
+        raised["second_visit"] = _("This household already has a visit for %(month)s (no. %(seq)d, %(date)s). If "
+                                   "that one is wrong, correct it instead; confirm only a real second visit.",
+                                   month=ctx.month, seq=ctx.earlier.seq, date=ctx.earlier.visit_date)
     if ctx.last is not None:
         before, now = ctx.last.net(), _net(body["income"])
         if before > 0 and now < before * (1 - ctx.drop_share):
             raised["income_drop"] = _("Net income this month (%(now)d yuan) is %(share)d%% below last month's "
                                       "(%(before)d yuan).", now=now, before=before,
                                       share=round(100 * (before - now) / before))
+    jobs_wage = sum(job["wage"] for job in body["employment"])
+    if jobs_wage > body["income"]["wage"]:
+        raised["wage_below_jobs"] = _("The household's wage income (%(household)d yuan) is less than its labourers' "
+                                      "wages this month (%(jobs)d yuan): check both.",
+                                      household=body["income"]["wage"], jobs=jobs_wage)
     elapsed = parse_month(ctx.month)[1]
     if any(job["months"] > elapsed for job in body["employment"]):
         raised["months_beyond_elapsed"] = _("Months worked this year are more than the %(elapsed)d months "
@@ -327,6 +354,8 @@ def values_of(body: dict[str, Any], ctx: Context) -> MultiDict:
     for source in SOURCES:
         values[f"income_{source}"] = str(body["income"][source])
     by_id = {m.person_key: m.id for m in ctx.members}
+    for member in ctx.labourers:  # a labourer without a job in the record was recorded as not working
+        values[f"emp_{member.id}_place"] = NOT_WORKING
     for job in body.get("employment", []):
         if job["person"] in by_id:
             prefix = f"emp_{by_id[job['person']]}_"

@@ -17,20 +17,25 @@ from field_node.store.state import now_text
 from field_node.web import auth, scope, visit_form
 from field_node.web.households import this_month
 from shared.errors import field_messages
-from shared.schemas import ACK_STATUSES, CHANGE_TYPES, RISKS, UNCHANGED_ITEMS, VISIT_METHODS, WORK_PLACES
-from shared.vocabulary import HEAD
+from shared.schemas import ACK_STATUSES, CHANGE_TYPES, RISKS, UNCHANGED_ITEMS, VISIT_METHODS
+from shared.vocabulary import HEAD, PROVINCES
 
 bp = Blueprint("visits", __name__)
 auth.require_sign_in(bp)
 
 
-def _context(number: str, month: str) -> visit_form.Context:
+def context(number: str, month: str, *, correcting: bool = False) -> visit_form.Context:
+    """The form's context for ``number`` in ``month`` (404 for a household outside the account's villages);
+    ``earlier`` is the month's visit already recorded, unless this entry corrects one."""
     household = scope.household_or_404(number)
     members = list(Member.select().where(Member.household == number).order_by(Member.id))
     last = visits.latest(number, before=month)
+    latest = None if correcting else visits.latest(number)
     return visit_form.Context(household, members, month, date.fromisoformat(now_text()[:10]), last,
                               visits.body_of(last.seq) if last else None,
-                              current_app.config["NODE"].settings["INCOME_DROP_WARNING"])
+                              current_app.config["NODE"].settings["INCOME_DROP_WARNING"],
+                              earlier=latest if latest is not None and latest.month == month else None,
+                              correcting=correcting)
 
 
 def _corrected(number: str) -> Visit | None:
@@ -50,7 +55,9 @@ def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, ou
     return render_template(
         "visit_form.html", ctx=ctx, values=values, errors=outcome.errors if outcome else {},
         warnings=outcome.warnings if outcome else {}, corrected=corrected, draft_time=draft_time,
-        head=head, methods=VISIT_METHODS, places=WORK_PLACES, risks=RISKS, change_types=CHANGE_TYPES,
+        head=head, methods=VISIT_METHODS, places=visit_form.place_labels(_region_word()), provinces=PROVINCES,
+        risks=RISKS,
+        change_types=CHANGE_TYPES,
         ack_statuses=ACK_STATUSES, unchanged_items=UNCHANGED_ITEMS, sources=visit_form.SOURCES,
         change_rows=range(visit_form.CHANGE_ROWS),
         changes_open=bool(values.get("change_0_type")) or any(k.startswith("change_") for k in
@@ -59,10 +66,14 @@ def _render(ctx: visit_form.Context, values: MultiDict, *, status: int = 200, ou
     ), status
 
 
+def _region_word() -> str:
+    return str(current_app.config["NODE"].settings["REGION_WORD"])
+
+
 @bp.route("/h/<number>/visit", methods=["GET"])
 def form(number: str) -> Any:
     corrected = _corrected(number)
-    ctx = _context(number, corrected.month if corrected else this_month())
+    ctx = context(number, corrected.month if corrected else this_month(), correcting=corrected is not None)
     draft = drafts.kept(number, current_user.username)
     if draft is not None:
         values = MultiDict(json.loads(draft.fields))
@@ -82,7 +93,7 @@ def _corrected_from(values: MultiDict, number: str) -> Visit | None:
 @bp.route("/h/<number>/visit", methods=["POST"])
 def save(number: str) -> Any:
     corrected = _corrected(number)
-    ctx = _context(number, corrected.month if corrected else this_month())
+    ctx = context(number, corrected.month if corrected else this_month(), correcting=corrected is not None)
     outcome = visit_form.parse(request.form, ctx, current_user.username, current_user.display_name)
     if outcome.body is None:
         return _render(ctx, request.form, status=422, outcome=outcome, corrected=corrected)

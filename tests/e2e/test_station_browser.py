@@ -133,6 +133,8 @@ def test_record_a_full_visit_after_a_validation_message(world):
                            ("expenses", "200")):
         page.fill(f"input[name=income_{source}]", amount)
     page.check("input[name=risks][value=illness]")
+    for select in page.locator("select[name$=_place]").all():  # 未务工 is chosen, never the default (issue 14)
+        select.select_option("none")
     page.check("input[name=ack_status][value=confirmed]")
     Taps(page).sign()
     page.fill("textarea[name=note]", "户主腰伤")
@@ -201,6 +203,8 @@ def test_correct_a_sent_visit(world):
     page.wait_for_selector("#visit-form")
     assert page.input_value("input[name=income_wage]") == "3200"
     page.fill("input[name=income_wage]", "3500")
+    assert "重新签名" in page.inner_text("#correction-notice")  # told before saving, not after a refusal
+    page.fill("input[name=correction_reason]", "工资填错")
     page.check("input[name=ack_status][value=confirmed]")
     Taps(page).sign()
     screenshot(page, "09-correction")

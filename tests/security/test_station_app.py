@@ -115,3 +115,31 @@ def test_no_page_shows_an_id_number_its_masked_form_or_a_birth_date(station):
             assert row["name"] in page or path.endswith("/visit")
             for shown in (row["id_number"], mask(row["id_number"]), row["id_number"][-4:] + "<", row["birth_date"]):
                 assert shown not in page, (path, shown)
+
+
+def test_the_phones_offline_copy_holds_only_the_members_village(station):
+    """Issue 14: 离线使用 keeps the account's own villages on the phone, and an upload for another village's
+    household answers 404, as every page does."""
+    from field_node.web.offline import TOKEN_HEADER
+
+    client = sign_in(station, "li")
+    token = client.post("/offline/start", headers={"Accept": "application/json"}).get_json()["token"]
+    phone = station["app"].test_client()
+    bundle = phone.get("/api/phone/bundle", headers={TOKEN_HEADER: token}).get_json()
+    assert {h["number"] for h in bundle["households"]} == numbers(station["own"])
+    text = str(bundle)
+    assert not any(row["id_number"] in text or (row.get("phone") or "~") in text for row in station["rows"])
+    other = sorted(numbers(station["other"]))[0]
+    sent = {"id": "ab" * 16, "household": other, "fields": {"method": ["phone"]}}
+    assert phone.post("/api/phone/visits", json=sent, headers={TOKEN_HEADER: token}).status_code == 404
+
+
+def test_the_phone_api_takes_no_cookie_and_the_start_needs_a_form_token(station):
+    client = sign_in(station, "li")
+    assert client.get("/api/phone/bundle").status_code == 401  # a signed-in cookie is not an offline session
+    app = station["app"]
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert client.post("/offline/start", headers={"Accept": "application/json"}).status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False

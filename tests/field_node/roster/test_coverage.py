@@ -119,7 +119,8 @@ def test_upgrading_a_node_fills_the_coverage_table(households, tmp_path):
         Record.update(status=REJECTED).where(Record.seq == rejected).execute()
     path = households["node"].data_dir / "node.db"
     with sqlite3.connect(path) as db:  # back to version 4: no coverage table, the old indexes
-        db.executescript("DROP TABLE coverage; DELETE FROM schema_version WHERE version = 8;"
+        db.executescript("DROP TABLE coverage; DELETE FROM schema_version WHERE version >= 8;"
+                         "DROP TABLE phone_device; DROP TABLE phone_visit; DROP TABLE pinyin_reading;"  # 0010
                          "CREATE INDEX record_household ON record (household, month);"
                          "CREATE INDEX visit_month ON visit (month, household);")
     node_module.open_node(households["node"].data_dir)

@@ -75,7 +75,7 @@ def test_a_saved_visit_is_signed_queued_and_says_who_made_it(member_client, stat
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"income_wage": "-5"}, "income_wage", "不能为负数"),
     ({"income_business": "12.5"}, "income_business", "整数"),
-    ({"income_property": ""}, "income_property", "或确认与上月相同"),
+    ({"income_property": ""}, "income_property", "或勾选“不变”"),
     ({"date": "2999-01-01"}, "date", "日期在未来"),
     ({"method": None}, "method", "请选择走访方式"),
     ({"signature": None}, "signature", "签名"),
@@ -152,7 +152,8 @@ def test_a_correction_is_a_new_record_naming_the_one_it_replaces(member_client, 
     first = records_of(number)[-1]
     page = member_client.get(f"/h/{number}/visit?correct={first['seq']}").get_data(as_text=True)
     assert 'value="3000"' in page and f"序号 {first['seq']}" in page
-    reply = member_client.post(f"/h/{number}/visit", data=full_form(income_wage="3500", correct=str(first["seq"])))
+    reply = member_client.post(f"/h/{number}/visit", data=full_form(income_wage="3500", correct=str(first["seq"]),
+                                                                    correction_reason="工资填错"))
     assert reply.status_code == 302
     correction = records_of(number)[-1]
     with database.connection_context():

@@ -1,0 +1,189 @@
+"""The offline station app (issue 14): what a grid member's phone keeps to record visits away from the station.
+
+Pages (``bp``): the service worker ``/sw.js`` (a static file; its version line is the hash of the app's files),
+the web app manifest, the app shell ``/offline`` (no personal data: it draws from the phone's IndexedDB), and
+``/offline/start``, where a signed-in grid member taps 离线使用.  The phone's API (``api``, under ``/api/phone/``,
+CSRF-exempt: it is authenticated by the offline session token in a header, never by a cookie): the bundle of the
+account's own villages, the upload of visits (each stored once, by the phone's id), and their states.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from field_node.outbox import drafts, phones
+from field_node.roster import visits
+from field_node.store.models import Coverage, Household, Member
+from field_node.web import scope, visit_form
+from field_node.web.households import this_month
+from field_node.web.visit_views import context
+from shared.errors import ErrorCode, FieldsyncError, field_messages
+from shared.months import is_month, previous_month
+from shared.rows import tuples
+from shared.vocabulary import HEAD, PROVINCES
+
+bp = Blueprint("offline", __name__)
+api = Blueprint("phone_api", __name__, url_prefix="/api/phone")
+STATIC = Path(__file__).parent / "static"
+APP_FILES = ("offline.js", "offline.css", "app.css", "sw.js", "station.js", "manifest.webmanifest")
+TOKEN_HEADER = "X-Fieldsync-Phone"
+CLIENT_ID = re.compile(r"^[0-9a-f]{32}$")
+STATUS_NAMES = {2: visits.VISITED, 1: visits.CONTACTED}
+
+
+@cache
+def _files_hash() -> str:
+    digest = hashlib.sha256()
+    for name in APP_FILES:
+        digest.update((STATIC / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def app_version() -> str:
+    """The offline app's version: a new one makes phones fetch the app again (queued visits stay)."""
+    build = current_app.config["NODE"].settings["APP_BUILD"]
+    return _files_hash() + (f"-{build}" if build else "")
+
+
+@bp.route("/sw.js")
+def service_worker() -> Response:
+    text = (STATIC / "sw.js").read_text(encoding="utf-8").replace("__VERSION__", app_version())
+    response = Response(text, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.route("/manifest.webmanifest")
+def manifest() -> Response:
+    return Response((STATIC / "manifest.webmanifest").read_bytes(), mimetype="application/manifest+json")
+
+
+@bp.route("/offline")
+def shell() -> Any:
+    """The app shell the service worker keeps: it holds no personal data and needs no sign-in to open."""
+    return render_template("offline.html", version=app_version())
+
+
+@bp.route("/offline/start", methods=["POST"])
+def start() -> Any:
+    """离线使用: a new offline session for the signed-in account, and its bundle (the phone stores both)."""
+    if not current_user.is_authenticated:
+        raise FieldsyncError(ErrorCode.OFFLINE_SESSION_INVALID)
+    days = current_app.config["NODE"].settings["OFFLINE_DAYS"]
+    token, expires = phones.start(current_user.username, days)
+    return jsonify(token=token, expires=expires, days=days, user=current_user.username,
+                   name=current_user.display_name, version=app_version())
+
+
+def _phone_account() -> Any:
+    account = phones.account_of(request.headers.get(TOKEN_HEADER, ""))
+    g.scope_villages = scope.villages_of(account.username)  # the account's villages, as every view checks
+    return account
+
+
+@api.route("/bundle")
+def bundle() -> Any:
+    """The account's own villages, as a visit needs them: households, members (no ID number: the station holds
+    none), this month's status and the last visit's figures."""
+    account = _phone_account()
+    month = this_month()
+    households = list(Household.select().where(scope.condition()).order_by(Household.number))
+    numbers = [h.number for h in households]
+    members: dict[str, list[Member]] = {}
+    for member in Member.select().where(Member.household.in_(numbers)).order_by(Member.id):
+        members.setdefault(member.household_id, []).append(member)
+    status: dict[str, int] = dict(tuples(Coverage.select(Coverage.household, Coverage.status)
+                                         .where(Coverage.month == month, Coverage.household.in_(numbers))))
+    rows = [_household(h, members.get(h.number, []), month, status.get(h.number, 0)) for h in households]
+    return jsonify(month=month, user=account.username, name=account.display_name, households=rows,
+                   provinces=PROVINCES,
+                   places=list(visit_form.place_labels(current_app.config["NODE"].settings["REGION_WORD"]).items()),
+                   version=app_version())
+
+
+def _household(household: Household, members: list[Member], month: str, status: int) -> dict[str, Any]:
+    head = next((m.name for m in members if m.relation == HEAD), "")
+    last = visits.latest(household.number, before=month)
+    ctx = visit_form.Context(household, members, month, date.today(), last,
+                             visits.body_of(last.seq) if last else None)
+    return {
+        "number": household.number, "village": f"{household.township}{household.village}", "head": head,
+        "status": STATUS_NAMES.get(status, visits.NOT_YET), "keys": " ".join(m.search for m in members),
+        "members": [{"id": m.id, "name": m.name, "relation": m.relation, "status": m.status,
+                     "age": visit_form.age_in(m.birth_month, month), "labour": m.labour_ability,
+                     "labourer": visit_form.is_labourer(m, month)} for m in members],
+        "last": None if last is None else {
+            "month": last.month, "date": last.visit_date, "method": last.method,
+            "income": {source: getattr(last, source) for source in visit_form.SOURCES},
+            "jobs": {str(m.id): ctx.last_job(m) for m in ctx.labourers if ctx.last_job(m)}},
+    }
+
+
+@api.route("/visits", methods=["POST"])
+def upload() -> Any:
+    """One visit from the phone: checked as at the station, signed, stored once by the phone's id."""
+    account = _phone_account()
+    sent = request.get_json(silent=True) or {}
+    client_id, number = str(sent.get("id", "")), str(sent.get("household", ""))
+    if not CLIENT_ID.match(client_id):
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, details={"id": ["手机上的记录编号不对。"]})
+    seq = phones.stored(client_id)
+    if seq is not None:
+        return jsonify(id=client_id, seq=seq, state=phones.AT_STATION, again=True)
+    scope.household_or_404(number)
+    ctx = context(number, _month(sent.get("month")))
+    fields: dict[str, Any] = sent["fields"] if isinstance(sent.get("fields"), dict) else {}
+    form = MultiDict([(str(k), str(v)) for k, values in fields.items()
+                      for v in (values if isinstance(values, list) else [values])])
+    outcome = visit_form.parse(form, ctx, account.username, account.display_name)
+    if outcome.body is None:
+        seq = phones.stored(client_id)  # the same visit, stored by a copy sent meanwhile (and now "a second visit")
+        if seq is not None:
+            return jsonify(id=client_id, seq=seq, state=phones.AT_STATION, again=True)
+        return jsonify(id=client_id, state="refused", errors=outcome.errors, warnings=outcome.warnings), 422
+    body = outcome.body
+    body["captured"] = {"on": "phone", "id": client_id, "phone_time": str(sent.get("phone_time", ""))[:40]}
+    opened = current_app.config["NODE"]
+    seq, problems = phones.store_once(client_id, account.username, lambda: drafts.save_visit(
+        opened.key(), opened.node_id, number, account.username, body, outcome.signature_png))
+    if problems:
+        return jsonify(id=client_id, state="refused", errors=field_messages(problems[0].details), warnings={}), 422
+    return jsonify(id=client_id, seq=seq, state=phones.AT_STATION, again=False)
+
+
+def _month(sent: Any) -> str:
+    """The month the phone recorded the visit for: this month or the last (a morning's visits brought back
+    after the month changed), else this month."""
+    month = this_month()
+    return str(sent) if is_month(str(sent)) and str(sent) in (month, previous_month(month)) else month
+
+
+@api.route("/states", methods=["POST"])
+def states() -> Any:
+    _phone_account()
+    ids = [str(i) for i in (request.get_json(silent=True) or {}).get("ids", []) if CLIENT_ID.match(str(i))]
+    return jsonify(states=phones.states(ids))
+
+
+@api.route("/end", methods=["POST"])
+def end() -> Any:
+    """Sign-out in the offline app: the account's offline sessions end (the phone clears its own data)."""
+    account = _phone_account()
+    phones.end_all(account.username)
+    return jsonify(ended=True)
+
+
+def init_app(app: Any, csrf: Any) -> None:
+    app.register_blueprint(bp)
+    app.register_blueprint(api)
+    csrf.exempt(api)

@@ -1,0 +1,137 @@
+"""The offline app's station side (issue 14): the service worker, manifest and shell, the offline session, the
+bundle of the grid member's own villages, and visits uploaded from a phone stored exactly once."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+
+from field_node.store.db import database
+from field_node.store.models import PhoneDevice, PhoneVisit, Record
+from field_node.store.state import now_text
+from field_node.web import create_app
+from field_node.web.offline import TOKEN_HEADER
+from tests.field_node.web.test_visits import full_form, household_with_labourer, records_of
+
+CLIENT_ID = "0123456789abcdef0123456789abcdef"
+
+
+def start(client) -> str:
+    reply = client.post("/offline/start", headers={"Accept": "application/json"})
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    return reply.get_json()["token"]
+
+
+def upload(client, token: str, number: str, fields: dict, client_id: str = CLIENT_ID):
+    sent = {"id": client_id, "household": number, "month": now_text()[:7], "phone_time": "2020-01-01T08:00:00Z",
+            "fields": {k: v if isinstance(v, list) else [v] for k, v in fields.items()}}
+    return client.post("/api/phone/visits", json=sent, headers={TOKEN_HEADER: token})
+
+
+def test_service_worker_manifest_and_shell_are_served_without_sign_in(station):
+    client = station["app"].test_client()
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert "__VERSION__" not in worker.get_data(as_text=True) and worker.headers["Service-Worker-Allowed"] == "/"
+    assert json.loads(client.get("/manifest.webmanifest").get_data())["start_url"] == "/offline"
+    shell = client.get("/offline").get_data(as_text=True)
+    assert "待上传" in shell and "<script>" not in shell  # no inline script: the CSP forbids it
+
+
+def test_the_app_version_changes_with_the_build_setting(station, monkeypatch):
+    first = station["app"].test_client().get("/sw.js").get_data(as_text=True)
+    monkeypatch.setenv("FIELDSYNC_NODE_APP_BUILD", "2")
+    again = create_app({"TESTING": True}, data_dir=station["node"].data_dir).test_client()
+    assert again.get("/sw.js").get_data(as_text=True) != first
+
+
+def test_the_bundle_holds_only_the_members_villages_and_no_id_numbers(member_client, station):
+    token = start(member_client)
+    bundle = station["app"].test_client().get("/api/phone/bundle", headers={TOKEN_HEADER: token}).get_json()
+    with database.connection_context():
+        from field_node.web.scope import villages_of
+        allowed = villages_of("wang")
+    numbers = {h["number"] for h in bundle["households"]}
+    villages = {r["township"] + "/" + r["village"] for r in station["rows"] if r["household_id"] in numbers}
+    assert numbers and (allowed is None or villages <= allowed)
+    text = json.dumps(bundle, ensure_ascii=False)
+    assert not any(r["id_number"] in text for r in station["rows"])
+    some = next(h for h in bundle["households"] if h["last"])
+    assert some["head"] and set(some["last"]["income"]) == {"wage", "business", "property", "transfer", "expenses"}
+
+
+def test_without_a_valid_offline_session_the_api_refuses_in_chinese(station):
+    client = station["app"].test_client()
+    for token in ("", "not-a-token"):
+        reply = client.get("/api/phone/bundle", headers={TOKEN_HEADER: token})
+        assert reply.status_code == 401 and reply.get_json()["code"] == "OFFLINE_SESSION_INVALID"
+        assert "离线使用" in reply.get_json()["message"]
+
+
+def test_an_offline_session_expires_after_the_county_set_days(member_client, station):
+    token = start(member_client)
+    with database.connection_context():
+        past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+        PhoneDevice.update(expires_at=past).execute()
+    reply = station["app"].test_client().get("/api/phone/bundle", headers={TOKEN_HEADER: token})
+    assert reply.status_code == 401
+
+
+def test_a_phone_visit_is_stored_once_whatever_is_resent(member_client, station):
+    number, _ = household_with_labourer(station)
+    token = start(member_client)
+    phone = station["app"].test_client()  # the phone's uploads carry no cookie, only the token
+    before = len(records_of(number))
+    first = upload(phone, token, number, full_form())
+    assert first.status_code == 200, first.get_data(as_text=True)
+    again = upload(phone, token, number, full_form())
+    assert again.status_code == 200 and again.get_json()["seq"] == first.get_json()["seq"]
+    assert again.get_json()["again"] is True
+    saved = records_of(number)
+    assert len(saved) == before + 1
+    body = saved[-1]["body"]
+    assert body["captured"] == {"on": "phone", "id": CLIENT_ID, "phone_time": "2020-01-01T08:00:00Z"}
+    states = phone.post("/api/phone/states", json={"ids": [CLIENT_ID]}, headers={TOKEN_HEADER: token}).get_json()
+    assert states["states"] == {CLIENT_ID: "station"}
+
+
+def test_uploads_racing_from_two_tabs_store_one_visit(member_client, station):
+    number, _ = household_with_labourer(station)
+    token = start(member_client)
+    replies: list[int | None] = []
+
+    def send() -> None:
+        replies.append(upload(station["app"].test_client(), token, number, full_form()).get_json().get("seq"))
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(replies) == 6 and len(set(replies)) == 1 and None not in replies  # never refused as its own 2nd visit
+    with database.connection_context():
+        assert PhoneVisit.select().count() == 1
+        assert Record.select().where(Record.seq == replies[0]).count() == 1
+
+
+def test_a_visit_the_station_refuses_comes_back_with_chinese_messages(member_client, station):
+    number, _ = household_with_labourer(station)
+    token = start(member_client)
+    reply = upload(station["app"].test_client(), token, number, full_form(income_wage="-5"))
+    assert reply.status_code == 422 and "负数" in reply.get_json()["errors"]["income_wage"]
+    with database.connection_context():
+        assert PhoneVisit.select().count() == 0
+
+
+def test_a_household_outside_the_members_villages_is_refused(member_client, station):
+    token = start(member_client)
+    reply = upload(station["app"].test_client(), token, "no-such-household", full_form())
+    assert reply.status_code == 404
+
+
+def test_sign_out_ends_offline_sessions_and_clears_the_phone(member_client, station):
+    token = start(member_client)
+    reply = member_client.post("/logout")
+    assert "storage" in reply.headers["Clear-Site-Data"]
+    assert station["app"].test_client().get("/api/phone/bundle", headers={TOKEN_HEADER: token}).status_code == 401
