@@ -48,8 +48,9 @@ def test_an_anomaly_sent_to_the_field_is_answered_offline_and_closes_after_sync(
         assert closed.answered_by == "node:测试站/wang" and "补录" in closed.answer_note
         assert VerificationTask.get_by_id(task.id).status == "answered"
         path = [(e.actor, e.action) for e in reversed(audit.entries(None, 100, 0))]
-        assert path == [("node:测试站", "node.enrol"), ("user:tang", "anomaly.send_to_field"),
-                        ("node:测试站/wang", "task.answer"), ("node:测试站/wang", "anomaly.answer")]
+        assert path == [("test", "node.register"), ("node:测试站", "node.enrol"),
+                        ("user:tang", "anomaly.send_to_field"), ("node:测试站/wang", "task.answer"),
+                        ("node:测试站/wang", "anomaly.answer")]
         assert audit.verify() == []
         answer_entry = audit.entries(None, 1, 0)[0]
         hub_database.database.execute_sql(
