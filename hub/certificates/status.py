@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from hub.certificates.issuer import Issuer
 from hub.county.clock import utcnow
 from hub.store.models import Node, StationCertificate
 from shared.errors import FieldsyncError
+
+if TYPE_CHECKING:  # the ACME client (acme, josepy) loads only where certificates are ordered
+    from hub.certificates.issuer import Issuer
 
 log = logging.getLogger("fieldsync.hub.certificates")
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
-from huey import Huey, RedisHuey, SqliteHuey
 
 from hub.jobs import records, tasks
 from shared.errors import ErrorCode, FieldsyncError
+
+if TYPE_CHECKING:  # huey (and redis) load when a process first queues or takes work, not for every command
+    from huey import Huey
 
 EXTENSION = "fieldsync_queue"
 QUEUE_FILE = "queue.db"
@@ -41,6 +43,8 @@ def queue(app: Flask | None = None) -> Huey:
 
 
 def _make(app: Flask) -> Huey:
+    from huey import RedisHuey, SqliteHuey
+
     url = app.config["QUEUE_URL"]
     huey: Huey
     if url.startswith(("redis://", "rediss://", "unix://")):
