@@ -6,44 +6,11 @@
   var form = document.getElementById("visit-form");
   if (!form) { return; }
 
-  function signaturePad() {
+  function signaturePad() {  /* the pad itself is station.js's, shared with the offline app */
     var canvas = document.getElementById("signature-pad");
     var field = document.getElementById("signature");
-    if (!canvas || !canvas.getContext) { return; }
-    var ctx = canvas.getContext("2d");
-    var drawing = false, last = null;
-    ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.strokeStyle = "#111";
-    function point(event) {
-      var rect = canvas.getBoundingClientRect();
-      var source = event.touches ? event.touches[0] : event;
-      return { x: (source.clientX - rect.left) * canvas.width / rect.width,
-               y: (source.clientY - rect.top) * canvas.height / rect.height };
-    }
-    function start(event) { drawing = true; last = point(event); event.preventDefault(); }
-    function move(event) {
-      if (!drawing) { return; }
-      var next = point(event);
-      ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(next.x, next.y); ctx.stroke();
-      last = next; event.preventDefault();
-    }
-    function end() {
-      if (!drawing) { return; }
-      drawing = false;
-      field.value = canvas.toDataURL("image/png");
-      keepDraft();
-    }
-    canvas.addEventListener("mousedown", start); canvas.addEventListener("mousemove", move);
-    window.addEventListener("mouseup", end);
-    canvas.addEventListener("touchstart", start); canvas.addEventListener("touchmove", move);
-    canvas.addEventListener("touchend", end);
-    document.getElementById("signature-clear").addEventListener("click", function () {
-      ctx.clearRect(0, 0, canvas.width, canvas.height); field.value = ""; keepDraft();
-    });
-    if (field.value) {
-      var image = new Image();
-      image.onload = function () { ctx.drawImage(image, 0, 0); };
-      image.src = field.value;
-    }
+    if (!canvas || !canvas.getContext || !window.FieldsyncSignaturePad) { return; }
+    window.FieldsyncSignaturePad(canvas, field, keepDraft);
   }
 
   function everythingAsLastMonth() {

@@ -223,7 +223,7 @@
     form.appendChild(el("p", { "class": "muted small", text: "保存后记录在手机上排队，连上站点后自动上传，由站点签名后同步到县里。" }));
     nodes.push(form);
     show(nodes);
-    signaturePad(pad, signature, function () { keepDraft(h, form, editing); });
+    window.FieldsyncSignaturePad(pad, signature, function () { keepDraft(h, form, editing); });
     var all = document.getElementById("all-unchanged");
     function carried() {
       var place = document.getElementById("carried-place");
@@ -370,38 +370,6 @@
     });
   }
 
-  function signaturePad(canvas, field, changed) {
-    var ctx = canvas.getContext("2d"), drawing = false, last = null;
-    ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.strokeStyle = "#111";
-    function point(event) {
-      var rect = canvas.getBoundingClientRect(), source = event.touches ? event.touches[0] : event;
-      return { x: (source.clientX - rect.left) * canvas.width / rect.width,
-               y: (source.clientY - rect.top) * canvas.height / rect.height };
-    }
-    function start(event) { drawing = true; last = point(event); event.preventDefault(); }
-    function move(event) {
-      if (!drawing) { return; }
-      var next = point(event);
-      ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(next.x, next.y); ctx.stroke();
-      last = next; event.preventDefault();
-    }
-    function end() {
-      if (!drawing) { return; }
-      drawing = false; field.value = canvas.toDataURL("image/png"); changed();
-    }
-    canvas.addEventListener("mousedown", start); canvas.addEventListener("mousemove", move);
-    window.addEventListener("mouseup", end);
-    canvas.addEventListener("touchstart", start); canvas.addEventListener("touchmove", move);
-    canvas.addEventListener("touchend", end);
-    document.getElementById("signature-clear").addEventListener("click", function () {
-      ctx.clearRect(0, 0, canvas.width, canvas.height); field.value = ""; changed();
-    });
-    if (field.value) {
-      var image = new Image();
-      image.onload = function () { ctx.drawImage(image, 0, 0); };
-      image.src = field.value;
-    }
-  }
 
   function queueView(savedId) {
     var rows = queue.slice().sort(function (a, b) { return a.saved_at < b.saved_at ? 1 : -1; });

@@ -215,6 +215,42 @@
     }
   }
 
+  /* The signature pad of the visit form, on the station's page and in the offline app alike: draws on ``canvas``,
+     keeps the picture in ``field`` (a PNG data URL), calls ``changed`` after each stroke or clear. */
+  function signaturePad(canvas, field, changed) {
+    var ctx = canvas.getContext("2d"), drawing = false, last = null;
+    ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.strokeStyle = "#111";
+    function point(event) {
+      var rect = canvas.getBoundingClientRect(), source = event.touches ? event.touches[0] : event;
+      return { x: (source.clientX - rect.left) * canvas.width / rect.width,
+               y: (source.clientY - rect.top) * canvas.height / rect.height };
+    }
+    function start(event) { drawing = true; last = point(event); event.preventDefault(); }
+    function move(event) {
+      if (!drawing) { return; }
+      var next = point(event);
+      ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(next.x, next.y); ctx.stroke();
+      last = next; event.preventDefault();
+    }
+    function end() {
+      if (!drawing) { return; }
+      drawing = false; field.value = canvas.toDataURL("image/png"); changed();
+    }
+    canvas.addEventListener("mousedown", start); canvas.addEventListener("mousemove", move);
+    window.addEventListener("mouseup", end);
+    canvas.addEventListener("touchstart", start); canvas.addEventListener("touchmove", move);
+    canvas.addEventListener("touchend", end);
+    document.getElementById("signature-clear").addEventListener("click", function () {
+      ctx.clearRect(0, 0, canvas.width, canvas.height); field.value = ""; changed();
+    });
+    if (field.value) {
+      var image = new Image();
+      image.onload = function () { ctx.drawImage(image, 0, 0); };
+      image.src = field.value;
+    }
+  }
+  window.FieldsyncSignaturePad = signaturePad;
+
   window.FieldsyncStore = {
     store: store, newId: newId, flush: flush, showCount: showCount, loadBundle: loadBundle, api: api,
     labels: STATE_LABELS, canWorkOffline: canWorkOffline
