@@ -3,7 +3,9 @@ the station makes its key and CSR, the hub orders by DNS-01 and hands the certif
 serves HTTPS with it, the hub renews at 2/3 of its lifetime, and warns when it is close to expiring or expired.
 
 The HTTPS client trusts pebble's root (read from pebble's management endpoint) and nothing else; every check is
-on (hostname included).  Certificates live VALIDITY seconds here so that renewal and expiry really happen.
+on (hostname included).  Certificates live VALIDITY seconds here so that expiry really happens; nothing is
+asserted against the wall clock before it: renewal is made due by lowering the threshold, and the warning is judged at
+a chosen moment, so a loaded machine only makes the test slower, never wrong.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from hub.store import db as hub_db
 
 pytestmark = pytest.mark.skipif(not pebble_module.available(), reason="needs Debian's pebble (make system-deps)")
 
-VALIDITY = 24  # seconds: renewal due after 16 (CERT_RENEW_AT 2/3); the commands before it take a few seconds each
-WARN_AT = 0.3  # of the lifetime: leaves a wide window between the warning and expiry for slow commands
+VALIDITY = 60  # seconds: long enough for the commands before the first HTTPS request on a loaded machine
+WARN_AT = 0.3  # of the lifetime
+DUE_AT_ONCE = "0.001"  # a renewal threshold every certificate has passed
 
 
 @pytest.fixture
@@ -128,8 +131,8 @@ def test_issue_hand_over_serve_renew_expire(app, live_hub, enrolled, pebble, cli
         with pytest.raises(ssl.SSLCertVerificationError):  # and it is for the station's name only
             https_get(port, "s2.stations.county.test", root)
 
-        time.sleep(max(0.0, first.not_valid_before_utc.timestamp() + VALIDITY * 2 / 3 + 1 - time.time()))
-        assert "新签发 1 张" in hub_cli(app, env, "certificates")  # renewed before expiry, same station key
+        renewing = {**env, "FIELDSYNC_CERT_RENEW_AT": DUE_AT_ONCE}
+        assert "新签发 1 张" in hub_cli(app, renewing, "certificates")  # renewed before expiry, same station key
         sync(enrolled)
         second = files.current()
         assert second is not None and second.not_valid_after_utc > first.not_valid_after_utc
@@ -141,8 +144,7 @@ def test_issue_hand_over_serve_renew_expire(app, live_hub, enrolled, pebble, cli
 
     pebble.stop_acme()  # the CA is gone: renewal fails, the hub says so and warns
     app.config.update(CERT_WARN_AT=WARN_AT)
-    env.update(FIELDSYNC_CERT_WARN_AT=str(WARN_AT), FIELDSYNC_CERT_RENEW_AT=str(WARN_AT))
-    time.sleep(max(0.0, second.not_valid_before_utc.timestamp() + VALIDITY * WARN_AT + 1 - time.time()))
+    env.update(FIELDSYNC_CERT_WARN_AT=str(WARN_AT), FIELDSYNC_CERT_RENEW_AT=DUE_AT_ONCE)
     assert "失败 1 张" in hub_cli(app, env, "certificates")
     assert "证书申请失败：CERTIFICATE_FAILED" in hub_cli(app, env, "nodes")
     # Past the warning threshold and before expiry the county is warned: judged at a chosen moment, not by racing
