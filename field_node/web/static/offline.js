@@ -136,25 +136,37 @@
 
   function methodName(key) { return (METHODS.filter(function (m) { return m[0] === key; })[0] || [key, key])[1]; }
 
-  /* The visits of a household the phone knows: the station's last ones (from the bundle) and the phone's own
-     (from the queue), newest first; one the station holds that is of this month or the last may be corrected. */
+  /* The visits of a household the phone knows, newest first: the station's last ones (from the bundle, with the
+     values a correction starts from) and the phone's own not yet in the bundle; one the station holds, of this
+     month or the last and not corrected yet, may be corrected. */
   function knownVisits(h) {
-    var mine = queue.filter(function (v) { return v.household === h.number; }), held = {};
-    mine.forEach(function (v) { if (v.seq) { held[v.seq] = true; } });
-    var correctable = [bundle.month, previousMonth(bundle.month)];
-    var rows = mine.map(function (v) {
-      return { id: v.id, seq: v.seq, month: v.month, date: (v.fields.date || [""])[0], method: (v.fields.method || [""])[0],
-               state: v.state, values: v.fields, at: v.saved_at,
-               correctable: !!v.seq && (v.state === "station" || v.state === "hub") && correctable.indexOf(v.month) >= 0 &&
-                            !mine.some(function (other) { return other.correct === v.seq; }) };
+    var mine = queue.filter(function (v) { return v.household === h.number; }), listed = {};
+    var correctedSeqs = mine.map(function (v) { return v.correct; });
+    var rows = (h.visits || []).map(function (v) {
+      listed[v.seq] = true;
+      return { seq: v.seq, month: v.month, date: v.date, method: v.method, net: v.net, state: v.state,
+               values: v.values, at: v.date, correctable: !!v.values && correctedSeqs.indexOf(v.seq) < 0 };
     });
-    (h.visits || []).forEach(function (v) {
-      if (held[v.seq]) { return; }
-      rows.push({ seq: v.seq, month: v.month, date: v.date, method: v.method, net: v.net, state: v.state,
-                  values: v.values, at: v.date,
-                  correctable: !!v.values && !mine.some(function (other) { return other.correct === v.seq; }) });
+    var correctable = [bundle.month, previousMonth(bundle.month)];
+    mine.filter(function (v) { return !v.seq || !listed[v.seq]; }).forEach(function (v) {
+      rows.push({ id: v.id, seq: v.seq, month: v.month, date: (v.fields.date || [""])[0],
+                  method: (v.fields.method || [""])[0], state: v.state, values: explicit(v.fields, h), at: v.saved_at,
+                  correctable: !!v.seq && (v.state === "station" || v.state === "hub") &&
+                               correctable.indexOf(v.month) >= 0 && correctedSeqs.indexOf(v.seq) < 0 });
     });
     return rows.sort(function (a, b) { return a.month === b.month ? (a.at < b.at ? 1 : -1) : (a.month < b.month ? 1 : -1); });
+  }
+
+  /* A phone visit's fields with 各项与上次走访相同 spelled out per item, as the station saved it. */
+  function explicit(fields, h) {
+    var out = {};
+    Object.keys(fields).forEach(function (k) { out[k] = fields[k]; });
+    if (out.all_unchanged && h.last) {
+      delete out.all_unchanged;
+      SOURCES.forEach(function (s) { out["income_" + s[0]] = [String(h.last.income[s[0]])]; });
+      out.unchanged_employment = ["1"];
+    }
+    return out;
   }
 
   function previousMonth(month) {
@@ -585,8 +597,12 @@
   document.getElementById("offline-sign-out").addEventListener("click", signOut);
   document.addEventListener("fieldsync:queue", function (event) {
     queue = event.detail;
-    var hash = location.hash || "#/";
-    if (bundle && (hash.indexOf("#/queue") === 0 || hash.indexOf("#/saved") === 0)) { route(); }
+    F.store.get("meta", "bundle").then(function (fresh) {  // a flush may have brought the month's list again
+      if (!bundle || !fresh) { return; }
+      bundle = fresh;
+      var hash = location.hash || "#/";
+      if (/^#\/(queue|saved|h\/)/.test(hash)) { route(); }
+    });
   });
   window.addEventListener("hashchange", route);
 

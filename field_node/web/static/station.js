@@ -102,8 +102,12 @@
     flushing = store.get("meta", "session").then(function (session) {
       if (!session) { return null; }
       return store.all("queue").then(function (queue) {
-        return sendEach(session, waiting(queue)).then(function () { return refreshStates(session); })
-          .then(function () { return session.expired ? null : refreshBundle(session); });
+        var sent = waiting(queue);
+        return sendEach(session, sent).then(function () { return refreshStates(session); })
+          .then(function () {  // visits just stored: the list learns their numbers and states at once
+            return session.expired ? null : sent.length ? loadBundle(session).catch(function () { return null; }) :
+              refreshBundle(session);
+          });
       });
     }).catch(function () { note("站点暂时连不上，记录保存在手机上，连上站点 Wi-Fi 后会自动上传。"); })
       .then(function () { flushing = null; return showCount(); });
