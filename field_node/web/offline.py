@@ -133,7 +133,7 @@ def _recent_visits(numbers: list[str]) -> dict[str, list[Visit]]:
 def _visit_state(visit: Visit) -> str:
     if visit.superseded_by is not None:
         return "corrected"
-    return {"pending": phones.AT_STATION, "rejected": phones.REFUSED}.get(visit.status, phones.AT_HUB)
+    return phones.state_of(getattr(visit, "status", ""))  # the record's status, joined in by _recent_visits
 
 
 def _visit_summary(visit: Visit, ctx: visit_form.Context, correctable: tuple[str, ...]) -> dict[str, Any]:

@@ -20,8 +20,18 @@ from devtools.processes import stop_group
 from shared import sealing
 from tests.e2e import offline_world
 from tests.e2e.browser import Taps, screenshot
-from tests.e2e.offline_world import (PASSWORD, ROWS, THIS_MONTH, households, hub_phone_visits, offline_phone,
-                                     phone_store, station_visits, unchanged_visit, wait_for_text)
+from tests.e2e.offline_world import (
+    PASSWORD,
+    ROWS,
+    THIS_MONTH,
+    households,
+    hub_phone_visits,
+    offline_phone,
+    phone_store,
+    station_visits,
+    unchanged_visit,
+    wait_for_text,
+)
 
 pytestmark = pytest.mark.e2e
 world = offline_world.world  # the hub and station the tests share (a module-scoped fixture)
