@@ -33,6 +33,7 @@ from typing import Any
 
 from devtools import station as seeding
 from devtools import synthetic
+from devtools.browser import FLAGS, chromium_path, draw_signature
 from devtools.processes import Station, free_port, stop_group
 from field_node.store.state import now_text
 from shared.months import previous_month
@@ -40,8 +41,6 @@ from shared.months import previous_month
 KBIT = 1000 / 8  # bytes per second in one kbit/s
 PROFILE = {"offline": False, "latency": 300, "downloadThroughput": 250 * KBIT, "uploadThroughput": 50 * KBIT}
 HEADER_BYTES = 300  # a response's status line and headers, roughly, on the wire
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 
 
 @dataclass
@@ -77,8 +76,6 @@ class SharedLink:
 
 def measure(households: int, folder: Path) -> FirstLoad:
     from playwright.sync_api import sync_playwright
-
-    from tests.e2e.browser import chromium_path
 
     data_dir = folder / f"station-{households}"
     seeding.seed_station(data_dir, synthetic.default_villages(1)[:1], households, [previous_month(now_text()[:7])])
@@ -133,15 +130,7 @@ def queued_visit_bytes(page: Any) -> int:
     page.click("#all-unchanged")
     page.click("input[name=method][value=in_person]")
     page.click("input[name=ack_status][value=confirmed]")
-    pad = page.locator("#signature-pad")
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + 20, box["y"] + 40)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(box["x"] + 20 + step * 20, box["y"] + 40 + (step % 3) * 25)
-    page.mouse.up()
+    draw_signature(page)
     page.click("#save")
     page.wait_for_selector("#saved-note")
     return int(page.evaluate("""() => window.FieldsyncStore.store.all("queue").then(queue =>
