@@ -175,24 +175,18 @@ def upload() -> Any:
     client_id, number = str(sent.get("id", "")), str(sent.get("household", ""))
     if not CLIENT_ID.match(client_id):
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, details={"id": ["手机上的记录编号不对。"]})
-    seq = phones.stored(client_id)
-    if seq is not None:
-        return jsonify(id=client_id, seq=seq, state=phones.AT_STATION, again=True)
+    if phones.stored(client_id) is not None:
+        return _stored_already(client_id)
     scope.household_or_404(number)
     corrected = corrected_visit(number, sent["correct"]) if sent.get("correct") else None
     if sent.get("correct") and corrected is None:
-        return jsonify(id=client_id, state="refused", errors={"correct": CORRECTED_GONE}, warnings={}), 422
+        return _refused(client_id, {"correct": CORRECTED_GONE}, {})
     ctx = context(number, corrected.month if corrected else _month(sent.get("month")),
                   correcting=corrected is not None)
-    fields: dict[str, Any] = sent["fields"] if isinstance(sent.get("fields"), dict) else {}
-    form = MultiDict([(str(k), str(v)) for k, values in fields.items()
-                      for v in (values if isinstance(values, list) else [values])])
-    outcome = visit_form.parse(form, ctx, account.username, account.display_name)
-    if outcome.body is None:
-        seq = phones.stored(client_id)  # the same visit, stored by a copy sent meanwhile (and now "a second visit")
-        if seq is not None:
-            return jsonify(id=client_id, seq=seq, state=phones.AT_STATION, again=True)
-        return jsonify(id=client_id, state="refused", errors=outcome.errors, warnings=outcome.warnings), 422
+    outcome = visit_form.parse(_form_of(sent), ctx, account.username, account.display_name)
+    if outcome.body is None:  # the same visit may have been stored by a copy sent meanwhile ("a second visit")
+        return _stored_already(client_id) if phones.stored(client_id) is not None else \
+            _refused(client_id, outcome.errors, outcome.warnings)
     body = outcome.body
     if corrected:
         body["corrects"] = visits.record_hash(corrected.seq)
@@ -201,8 +195,24 @@ def upload() -> Any:
     seq, problems = phones.store_once(client_id, account.username, lambda: drafts.save_visit(
         opened.key(), opened.node_id, number, account.username, body, outcome.signature_png))
     if problems:
-        return jsonify(id=client_id, state="refused", errors=field_messages(problems[0].details), warnings={}), 422
+        return _refused(client_id, field_messages(problems[0].details), {})
     return jsonify(id=client_id, seq=seq, state=phones.AT_STATION, again=False)
+
+
+def _form_of(sent: dict[str, Any]) -> MultiDict:
+    """The phone's fields as the station form's: each name with its list of values."""
+    fields: dict[str, Any] = sent["fields"] if isinstance(sent.get("fields"), dict) else {}
+    return MultiDict([(str(k), str(v)) for k, values in fields.items()
+                      for v in (values if isinstance(values, list) else [values])])
+
+
+def _stored_already(client_id: str) -> Any:
+    return jsonify(id=client_id, seq=phones.stored(client_id), state=phones.AT_STATION, again=True)
+
+
+def _refused(client_id: str, errors: dict[str, str], warnings: dict[str, str]) -> Any:
+    """A visit the station's checks refuse, with their Chinese words for the phone to show beside the fields."""
+    return jsonify(id=client_id, state="refused", errors=errors, warnings=warnings), 422
 
 
 def _month(sent: Any) -> str:
