@@ -9,15 +9,19 @@ import random
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from devtools import synthetic
 from devtools.processes import Hub, Station, free_port, stop_group
+from devtools.scratch import postgres_schema
 from devtools.station import hub_person_keys, station_body
 from field_node.store.state import now_text
 from shared.months import previous_month
+from tests.conftest import BACKENDS, POSTGRES_URL
 from tests.e2e.browser import FLAGS, Taps, chromium_path
 
 VILLAGES = synthetic.default_villages(1)[:1]
@@ -38,8 +42,21 @@ def households() -> dict[str, list[dict]]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Iterator[dict]:
+    """The shared world on a SQLite hub."""
+    yield from running_world(tmp_path_factory, "")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def world_on_each_backend(request, tmp_path_factory) -> Iterator[dict]:
+    """The shared world on a SQLite hub, and on PostgreSQL when FIELDSYNC_TEST_POSTGRES_URL is set."""
+    with ExitStack() as stack:
+        url = stack.enter_context(postgres_schema(POSTGRES_URL, "offline")) if request.param == "postgres" else ""
+        yield from running_world(tmp_path_factory, url)
+
+
+def running_world(tmp_path_factory, database_url: str) -> Iterator[dict]:
     root = tmp_path_factory.mktemp("offline-browser")
-    hub = Hub(root / "hub")
+    hub = Hub(root / "hub", database_url)
     hub.set_up(ROWS)
     hub.start(workers=1)
     station = Station(root / "station")
@@ -69,9 +86,16 @@ def station_visits(station: Station) -> list[tuple[str, str, str]]:
 
 
 def hub_phone_visits(hub: Hub) -> list[str]:
-    with sqlite3.connect(hub.data_dir / "hub.db") as db:
-        rows = db.execute("SELECT h.number FROM visit v JOIN household h ON h.id = v.household_id "
-                          "WHERE v.month = ?", (THIS_MONTH,)).fetchall()
+    """The households of this month's visits the hub holds (on SQLite or PostgreSQL), one entry per visit."""
+    sql = "SELECT h.number FROM visit v JOIN household h ON h.id = v.household_id WHERE v.month = ?"
+    if hub.database_url:
+        with psycopg2.connect(hub.database_url) as conn, conn.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), (THIS_MONTH,))
+            rows = cursor.fetchall()
+        conn.close()
+    else:
+        with sqlite3.connect(hub.data_dir / "hub.db") as db:
+            rows = db.execute(sql, (THIS_MONTH,)).fetchall()
     return sorted(household for (household,) in rows)
 
 

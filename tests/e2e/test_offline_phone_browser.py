@@ -1,8 +1,9 @@
 """The offline app's household work on the phone (issue 14), in Debian's Chromium at 360×640 with touch, against a
-real hub and station on loopback: a family change with an ID number sealed in the browser (only the hub opens it),
-a correction of an earlier visit that the household signs again and says why, the household page, a name typed
-with a homophone found with no network, a visit the station refuses fixed on the phone, and a sign-out posted
-without the page's question that keeps the queued visits."""
+real hub (SQLite, and PostgreSQL when FIELDSYNC_TEST_POSTGRES_URL is set) and station on loopback: a family change
+with an ID number sealed in the browser (only the hub opens it), a correction of an earlier visit that the household
+signs again and says why, the household page, a name typed with a homophone found with no network, a visit the
+station refuses fixed on the phone, and a sign-out posted without the page's question that keeps the queued
+visits."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from tests.e2e.offline_world import (
 )
 
 pytestmark = pytest.mark.e2e
-world = offline_world.world  # the hub and station the tests share (a module-scoped fixture)
+world = offline_world.world_on_each_backend  # the hub (SQLite, and PostgreSQL when set) and station they share
 NUMBERS = sorted(households())
 
 
