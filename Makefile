@@ -37,16 +37,17 @@ translations: $(STAMP)
 
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-bench: $(STAMP)  ## measured figures (see README): command start-up, sync spine, station app, job postings, 200 stations at once, cleaning runs, county pages, the month's reports
+bench: $(STAMP)  ## measured figures (see README): command start-up, sync spine, station app, the offline app over 2G, job postings, 200 stations at once, cleaning runs, county pages, the month's reports
 	$(PY) -m devtools.bench_cli; cli=$$?; \
 	$(PY) -m devtools.bench_sync; sync=$$?; \
 	$(PY) -m devtools.bench_station; station=$$?; \
+	$(PY) -m devtools.bench_offline; offline=$$?; \
 	$(PY) -m devtools.bench_postings; postings=$$?; \
 	$(PY) -m devtools.bench_load --database-url "$(BENCH_POSTGRES_URL)"; load=$$?; \
 	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"; clean=$$?; \
 	$(PY) -m devtools.bench_pages; pages=$$?; \
 	$(PY) -m devtools.bench_reports; reports=$$?; \
-	exit $$(( cli || sync || station || postings || load || clean || pages || reports ))
+	exit $$(( cli || sync || station || offline || postings || load || clean || pages || reports ))
 
 lint: $(STAMP)  ## ruff; the import contract (pyproject.toml [tool.importlinter]: each layer imports only downward); mypy
 	$(VENV)/bin/ruff check .

@@ -80,5 +80,9 @@ def states(client_ids: list[str]) -> dict[str, str]:
     rows = tuples(PhoneVisit.select(PhoneVisit.client_id, Record.status)
                   .join(Record, on=(Record.seq == PhoneVisit.seq))
                   .where(PhoneVisit.client_id.in_(client_ids[:500])))
-    names = {PENDING: AT_STATION, REJECTED: REFUSED}
-    return {client_id: names.get(status, AT_HUB) for client_id, status in rows}
+    return {client_id: state_of(status) for client_id, status in rows}
+
+
+def state_of(record_status: str) -> str:
+    """Where a record of the station is, in the phone's words: at the station, at the hub, or refused by it."""
+    return {PENDING: AT_STATION, REJECTED: REFUSED}.get(record_status, AT_HUB)

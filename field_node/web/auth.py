@@ -70,8 +70,14 @@ def sign_out() -> Any:
         accounts.end_sessions(current_user.username)
         phones.end_all(current_user.username)
     logout_user()
-    response = redirect(url_for("auth.sign_in"))
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'  # the phone's offline copy goes too (issue 14)
+    if request.form.get("phone_checked"):  # the page asked first about visits still only on the phone (issue 14)
+        response = redirect(url_for("auth.sign_in"))
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'  # the phone's offline copy goes too
+        return response
+    # Posted without that question (no JavaScript): clearing the site's storage would delete visits not yet
+    # uploaded.  The login page says they are kept; with JavaScript it drops the rest of the phone's copy.
+    response = redirect(url_for("auth.sign_in", kept=1))
+    response.headers["Clear-Site-Data"] = '"cache"'
     return response
 
 

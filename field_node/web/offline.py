@@ -22,22 +22,27 @@ from werkzeug.datastructures import MultiDict
 
 from field_node.outbox import drafts, phones
 from field_node.roster import visits
-from field_node.store.models import Coverage, Household, Member
+from field_node.store.models import Coverage, Household, Member, Record, Visit
+from field_node.store.state import get_state
 from field_node.web import scope, visit_form
 from field_node.web.households import this_month
-from field_node.web.visit_views import context
+from field_node.web.visit_views import context, corrected_visit
 from shared.errors import ErrorCode, FieldsyncError, field_messages
 from shared.months import is_month, previous_month
 from shared.rows import tuples
+from shared.schemas import CHANGE_TYPES
 from shared.vocabulary import HEAD, PROVINCES
 
 bp = Blueprint("offline", __name__)
 api = Blueprint("phone_api", __name__, url_prefix="/api/phone")
 STATIC = Path(__file__).parent / "static"
-APP_FILES = ("offline.js", "offline.css", "app.css", "sw.js", "station.js", "manifest.webmanifest")
+APP_FILES = ("offline.js", "phone_checks.js", "readings.txt", "offline.css", "app.css", "sw.js", "station.js",
+             "manifest.webmanifest")
 TOKEN_HEADER = "X-Fieldsync-Phone"
 CLIENT_ID = re.compile(r"^[0-9a-f]{32}$")
 STATUS_NAMES = {2: visits.VISITED, 1: visits.CONTACTED}
+CORRECTED_GONE = "要更正的那次走访已经被更正过，或不是这户的记录：请回户况页，选最新的一次再更正。"
+RECENT_VISITS = 3  # the last visits the phone's household page shows
 
 
 @cache
@@ -104,14 +109,46 @@ def bundle() -> Any:
         members.setdefault(member.household_id, []).append(member)
     status: dict[str, int] = dict(tuples(Coverage.select(Coverage.household, Coverage.status)
                                          .where(Coverage.month == month, Coverage.household.in_(numbers))))
-    rows = [_household(h, members.get(h.number, []), month, status.get(h.number, 0)) for h in households]
+    recent = _recent_visits(numbers)
+    rows = [_household(h, members.get(h.number, []), month, status.get(h.number, 0), recent.get(h.number, []))
+            for h in households]
     return jsonify(month=month, user=account.username, name=account.display_name, households=rows,
-                   provinces=PROVINCES,
+                   provinces=PROVINCES, change_types=list(CHANGE_TYPES.items()), seal_key=get_state("hub_seal_key"),
                    places=list(visit_form.place_labels(current_app.config["NODE"].settings["REGION_WORD"]).items()),
                    version=app_version())
 
 
-def _household(household: Household, members: list[Member], month: str, status: int) -> dict[str, Any]:
+def _recent_visits(numbers: list[str]) -> dict[str, list[Visit]]:
+    """Each household's last visits at this station, newest first (corrected and refused ones included)."""
+    found: dict[str, list[Visit]] = {}
+    query = (Visit.select(Visit, Record.status).join(Record, on=(Record.seq == Visit.seq))
+             .where(Visit.household.in_(numbers)).order_by(Visit.month.desc(), Visit.seq.desc()).objects())
+    for visit in query:
+        kept = found.setdefault(visit.household, [])
+        if len(kept) < RECENT_VISITS:
+            kept.append(visit)
+    return found
+
+
+def _visit_state(visit: Visit) -> str:
+    if visit.superseded_by is not None:
+        return "corrected"
+    return phones.state_of(getattr(visit, "status", ""))  # the record's status, joined in by _recent_visits
+
+
+def _visit_summary(visit: Visit, ctx: visit_form.Context, correctable: tuple[str, ...]) -> dict[str, Any]:
+    """A visit as the phone's household page lists it; one it may correct carries the form's values (any ID
+    number in them sealed, as the station holds it)."""
+    summary: dict[str, Any] = {"seq": visit.seq, "month": visit.month, "date": visit.visit_date,
+                               "method": visit.method, "net": visit.net(), "state": _visit_state(visit)}
+    if visit.superseded_by is None and visit.month in correctable:
+        values = visit_form.values_of(visits.body_of(visit.seq), ctx)
+        summary["values"] = {key: values.getlist(key) for key in values}
+    return summary
+
+
+def _household(household: Household, members: list[Member], month: str, status: int,
+               recent: list[Visit]) -> dict[str, Any]:
     head = next((m.name for m in members if m.relation == HEAD), "")
     last = visits.latest(household.number, before=month)
     ctx = visit_form.Context(household, members, month, date.today(), last,
@@ -119,9 +156,10 @@ def _household(household: Household, members: list[Member], month: str, status: 
     return {
         "number": household.number, "village": f"{household.township}{household.village}", "head": head,
         "status": STATUS_NAMES.get(status, visits.NOT_YET), "keys": " ".join(m.search for m in members),
-        "members": [{"id": m.id, "name": m.name, "relation": m.relation, "status": m.status,
+        "members": [{"id": m.id, "name": m.name, "relation": m.relation, "status": m.status, "gender": m.gender,
                      "age": visit_form.age_in(m.birth_month, month), "labour": m.labour_ability,
                      "labourer": visit_form.is_labourer(m, month)} for m in members],
+        "visits": [_visit_summary(v, ctx, (month, previous_month(month))) for v in recent],
         "last": None if last is None else {
             "month": last.month, "date": last.visit_date, "method": last.method,
             "income": {source: getattr(last, source) for source in visit_form.SOURCES},
@@ -137,28 +175,44 @@ def upload() -> Any:
     client_id, number = str(sent.get("id", "")), str(sent.get("household", ""))
     if not CLIENT_ID.match(client_id):
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, details={"id": ["手机上的记录编号不对。"]})
-    seq = phones.stored(client_id)
-    if seq is not None:
-        return jsonify(id=client_id, seq=seq, state=phones.AT_STATION, again=True)
+    if phones.stored(client_id) is not None:
+        return _stored_already(client_id)
     scope.household_or_404(number)
-    ctx = context(number, _month(sent.get("month")))
-    fields: dict[str, Any] = sent["fields"] if isinstance(sent.get("fields"), dict) else {}
-    form = MultiDict([(str(k), str(v)) for k, values in fields.items()
-                      for v in (values if isinstance(values, list) else [values])])
-    outcome = visit_form.parse(form, ctx, account.username, account.display_name)
-    if outcome.body is None:
-        seq = phones.stored(client_id)  # the same visit, stored by a copy sent meanwhile (and now "a second visit")
-        if seq is not None:
-            return jsonify(id=client_id, seq=seq, state=phones.AT_STATION, again=True)
-        return jsonify(id=client_id, state="refused", errors=outcome.errors, warnings=outcome.warnings), 422
+    corrected = corrected_visit(number, sent["correct"]) if sent.get("correct") else None
+    if sent.get("correct") and corrected is None:
+        return _refused(client_id, {"correct": CORRECTED_GONE}, {})
+    ctx = context(number, corrected.month if corrected else _month(sent.get("month")),
+                  correcting=corrected is not None)
+    outcome = visit_form.parse(_form_of(sent), ctx, account.username, account.display_name)
+    if outcome.body is None:  # the same visit may have been stored by a copy sent meanwhile ("a second visit")
+        return _stored_already(client_id) if phones.stored(client_id) is not None else \
+            _refused(client_id, outcome.errors, outcome.warnings)
     body = outcome.body
+    if corrected:
+        body["corrects"] = visits.record_hash(corrected.seq)
     body["captured"] = {"on": "phone", "id": client_id, "phone_time": str(sent.get("phone_time", ""))[:40]}
     opened = current_app.config["NODE"]
     seq, problems = phones.store_once(client_id, account.username, lambda: drafts.save_visit(
         opened.key(), opened.node_id, number, account.username, body, outcome.signature_png))
     if problems:
-        return jsonify(id=client_id, state="refused", errors=field_messages(problems[0].details), warnings={}), 422
+        return _refused(client_id, field_messages(problems[0].details), {})
     return jsonify(id=client_id, seq=seq, state=phones.AT_STATION, again=False)
+
+
+def _form_of(sent: dict[str, Any]) -> MultiDict:
+    """The phone's fields as the station form's: each name with its list of values."""
+    fields: dict[str, Any] = sent["fields"] if isinstance(sent.get("fields"), dict) else {}
+    return MultiDict([(str(k), str(v)) for k, values in fields.items()
+                      for v in (values if isinstance(values, list) else [values])])
+
+
+def _stored_already(client_id: str) -> Any:
+    return jsonify(id=client_id, seq=phones.stored(client_id), state=phones.AT_STATION, again=True)
+
+
+def _refused(client_id: str, errors: dict[str, str], warnings: dict[str, str]) -> Any:
+    """A visit the station's checks refuse, with their Chinese words for the phone to show beside the fields."""
+    return jsonify(id=client_id, state="refused", errors=errors, warnings=warnings), 422
 
 
 def _month(sent: Any) -> str:

@@ -38,13 +38,22 @@ def context(number: str, month: str, *, correcting: bool = False) -> visit_form.
                               correcting=correcting)
 
 
+def corrected_visit(number: str, seq: Any) -> Visit | None:
+    """This household's visit no. ``seq`` if it may still be corrected (not corrected already), else None."""
+    try:
+        found = Visit.get_or_none(Visit.seq == int(seq), Visit.household == number)
+    except (TypeError, ValueError):
+        return None
+    return found if found is not None and found.superseded_by is None else None
+
+
 def _corrected(number: str) -> Visit | None:
     """The visit being corrected (``?correct=<seq>`` or the form's ``corrects``), checked to be this household's."""
     seq = request.values.get("correct", type=int)
     if seq is None:
         return None
-    found = Visit.get_or_none(Visit.seq == seq, Visit.household == number)
-    if found is None or found.superseded_by is not None:
+    found = corrected_visit(number, seq)
+    if found is None:
         abort(404)
     return found
 

@@ -5,25 +5,18 @@ Screenshots go to ``artifacts/screenshots/`` (kept as an artefact of the run, no
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from devtools.browser import FLAGS, chromium_path, draw_signature
+
+__all__ = ["FLAGS", "chromium_path", "chromium", "phone_page", "screenshot", "Taps"]
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 740}
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-
-def chromium_path() -> str:
-    found = os.environ.get("FIELDSYNC_CHROMIUM") or shutil.which("chromium")
-    if not found:
-        raise RuntimeError("Chromium is not installed: run `make browser` (apt-get install chromium) first.")
-    return found
 
 
 @contextmanager
@@ -65,14 +58,5 @@ class Taps:
         self.count += 1
 
     def sign(self, selector: str = "#signature-pad") -> None:
-        pad = self.page.locator(selector)
-        pad.scroll_into_view_if_needed()
-        box = pad.bounding_box()
-        assert box is not None
-        mouse = self.page.mouse
-        mouse.move(box["x"] + 20, box["y"] + 40)
-        mouse.down()
-        for step in range(1, 12):
-            mouse.move(box["x"] + 20 + step * 20, box["y"] + 40 + (step % 3) * 25)
-        mouse.up()
+        draw_signature(self.page, selector)
         self.count += 1

@@ -102,8 +102,12 @@
     flushing = store.get("meta", "session").then(function (session) {
       if (!session) { return null; }
       return store.all("queue").then(function (queue) {
-        return sendEach(session, waiting(queue)).then(function () { return refreshStates(session); })
-          .then(function () { return session.expired ? null : refreshBundle(session); });
+        var sent = waiting(queue);
+        return sendEach(session, sent).then(function () { return refreshStates(session); })
+          .then(function () {  // visits just stored: the list learns their numbers and states at once
+            return session.expired ? null : sent.length ? loadBundle(session).catch(function () { return null; }) :
+              refreshBundle(session);
+          });
       });
     }).catch(function () { note("站点暂时连不上，记录保存在手机上，连上站点 Wi-Fi 后会自动上传。"); })
       .then(function () { flushing = null; return showCount(); });
@@ -116,7 +120,7 @@
       chain = chain.then(function () {
         return api("/api/phone/visits", session.token, {
           id: visit.id, household: visit.household, month: visit.month, fields: visit.fields,
-          phone_time: visit.saved_at
+          phone_time: visit.saved_at, correct: visit.correct || null
         }).then(function (reply) {
           return reply.json().then(function (data) {
             if (reply.status === 401) { session.expired = true; note(data.message); return store.put("meta", session, "session"); }
@@ -202,17 +206,30 @@
     var signOut = document.getElementById("sign-out-form");
     if (signOut) {
       signOut.addEventListener("submit", function (event) {
-        var form = this;
-        if (form.getAttribute("data-checked")) { return; }
+        var form = this, checked = form.querySelector("input[name=phone_checked]");
+        if (checked.value) { return; }
         event.preventDefault();
         store.all("queue").then(function (queue) {
           var count = waiting(queue).length;
           if (count && !window.confirm("手机上还有 " + count + " 条走访没有上传，退出会删除它们。确定退出吗？")) { return; }
-          form.setAttribute("data-checked", "1");
+          checked.value = "1";  // the station clears the phone's copy only when this page has asked
           form.submit();
-        }, function () { form.setAttribute("data-checked", "1"); form.submit(); });
+        }, function () { checked.value = "1"; form.submit(); });
       });
     }
+    if (document.getElementById("signed-out-kept")) { keepOnlyQueued(); }
+  }
+
+  /* Signed out without the check above (no JavaScript, or the form posted before this script ran): the station
+     did not clear the phone.  The month's list, the session and the drafts go; visits not yet at the station stay,
+     and go up after the next sign-in and 离线使用. */
+  function keepOnlyQueued() {
+    store.all("queue").then(function (queue) {
+      var kept = waiting(queue).concat(queue.filter(function (v) { return v.state === "refused"; }));
+      return store.clear().then(function () {
+        return Promise.all(kept.map(function (v) { return store.put("queue", v); }));
+      });
+    }).then(showCount);
   }
 
   /* The signature pad of the visit form, on the station's page and in the offline app alike: draws on ``canvas``,

@@ -4,8 +4,9 @@
 "use strict";
 var VERSION = "__VERSION__";
 var CACHE = "fieldsync-app-" + VERSION;
-var FILES = ["/offline", "/static/station.js", "/static/offline.js", "/static/offline.css", "/static/app.css",
-             "/static/icon.svg", "/manifest.webmanifest"];
+var FILES = ["/offline", "/static/station.js", "/static/phone_checks.js", "/static/offline.js",
+             "/static/readings.txt", "/static/offline.css", "/static/app.css", "/static/icon.svg",
+             "/manifest.webmanifest"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {

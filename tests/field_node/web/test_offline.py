@@ -130,8 +130,77 @@ def test_a_household_outside_the_members_villages_is_refused(member_client, stat
     assert reply.status_code == 404
 
 
-def test_sign_out_ends_offline_sessions_and_clears_the_phone(member_client, station):
+def test_sign_out_ends_offline_sessions_and_clears_the_phone_once_the_page_has_asked(member_client, station):
     token = start(member_client)
-    reply = member_client.post("/logout")
+    reply = member_client.post("/logout", data={"phone_checked": "1"})
     assert "storage" in reply.headers["Clear-Site-Data"]
     assert station["app"].test_client().get("/api/phone/bundle", headers={TOKEN_HEADER: token}).status_code == 401
+
+
+def test_sign_out_without_the_pages_question_keeps_the_phones_queued_visits(member_client, station):
+    """No JavaScript: nobody asked about visits still only on the phone, so the station does not clear its storage
+    and the login page says they are kept."""
+    token = start(member_client)
+    reply = member_client.post("/logout")
+    assert reply.headers["Clear-Site-Data"] == '"cache"' and reply.location.endswith("/login?kept=1")
+    assert station["app"].test_client().get("/api/phone/bundle", headers={TOKEN_HEADER: token}).status_code == 401
+    page = member_client.get(reply.location).get_data(as_text=True)
+    assert "仍保存在手机上" in page and 'id="signed-out-kept"' in page
+
+
+def test_the_bundle_carries_the_hubs_sealing_key_the_last_visits_and_what_a_correction_starts_from(
+        member_client, station):
+    number, _ = household_with_labourer(station)
+    member_client.post(f"/h/{number}/visit", data=full_form())
+    token = start(member_client)
+    bundle = station["app"].test_client().get("/api/phone/bundle", headers={TOKEN_HEADER: token}).get_json()
+    assert bundle["seal_key"] and ["birth", "出生"] in bundle["change_types"]
+    found = next(h for h in bundle["households"] if h["number"] == number)
+    latest = found["visits"][0]
+    assert latest["month"] == now_text()[:7] and latest["state"] == "station"
+    assert latest["values"]["income_wage"] == ["3000"] and "signature" not in latest["values"]
+    assert all("birth_month" not in m and "person_key" not in m for m in found["members"])
+
+
+def test_a_correction_from_the_phone_supersedes_the_visit_and_says_why(member_client, station):
+    number, _ = household_with_labourer(station)
+    member_client.post(f"/h/{number}/visit", data=full_form())
+    token = start(member_client)
+    corrected = records_of(number)[-1]
+    phone = station["app"].test_client()
+    sent = {"id": CLIENT_ID, "household": number, "month": now_text()[:7], "correct": corrected["seq"],
+            "fields": {k: v if isinstance(v, list) else [v] for k, v in full_form(income_wage="3500").items()}}
+    unexplained = phone.post("/api/phone/visits", json=sent, headers={TOKEN_HEADER: token})
+    assert unexplained.status_code == 422 and "更正" in unexplained.get_json()["errors"]["correction_reason"]
+    sent["fields"]["correction_reason"] = ["工资记错了"]
+    reply = phone.post("/api/phone/visits", json=sent, headers={TOKEN_HEADER: token})
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    body = records_of(number)[-1]["body"]
+    assert body["income"]["wage"] == 3500 and body["corrects"]
+    assert {"code": "correction", "reason": "工资记错了"} in body["warnings"]
+    again = dict(sent, id="f" * 32)  # the same visit corrected twice: refused in Chinese, with what to do
+    refused = phone.post("/api/phone/visits", json=again, headers={TOKEN_HEADER: token})
+    assert refused.status_code == 422 and "户况" in refused.get_json()["errors"]["correct"]
+
+
+def test_a_family_change_from_the_phone_keeps_only_the_sealed_number(member_client, station):
+    from shared import sealing
+
+    number, _ = household_with_labourer(station)
+    token = start(member_client)
+    sealed = sealing.seal(station["app"].test_client().get("/api/phone/bundle", headers={TOKEN_HEADER: token})
+                          .get_json()["seal_key"], "450224202601010012")
+    reply = upload(station["app"].test_client(), token, number, full_form(
+        change_0_type="birth", change_0_name="周小宝", change_0_id_sealed=sealed, change_0_date=now_text()[:10]))
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    change = records_of(number)[-1]["body"]["changes"][0]
+    assert change == {"type": "birth", "name": "周小宝", "id_sealed": sealed, "date": now_text()[:10]}
+
+
+def test_the_phones_reading_table_is_current_and_spells_homophones_alike():
+    from devtools.phone_readings import TARGET, readings_text
+
+    text = TARGET.read_text(encoding="utf-8")
+    assert text == readings_text(), "run python -m devtools.phone_readings"
+    table = {char: line.split(" ")[0] for line in text.splitlines() for char in line.split(" ")[1]}
+    assert table["平"] == table["萍"] == "ping" and len(table) == 6763

@@ -1,0 +1,118 @@
+/* What the offline app checks and protects on the phone itself (issue 14), with no network:
+   - a citizen ID number typed for a family change, checked as shared/idnumber.py checks it, then SEALED to the
+     hub's public key in the browser (WebCrypto X25519 + HKDF-SHA-256 + AES-256-GCM, byte for byte the format of
+     shared/sealing.py): the phone keeps only the sealed text, which only the hub can open;
+   - the readings of the characters a grid member may type (static/readings.txt), so that a name typed with a
+     homophone (周兰平) finds 周兰萍 by its pinyin, as the station's search does. */
+(function () {
+  "use strict";
+  var WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], CHECK = "10X98765432";
+  var INFO = "fieldsync sealed value v1", PREFIX = "s1.";
+
+  function normalise(raw) { return String(raw || "").replace(/\s/g, "").toUpperCase(); }
+
+  /* Why an ID number is not valid (the messages of shared/idnumber.py), or null. */
+  function idProblem(raw) {
+    var value = normalise(raw);
+    if (/^\d(\.\d+)?E\+?\d+$/i.test(value)) { return "身份证号码被转成了科学计数法，后几位已丢失：请照证件重新输入。"; }
+    if (!/^\d{17}[\dX]$/.test(value)) { return "身份证号码应为18位：前17位是数字，最后一位是数字或X。"; }
+    var year = +value.slice(6, 10), month = +value.slice(10, 12), day = +value.slice(12, 14);
+    var born = new Date(Date.UTC(year, month - 1, day));
+    if (born.getUTCFullYear() !== year || born.getUTCMonth() !== month - 1 || born.getUTCDate() !== day) {
+      return "身份证号码中的出生日期不是有效日期。";
+    }
+    var total = 0;
+    for (var i = 0; i < 17; i++) { total += (+value[i]) * WEIGHTS[i]; }
+    if (CHECK[total % 11] !== value[17]) { return "身份证号码校验位不对，可能有数字录错，请核对证件。"; }
+    return null;
+  }
+
+  function fromBase64url(text) {
+    var plain = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
+    var bytes = new Uint8Array(plain.length);
+    for (var i = 0; i < plain.length; i++) { bytes[i] = plain.charCodeAt(i); }
+    return bytes;
+  }
+
+  function toBase64url(bytes) {
+    var plain = "";
+    for (var i = 0; i < bytes.length; i++) { plain += String.fromCharCode(bytes[i]); }
+    return btoa(plain).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function joined(parts) {
+    var size = parts.reduce(function (sum, p) { return sum + p.length; }, 0), out = new Uint8Array(size), at = 0;
+    parts.forEach(function (p) { out.set(p, at); at += p.length; });
+    return out;
+  }
+
+  var subtle = window.crypto && window.crypto.subtle;
+  var canSealCache = null;
+  /* Whether this browser can seal (X25519 in WebCrypto: current Chromium, Firefox, Safari 17+). */
+  function canSeal() {
+    if (!canSealCache) {
+      canSealCache = subtle ? subtle.generateKey({ name: "X25519" }, true, ["deriveBits"])
+        .then(function () { return true; }, function () { return false; }) : Promise.resolve(false);
+    }
+    return canSealCache;
+  }
+
+  /* ``plaintext`` sealed to the hub's public key (base64url of its 32 raw bytes): "s1." + base64url(ephemeral
+     public key || nonce || AES-GCM ciphertext and tag); the key is HKDF-SHA-256 of the X25519 secret, salted with
+     both public keys; the ephemeral public key is the associated data. */
+  function seal(hubKeyText, plaintext) {
+    var hubRaw = fromBase64url(hubKeyText), encoder = new TextEncoder(), ephemeral, ephemeralRaw;
+    return Promise.all([subtle.generateKey({ name: "X25519" }, true, ["deriveBits"]),
+                        subtle.importKey("raw", hubRaw, { name: "X25519" }, false, [])]).then(function (keys) {
+      ephemeral = keys[0];
+      return Promise.all([subtle.exportKey("raw", ephemeral.publicKey),
+                          subtle.deriveBits({ name: "X25519", public: keys[1] }, ephemeral.privateKey, 256)]);
+    }).then(function (found) {
+      ephemeralRaw = new Uint8Array(found[0]);
+      return subtle.importKey("raw", found[1], "HKDF", false, ["deriveKey"]);
+    }).then(function (secret) {
+      return subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: joined([ephemeralRaw, hubRaw]),
+                                info: encoder.encode(INFO) }, secret, { name: "AES-GCM", length: 256 }, false,
+                              ["encrypt"]);
+    }).then(function (key) {
+      var nonce = crypto.getRandomValues(new Uint8Array(12));
+      return subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: ephemeralRaw }, key,
+                            encoder.encode(plaintext)).then(function (sealed) {
+        return PREFIX + toBase64url(joined([ephemeralRaw, nonce, new Uint8Array(sealed)]));
+      });
+    });
+  }
+
+  var readings = null;
+  /* The readings table, fetched once (the service worker keeps it): character -> first reading, toneless. */
+  function loadReadings() {
+    if (readings) { return Promise.resolve(readings); }
+    return fetch("/static/readings.txt").then(function (reply) { return reply.ok ? reply.text() : ""; })
+      .then(function (text) {
+        var table = {};
+        text.split("\n").forEach(function (line) {
+          var space = line.indexOf(" ");
+          if (space < 0) { return; }
+          var reading = line.slice(0, space), chars = line.slice(space + 1);
+          for (var i = 0; i < chars.length; i++) { table[chars[i]] = reading; }
+        });
+        readings = table;
+        return table;
+      }, function () { return {}; });
+  }
+
+  /* The pinyin of typed Chinese characters (first readings), or null when some character has none. */
+  function spelled(text) {
+    var chars = String(text || "").replace(/\s/g, "");
+    if (!readings || !chars || !/^[\u4e00-\u9fff]+$/.test(chars)) { return null; }
+    var out = "";
+    for (var i = 0; i < chars.length; i++) {
+      if (!readings[chars[i]]) { return null; }
+      out += readings[chars[i]];
+    }
+    return out;
+  }
+
+  window.FieldsyncPhone = { idProblem: idProblem, normaliseId: normalise, canSeal: canSeal, seal: seal,
+                            loadReadings: loadReadings, spelled: spelled };
+})();
