@@ -81,8 +81,9 @@ class Issuer:
                 for fqdn in records:
                     self.dns.clear_txt(fqdn)
         except (errors.Error, messages.Error, OSError, ValueError) as exc:
-            raise FieldsyncError(ErrorCode.CERTIFICATE_FAILED, details={"step": "acme", "reason": _reason(exc)}) \
-                from exc
+            raise FieldsyncError(ErrorCode.CERTIFICATE_FAILED, "站点证书未能申请：连不上证书机构，或证书机构没有签发"
+                                 "（ACME_DIRECTORY_URL；原因见 fieldsync-hub nodes）。下次运行 fieldsync-hub "
+                                 "certificates 时会重试。", {"step": "acme", "reason": _reason(exc)}) from exc
         return done.fullchain_pem
 
     def revoke(self, chain_pem: str) -> None:

@@ -37,13 +37,18 @@ def warning(row: StationCertificate, warn_at: float, now: datetime) -> str | Non
     if row.revoked_at is not None:
         return "证书已吊销（站点已停用）"
     if row.certificate_pem is None or row.not_after is None:
-        return "证书申请没有成功，会在下次运行 fieldsync-hub certificates 时重试（原因见 fieldsync-hub nodes）" \
-            if row.last_error else None
+        return failure_text(row) if row.last_error else None
     if now >= row.not_after:
         return "证书已过期：手机打开站点会报安全警告，离线使用停止；请检查 fieldsync-hub certificates 的运行"
     if _fraction_passed(row, now) >= warn_at:
         return "证书即将过期，续期没有成功：请检查 fieldsync-hub certificates 的运行"
     return None
+
+
+def failure_text(row: StationCertificate) -> str:
+    """Why the station's last order failed, in the operator's words (no code, no secret)."""
+    return row.last_error_text or "证书申请没有成功，会在下次运行 fieldsync-hub certificates 时重试（原因见 " \
+        "fieldsync-hub nodes）"
 
 
 def warnings(warn_at: float, now: datetime | None = None) -> dict[int, str]:
@@ -78,13 +83,13 @@ def order_due(issuer: Issuer, renew_at: float, now: datetime | None = None) -> d
             reason = error.details.get("reason", "")
             log.warning("event=certificate_failed node=%s step=%s reason=%s", row.node_id,
                         error.details.get("step"), reason)
-            StationCertificate.update(last_error=f"{error.code.name} {reason}".strip(), last_attempt_at=now) \
-                .where(StationCertificate.id == row.id).execute()
+            StationCertificate.update(last_error=f"{error.code.name} {reason}".strip(), last_error_text=error.message,
+                                      last_attempt_at=now).where(StationCertificate.id == row.id).execute()
             continue
         leaf = x509.load_pem_x509_certificate(chain.encode("ascii"))
         StationCertificate.update(
             certificate_pem=chain, not_before=_naive_utc(leaf.not_valid_before_utc),
-            not_after=_naive_utc(leaf.not_valid_after_utc), issued_at=utcnow(), last_error=None,
+            not_after=_naive_utc(leaf.not_valid_after_utc), issued_at=utcnow(), last_error=None, last_error_text=None,
             last_attempt_at=now,
         ).where((StationCertificate.id == row.id) & (StationCertificate.csr_pem == row.csr_pem)).execute()
         counts["issued"] += 1

@@ -136,6 +136,8 @@ def _certificate_lines(row: dict[str, Any]) -> None:
         click.echo(f"  证书：{certificate.domain}，有效至 {local_time(certificate.not_after)}")
     if certificate.last_error:
         click.echo(f"  证书申请失败：{certificate.last_error}（{local_time(certificate.last_attempt_at)}）")
+        if certificate.last_error_text:
+            click.echo(f"  原因：{certificate.last_error_text}")
     if row["certificate_warning"]:
         click.echo(f"  警告：{row['certificate_warning']}")
 
