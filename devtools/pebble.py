@@ -106,7 +106,8 @@ class Pebble:
                              "certificateValidityPeriod": self.validity_seconds}}
         config_path = self.folder / "pebble-config.json"
         config_path.write_text(json.dumps(config))
-        self._spawn("pebble", "-config", str(config_path), "-dnsserver", self.dns_server or f"127.0.0.1:{self.dns_port}",
+        dns_server = self.dns_server or f"127.0.0.1:{self.dns_port}"
+        self._spawn("pebble", "-config", str(config_path), "-dnsserver", dns_server,
                     env={"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"})
         self._wait(self.directory_url)
 

@@ -27,9 +27,11 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
+def chromium(extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Iterator[Browser]:
+    """Debian's Chromium; ``env`` replaces the browser's environment (e.g. a HOME whose NSS database holds the
+    roots it trusts)."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=[*FLAGS, *extra_args], env=env)
         try:
             yield browser
         finally:
