@@ -44,14 +44,21 @@ zone "{zone}" {{
 """
 
 
+SBIN = "/usr/sbin:/sbin"  # named and tsig-keygen live there, outside a Debian user's PATH
+
+
+def tool(name: str) -> str | None:
+    return shutil.which(name) or shutil.which(name, path=SBIN)
+
+
 def available() -> bool:
-    return shutil.which("named") is not None and shutil.which("tsig-keygen") is not None
+    return tool("named") is not None and tool("tsig-keygen") is not None
 
 
 def tsig_key(path: Path, name: str) -> Path:
     """A new TSIG key in BIND's format (tsig-keygen), 0600 at ``path``."""
-    text = subprocess.run(["tsig-keygen", "-a", "hmac-sha256", name], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run([tool("tsig-keygen") or "tsig-keygen", "-a", "hmac-sha256", name], capture_output=True,
+                          text=True, check=True).stdout
     path.write_text(text)
     path.chmod(0o600)
     return path
@@ -84,8 +91,8 @@ class Bind:
         config.write_text(CONFIG.format(folder=self.folder, port=self.port, key_file=self.key_file, zone=self.zone,
                                         key_name=self.key_name, records_under=self.records_under))
         log = (self.folder / "named.log").open("ab")
-        self.process = subprocess.Popen(["named", "-g", "-4", "-n", "1", "-c", str(config)], stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen([tool("named") or "named", "-g", "-4", "-n", "1", "-c", str(config)],
+                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait()
 
     def _wait(self, timeout: float = 20) -> None:

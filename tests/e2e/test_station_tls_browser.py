@@ -13,6 +13,7 @@ docs/certificates.md.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,7 @@ from devtools.processes import Hub, Station, free_port, stop_group
 from tests.e2e.browser import chromium, phone_page, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
-    not (pebble_module.available() and bind_module.available()) or not os.path.exists("/usr/bin/certutil"),
+    not (pebble_module.available() and bind_module.available()) or shutil.which("certutil") is None,
     reason="needs Debian's pebble, bind9 and libnss3-tools (make system-deps)")]
 
 ZONE = "county.test"
