@@ -88,8 +88,8 @@ def read_tsig_key(path: str) -> TsigKey:
     block = _KEY_BLOCK.search(text)
     fields = {m["field"].lower(): m["value"] for m in _KEY_FIELD.finditer(block["body"])} if block else {}
     if block is None or "secret" not in fields:
-        raise _dns_failure(f"TSIG 密钥文件 {path} 的格式不对：应是 tsig-keygen 生成的 key \"名称\" {{ algorithm …; "
-                           "secret \"…\"; }; 。", "tsig_key_malformed")
+        raise _dns_failure(f"TSIG 密钥文件 {path}（DNS_TSIG_KEY_FILE）的格式不对：应是 tsig-keygen 生成的文件"
+                           "（key \"名称\" { algorithm …; secret \"…\"; };）。", "tsig_key_malformed")
     return TsigKey(block["name"], fields.get("algorithm", "hmac-sha256").lower(), fields["secret"])
 
 
