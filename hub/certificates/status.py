@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -66,35 +67,45 @@ def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def order_due(issuer: Issuer, renew_at: float, now: datetime | None = None) -> dict[str, int]:
+def order_due(make_issuer: Callable[[], Issuer], renew_at: float, now: datetime | None = None) -> dict[str, int]:
     """Order every due certificate (stations not revoked); what happened, counted.  A failure is kept per station
-    (``last_error``) and the others go on."""
+    (``last_error``) and the others go on; settings that give no issuer (a missing TSIG key file …) fail each due
+    station alike, so the overview says why."""
     now = now or utcnow()
     counts = {"issued": 0, "failed": 0, "current": 0}
     rows = (StationCertificate.select(StationCertificate, Node).join(Node).where(Node.revoked_at.is_null()))
+    issuer: Issuer | None = None
     for row in rows:
         if not due(row, renew_at, now):
             counts["current"] += 1
             continue
         try:
+            issuer = issuer or make_issuer()
             chain = issuer.issue(row.csr_pem)
         except FieldsyncError as error:
             counts["failed"] += 1
-            reason = error.details.get("reason", "")
-            log.warning("event=certificate_failed node=%s step=%s reason=%s", row.node_id,
-                        error.details.get("step"), reason)
-            StationCertificate.update(last_error=f"{error.code.name} {reason}".strip(), last_error_text=error.message,
-                                      last_attempt_at=now).where(StationCertificate.id == row.id).execute()
+            _record_failure(row, error, now)
             continue
-        leaf = x509.load_pem_x509_certificate(chain.encode("ascii"))
-        StationCertificate.update(
-            certificate_pem=chain, not_before=_naive_utc(leaf.not_valid_before_utc),
-            not_after=_naive_utc(leaf.not_valid_after_utc), issued_at=utcnow(), last_error=None, last_error_text=None,
-            last_attempt_at=now,
-        ).where((StationCertificate.id == row.id) & (StationCertificate.csr_pem == row.csr_pem)).execute()
+        _record_issued(row, chain, now)
         counts["issued"] += 1
-        log.info("event=certificate_issued node=%s not_after=%s", row.node_id, leaf.not_valid_after_utc.isoformat())
     return counts
+
+
+def _record_failure(row: StationCertificate, error: FieldsyncError, now: datetime) -> None:
+    reason = error.details.get("reason", "")
+    log.warning("event=certificate_failed node=%s step=%s reason=%s", row.node_id, error.details.get("step"), reason)
+    StationCertificate.update(last_error=f"{error.code.name} {reason}".strip(), last_error_text=error.message,
+                              last_attempt_at=now).where(StationCertificate.id == row.id).execute()
+
+
+def _record_issued(row: StationCertificate, chain: str, now: datetime) -> None:
+    leaf = x509.load_pem_x509_certificate(chain.encode("ascii"))
+    StationCertificate.update(
+        certificate_pem=chain, not_before=_naive_utc(leaf.not_valid_before_utc),
+        not_after=_naive_utc(leaf.not_valid_after_utc), issued_at=utcnow(), last_error=None, last_error_text=None,
+        last_attempt_at=now,
+    ).where((StationCertificate.id == row.id) & (StationCertificate.csr_pem == row.csr_pem)).execute()
+    log.info("event=certificate_issued node=%s not_after=%s", row.node_id, leaf.not_valid_after_utc.isoformat())
 
 
 def revoke_for(node: Node, issuer: Issuer) -> bool:

@@ -2,7 +2,7 @@
 unprivileged on a free port) is the primary of the zone ``county.test`` and takes the DNS-01 TXT records by RFC 2136
 dynamic update signed with a TSIG key; pebble (the ACME CA) checks the records at that same BIND.
 
-First the failures a county meets: a wrong TSIG key and an unreachable server each leave a clear Chinese message on
+First the failures a county meets: a missing key file, a wrong TSIG key and an unreachable server each leave a clear Chinese message on
 the hub's overview page and in ``fieldsync-hub nodes`` (no trace, no code on the page); then the right key: the
 certificate is issued, the TXT record is gone from the zone afterwards, and the station serves HTTPS with it to a
 client that trusts only pebble's root.
@@ -61,12 +61,15 @@ def failure_shown(app, client, env: dict[str, str], cause: str) -> None:
     assert cause in page and "CERTIFICATE_FAILED" not in page and "Traceback" not in page
 
 
-def test_issued_through_bind_by_rfc2136_after_a_wrong_key_and_an_unreachable_server(
+def test_issued_through_bind_by_rfc2136_after_a_missing_key_a_wrong_key_and_an_unreachable_server(
         app, live_hub, enrolled, bind, pebble, client, tmp_path):
     app.config.update(STATION_DOMAIN=STATION_DOMAIN)
     secret = bind.key_file.read_text().split('secret "')[1].split('"')[0]
     sync(enrolled)  # the station's CSR reaches the hub
 
+    missing = tmp_path / "missing.key"
+    failure_shown(app, client, rfc2136_env(pebble, bind.address, missing),
+                  f"读不了 TSIG 密钥文件 {missing}（DNS_TSIG_KEY_FILE）")
     wrong_key = bind_module.tsig_key(tmp_path / "wrong.key", bind.key_name)  # same name, another secret
     failure_shown(app, client, rfc2136_env(pebble, bind.address, wrong_key),
                   f"域名服务器 {bind.address}（DNS_SERVER）不认这把 TSIG 密钥")
