@@ -66,6 +66,9 @@ HUB_SETTINGS: list[Setting] = [
             "example-county.gov.cn). Empty: STATION_DOMAIN is its own zone."),
     Setting("DNS_TSIG_KEY_FILE", "", "rfc2136: a file with the TSIG key in BIND's format, as `tsig-keygen` prints "
             "it (key \"name\" { algorithm hmac-sha256; secret \"…\"; };), readable by the hub only."),
+    Setting("DNS_PROPAGATION_SECONDS", 0.0, "Seconds to wait after setting the _acme-challenge records before the "
+            "CA is asked to check them: 0 when the CA reads the server the hub updates; a few tens of seconds when "
+            "secondaries serve the zone and must first get the change.", float),
     Setting("CERT_RENEW_AT", 2 / 3, "Renew a station's certificate once this fraction of its lifetime has "
             "passed (2/3: a 90-day certificate 30 days before it expires).", float),
     Setting("CERT_WARN_AT", 5 / 6, "Warn on the overview page and in `fieldsync-hub nodes` once this fraction of a "

@@ -49,7 +49,7 @@ def rfc2136_env(pebble, dns_server: str, key_file: Path) -> dict[str, str]:
     return {"FIELDSYNC_STATION_DOMAIN": STATION_DOMAIN, "FIELDSYNC_ACME_DIRECTORY_URL": pebble.directory_url,
             "FIELDSYNC_ACME_CA_BUNDLE": str(pebble.listener_ca), "FIELDSYNC_DNS_PROVIDER": "rfc2136",
             "FIELDSYNC_DNS_SERVER": dns_server, "FIELDSYNC_DNS_ZONE": ZONE,
-            "FIELDSYNC_DNS_TSIG_KEY_FILE": str(key_file)}
+            "FIELDSYNC_DNS_TSIG_KEY_FILE": str(key_file), "FIELDSYNC_DNS_PROPAGATION_SECONDS": "0.5"}
 
 
 def failure_shown(app, client, env: dict[str, str], cause: str) -> None:
