@@ -19,6 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import dns.exception
+import dns.name
+import dns.query
+import dns.rcode
+import dns.tsig
+import dns.tsigkeyring
+import dns.update
 import requests
 
 from shared.errors import ErrorCode, FieldsyncError
@@ -114,11 +121,7 @@ class Rfc2136:
         update.delete(_dotted(fqdn), "TXT")
         self._send(update)
 
-    def _update(self, fqdn: str) -> Any:
-        import dns.name
-        import dns.tsigkeyring
-        import dns.update
-
+    def _update(self, fqdn: str) -> dns.update.UpdateMessage:
         if not dns.name.from_text(fqdn).is_subdomain(dns.name.from_text(self.zone)):
             raise _dns_failure(f"记录 {fqdn} 不在区域 {self.zone} 内：请检查 DNS_ZONE 与 STATION_DOMAIN。",
                                "outside_zone")
@@ -128,12 +131,7 @@ class Rfc2136:
             raise _dns_failure("TSIG 密钥文件里的密钥或算法不对（DNS_TSIG_KEY_FILE）。", "tsig_key_malformed") from exc
         return dns.update.UpdateMessage(self.zone, keyring=keyring)
 
-    def _send(self, update: Any) -> None:
-        import dns.exception
-        import dns.query
-        import dns.rcode
-        import dns.tsig
-
+    def _send(self, update: dns.update.UpdateMessage) -> None:
         where = f"域名服务器 {self.server}（DNS_SERVER）"
         try:
             address = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)[0][4][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -67,28 +68,41 @@ def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def order_due(make_issuer: Callable[[], Issuer], renew_at: float, now: datetime | None = None) -> dict[str, int]:
-    """Order every due certificate (stations not revoked); what happened, counted.  A failure is kept per station
-    (``last_error``) and the others go on; settings that give no issuer (a missing TSIG key file …) fail each due
-    station alike, so the overview says why."""
+@dataclass
+class OrderRun:
+    """What one run of ``order_due`` did: counts, and each failed station's reason in words."""
+
+    issued: int = 0
+    current: int = 0
+    failures: list[tuple[int, str]] = field(default_factory=list)  # (node id, the Chinese message)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+
+def order_due(make_issuer: Callable[[], Issuer], renew_at: float, now: datetime | None = None) -> OrderRun:
+    """Order every due certificate (stations not revoked).  A failure is kept per station (``last_error``) and the
+    others go on; settings that give no issuer (a missing TSIG key file …) fail each due station alike, so the
+    overview says why."""
     now = now or utcnow()
-    counts = {"issued": 0, "failed": 0, "current": 0}
+    run = OrderRun()
     rows = (StationCertificate.select(StationCertificate, Node).join(Node).where(Node.revoked_at.is_null()))
     issuer: Issuer | None = None
     for row in rows:
         if not due(row, renew_at, now):
-            counts["current"] += 1
+            run.current += 1
             continue
         try:
             issuer = issuer or make_issuer()
             chain = issuer.issue(row.csr_pem)
         except FieldsyncError as error:
-            counts["failed"] += 1
+            run.failures.append((row.node_id, error.message))
             _record_failure(row, error, now)
             continue
         _record_issued(row, chain, now)
-        counts["issued"] += 1
-    return counts
+        run.issued += 1
+    return run
 
 
 def _record_failure(row: StationCertificate, error: FieldsyncError, now: datetime) -> None:

@@ -46,6 +46,15 @@ def phone_page(browser: Browser) -> Page:
     return page
 
 
+def sign_in(page: Page, login_url: str, username: str, password: str) -> None:
+    """Sign in on the login page at ``login_url`` (the hub's or a station's) and wait for the page it leads to."""
+    page.goto(login_url)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit], form button")
+    page.wait_for_load_state()
+
+
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -25,7 +25,7 @@ from devtools import bind as bind_module
 from devtools import pebble as pebble_module
 from devtools import synthetic
 from devtools.processes import Hub, Station, free_port, stop_group
-from tests.e2e.browser import chromium, phone_page, screenshot
+from tests.e2e.browser import chromium, phone_page, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
     not (pebble_module.available() and bind_module.available()) or shutil.which("certutil") is None,
@@ -91,10 +91,7 @@ def photograph_hub(browser, hub: Hub, name: str) -> str:
     context = browser.new_context(viewport={"width": 1200, "height": 700}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto(hub.url + "/login")
-    page.fill("input[name=username]", "chief")
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("form button")
+    sign_in(page, hub.url + "/login", "chief", ADMIN_PASSWORD)
     page.wait_for_selector("#stations")
     page.locator("#stations").scroll_into_view_if_needed()
     screenshot(page, name)
@@ -139,11 +136,9 @@ def test_chromium_trusts_the_station_by_its_name_and_gets_a_service_worker(world
         assert reply is not None and reply.ok and page.url == url + "/login"
         assert page.is_visible("input[name=username]")
         assert page.evaluate("window.isSecureContext") is True
-        page.wait_for_function("() => true")
+        page.wait_for_function("() => true")  # one round trip: the security events of the load have arrived
         assert states and states[-1] == "secure", states
-        page.fill("input[name=username]", "wang")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        sign_in(page, url + "/login", "wang", PASSWORD)
         page.wait_for_selector("ul.households")
         assert page.is_visible("#offline-start") and not page.is_visible("#offline-unsupported")
         page.click("#offline-start")  # 离线使用

@@ -2,10 +2,10 @@
 unprivileged on a free port) is the primary of the zone ``county.test`` and takes the DNS-01 TXT records by RFC 2136
 dynamic update signed with a TSIG key; pebble (the ACME CA) checks the records at that same BIND.
 
-First the failures a county meets: a missing key file, a wrong TSIG key and an unreachable server each leave a clear Chinese message on
-the hub's overview page and in ``fieldsync-hub nodes`` (no trace, no code on the page); then the right key: the
-certificate is issued, the TXT record is gone from the zone afterwards, and the station serves HTTPS with it to a
-client that trusts only pebble's root.
+First the failures a county meets: a missing key file, a wrong TSIG key and an unreachable server each leave a
+clear Chinese message on the hub's overview page and in ``fieldsync-hub nodes`` (no trace, no code on the page);
+then the right key: the certificate is issued, the TXT record is gone from the zone afterwards, and the station
+serves HTTPS with it to a client that trusts only pebble's root.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ def rfc2136_env(pebble, dns_server: str, key_file: Path) -> dict[str, str]:
 
 def failure_shown(app, client, env: dict[str, str], cause: str) -> None:
     """One failed order, its cause said in Chinese by `nodes` and on the overview page; no secret anywhere."""
-    assert "失败 1 张" in hub_cli(app, env, "certificates")
+    said = hub_cli(app, env, "certificates")
+    assert "失败 1 张" in said and f"测试站（编号 1）：站点证书未能申请：{cause}" in said
     said = hub_cli(app, env, "nodes")
     assert f"原因：站点证书未能申请：{cause}" in said and "Traceback" not in said
     page = client.get("/").get_data(as_text=True)
