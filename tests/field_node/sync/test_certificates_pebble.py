@@ -99,12 +99,9 @@ def test_issue_hand_over_serve_renew_expire(app, live_hub, enrolled, pebble, cli
     sync(enrolled)  # the certificate comes at the next sync
     first = files.current()
     assert first is not None and first.subject.rfc4514_string() == f"CN={domain}"
-    assert f"HTTPS 证书：{domain}，有效至" in run("fieldsync-node", "--data-dir", str(enrolled.data_dir),
-                                                "status").stdout
-    assert f"证书：{domain}，有效至" in hub_cli(app, env, "nodes")
     root = pebble.root_pem()
     port = free_port()
-    server = serve_tls(enrolled.data_dir, port)
+    server = serve_tls(enrolled.data_dir, port)  # served first: the certificate lives only VALIDITY seconds
     try:
         status, served = https_get(port, domain, root)
         assert status == "HTTP/1.1 200 OK" and served.serial_number == first.serial_number
@@ -112,6 +109,9 @@ def test_issue_hand_over_serve_renew_expire(app, live_hub, enrolled, pebble, cli
             https_get(port, domain, None)
         with pytest.raises(ssl.SSLCertVerificationError):  # and it is for the station's name only
             https_get(port, "s2.stations.county.test", root)
+        assert f"HTTPS 证书：{domain}，有效至" in run("fieldsync-node", "--data-dir", str(enrolled.data_dir),
+                                                    "status").stdout
+        assert f"证书：{domain}，有效至" in hub_cli(app, env, "nodes")
 
         time.sleep(max(0.0, first.not_valid_before_utc.timestamp() + VALIDITY * 2 / 3 + 1 - time.time()))
         assert "新签发 1 张" in hub_cli(app, env, "certificates")  # renewed before expiry, same station key
