@@ -53,12 +53,13 @@ def trust_store(home: Path, root_pem: str | None) -> Path:
     return home
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Iterator[dict]:
-    root = tmp_path_factory.mktemp("station-tls")
+@pytest.fixture
+def world(tmp_path: Path, database_url: str) -> Iterator[dict]:
+    """BIND, pebble, a hub (on SQLite or a PostgreSQL schema) and an enrolled station, as processes."""
+    root = tmp_path
     bind = bind_module.Bind(root / "bind", ZONE, STATION_DOMAIN)
     pebble = pebble_module.Pebble(root / "pebble", dns_server="")
-    hub = Hub(root / "hub")
+    hub = Hub(root / "hub", database_url)
     processes: list[subprocess.Popen] = []
     try:
         bind.start()
