@@ -78,6 +78,7 @@ class Pebble:
     management_port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen] = field(default_factory=list)
     listener_ca: Path | None = None
+    dns_server: str = ""  # host:port of the DNS pebble checks TXT records at; empty: its own challtestsrv
 
     @property
     def directory_url(self) -> str:
@@ -95,8 +96,9 @@ class Pebble:
     def start(self) -> None:
         ca, cert, key = write_listener_certificate(self.folder)
         self.listener_ca = ca
-        self._spawn("pebble-challtestsrv", "-dns01", f"127.0.0.1:{self.dns_port}", "-management",
-                    f"127.0.0.1:{self.dns_api_port}", "-http01", "", "-https01", "", "-tlsalpn01", "")
+        if not self.dns_server:
+            self._spawn("pebble-challtestsrv", "-dns01", f"127.0.0.1:{self.dns_port}", "-management",
+                        f"127.0.0.1:{self.dns_api_port}", "-http01", "", "-https01", "", "-tlsalpn01", "")
         config = {"pebble": {"listenAddress": f"127.0.0.1:{self.acme_port}",
                              "managementListenAddress": f"127.0.0.1:{self.management_port}",
                              "certificate": str(cert), "privateKey": str(key), "httpPort": 5002, "tlsPort": 5001,
@@ -104,7 +106,8 @@ class Pebble:
                              "certificateValidityPeriod": self.validity_seconds}}
         config_path = self.folder / "pebble-config.json"
         config_path.write_text(json.dumps(config))
-        self._spawn("pebble", "-config", str(config_path), "-dnsserver", f"127.0.0.1:{self.dns_port}",
+        dns_server = self.dns_server or f"127.0.0.1:{self.dns_port}"
+        self._spawn("pebble", "-config", str(config_path), "-dnsserver", dns_server,
                     env={"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"})
         self._wait(self.directory_url)
 

@@ -75,7 +75,7 @@ class Hub:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return run("fieldsync-hub", "--data-dir", str(self.data_dir), "--database-url", self.database_url, *args,
-                   check=check)
+                   check=check, env=self.env)
 
     @property
     def log_path(self) -> Path:
@@ -136,14 +136,33 @@ class Station:
 
     def serve(self, port: int, timeout: float = 30) -> subprocess.Popen:
         """Start the station app (`fieldsync-node serve`) on loopback and wait until it answers."""
-        log_path = self.data_dir.parent / f"{self.data_dir.name}-web.log"
-        log = log_path.open("ab")
-        process = subprocess.Popen(
-            [str(BIN / "fieldsync-node"), "--data-dir", str(self.data_dir), "serve", "--bind", f"127.0.0.1:{port}"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **self.env})
+        process, log_path = self._serve("serve", port)
         try:
             wait_for(f"http://127.0.0.1:{port}/login", process, log_path, timeout)
         except RuntimeError:
             stop_group(process)
             raise
         return process
+
+    def serve_tls(self, port: int, timeout: float = 30) -> subprocess.Popen:
+        """Start `fieldsync-node serve-tls` (its installed certificate) on loopback and wait until it listens."""
+        process, log_path = self._serve("serve-tls", port)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"serve-tls exited: {log_path.read_text(errors='replace')[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return process
+            except OSError:
+                time.sleep(0.1)
+        stop_group(process)
+        raise RuntimeError("serve-tls did not listen")
+
+    def _serve(self, command: str, port: int) -> tuple[subprocess.Popen, Path]:
+        log_path = self.data_dir.parent / f"{self.data_dir.name}-web.log"
+        process = subprocess.Popen(
+            [str(BIN / "fieldsync-node"), "--data-dir", str(self.data_dir), command, "--bind", f"127.0.0.1:{port}"],
+            stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **self.env})
+        return process, log_path

@@ -20,6 +20,12 @@ command -v faketime >/dev/null 2>&1 || want faketime "the fault suite's wrong cl
 command -v shellcheck >/dev/null 2>&1 || want shellcheck "checks the station set-up script"
 command -v pebble-challtestsrv >/dev/null 2>&1 || want pebble \
   "an ACME test CA and its DNS server (pebble-challtestsrv): the station-certificate tests issue and renew against it"
+# named lives in /usr/sbin, outside a user's PATH on Debian (SBIN: where the tests put their stand-ins).
+sbin="${SBIN:-/usr/sbin}"
+command -v named >/dev/null 2>&1 || [ -x "$sbin/named" ] || want bind9 \
+  "BIND, a name server taking RFC 2136 updates: the certificate tests set DNS-01 records with a TSIG key through it"
+command -v certutil >/dev/null 2>&1 || want libnss3-tools \
+  "certutil: the browser test puts pebble's root into Chromium's NSS trust store (never a disabled certificate check)"
 command -v soffice >/dev/null 2>&1 || want libreoffice-calc-nogui \
   "LibreOffice headless writes the import tests' spreadsheets (xlsx, xls, ods, GBK CSV)"
 

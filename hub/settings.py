@@ -56,9 +56,19 @@ HUB_SETTINGS: list[Setting] = [
     Setting("ACME_CA_BUNDLE", "", "A PEM file of the CA that signed the ACME server's own HTTPS certificate, for a "
             "private CA (tests: pebble's). Empty: the system's trusted roots."),
     Setting("ACME_EMAIL", "", "Contact address given to the ACME CA with the hub's account (expiry notices)."),
-    Setting("DNS_PROVIDER", "challtestsrv", "Which DNS provider's API sets the _acme-challenge TXT records "
-            "(hub/certificates/dns.py): challtestsrv (pebble's challenge test server)."),
-    Setting("DNS_API_URL", "", "The DNS provider's API address (challtestsrv: its management URL)."),
+    Setting("DNS_PROVIDER", "challtestsrv", "Which DNS provider sets the _acme-challenge TXT records "
+            "(hub/certificates/dns.py): rfc2136 (dynamic updates signed with a TSIG key, to the county's own name "
+            "server: BIND, Knot, PowerDNS …) or challtestsrv (pebble's challenge test server, for rehearsals)."),
+    Setting("DNS_API_URL", "", "challtestsrv: its management URL."),
+    Setting("DNS_SERVER", "", "rfc2136: the primary name server that accepts dynamic updates for the zone, "
+            "host:port (port 53 when left out)."),
+    Setting("DNS_ZONE", "", "rfc2136: the zone the _acme-challenge records are added to (e.g. "
+            "example-county.gov.cn). Empty: STATION_DOMAIN is its own zone."),
+    Setting("DNS_TSIG_KEY_FILE", "", "rfc2136: a file with the TSIG key in BIND's format, as `tsig-keygen` prints "
+            "it (key \"name\" { algorithm hmac-sha256; secret \"…\"; };), readable by the hub only."),
+    Setting("DNS_PROPAGATION_SECONDS", 0.0, "Seconds to wait after setting the _acme-challenge records before the "
+            "CA is asked to check them: 0 when the CA reads the server the hub updates; a few tens of seconds when "
+            "secondaries serve the zone and must first get the change.", float),
     Setting("CERT_RENEW_AT", 2 / 3, "Renew a station's certificate once this fraction of its lifetime has "
             "passed (2/3: a 90-day certificate 30 days before it expires).", float),
     Setting("CERT_WARN_AT", 5 / 6, "Warn on the overview page and in `fieldsync-hub nodes` once this fraction of a "

@@ -20,7 +20,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 BASE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: over HTTPS Flask-WTF refuses a form whose Referer is missing (its SSL-strict
+    # check), so with no-referrer no form could be sent to the station's serve-tls or a hub behind TLS; no other
+    # site ever gets a Referer.
+    "Referrer-Policy": "same-origin",
 }
 # The hub's pages use inline styles only and load nothing from elsewhere.
 HUB_POLICY = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "

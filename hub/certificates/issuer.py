@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,6 +39,7 @@ class Issuer:
     dns: DnsProvider
     ca_bundle: str = ""
     email: str = ""
+    propagation_seconds: float = 0.0
 
     def _account_key(self) -> jose.JWKEC:
         path = self.data_dir / ACCOUNT_KEY
@@ -74,15 +76,20 @@ class Issuer:
             order = acme.new_order(csr_pem.encode("ascii"))
             key = acme.net.key
             assert key is not None  # _client made the network with the account key
-            records = [self._answer(acme, key, authz) for authz in order.authorizations]
+            records: list[str] = []  # every TXT record set, removed whatever happens next
             try:
+                bodies = [self._set_record(key, authz, records) for authz in order.authorizations]
+                time.sleep(self.propagation_seconds)  # the zone's secondaries catch up before the CA looks
+                for body in bodies:
+                    acme.answer_challenge(body, body.chall.response(key))
                 done = acme.poll_and_finalize(order, datetime.now() + timedelta(seconds=ORDER_SECONDS))
             finally:
                 for fqdn in records:
                     self.dns.clear_txt(fqdn)
         except (errors.Error, messages.Error, OSError, ValueError) as exc:
-            raise FieldsyncError(ErrorCode.CERTIFICATE_FAILED, details={"step": "acme", "reason": _reason(exc)}) \
-                from exc
+            raise FieldsyncError(ErrorCode.CERTIFICATE_FAILED, "站点证书未能申请：连不上证书机构，或证书机构没有签发"
+                                 "（ACME_DIRECTORY_URL；原因见 fieldsync-hub nodes）。下次运行 fieldsync-hub "
+                                 "certificates 时会重试。", {"step": "acme", "reason": _reason(exc)}) from exc
         return done.fullchain_pem
 
     def revoke(self, chain_pem: str) -> None:
@@ -94,16 +101,17 @@ class Issuer:
                                  "fieldsync-hub revoke-node，或到证书机构手动吊销。",
                                  {"step": "revoke", "reason": _reason(exc)}) from exc
 
-    def _answer(self, acme: client.ClientV2, key: jose.JWK, authz: messages.AuthorizationResource) -> str:
-        """Set the DNS-01 TXT record of one authorization and tell the CA to check it; the record's name."""
+    def _set_record(self, key: jose.JWK, authz: messages.AuthorizationResource,
+                    records: list[str]) -> messages.ChallengeBody:
+        """Set the DNS-01 TXT record of one authorization (its name added to ``records``); the challenge to answer."""
         body = next((c for c in authz.body.challenges if isinstance(c.chall, challenges.DNS01)), None)
         if body is None:
             raise errors.Error("the CA offered no dns-01 challenge")
         chall = cast("challenges.DNS01", body.chall)
         fqdn = chall.validation_domain_name(authz.body.identifier.value)
         self.dns.set_txt(fqdn, chall.validation(key))
-        acme.answer_challenge(body, chall.response(key))
-        return fqdn
+        records.append(fqdn)
+        return body
 
 
 def _reason(exc: Exception) -> str:
@@ -124,4 +132,4 @@ def issuer_from_config(config: Any) -> Issuer:
     from hub.certificates.dns import provider_from_config
 
     return Issuer(config["ACME_DIRECTORY_URL"], Path(config["DATA_DIR"]), provider_from_config(config),
-                  config["ACME_CA_BUNDLE"], config["ACME_EMAIL"])
+                  config["ACME_CA_BUNDLE"], config["ACME_EMAIL"], config["DNS_PROPAGATION_SECONDS"])

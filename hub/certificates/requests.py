@@ -85,7 +85,8 @@ def _store_request(node: Node, row: StationCertificate | None, domain: str, csr_
     if row.csr_pem != csr_pem:
         fresh = row.domain != domain
         StationCertificate.update(  # issued_at None: the certificate kept is for the old key, not this CSR
-            domain=domain, csr_pem=csr_pem, requested_at=utcnow(), last_error=None, issued_at=None,
+            domain=domain, csr_pem=csr_pem, requested_at=utcnow(), last_error=None, last_error_text=None,
+            issued_at=None,
             **({"certificate_pem": None, "not_before": None, "not_after": None} if fresh else {}),
         ).where(StationCertificate.id == row.id).execute()
     return StationCertificate.get_by_id(row.id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -37,13 +39,18 @@ def warning(row: StationCertificate, warn_at: float, now: datetime) -> str | Non
     if row.revoked_at is not None:
         return "证书已吊销（站点已停用）"
     if row.certificate_pem is None or row.not_after is None:
-        return "证书申请没有成功，会在下次运行 fieldsync-hub certificates 时重试（原因见 fieldsync-hub nodes）" \
-            if row.last_error else None
+        return failure_text(row) if row.last_error else None
     if now >= row.not_after:
         return "证书已过期：手机打开站点会报安全警告，离线使用停止；请检查 fieldsync-hub certificates 的运行"
     if _fraction_passed(row, now) >= warn_at:
         return "证书即将过期，续期没有成功：请检查 fieldsync-hub certificates 的运行"
     return None
+
+
+def failure_text(row: StationCertificate) -> str:
+    """Why the station's last order failed, in the operator's words (no code, no secret)."""
+    return row.last_error_text or "证书申请没有成功，会在下次运行 fieldsync-hub certificates 时重试（原因见 " \
+        "fieldsync-hub nodes）"
 
 
 def warnings(warn_at: float, now: datetime | None = None) -> dict[int, str]:
@@ -61,35 +68,58 @@ def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def order_due(issuer: Issuer, renew_at: float, now: datetime | None = None) -> dict[str, int]:
-    """Order every due certificate (stations not revoked); what happened, counted.  A failure is kept per station
-    (``last_error``) and the others go on."""
+@dataclass
+class OrderRun:
+    """What one run of ``order_due`` did: counts, and each failed station's reason in words."""
+
+    issued: int = 0
+    current: int = 0
+    failures: list[tuple[int, str]] = field(default_factory=list)  # (node id, the Chinese message)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+
+def order_due(make_issuer: Callable[[], Issuer], renew_at: float, now: datetime | None = None) -> OrderRun:
+    """Order every due certificate (stations not revoked).  A failure is kept per station (``last_error``) and the
+    others go on; settings that give no issuer (a missing TSIG key file …) fail each due station alike, so the
+    overview says why."""
     now = now or utcnow()
-    counts = {"issued": 0, "failed": 0, "current": 0}
+    run = OrderRun()
     rows = (StationCertificate.select(StationCertificate, Node).join(Node).where(Node.revoked_at.is_null()))
+    issuer: Issuer | None = None
     for row in rows:
         if not due(row, renew_at, now):
-            counts["current"] += 1
+            run.current += 1
             continue
         try:
+            issuer = issuer or make_issuer()
             chain = issuer.issue(row.csr_pem)
         except FieldsyncError as error:
-            counts["failed"] += 1
-            reason = error.details.get("reason", "")
-            log.warning("event=certificate_failed node=%s step=%s reason=%s", row.node_id,
-                        error.details.get("step"), reason)
-            StationCertificate.update(last_error=f"{error.code.name} {reason}".strip(), last_attempt_at=now) \
-                .where(StationCertificate.id == row.id).execute()
+            run.failures.append((row.node_id, error.message))
+            _record_failure(row, error, now)
             continue
-        leaf = x509.load_pem_x509_certificate(chain.encode("ascii"))
-        StationCertificate.update(
-            certificate_pem=chain, not_before=_naive_utc(leaf.not_valid_before_utc),
-            not_after=_naive_utc(leaf.not_valid_after_utc), issued_at=utcnow(), last_error=None,
-            last_attempt_at=now,
-        ).where((StationCertificate.id == row.id) & (StationCertificate.csr_pem == row.csr_pem)).execute()
-        counts["issued"] += 1
-        log.info("event=certificate_issued node=%s not_after=%s", row.node_id, leaf.not_valid_after_utc.isoformat())
-    return counts
+        _record_issued(row, chain, now)
+        run.issued += 1
+    return run
+
+
+def _record_failure(row: StationCertificate, error: FieldsyncError, now: datetime) -> None:
+    reason = error.details.get("reason", "")
+    log.warning("event=certificate_failed node=%s step=%s reason=%s", row.node_id, error.details.get("step"), reason)
+    StationCertificate.update(last_error=f"{error.code.name} {reason}".strip(), last_error_text=error.message,
+                              last_attempt_at=now).where(StationCertificate.id == row.id).execute()
+
+
+def _record_issued(row: StationCertificate, chain: str, now: datetime) -> None:
+    leaf = x509.load_pem_x509_certificate(chain.encode("ascii"))
+    StationCertificate.update(
+        certificate_pem=chain, not_before=_naive_utc(leaf.not_valid_before_utc),
+        not_after=_naive_utc(leaf.not_valid_after_utc), issued_at=utcnow(), last_error=None, last_error_text=None,
+        last_attempt_at=now,
+    ).where((StationCertificate.id == row.id) & (StationCertificate.csr_pem == row.csr_pem)).execute()
+    log.info("event=certificate_issued node=%s not_after=%s", row.node_id, leaf.not_valid_after_utc.isoformat())
 
 
 def revoke_for(node: Node, issuer: Issuer) -> bool:

@@ -136,6 +136,8 @@ def _certificate_lines(row: dict[str, Any]) -> None:
         click.echo(f"  证书：{certificate.domain}，有效至 {local_time(certificate.not_after)}")
     if certificate.last_error:
         click.echo(f"  证书申请失败：{certificate.last_error}（{local_time(certificate.last_attempt_at)}）")
+        if certificate.last_error_text:
+            click.echo(f"  原因：{certificate.last_error_text}")
     if row["certificate_warning"]:
         click.echo(f"  警告：{row['certificate_warning']}")
 
@@ -149,6 +151,8 @@ def certificates(app: Any) -> None:
     if not app.config["STATION_DOMAIN"]:
         click.echo("未设置 FIELDSYNC_STATION_DOMAIN：本县不为站点申请证书。")
         return
-    counts = status.order_due(issuer.issuer_from_config(app.config), app.config["CERT_RENEW_AT"])
-    click.echo(f"站点证书：新签发 {counts['issued']} 张，失败 {counts['failed']} 张，"
-               f"{counts['current']} 张仍在有效期内无需续期。")
+    run = status.order_due(lambda: issuer.issuer_from_config(app.config), app.config["CERT_RENEW_AT"])
+    click.echo(f"站点证书：新签发 {run.issued} 张，失败 {run.failed} 张，{run.current} 张仍在有效期内无需续期。")
+    names = {node.id: node.name for node in Node.select(Node.id, Node.name)}
+    for node_id, message in run.failures:
+        click.echo(f"  {names.get(node_id, node_id)}（编号 {node_id}）：{message}")

@@ -147,6 +147,7 @@ class StationCertificate(BaseModel):
     issued_at = DateTimeField(null=True)
     delivered_at = DateTimeField(null=True)
     last_error = TextField(null=True)
+    last_error_text = TextField(null=True)
     last_attempt_at = DateTimeField(null=True)
     revoked_at = DateTimeField(null=True)
 

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "devtools" / "system_deps.sh"
-TOOLS = ("chromium", "faketime", "shellcheck", "soffice", "pebble-challtestsrv")
+TOOLS = ("chromium", "faketime", "shellcheck", "soffice", "pebble-challtestsrv", "named", "certutil")
 INSTALL = "apt-get install -y --no-install-recommends"
 
 
@@ -40,7 +40,8 @@ def run(tmp_path: Path, *, uid: int = 1000, missing: tuple[str, ...] = (), font:
     stub(folder, "apt-get", f'echo "apt-get $*" >> {log}\n'
                             f'[ "$1" = update ] && : > {tmp_path}/updated\n'
                             f'[ "$1" = update ] || [ -e {tmp_path}/updated ] || [ {int(update_needed)} = 0 ]')
-    done = subprocess.run(["/bin/sh", str(SCRIPT)], capture_output=True, text=True, env={"PATH": str(folder)})
+    done = subprocess.run(["/bin/sh", str(SCRIPT)], capture_output=True, text=True,
+                          env={"PATH": str(folder), "SBIN": str(folder)})
     return done, log.read_text().splitlines() if log.exists() else []
 
 
@@ -71,6 +72,14 @@ def test_pebble_is_installed_for_the_certificate_tests(tmp_path):
     assert done.returncode == 0, done.stderr
     assert calls == [f"{INSTALL} pebble"]
     assert "pebble: an ACME test CA and its DNS server" in done.stdout
+
+
+def test_bind_and_certutil_are_installed_for_the_rfc2136_and_browser_trust_tests(tmp_path):
+    done, calls = run(tmp_path, uid=0, missing=("named", "certutil"))
+    assert done.returncode == 0, done.stderr
+    assert calls == [f"{INSTALL} bind9 libnss3-tools"]
+    assert "bind9: BIND, a name server taking RFC 2136 updates" in done.stdout
+    assert "libnss3-tools: certutil" in done.stdout
 
 
 def test_a_stale_package_list_is_updated_once_then_installed(tmp_path):

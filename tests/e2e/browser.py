@@ -20,9 +20,11 @@ PHONE = {"width": 360, "height": 740}
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
+def chromium(extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Iterator[Browser]:
+    """Debian's Chromium; ``env`` replaces the browser's environment (e.g. a HOME whose NSS database holds the
+    roots it trusts)."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=[*FLAGS, *extra_args], env=env)
         try:
             yield browser
         finally:
@@ -35,6 +37,15 @@ def phone_page(browser: Browser) -> Page:
     page = context.new_page()
     page.set_default_timeout(10_000)
     return page
+
+
+def sign_in(page: Page, login_url: str, username: str, password: str) -> None:
+    """Sign in on the login page at ``login_url`` (the hub's or a station's) and wait for the page it leads to."""
+    page.goto(login_url)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit], form button")
+    page.wait_for_load_state()
 
 
 def screenshot(page: Page, name: str) -> None:
