@@ -89,9 +89,9 @@ def _clean(app: Flask, job: Job, progress: Progress) -> Report:
 
     def step(rule_id: str) -> None:
         done.append(rule_id)
-        progress({"done": len(done), "total": len(CATALOGUE), "rule": rule_id, "rule_zh": CATALOGUE[rule_id].zh})
+        progress({"done": len(done), "total": len(CATALOGUE), "step": f"正在检查：{CATALOGUE[rule_id].zh}"})
 
-    progress({"done": 0, "total": len(CATALOGUE), "rule": "", "rule_zh": ""})
+    progress({"done": 0, "total": len(CATALOGUE), "step": ""})
     record = runner.run(records.params(job).get("period") or None, progress=step)
     return {"run_id": record.id, "period": record.period, "opened": record.opened, "closed": record.closed,
             "rules": json.loads(record.counts)["rules"]}
@@ -106,7 +106,8 @@ def _file(app: Flask, job: Job) -> Path:
 
 
 def _roster(app: Flask, job: Job, progress: Progress) -> Report:
-    found = roster.import_roster(_file(app, job))
+    found = roster.import_roster(_file(app, job), lambda step, done, total: progress(
+        {"done": done, "total": total, "step": f"正在{step}"}))
     summary = (f"读取 {found.rows} 行：新增 {found.households_created} 户，更新 {found.households_changed} 户，"
                f"未变 {found.households_unchanged} 户。")
     if found.villages_created:

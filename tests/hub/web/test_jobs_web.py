@@ -261,3 +261,35 @@ def test_a_queue_that_cannot_be_reached_fails_the_job_and_blocks_no_later_run(ap
     refused = client.post("/cleaning/run")
     assert refused.status_code == 500 and "任务队列无法使用" in refused.get_data(as_text=True)
     assert Job.get().status == records.FAILED and records.active_cleaning() is None
+
+
+def test_a_roster_upload_shows_the_importers_progress_while_it_runs(app, hub_db, tmp_path):
+    client = staff(app)
+    rows = synthetic.generate_roster(4, VILLAGES, 40)
+    path = tmp_path / "花名册.csv"
+    synthetic.write_roster_csv(rows, path)
+    job = records.create("roster", "user:clerk", path.name)
+    tasks.upload_path(app, job.id, ".csv").write_bytes(path.read_bytes())
+    heard: list[dict] = []
+    tasks.run_job(app, heard.append, job.id)  # what the worker runs; huey's store gets each state
+    households = len({row["household_id"] for row in rows})
+    assert heard[-1] == {"done": households, "total": households, "step": "正在写入各户"}
+    assert {"done": len(rows), "total": len(rows), "step": "正在检查各行"} in heard
+    Job.update(status=records.RUNNING).where(Job.id == job.id).execute()
+    queue.Progress(queue.queue(app), job.id)({"done": 7, "total": len(rows), "step": "正在检查各行"})
+    state = client.get(f"/imports/{job.id}/state").get_json()
+    assert (state["done"], state["total"], state["step"], state["ended"]) == (7, len(rows), "正在检查各行", False)
+    page = client.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "data-job-step" in page and "data-job-bar" in page
+
+
+def test_the_command_line_import_shows_the_same_steps(app, runner, database_url, tmp_path):
+    from hub.cli import main
+
+    path = tmp_path / "花名册.csv"
+    synthetic.write_roster_csv(synthetic.generate_roster(4, VILLAGES, 3), path)
+    result = runner.invoke(main, ["--data-dir", app.config["DATA_DIR"], "--database-url", database_url,
+                                  "import-roster", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "读取文件" in result.output and "检查各行" in result.output and "写入各户" in result.output
+    assert "新增" in result.output
