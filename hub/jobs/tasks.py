@@ -3,7 +3,8 @@
 ``run_job`` takes a row of the job table and runs it by kind: a cleaning run (hub/cleaning/runner.py, with its
 progress), a roster (hub/roster/importer.py), another department's list (hub/roster/department_lists.py) or job
 postings (hub/postings/importer.py).  The row ends done with its report, or failed with the Chinese message of
-the error; an uploaded file is deleted once read.  ``scheduled_cleaning`` is the run of the 1st, 11th and 21st.
+the error; an uploaded file is deleted once read.  A download (hub/jobs/downloads.py) is built here too.
+``scheduled_cleaning`` is the run of the 1st, 11th and 21st.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from flask import Flask
 
 from hub.cleaning import runner
 from hub.cleaning.rules import CATALOGUE
-from hub.jobs import records
+from hub.jobs import downloads, records
 from hub.postings import importer as postings
 from hub.roster import department_lists
 from hub.roster import importer as roster
@@ -79,7 +80,7 @@ def _run(app: Flask, progress: Progress, job_id: int) -> None:
     else:
         records.finish(job_id, report)
     finally:
-        if job.kind != records.CLEAN:
+        if job.kind in records.IMPORT_KINDS:
             for path in Path(app.config["DATA_DIR"], UPLOADS).glob(f"{job_id}.*"):
                 path.unlink(missing_ok=True)
 
@@ -141,7 +142,8 @@ def _postings(app: Flask, job: Job, progress: Progress) -> Report:
 
 
 WORK: dict[str, Callable[[Flask, Job, Progress], Report]] = {
-    records.CLEAN: _clean, "roster": _roster, "department_list": _department_list, "postings": _postings}
+    records.CLEAN: _clean, "roster": _roster, "department_list": _department_list, "postings": _postings,
+    records.EXPORT: downloads.build}
 
 
 def county_time(app: Flask, now_utc: datetime) -> datetime:
