@@ -1,6 +1,7 @@
 """The management pages on a 360×640 phone in headless Chromium (issue 15): stations, county users, station
 accounts, API tokens and rule settings — no page is wider than the phone, and every action (each button, link,
-field and choice, closed sections opened) can be brought onto the screen and tapped.  An admin then does one
+field and choice, closed sections opened) can be brought onto the screen and tapped, with no table to swipe
+sideways (each row is a card on a phone: table.rows-on-phone).  An admin then does one
 thing per page on the phone.  Screenshots in artifacts/screenshots/."""
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ OUT_OF_REACH = """() => {
       lost.push((el.name || el.textContent || el.tagName).trim().slice(0, 40) + " @" + Math.round(box.left) + "-"
                 + Math.round(box.right));
     }
+  }
+  for (const table of document.querySelectorAll("table")) {
+    if (table.scrollWidth > table.clientWidth + 1) lost.push("table " + (table.id || "") + " scrolls sideways");
   }
   window.scrollTo(0, 0);
   return lost;
