@@ -47,6 +47,8 @@ HUB_SETTINGS: list[Setting] = [
             "the scheduled cleaning runs): empty for SQLite at <DATA_DIR>/queue.db (one hub machine), "
             "redis://host:6379/0 for Redis (needs the redis package; several hub machines). "
             "`fieldsync-hub worker` takes the work."),
+    Setting("DOWNLOAD_KEEP_MINUTES", 30, "How long a download the worker built waits in <DATA_DIR>/downloads for the "
+            "user who asked for it; it is deleted once fetched, or after this many minutes if never fetched.", int),
     Setting("CLEANING_HOUR", 2, "Hour of the day (county time, 0-23) of the scheduled cleaning runs on the 1st, 11th "
             "and 21st of each month, started by `fieldsync-hub worker`.", int),
     Setting("STATION_DOMAIN", "", "The county domain under which each station gets its own name, "

@@ -109,14 +109,16 @@ def _init_database(app: Flask) -> None:
 
 
 def _init_errors(app: Flask) -> None:
-    """A FieldsyncError answers as on the hub (shared/web_errors.py): JSON for API and JSON requests, else the
-    error page with its Chinese message and the error's status; anything unexpected, the 500 page."""
+    """Every failure answers as on the hub (shared/web_errors.py): ``{code, message, details}`` for API and JSON
+    callers (the offline app's fetches), else the error page with its Chinese message and the error's status;
+    anything unexpected, the 500 page."""
     web_errors.init_app(app, _error_page, log, _internal)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        return _page(400, _("The form had expired. Go back, reload the page and submit again; "
-                            "what you typed is kept in the draft."))
+        return web_errors.error_response(FieldsyncError(ErrorCode.FORM_EXPIRED, _(
+            "The form had expired. Go back, reload the page and submit again; what you typed is kept in the draft.")),
+            _error_page)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
@@ -125,15 +127,12 @@ def _init_errors(app: Flask) -> None:
                     405: _("This address does not accept that kind of request."),
                     413: _("What was sent is too large (is the signature picture very big?). Try again."),
                     429: _("Too many submissions from this phone. Wait a few minutes and try again.")}
-        return _page(error.code or 400, messages.get(error.code or 400, _("The request could not be read.")))
-
-
-def _page(status: int, message: str) -> tuple[str, int]:
-    return render_template("error.html", status=status, message=message), status
+        message = messages.get(error.code or 400, _("The request could not be read."))
+        return web_errors.error_response(web_errors.http_error(error, message), _error_page)
 
 
 def _error_page(error: FieldsyncError) -> str:
-    return render_template("error.html", status=error.code.http_status, message=error.message)
+    return render_template("error.html", **web_errors.page_words(error))
 
 
 def _internal() -> FieldsyncError:

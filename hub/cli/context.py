@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from types import TracebackType
 from typing import Any
 
 import click
@@ -47,3 +48,32 @@ def run_in_app(check_schema: bool = True, connected: bool = True) -> Callable:
         return wrapper
 
     return decorate
+
+
+class StepBars:
+    """A terminal progress bar per step of a long command: called as ``progress(step, done, total)`` (the
+    roster importer's callback), it opens a new bar labelled with each new step.  Used as a context manager."""
+
+    def __init__(self) -> None:
+        self.step = ""
+        self.bar: Any = None
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if step != self.step:
+            self._close()
+            self.step = step
+            self.bar = click.progressbar(length=max(total, 1), label=step, show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def __enter__(self) -> StepBars:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._close()

@@ -1,5 +1,5 @@
-"""County users, read-API tokens and station accounts: `add-user`, `set-role`, `disable-user`, `add-token`,
-`revoke-token`, `add-field-user`, `disable-field-user` (each change audited)."""
+"""County users, read-API tokens and station accounts: `add-user`, `set-role`, `disable-user`, `reset-password`,
+`add-token`, `revoke-token`, `add-field-user`, `disable-field-user` (each change audited)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,18 @@ def disable_user(app: Any, username: str, why: str) -> None:
     """Disable a county user: no more sign-in, and every open session of theirs ends at once."""
     user = users.disable_user(username, actor=CLI_PRINCIPAL.actor, why=why)
     click.echo(f"已停用用户 {user.username}；其已登录的会话立即失效。")
+
+
+@click.command("reset-password")
+@click.argument("username")
+@click.option("--why", required=True, help="Why, e.g. the person forgot it and was seen in person (audited).")
+@run_in_app()
+def reset_password(app: Any, username: str, why: str) -> None:
+    """Give a county user a temporary password, shown once: their sessions end and they must choose their own at
+    the next sign-in."""
+    user, temporary = users.reset_password(username, actor=CLI_PRINCIPAL.actor, why=why)
+    click.echo(f"用户 {user.username} 的临时密码：{temporary}")
+    click.echo("只显示这一次，请当面交给本人；其已登录的会话已失效，下次登录时须先设置自己的新密码。")
 
 
 @click.command("revoke-token")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from hub.cli.context import run_in_app
+from hub.cli.context import StepBars, run_in_app
 from hub.postings import importer
 from hub.sync import own_records
 
@@ -18,12 +18,8 @@ from hub.sync import own_records
 @run_in_app()
 def import_postings(app: Any, file: Path) -> None:
     """Import job postings from an XLSX or CSV list (one posting per row), each signed by the hub's key."""
-    with click.progressbar(length=1, label="导入岗位", show_pos=True) as bar:
-        def advance(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
-
-        report = importer.import_postings(file, own_records.sign, advance)
+    with StepBars() as bars:
+        report = importer.import_postings(file, own_records.sign, lambda done, total: bars("导入岗位", done, total))
     click.echo(f"共 {report.rows} 行：新增 {report.created} 个岗位（其中 {report.held} 个低于最低工资，待审核），"
                f"{report.unchanged} 个已导入过，{len(report.errors)} 行有问题。")
     for error in report.errors:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from hub.cli.context import run_in_app
+from hub.cli.context import StepBars, run_in_app
 from hub.roster import importer as roster
 from hub.roster.department_lists import KIND_NAMES, LIST_COLUMNS, import_list
 
@@ -18,7 +18,8 @@ from hub.roster.department_lists import KIND_NAMES, LIST_COLUMNS, import_list
 @run_in_app()
 def import_roster(app: Any, file: Path) -> None:
     """Import a household roster (CSV or XLSX, Chinese or English headers; DOMAIN.md §10)."""
-    report = roster.import_roster(file)
+    with StepBars() as bars:
+        report = roster.import_roster(file, bars)
     click.echo(f"读取 {report.rows} 行：新增 {report.households_created} 户，更新 {report.households_changed} 户，"
                f"未变 {report.households_unchanged} 户。")
     if report.villages_created:

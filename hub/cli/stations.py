@@ -1,4 +1,4 @@
-"""`fieldsync-hub add-node`, `revoke-node`, `release-node` and `nodes`: the county's village stations."""
+"""`fieldsync-hub add-node`, `new-code`, `revoke-node`, `release-node` and `nodes`: the county's village stations."""
 
 from __future__ import annotations
 
@@ -32,8 +32,35 @@ def add_node(app: Any, name: str, villages: tuple[str, ...], qr_path: Path | Non
         _refuse_inside_data_dir(qr_path, Path(app.config["DATA_DIR"]))
     found = [nodes.find_village(label) for label in villages]
     node, code = nodes.register(name, found, app.config["ENROLMENT_CODE_HOURS"], actor=CLI_PRINCIPAL.actor)
-    hub_url = app.config["PUBLIC_URL"]
     click.echo(f"已添加站点“{name}”（编号 {node.id}），负责：{'、'.join(v.label for v in found)}")
+    _show_code(app, code, qr_path)
+
+
+@click.command("new-code")
+@click.argument("name")
+@click.option("--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the enrolment QR code as a PNG here (outside the data dir; mode 0600).")
+@run_in_app()
+def new_code(app: Any, name: str, qr_path: Path | None) -> None:
+    """A new one-time enrolment code for a station not enrolled yet (its code expired or was lost); the old one
+    stops working."""
+    if qr_path is not None:
+        _refuse_inside_data_dir(qr_path, Path(app.config["DATA_DIR"]))
+    code = nodes.reissue_code(_station(name), app.config["ENROLMENT_CODE_HOURS"], actor=CLI_PRINCIPAL.actor)
+    click.echo(f"站点“{name}”的新登记码已生成，原先的登记码作废。")
+    _show_code(app, code, qr_path)
+
+
+def _station(name: str) -> Node:
+    node = Node.get_or_none(Node.name == name)
+    if node is None:
+        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的站点。")
+    return node
+
+
+def _show_code(app: Any, code: str, qr_path: Path | None) -> None:
+    """The one-time code, the command to run on the station, and its QR code (terminal, or a private PNG)."""
+    hub_url = app.config["PUBLIC_URL"]
     click.echo(f"一次性登记码：{code}（{app.config['ENROLMENT_CODE_HOURS']} 小时内有效，只能用一次）")
     click.echo(f"在站点上运行：fieldsync-node enroll --hub {hub_url} --code {code}")
     content = nodes.enrolment_link(hub_url, code)
@@ -72,9 +99,7 @@ def _write_private_png(content: str, path: Path) -> None:
 @run_in_app()
 def revoke_node(app: Any, name: str, why: str) -> None:
     """Revoke a station (lost or stolen Pi): its key can no longer sync; what it sent is kept."""
-    node = Node.get_or_none(Node.name == name)
-    if node is None:
-        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的站点。")
+    node = _station(name)
     nodes.revoke(node, actor=CLI_PRINCIPAL.actor, why=why)
     click.echo(f"站点“{name}”已停用。它已同步的 {node.hwm} 条记录保留；之后的同步请求会被拒绝并报警。")
     _revoke_certificate(app, node)
@@ -97,9 +122,7 @@ def _revoke_certificate(app: Any, node: Node) -> None:
 def release_node(app: Any, name: str, why: str) -> None:
     """Let a station sync again: lift a quarantine (after checking which device is the real one) and bring a
     claimed head back to the records the hub holds."""
-    node = Node.get_or_none(Node.name == name)
-    if node is None:
-        raise FieldsyncError(ErrorCode.NOT_FOUND_LOCAL, f"没有名为“{name}”的站点。")
+    node = _station(name)
     change = nodes.release(node, CLI_PRINCIPAL.actor, why)
     if change["before"]["head"] != change["after"]["head"]:
         click.echo(f"站点“{name}”声称的最新序号 {change['before']['head']} 已恢复为县里实际持有的 "

@@ -3,7 +3,8 @@
 SQLite (``<DATA_DIR>/queue.db``) by default, Redis when QUEUE_URL is ``redis://…``.  Queued work is kept in that
 store, so it outlives a restart of the web processes and of the worker.  Each process makes its own huey (gunicorn
 forks its workers after the app is built, and a SQLite connection must not cross a fork).  One task, ``job``,
-runs a row of the job table by its kind (tasks.py); one periodic task starts the scheduled cleaning runs.
+runs a row of the job table by its kind (tasks.py); one periodic task starts the scheduled cleaning runs, another
+deletes downloads no longer waiting to be fetched (downloads.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
-from hub.jobs import records, tasks
+from hub.jobs import downloads, records, tasks
 from shared.errors import ErrorCode, FieldsyncError
 
 if TYPE_CHECKING:  # huey (and redis) load when a process first queues or takes work, not for every command
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # huey (and redis) load when a process first queues or takes 
 EXTENSION = "fieldsync_queue"
 QUEUE_FILE = "queue.db"
 PROGRESS_PREFIX = "progress:"
+PRUNE_EVERY_MINUTES = 5
 UNQUEUED = "任务队列无法使用，这项工作没有开始：请联系县级管理员检查任务队列（FIELDSYNC_QUEUE_URL）。"
 log = logging.getLogger(__name__)
 
@@ -55,8 +57,15 @@ def _make(app: Flask) -> Huey:
     run_job = huey.task(name="job")(lambda job_id: _run_job(app, huey, job_id))
     huey.periodic_task(lambda now: tasks.cleaning_due(app, now), name="scheduled_cleaning")(
         lambda: tasks.scheduled_cleaning(app, lambda job_id: run_job(job_id)))
+    huey.periodic_task(lambda now: now.minute % PRUNE_EVERY_MINUTES == 0, name="prune_downloads")(
+        lambda: _prune_downloads(app))
     app.extensions[EXTENSION + ".run_job"] = run_job
     return huey
+
+
+def _prune_downloads(app: Flask) -> None:
+    with tasks.in_app(app):
+        downloads.prune(app)
 
 
 def _run_job(app: Flask, huey: Huey, job_id: int) -> None:

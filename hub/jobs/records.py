@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from datetime import datetime
 from typing import Any
 
 from hub.cleaning import runner
@@ -22,9 +23,9 @@ from shared.errors import ErrorCode, FieldsyncError
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATUS_ZH = {QUEUED: "排队中", RUNNING: "正在进行", DONE: "已完成", FAILED: "未完成"}
-CLEAN = "clean"
+CLEAN, EXPORT = "clean", "export"
 IMPORT_KINDS = {"roster": "花名册", "department_list": "部门名单", "postings": "岗位表"}
-KIND_ZH = {CLEAN: "数据清洗", **IMPORT_KINDS}
+KIND_ZH = {CLEAN: "数据清洗", EXPORT: "报表下载", **IMPORT_KINDS}
 ACTIVE = (QUEUED, RUNNING)
 
 
@@ -111,6 +112,29 @@ def params(job: Job) -> dict[str, Any]:
 
 def recent(kinds: tuple[str, ...], limit: int = 30) -> list[Job]:
     return list(Job.select().where(Job.kind.in_(kinds)).order_by(Job.id.desc()).limit(limit))
+
+
+def mine(actor: str, kind: str, limit: int = 10) -> list[Job]:
+    """One user's latest jobs of a kind (a user's downloads are theirs alone)."""
+    return list(Job.select().where(Job.kind == kind, Job.actor == actor).order_by(Job.id.desc()).limit(limit))
+
+
+STAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def fetched_at(job: Job) -> datetime | None:
+    """When a download was fetched (UTC), None while it waits."""
+    text = report(job).get("fetched_at")
+    return datetime.strptime(text, STAMP) if text else None
+
+
+def claim_download(job: Job) -> bool:
+    """Mark a built download fetched, once: of two fetches at the same moment (two web processes) one wins."""
+    fetched = {**report(job), "fetched_at": utcnow().strftime(STAMP)}
+    with write_transaction():
+        taken = Job.update(report=json.dumps(fetched, ensure_ascii=False)).where(
+            Job.id == job.id, Job.status == DONE, Job.report == job.report).execute()
+    return taken == 1
 
 
 def who(actor: str) -> str:

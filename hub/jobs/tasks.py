@@ -3,7 +3,8 @@
 ``run_job`` takes a row of the job table and runs it by kind: a cleaning run (hub/cleaning/runner.py, with its
 progress), a roster (hub/roster/importer.py), another department's list (hub/roster/department_lists.py) or job
 postings (hub/postings/importer.py).  The row ends done with its report, or failed with the Chinese message of
-the error; an uploaded file is deleted once read.  ``scheduled_cleaning`` is the run of the 1st, 11th and 21st.
+the error; an uploaded file is deleted once read.  A download (hub/jobs/downloads.py) is built here too.
+``scheduled_cleaning`` is the run of the 1st, 11th and 21st.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from flask import Flask
 
 from hub.cleaning import runner
 from hub.cleaning.rules import CATALOGUE
-from hub.jobs import records
+from hub.jobs import downloads, records
 from hub.postings import importer as postings
 from hub.roster import department_lists
 from hub.roster import importer as roster
@@ -79,7 +80,7 @@ def _run(app: Flask, progress: Progress, job_id: int) -> None:
     else:
         records.finish(job_id, report)
     finally:
-        if job.kind != records.CLEAN:
+        if job.kind in records.IMPORT_KINDS:
             for path in Path(app.config["DATA_DIR"], UPLOADS).glob(f"{job_id}.*"):
                 path.unlink(missing_ok=True)
 
@@ -89,9 +90,9 @@ def _clean(app: Flask, job: Job, progress: Progress) -> Report:
 
     def step(rule_id: str) -> None:
         done.append(rule_id)
-        progress({"done": len(done), "total": len(CATALOGUE), "rule": rule_id, "rule_zh": CATALOGUE[rule_id].zh})
+        progress({"done": len(done), "total": len(CATALOGUE), "step": f"正在检查：{CATALOGUE[rule_id].zh}"})
 
-    progress({"done": 0, "total": len(CATALOGUE), "rule": "", "rule_zh": ""})
+    progress({"done": 0, "total": len(CATALOGUE), "step": ""})
     record = runner.run(records.params(job).get("period") or None, progress=step)
     return {"run_id": record.id, "period": record.period, "opened": record.opened, "closed": record.closed,
             "rules": json.loads(record.counts)["rules"]}
@@ -106,7 +107,8 @@ def _file(app: Flask, job: Job) -> Path:
 
 
 def _roster(app: Flask, job: Job, progress: Progress) -> Report:
-    found = roster.import_roster(_file(app, job))
+    found = roster.import_roster(_file(app, job), lambda step, done, total: progress(
+        {"done": done, "total": total, "step": f"正在{step}"}))
     summary = (f"读取 {found.rows} 行：新增 {found.households_created} 户，更新 {found.households_changed} 户，"
                f"未变 {found.households_unchanged} 户。")
     if found.villages_created:
@@ -140,7 +142,8 @@ def _postings(app: Flask, job: Job, progress: Progress) -> Report:
 
 
 WORK: dict[str, Callable[[Flask, Job, Progress], Report]] = {
-    records.CLEAN: _clean, "roster": _roster, "department_list": _department_list, "postings": _postings}
+    records.CLEAN: _clean, "roster": _roster, "department_list": _department_list, "postings": _postings,
+    records.EXPORT: downloads.build}
 
 
 def county_time(app: Flask, now_utc: datetime) -> datetime:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,10 @@ BOOLEAN_COLUMNS = ("dibao", "tekun", "relocated", "disabled", "support_251")
 SUPPORT_COLUMNS = ("household_type", "monitoring_type", "monitoring_since", "helper", "helper_since", "plan_date",
                    "measures", "risk_eliminated")
 WRITE_CHUNK = 500
+PROGRESS_EVERY = 1000  # rows between two progress reports while checking
+# What a long import says while it runs: progress(step, done, total), the step in Chinese (web bar, CLI bar).
+Progress = Callable[[str, int, int], None]
+READING, CHECKING, WRITING = "读取文件", "检查各行", "写入各户"
 MOBILE = re.compile(r"^1[3-9]\d{9}$")  # DOMAIN.md I9
 
 
@@ -159,12 +163,19 @@ class _HouseholdDraft:
         return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _collect(path: Path, report: ImportReport) -> dict[str, _HouseholdDraft]:
+def _no_progress(step: str, done: int, total: int) -> None:
+    return None
+
+
+def _collect(path: Path, report: ImportReport, progress: Progress) -> dict[str, _HouseholdDraft]:
     drafts: dict[str, _HouseholdDraft] = {}
+    progress(READING, 0, 1)
     rows = read_roster(path)
     text_id_column = column_is_text(rows)
     for table_row in rows:
         number, row = table_row.number, table_row.values
+        if report.rows % PROGRESS_EVERY == 0:
+            progress(CHECKING, report.rows, len(rows))
         report.rows += 1
         try:
             parsed, warnings = parse_row(table_row, text_id_column)
@@ -183,6 +194,7 @@ def _collect(path: Path, report: ImportReport) -> dict[str, _HouseholdDraft]:
             report.errors.append(RowError(number, "同一户中证件号码重复，本行未导入"))
         else:
             draft.members[person["id_number"]] = person
+    progress(CHECKING, report.rows, len(rows))
     return drafts
 
 
@@ -246,14 +258,18 @@ def _write_members(household_id: int, draft: _HouseholdDraft) -> None:
         Person.delete().where(Person.id.in_(gone)).execute()
 
 
-def import_roster(path: Path) -> ImportReport:
-    """Import a roster file; see the module docstring for the guarantees."""
+def import_roster(path: Path, progress: Progress = _no_progress) -> ImportReport:
+    """Import a roster file; see the module docstring for the guarantees.  ``progress(step, done, total)`` hears
+    how far it got: reading the file, checking its rows, writing its households (every thousand rows, every
+    chunk of households)."""
     report = ImportReport()
-    drafts = _collect(Path(path), report)
+    drafts = _collect(Path(path), report, progress)
     clock: list[int] = []  # one clock value for the whole import, taken on the first change
     with write_transaction():
         villages = _villages(drafts, report)
         ordered = list(drafts.values())
         for start in range(0, len(ordered), WRITE_CHUNK):
+            progress(WRITING, start, len(ordered))
             _write_chunk(ordered[start:start + WRITE_CHUNK], villages, report, clock)
+        progress(WRITING, len(ordered), len(ordered))
     return report

@@ -79,7 +79,7 @@ def job_json(job: Job) -> dict[str, Any]:
     state = queue.progress(job.id) if job.status == records.RUNNING else {}
     done = job.status in (records.DONE, records.FAILED)
     return {"status": job.status, "status_zh": records.STATUS_ZH[job.status], "ended": done,
-            "done": state.get("done", 0), "total": state.get("total", 0), "step": state.get("rule_zh", ""),
+            "done": state.get("done", 0), "total": state.get("total", 0), "step": state.get("step", ""),
             "message": job.message}
 
 

@@ -2,7 +2,8 @@
 `fieldsync-hub worker`, on SQLite and (when FIELDSYNC_TEST_POSTGRES_URL is set) PostgreSQL.
 
 A clerk in headless Chromium uploads a roster with bad rows and reads the row report, runs a cleaning run and
-watches it finish, downloads a township's list and opens it with openpyxl.  Queued work outlives a killed web
+watches it finish, asks for a township's list, watches the worker build it, downloads it once and opens it with
+openpyxl.  Queued work outlives a killed web
 server and a worker that was not running when it was queued.
 """
 
@@ -176,8 +177,13 @@ def test_a_clerk_uploads_runs_a_cleaning_and_downloads_a_list_in_the_browser(hub
 
             township = VILLAGES[0][0]
             page.goto(hub.url + "/exports/")
+            page.click(f"#anomaly-lists tr:has-text('{township}') >> text=XLSX")  # the worker builds it
+            page.wait_for_selector("#download-progress, #download-ready")
+            screenshot(page, "64-download-building")
+            page.wait_for_selector("#download-ready")
+            job_url = page.url
             with page.expect_download() as download:
-                page.click(f"#anomaly-lists tr:has-text('{township}') >> text=XLSX")
+                page.click("#download-ready a")
             sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
             rows = list(sheet.iter_rows(values_only=True))
             assert township in rows[0][0]  # the office form: the title first, then the header
@@ -185,6 +191,32 @@ def test_a_clerk_uploads_runs_a_cleaning_and_downloads_a_list_in_the_browser(hub
             column = rows[header].index("乡(镇)")
             listed = [row for row in rows[header + 1:] if isinstance(row[0], int)]  # 序号 numbers the rows
             assert listed and {row[column] for row in listed} == {township}
-            screenshot(page, "64-downloads")
+            page.goto(job_url)
+            assert "文件已从平台删除" in page.inner_text("#download-gone")  # fetched once, then gone
+            screenshot(page, "65-download-fetched")
+            assert not list((hub.data_dir / "downloads").iterdir())
+    finally:
+        stop_group(worker)
+
+
+def test_a_download_built_by_the_worker_is_fetched_once_through_either_web_process(hub):
+    """Two gunicorn workers, one download: whichever process answers, the file goes to its asker once."""
+    worker = start_worker(hub)
+    try:
+        session = signed_in(hub)
+        page = session.get(f"{hub.url}/exports/").text
+        asked = session.post(f"{hub.url}/exports/coverage.xlsx",
+                             data={"csrf_token": TOKEN.search(page)[1], "period": "2026-10"})
+        job_id = int(asked.url.rsplit("/", 1)[1])
+        assert wait_ended(session, f"{hub.url}/exports/jobs/{job_id}/state")["status"] == "done"
+        folder = hub.data_dir / "downloads" / str(job_id)
+        [kept] = list(folder.iterdir())
+        assert (folder.stat().st_mode & 0o777, kept.stat().st_mode & 0o777) == (0o700, 0o600)
+        stranger = requests.get(f"{hub.url}/exports/jobs/{job_id}/file", allow_redirects=False)
+        assert stranger.status_code in (302, 401, 403) and not stranger.content.startswith(b"PK")
+        fetches = [session.get(f"{hub.url}/exports/jobs/{job_id}/file") for _ in range(4)]
+        assert [reply.status_code for reply in fetches] == [200, 404, 404, 404]
+        assert load_workbook(io.BytesIO(fetches[0].content)).active.max_row > 1
+        assert "已经下载过" in fetches[1].text and not folder.exists()
     finally:
         stop_group(worker)

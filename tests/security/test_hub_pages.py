@@ -54,6 +54,8 @@ ROUTES: dict[str, str] = {
     "cleaning.start_run": "refuse", "cleaning.job_state": "page", "imports.index": "refuse",
     "imports.upload": "refuse", "imports.record": "refuse", "imports.state": "refuse", "exports.index": "page",
     "exports.anomaly_list": "refuse", "exports.county_table": "refuse",
+    # A download the worker built is its asker's alone (b_job is nobody's download: refused).
+    "exports.job": "refuse", "exports.job_state": "refuse", "exports.fetch": "refuse",
     # Management (issue 15; every role's access in tests/security/test_manage_pages.py): a township user may read
     # the rule settings and change its own password, nothing else.
     "manage.index": "page", "manage_rules.listing": "page", "account.password": "page",

@@ -23,7 +23,7 @@ function pollJob(box) {
         var bar = box.querySelector("[data-job-bar]");
         if (bar && state.total) { bar.max = state.total; bar.value = state.done; }
         fill("[data-job-status]", state.status_zh);
-        fill("[data-job-step]", state.step ? "正在检查：" + state.step : "");
+        fill("[data-job-step]", state.step);
         fill("[data-job-count]", state.total ? state.done + " / " + state.total : "");
         if (state.ended) {
           window.location.assign(box.getAttribute("data-job-done"));

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import ErrorCode, FieldsyncError
+from shared.web_errors import support_number
 
 SECRET = "110101199001011234"  # what an exception's text may quote; it never reaches the reply
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -62,3 +63,33 @@ def test_an_unexpected_error_for_the_api_answers_internal_in_json(client):
     assert reply.status_code == 500
     body = reply.get_json()
     assert body["code"] == "INTERNAL" and "站点出了点问题" in body["message"] and SECRET not in str(body)
+
+
+def test_the_error_page_says_what_to_do_and_gives_a_number_for_support_not_the_codes_name(client):
+    page = client.get("/refuse", headers=HTML).get_data(as_text=True)
+    number = support_number(ErrorCode.POSTING_OUTSIDE_SCOPE)
+    assert f"请告诉站点管理员问题编号 {number}。" in page and "出错了" in page
+
+
+@pytest.mark.parametrize(("method", "path", "status", "code", "words"), [
+    ("GET", "/api/no-such-thing", 404, "NOT_FOUND", "没有这个页面"),
+    ("GET", "/no-such-page", 404, "NOT_FOUND", "没有这个页面"),
+    ("DELETE", "/login", 405, "METHOD_NOT_ALLOWED", "不支持这种请求方式"),
+])
+def test_http_errors_answer_json_callers_with_the_one_shape(client, method, path, status, code, words):
+    reply = client.open(path, method=method, headers=JSON)
+    assert reply.status_code == status and reply.mimetype == "application/json"
+    body = reply.get_json()
+    assert body["code"] == code and words in body["message"] and body["details"] == {}
+    page = client.open(path, method=method, headers=HTML)
+    expected = "application/json" if path.startswith("/api/") else "text/html"  # the API answers JSON always
+    assert page.status_code == status and page.mimetype == expected
+    assert expected == "application/json" or (words in page.get_data(as_text=True)
+                                               and code not in page.get_data(as_text=True))
+
+
+def test_an_expired_form_answers_a_json_caller_with_form_expired(station):
+    station["app"].config["WTF_CSRF_ENABLED"] = True
+    reply = station["app"].test_client().post("/login", data={"username": "wang"}, headers=JSON)
+    assert reply.status_code == 400 and reply.get_json()["code"] == "FORM_EXPIRED"
+    assert "草稿" in reply.get_json()["message"]

@@ -93,8 +93,9 @@ def test_accounts_page_is_for_the_station_admin_only(member_client, station):
 
 
 def test_unknown_pages_get_a_chinese_page_not_a_trace(member_client):
-    reply = member_client.get("/h/nope")
+    reply = member_client.get("/h/nope", headers={"Accept": "text/html,application/xhtml+xml"})  # a browser
     assert reply.status_code == 404 and "没有这个页面" in reply.get_data(as_text=True)
+    assert member_client.get("/h/nope").get_json()["code"] == "NOT_FOUND"  # a script or a fetch: the JSON shape
     assert member_client.get(f"/?month={now_text()[:4]}-13").status_code == 404
 
 

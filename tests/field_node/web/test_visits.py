@@ -18,6 +18,8 @@ from field_node.web import create_app
 from shared import keys
 from shared.records import signature_valid
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml"}  # what a phone's browser sends
+
 
 def signature_data_url() -> str:
     image = Image.new("RGB", (60, 30), "white")
@@ -169,8 +171,9 @@ def test_forms_without_the_csrf_token_are_refused(station):
 
     app = create_app({"TESTING": True}, data_dir=station["node"].data_dir)
     client = app.test_client()
-    reply = client.post("/login", data={"username": "wang", "password": PASSWORD})
+    reply = client.post("/login", data={"username": "wang", "password": PASSWORD}, headers=BROWSER)
     assert reply.status_code == 400 and "表单已过期" in reply.get_data(as_text=True)
+    assert client.post("/login", data={"username": "wang"}).get_json()["code"] == "FORM_EXPIRED"  # a script: JSON
 
 
 @pytest.mark.parametrize(("ability", "status", "birth_month", "asked"), [

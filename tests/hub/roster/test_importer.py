@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from devtools import synthetic
-from hub.roster.importer import import_roster
+from hub.roster.importer import CHECKING, READING, WRITING, import_roster
 from hub.store.models import Household, Person, RosterClock
 from shared.errors import FieldsyncError
 from shared.roster import ROSTER_COLUMNS
@@ -125,3 +125,20 @@ def test_the_cli_reports_rows_and_exits_nonzero_on_errors(app, runner, tmp_path,
     result = runner.invoke(main, [*args, "import-roster", str(path)])
     assert result.exit_code == 2
     assert "未导入 第 4 行" in result.output and "其余已导入" in result.output
+
+
+def test_the_importer_reports_its_progress_step_by_step(hub_db, tmp_path):
+    rows = synthetic.generate_roster(5, VILLAGES, 300)  # over a thousand rows, over one chunk of households
+    path = tmp_path / "roster.csv"
+    synthetic.write_roster_csv(rows, path)
+    heard: list[tuple[str, int, int]] = []
+    report = import_roster(path, lambda step, done, total: heard.append((step, done, total)))
+    assert [step for step, _, _ in heard][0] == READING
+    checking = [(done, total) for step, done, total in heard if step == CHECKING]
+    writing = [(done, total) for step, done, total in heard if step == WRITING]
+    assert checking[-1] == (len(rows), len(rows)) and len(checking) >= 3
+    households = report.households_created
+    assert writing[-1] == (households, households) and len(writing) >= 3
+    assert [step for step, _, _ in heard] == sorted((s for s, _, _ in heard), key=[READING, CHECKING, WRITING].index)
+    for steps in (checking, writing):
+        assert [done for done, _ in steps] == sorted(done for done, _ in steps)  # it only goes forward

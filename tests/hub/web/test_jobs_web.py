@@ -8,7 +8,7 @@ import io
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from devtools import synthetic
 from hub.audit import entries_about
 from hub.cleaning import runner
 from hub.cleaning.rules import CATALOGUE
+from hub.jobs import downloads as downloads_module
 from hub.jobs import queue, records, tasks
 from hub.store import db
 from hub.store.models import Anomaly, Job, Township
@@ -157,7 +158,18 @@ def test_a_department_list_and_postings_upload_run_through_the_cli_code(immediat
     assert ("第 2 行" in page) if job.status == records.DONE else ("没有导入" in page)
 
 
-def test_downloads_are_scoped_to_the_role_and_audited(app, county):
+def download(client, path: str, period: str = ""):
+    """Ask for a download (the worker builds it: immediate mode here), open its page, fetch the file once."""
+    asked = client.post(path, data={"period": period} if period else {})
+    assert asked.status_code == 302, (path, asked.status_code, asked.get_data(as_text=True)[:300])
+    page = client.get(asked.headers["Location"]).get_data(as_text=True)
+    assert 'id="download-ready"' in page, page
+    job_id = int(asked.headers["Location"].rsplit("/", 1)[1])
+    return job_id, client.get(f"/exports/jobs/{job_id}/file")
+
+
+def test_downloads_are_scoped_to_the_role_and_audited(immediate, county):
+    app = immediate
     runner.run("2026-10")
     own = Anomaly.select().where(Anomaly.township.is_null(False)).first()
     mine = Township.get_by_id(own.township_id).name
@@ -165,7 +177,7 @@ def test_downloads_are_scoped_to_the_role_and_audited(app, county):
     officer = signed_in(app, make_user(app, "officer", "township", mine))
     page = officer.get("/exports/").get_data(as_text=True)
     assert mine in page and other not in page and "全县报表" not in page
-    got = officer.get(f"/exports/anomalies/{mine}.xlsx")
+    job_id, got = download(officer, f"/exports/anomalies/{mine}.xlsx")
     assert got.status_code == 200 and got.headers["Cache-Control"] == "no-store"
     sheet = load_workbook(io.BytesIO(got.data)).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -174,19 +186,71 @@ def test_downloads_are_scoped_to_the_role_and_audited(app, county):
     column = rows[header].index("乡(镇)")
     listed = [row for row in rows[header + 1:] if isinstance(row[0], int)]  # 序号 numbers the rows; footers have none
     assert listed and {row[column] for row in listed} == {mine}
-    assert officer.get(f"/exports/anomalies/{other}.xlsx").status_code == 403
-    assert officer.get("/exports/labour.xlsx").status_code == 403
+    assert officer.post(f"/exports/anomalies/{other}.xlsx").status_code == 403
+    assert officer.post("/exports/labour.xlsx").status_code == 403
     county_user = staff(app)
     for table in ("labour", "income", "coverage"):
-        reply = county_user.get(f"/exports/{table}.csv?period=2026-10")
+        _, reply = download(county_user, f"/exports/{table}.csv", period="2026-10")
         assert reply.status_code == 200 and reply.data.startswith("\ufeff".encode()), table
-    assert county_user.get(f"/exports/anomalies/{other}.csv").status_code == 200
+    assert download(county_user, f"/exports/anomalies/{other}.csv")[1].status_code == 200
     downloads = [(e.actor, e.subject) for e in entries_about(f"export:anomalies:{mine}")
                  if e.action == "export.download"]
     assert downloads == [("user:officer", f"export:anomalies:{mine}")]
     newest_first = [e.action for e in entries_about(f"export:anomalies:{other}")]
     assert newest_first == ["export.download", "access.denied"]
-    assert not list(Path(app.config["DATA_DIR"], "export-work").iterdir())  # nothing left on disk
+    assert not list(Path(app.config["DATA_DIR"], "downloads").iterdir())  # nothing left on disk
+
+
+def test_a_download_is_fetched_once_by_the_user_who_asked_and_no_one_else(immediate, county):
+    app = immediate
+    runner.run("2026-10")
+    mine = Township.get_by_id(Anomaly.select().where(Anomaly.township.is_null(False)).first().township_id).name
+    officer = signed_in(app, make_user(app, "officer", "township", mine))
+    colleague = signed_in(app, make_user(app, "colleague", "township", mine))
+    admin = signed_in(app, make_user(app, "boss", "admin"))
+    asked = officer.post(f"/exports/anomalies/{mine}.xlsx")
+    job_id = int(asked.headers["Location"].rsplit("/", 1)[1])
+    folder = Path(app.config["DATA_DIR"], "downloads", str(job_id))
+    [kept] = list(folder.iterdir())
+    assert (folder.stat().st_mode & 0o777, kept.stat().st_mode & 0o777) == (0o700, 0o600)
+    for stranger in (colleague, admin):  # the same township, or the county's admin: not theirs
+        assert stranger.get(f"/exports/jobs/{job_id}/file").status_code == 403
+        assert stranger.get(f"/exports/jobs/{job_id}").status_code == 403
+    assert [e.actor for e in entries_about(f"export-job:{job_id}")] == ["user:boss", "user:boss", "user:colleague",
+                                                                          "user:colleague"]
+    assert officer.get(f"/exports/jobs/{job_id}/file").status_code == 200
+    again = officer.get(f"/exports/jobs/{job_id}/file")
+    assert again.status_code == 404 and "已经下载过" in again.get_data(as_text=True)
+    assert not folder.exists()
+    page = officer.get(f"/exports/jobs/{job_id}").get_data(as_text=True)
+    assert 'id="download-gone"' in page and "下载，文件已从平台删除" in page
+    assert "我最近申请的下载" in officer.get("/exports/").get_data(as_text=True)
+    assert "我最近申请的下载" not in colleague.get("/exports/").get_data(as_text=True)
+
+
+def test_an_unfetched_download_is_deleted_after_the_documented_time(immediate, county):
+    app = immediate
+    runner.run("2026-10")
+    client = staff(app)
+    asked = client.post("/exports/coverage.xlsx", data={"period": "2026-10"})
+    job_id = int(asked.headers["Location"].rsplit("/", 1)[1])
+    folder = Path(app.config["DATA_DIR"], "downloads", str(job_id))
+    assert downloads_module.prune(app) == 0 and folder.is_dir()
+    minutes = app.config["DOWNLOAD_KEEP_MINUTES"]
+    Job.update(finished_at=datetime.utcnow() - timedelta(minutes=minutes, seconds=1)).where(Job.id == job_id).execute()
+    assert client.get(f"/exports/jobs/{job_id}/file").status_code == 404
+    assert downloads_module.prune(app) == 1 and not folder.exists()
+    page = client.get(f"/exports/jobs/{job_id}").get_data(as_text=True)
+    assert f"超过 {minutes} 分钟未下载，文件已删除" in page
+
+
+def test_the_worker_sweeps_downloads_every_few_minutes(app, hub_db):
+    huey = queue.queue(app)
+    [sweep] = huey.read_periodic(datetime(2026, 10, 1, 3, 5))
+    assert sweep.name == "prune_downloads" and huey.read_periodic(datetime(2026, 10, 1, 3, 6)) == []
+    Path(app.config["DATA_DIR"], "downloads", "999").mkdir(parents=True)  # of no job: swept
+    huey.execute(sweep)
+    assert not Path(app.config["DATA_DIR"], "downloads", "999").exists()
 
 
 def test_the_schedule_runs_on_the_1st_11th_and_21st_in_county_time_once_per_slot(app, hub_db):
@@ -204,9 +268,10 @@ def test_the_schedule_runs_on_the_1st_11th_and_21st_in_county_time_once_per_slot
 def test_the_worker_s_huey_asks_for_the_scheduled_run_at_its_minute(app, hub_db):
     huey = queue.queue(app)
     huey.flush()
-    [due] = huey.read_periodic(datetime(2026, 11, 20, 18, 0))  # the 21st, 02:00 county time
-    assert due.name == "scheduled_cleaning" and huey.read_periodic(datetime(2026, 11, 20, 19, 0)) == []
-    huey.execute(due)
+    due = huey.read_periodic(datetime(2026, 11, 20, 18, 0))  # the 21st, 02:00 county time (and a sweep's minute)
+    assert sorted(task.name for task in due) == ["prune_downloads", "scheduled_cleaning"]
+    assert [task.name for task in huey.read_periodic(datetime(2026, 11, 20, 19, 0))] == ["prune_downloads"]
+    huey.execute(next(task for task in due if task.name == "scheduled_cleaning"))
     job = Job.get(Job.actor == tasks.SCHEDULE_ACTOR)
     assert job.status == records.QUEUED and huey.pending_count() == 1  # queued for a worker thread to take
     huey.flush()
@@ -261,3 +326,35 @@ def test_a_queue_that_cannot_be_reached_fails_the_job_and_blocks_no_later_run(ap
     refused = client.post("/cleaning/run")
     assert refused.status_code == 500 and "任务队列无法使用" in refused.get_data(as_text=True)
     assert Job.get().status == records.FAILED and records.active_cleaning() is None
+
+
+def test_a_roster_upload_shows_the_importers_progress_while_it_runs(app, hub_db, tmp_path):
+    client = staff(app)
+    rows = synthetic.generate_roster(4, VILLAGES, 40)
+    path = tmp_path / "花名册.csv"
+    synthetic.write_roster_csv(rows, path)
+    job = records.create("roster", "user:clerk", path.name)
+    tasks.upload_path(app, job.id, ".csv").write_bytes(path.read_bytes())
+    heard: list[dict] = []
+    tasks.run_job(app, heard.append, job.id)  # what the worker runs; huey's store gets each state
+    households = len({row["household_id"] for row in rows})
+    assert heard[-1] == {"done": households, "total": households, "step": "正在写入各户"}
+    assert {"done": len(rows), "total": len(rows), "step": "正在检查各行"} in heard
+    Job.update(status=records.RUNNING).where(Job.id == job.id).execute()
+    queue.Progress(queue.queue(app), job.id)({"done": 7, "total": len(rows), "step": "正在检查各行"})
+    state = client.get(f"/imports/{job.id}/state").get_json()
+    assert (state["done"], state["total"], state["step"], state["ended"]) == (7, len(rows), "正在检查各行", False)
+    page = client.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "data-job-step" in page and "data-job-bar" in page
+
+
+def test_the_command_line_import_shows_the_same_steps(app, runner, database_url, tmp_path):
+    from hub.cli import main
+
+    path = tmp_path / "花名册.csv"
+    synthetic.write_roster_csv(synthetic.generate_roster(4, VILLAGES, 3), path)
+    result = runner.invoke(main, ["--data-dir", app.config["DATA_DIR"], "--database-url", database_url,
+                                  "import-roster", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "读取文件" in result.output and "检查各行" in result.output and "写入各户" in result.output
+    assert "新增" in result.output

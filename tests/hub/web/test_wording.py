@@ -16,9 +16,9 @@ from hub import audit
 from hub.accounts.users import ROLES, Principal
 from hub.cleaning import anomalies, runner
 from hub.cleaning.rules import CATALOGUE
-from hub.jobs import records
+from hub.jobs import downloads, records
 from hub.roster.department_lists import import_list
-from hub.store.models import Anomaly, CountyUser, Household, Interest, Node, Person, Visit, VisitEmployment
+from hub.store.models import Anomaly, CountyUser, Household, Interest, Job, Node, Person, Visit, VisitEmployment
 from hub.sync import nodes
 from hub.verification import tasks
 from shared.errors import ErrorCode
@@ -47,7 +47,8 @@ UNTRANSLATED = [
 ]
 SKIPPED = {"static", "jobs.static", "jobs.qr", "jobs.favicon", "metrics.metrics", "api-docs.openapi_json",
            # JSON for progress bars, and file downloads: not pages a person reads
-           "cleaning.job_state", "imports.state", "exports.anomaly_list", "exports.county_table", "dashboard.data"}
+           "cleaning.job_state", "imports.state", "exports.anomaly_list", "exports.county_table", "dashboard.data",
+           "exports.job_state", "exports.fetch"}
 
 
 class VisibleText(HTMLParser):
@@ -169,7 +170,17 @@ def uploaded_and_cleaned() -> list[int]:
                                "warnings": [[2, "手机号码格式不对。"]]})
     run = records.queue_cleaning("user:clerk", {"period": PERIOD})
     records.finish(run.id, {"run_id": 1, "period": PERIOD, "opened": 3, "closed": 0, "rules": {"P1": 2, "I9": 1}})
-    return [upload.id, run.id]
+    return [upload.id, run.id, *asked_downloads()]
+
+
+def asked_downloads() -> list[int]:
+    """A township officer's downloads: one being built, one fetched, one that failed."""
+    asked = [records.create(records.EXPORT, "user:tang", params=downloads.request_params(
+        downloads.ANOMALIES, "xlsx", township="板榄镇")) for _ in range(3)]
+    records.finish(asked[1].id, {"file": "异常清单-板榄镇.xlsx", "bytes": 2048, "title": "板榄镇异常清单"})
+    records.claim_download(Job.get_by_id(asked[1].id))
+    records.fail(asked[2].id, "内部错误，这项工作没有完成：请联系县级管理员查看平台日志。")
+    return [job.id for job in asked]
 
 
 @pytest.fixture

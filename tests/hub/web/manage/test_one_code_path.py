@@ -21,12 +21,14 @@ def test_the_cli_and_the_pages_audit_the_same_actions(app, client, runner, datab
     with app.app_context(), db.database.connection_context():
         import_county(tmp_path)
     args = ["--data-dir", app.config["DATA_DIR"], "--database-url", database_url]
-    cli = [["add-node", "命令行站", "--village", VILLAGE], ["revoke-node", "命令行站", "--why", "设备丢失"],
+    cli = [["add-node", "命令行站", "--village", VILLAGE], ["new-code", "命令行站"],
+           ["revoke-node", "命令行站", "--why", "设备丢失"],
            ["add-field-user", "cli1", "--name", "韦一", "--village", VILLAGE, "--password", "grid-pass-1"],
            ["disable-field-user", "cli1"], ["add-token", "命令行令牌"],
            ["revoke-token", "命令行令牌", "--why", "停用"],
            ["add-user", "cliuser", "--name", "甲", "--role", "viewer", "--password", "long-enough-1"],
-           ["set-role", "cliuser", "--role", "staff", "--why", "调动"], ["disable-user", "cliuser", "--why", "离职"],
+           ["set-role", "cliuser", "--role", "staff", "--why", "调动"],
+           ["reset-password", "cliuser", "--why", "忘记密码"], ["disable-user", "cliuser", "--why", "离职"],
            ["rule-setting", "p4_min_months", "7", "--why", "县里决定"]]
     for command in cli:
         result = runner.invoke(main, [*args, *command])
@@ -34,14 +36,16 @@ def test_the_cli_and_the_pages_audit_the_same_actions(app, client, runner, datab
     with app.app_context(), db.database.connection_context():
         _pages(client)
         assert _actions("cli:cli") == _actions("user:admin") == sorted(
-            ["node.register", "node.revoke", "field_account.create", "field_account.disable", "token.create",
-             "token.revoke", "user.create", "role.change", "user.disable", "setting.change"])
+            ["node.register", "node.code_reissue", "node.revoke", "field_account.create", "field_account.disable",
+             "token.create", "token.revoke", "user.create", "role.change", "user.password_reset", "user.disable",
+             "setting.change"])
 
 
 def _pages(client) -> None:
     """The same changes as the commands, through the management pages."""
     register(client, "网页站", (1,))
     node = Node.get(Node.name == "网页站")
+    client.post(f"/manage/stations/{node.id}/code", data={})
     client.post(f"/manage/stations/{node.id}/revoke", data={"why": "设备丢失"})
     client.post("/manage/field-accounts/add", data={"username": "web1", "display_name": "韦二", "village": VILLAGE,
                                                     "password": "grid-pass-1"})
@@ -52,6 +56,7 @@ def _pages(client) -> None:
                                            "password": "long-enough-1"})
     user_id = CountyUser.get(CountyUser.username == "webuser").id
     client.post(f"/manage/users/{user_id}/role", data={"role": "staff", "why": "调动"})
+    client.post(f"/manage/users/{user_id}/reset", data={"why": "忘记密码"})
     client.post(f"/manage/users/{user_id}/disable", data={"why": "离职"})
     client.post("/manage/rules/p4_min_months", data={"value": "8", "why": "县里决定"})
 
