@@ -116,7 +116,7 @@ class _DatedSchema(StrictSchema):
             raise ValidationError(errors)
 
 
-class InterestSchemaV1(_DatedSchema):
+class InterestSchema(_DatedSchema):
     """A job-seeker's "我想报名" for one posting, taken at the station or on their own phone, with the phone and
     ID number in plain text: record formats 1 and 2 (stations not yet upgraded), the hub's own records, and the
     form as a job-seeker fills it in."""
@@ -130,7 +130,7 @@ class InterestSchemaV1(_DatedSchema):
     channel = Text(required=True, choices=INTEREST_CHANNELS)
 
 
-class InterestSchema(_DatedSchema):
+class SealedInterestSchema(_DatedSchema):
     """Record format 3: the interest as a station signs and keeps it, the phone and any ID number sealed to the
     hub's key (field_node/outbox/privacy.py), so a stolen station card holds neither."""
 
