@@ -25,6 +25,7 @@ from hub.county.clock import utcnow
 from hub.store.db import insert_rows, write_transaction
 from hub.store.models import Anomaly, AuditLog, CleaningRun, Household
 from shared.errors import ErrorCode, FieldsyncError
+from shared.rows import tuples
 from shared.sealing import is_person_key
 from shared.verification import ANSWERS
 
@@ -45,9 +46,9 @@ def rekey_person_subjects() -> int:
     """Anomalies of a release before this one keyed a person by ID number (``P4:12:<number>:2026``): each gets
     the key a run makes now (``person_subject``: the person key), so it keeps its identity, its answer and its
     history, and no anomaly holds a full number.  Run before a run reconciles; returns how many it rekeyed."""
-    rows = Anomaly.select(Anomaly.id, Anomaly.key).where(Anomaly.rule.in_(PERSON_RULES))
-    legacy = [(row.id, row.key.split(":")) for row in rows if not is_person_key(row.key.split(":")[2])]
-    taken = {key for (key,) in Anomaly.select(Anomaly.key).tuples()}
+    rows = tuples(Anomaly.select(Anomaly.id, Anomaly.key).where(Anomaly.rule.in_(PERSON_RULES)))
+    legacy = [(anomaly_id, key.split(":")) for anomaly_id, key in rows if not is_person_key(key.split(":")[2])]
+    taken = {key for (key,) in tuples(Anomaly.select(Anomaly.key))}
     for anomaly_id, (rule_id, household, number, *scope) in legacy:
         key = f"{rule_id}:{person_subject(int(household), number, *scope)}"
         key = key if key not in taken else f"{key}:{anomaly_id}"  # a run already opened it again under the new key

@@ -21,8 +21,8 @@ from flask import current_app
 from hub.store.models import Household, Person
 from shared import sealing
 from shared.postings import MOBILE_SHAPE
-from shared.schemas import ID_NUMBER_SHAPE
 from shared.rows import tuples
+from shared.schemas import ID_NUMBER_SHAPE
 
 SEAL_KEY_FILE = "seal.key"
 

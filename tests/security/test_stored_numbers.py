@@ -66,8 +66,8 @@ def test_a_corrected_id_number_phone_and_birth_date_stay_out_of_the_audit_trail(
     assert reply.status_code == 302
     assert Person.get_by_id(person.id).id_number == new_id
     entry = next(e for e in entries_about(f"household:{number}") if e.action == "person.correct")
-    stored = " ".join(str(value) for value in AuditLog.select(AuditLog.before_json, AuditLog.after_json,
-                                                              AuditLog.why).where(AuditLog.seq == entry.seq).tuples().get())
+    row = AuditLog.select(AuditLog.before_json, AuditLog.after_json, AuditLog.why).where(AuditLog.seq == entry.seq)
+    stored = " ".join(str(value) for value in row.tuples().get())
     assert [value for value in (*old, new_id, new_phone, new_birth) if value and value in stored] == []
     assert mask(new_id) in entry.after["id_number"] and sealing_keys.person_key(new_id) in entry.after["id_number"]
     page = staff.get(f"/households/{number}").get_data(as_text=True)

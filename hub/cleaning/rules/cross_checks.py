@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from hub.cleaning.catalogue import person_subject, Context, Finding, rule, the_period
+from hub.cleaning.catalogue import Context, Finding, person_subject, rule, the_period
 from hub.cleaning.rules.facts import annual_per_capita, query_rows
 from hub.store.models import current_visits_sql
 from shared.idnumber import mask

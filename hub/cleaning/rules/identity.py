@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from peewee import fn
 
-from hub.cleaning.catalogue import person_subject, Context, Finding, rule, the_period
+from hub.cleaning.catalogue import Context, Finding, person_subject, rule, the_period
 from hub.store.models import Household, Person, Visit, VisitEmployment
 from shared.idnumber import mask
 from shared.rows import tuples
@@ -72,5 +72,6 @@ def deceased_still_counted(ctx: Context) -> Iterator[Finding]:
 def invalid_phone(ctx: Context) -> Iterator[Finding]:
     for household_id, id_number in (tuples(Person.select(Person.household, Person.id_number)
                                            .where(Person.phone_problem != ""))):
-        yield Finding("I9", person_subject(household_id, id_number), household_id, f"{mask(id_number)} 的手机号码格式不对", {})
+        yield Finding("I9", person_subject(household_id, id_number), household_id,
+                      f"{mask(id_number)} 的手机号码格式不对", {})
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from peewee import JOIN, Case, fn
 
-from hub.cleaning.catalogue import person_subject, Context, Finding, rule, the_period, the_year
+from hub.cleaning.catalogue import Context, Finding, person_subject, rule, the_period, the_year
 from hub.store.models import Household, Person, Visit, VisitEmployment
 from shared.idnumber import mask
 from shared.rows import tuples
