@@ -111,14 +111,16 @@ CACHEABLE = {"static", "jobs.static", "jobs.favicon", "jobs.qr", "jobs.job", "jo
 def test_every_reply_a_county_admin_gets_is_kept_by_no_browser_or_proxy(app, county):
     """The walk again as the county's admin, who sees every person: every reply of every route and method but
     static files and the public job pages carries ``Cache-Control: no-store`` (downloads and the dashboard's JSON
-    included), shows no full ID number (the audited reveal aside), and leaves no export file on disk."""
+    included), shows no full ID number and no birth date (the audited reveal aside: DOMAIN.md §9), and leaves no
+    export file on disk."""
     from pathlib import Path
 
     from hub.web.exports import WORK_FOLDER
 
     admin = make_user(app, "county-admin", "admin")
-    values = _b(county)
-    checked = 0
+    values = {**_b(county), "fmt": "csv"}  # downloads as text, read like the pages
+    births = {r["birth_date"] for r in county.rows if r["birth_date"]} | {r["id_number"][6:14] for r in county.rows}
+    checked, downloads = 0, 0
     for rule in app.url_map.iter_rules():
         path = rule.rule
         for name in rule.arguments:
@@ -128,15 +130,16 @@ def test_every_reply_a_county_admin_gets_is_kept_by_no_browser_or_proxy(app, cou
             if rule.endpoint in CACHEABLE and method == "GET":
                 continue
             assert reply.headers.get("Cache-Control") == "no-store", f"{method} {path}: {reply.status_code}"
-            if rule.endpoint != "disclosure.reveal" and reply.mimetype != ROUTES_BINARY:
-                assert not FULL_ID.search(reply.get_data(as_text=True)), f"{method} {path} shows a full ID number"
+            if rule.endpoint != "disclosure.reveal":
+                text = reply.get_data(as_text=True)
+                assert not FULL_ID.search(text), f"{method} {path} shows a full ID number"
+                shown = [birth for birth in births if birth in text]
+                assert not shown, f"{method} {path} shows birth dates beside masked numbers: {shown[:3]}"
             checked += 1
-    assert checked > 60
+            downloads += reply.mimetype == "text/csv" and reply.status_code == 200
+    assert checked > 60 and downloads == 2  # a township's anomaly list and a county table
     work = Path(app.config["DATA_DIR"]) / WORK_FOLDER
     assert not work.exists() or list(work.iterdir()) == []
-
-
-ROUTES_BINARY = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def test_the_labourer_pages_keep_a_township_user_to_its_township(app, county):
