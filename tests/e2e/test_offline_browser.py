@@ -126,7 +126,7 @@ PHONE_STORAGE = """async () => {
     const cache = await caches.open(name);
     for (const request of await cache.keys()) { kept.push(await (await cache.match(request)).text()); }
   }
-  return kept.join("\n");
+  return kept.join(" ");
 }"""
 
 
