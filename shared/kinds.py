@@ -11,18 +11,29 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from shared.postings import InterestSchema, PostingSchema, RecommendationSchema, RecommendationSchemaV1
+from shared.postings import (
+    InterestSchema,
+    PostingSchema,
+    RecommendationSchema,
+    RecommendationSchemaV1,
+    SealedInterestSchema,
+)
 from shared.records import FORMAT_VERSION
 from shared.schemas import VisitSchema, VisitSchemaV1, fast_load
 from shared.verification import VerificationSchema
 
-# The bodies of the current record format (2): persons by the hub's person key, typed ID numbers sealed.
-BODY_SCHEMAS: dict[str, Schema] = {"visit": VisitSchema(), "posting": PostingSchema(), "interest": InterestSchema(),
-                                   "recommendation": RecommendationSchema(), "verification": VerificationSchema()}
+# The bodies of the current record format (3): persons by the hub's person key, typed ID numbers sealed, and an
+# interest's phone and ID number sealed.
+BODY_SCHEMAS: dict[str, Schema] = {"visit": VisitSchema(), "posting": PostingSchema(),
+                                   "interest": SealedInterestSchema(), "recommendation": RecommendationSchema(),
+                                   "verification": VerificationSchema()}
+# Format 2, still accepted from stations of release 0.3: an interest's phone and ID number in plain text.
+BODY_SCHEMAS_V2: dict[str, Schema] = {**BODY_SCHEMAS, "interest": InterestSchema()}
 # Format 1, still accepted from stations not yet upgraded: persons by plain ID number.
-BODY_SCHEMAS_V1: dict[str, Schema] = {**BODY_SCHEMAS, "visit": VisitSchemaV1(),
+BODY_SCHEMAS_V1: dict[str, Schema] = {**BODY_SCHEMAS_V2, "visit": VisitSchemaV1(),
                                       "recommendation": RecommendationSchemaV1()}
-SCHEMAS_BY_VERSION: dict[int, dict[str, Schema]] = {1: BODY_SCHEMAS_V1, FORMAT_VERSION: BODY_SCHEMAS}
+SCHEMAS_BY_VERSION: dict[int, dict[str, Schema]] = {1: BODY_SCHEMAS_V1, 2: BODY_SCHEMAS_V2,
+                                                    FORMAT_VERSION: BODY_SCHEMAS}
 
 
 def load_body(kind: str, body: Any, version: int = FORMAT_VERSION

@@ -19,7 +19,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validates_schema
 
 from shared.schemas import DATE_SHAPE, HASH_SHAPE, ID_NUMBER_SHAPE, StrictSchema, Text, Yuan, listing, nested
-from shared.sealing import PERSON_KEY_SHAPE
+from shared.sealing import PERSON_KEY_SHAPE, SEALED_SHAPE
 
 POSTING_KINDS = {
     "enterprise": "企业岗位",
@@ -117,13 +117,29 @@ class _DatedSchema(StrictSchema):
 
 
 class InterestSchema(_DatedSchema):
-    """A job-seeker's "我想报名" for one posting, taken at the station or on their own phone."""
+    """A job-seeker's "我想报名" for one posting, taken at the station or on their own phone, with the phone and
+    ID number in plain text: record formats 1 and 2 (stations not yet upgraded), the hub's own records, and the
+    form as a job-seeker fills it in."""
 
     posting_id = Text(required=True, pattern=POSTING_ID_SHAPE)
     name = Text(required=True, max_length=50)
     phone = Text(required=True, pattern=MOBILE_SHAPE, error_messages={"pattern": MOBILE_MESSAGE})
     village = Text(required=True, max_length=50)
     id_number = Text(pattern=ID_NUMBER_SHAPE, error_messages={"pattern": ID_NUMBER_MESSAGE})
+    date = _date(required=True, metadata={"description": "the day interest was registered, YYYY-MM-DD"})
+    channel = Text(required=True, choices=INTEREST_CHANNELS)
+
+
+class SealedInterestSchema(_DatedSchema):
+    """Record format 3: the interest as a station signs and keeps it, the phone and any ID number sealed to the
+    hub's key (field_node/outbox/privacy.py), so a stolen station card holds neither."""
+
+    posting_id = Text(required=True, pattern=POSTING_ID_SHAPE)
+    name = Text(required=True, max_length=50)
+    phone_sealed = Text(required=True, pattern=SEALED_SHAPE,
+                        metadata={"description": "the job-seeker's mobile number, sealed to the hub's key"})
+    village = Text(required=True, max_length=50)
+    id_sealed = Text(pattern=SEALED_SHAPE, metadata={"description": "the ID number when given, sealed to the hub"})
     date = _date(required=True, metadata={"description": "the day interest was registered, YYYY-MM-DD"})
     channel = Text(required=True, choices=INTEREST_CHANNELS)
 

@@ -22,8 +22,8 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-FORMAT_VERSION = 2  # what stations sign: persons by person key, typed ID numbers sealed (docs/records.md)
-FORMAT_VERSIONS = (1, 2)  # what the hub accepts: format 1 from stations not yet upgraded
+FORMAT_VERSION = 3  # what stations sign: persons by key, typed numbers and interest phones sealed (docs/records.md)
+FORMAT_VERSIONS = (1, 2, 3)  # what the hub accepts: formats 1 and 2 from stations not yet upgraded
 SIGNING_PREFIX = b"fieldsync-record-v1\x00"
 GENESIS_PREV = bytes(32)
 HASH_SIZE = 32

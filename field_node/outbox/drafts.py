@@ -14,6 +14,8 @@ from field_node.store.models import Draft, SignatureImage
 from field_node.store.state import now_text
 from shared.records import SealedRecord
 
+NOT_KEPT_SUFFIX = "id_number"  # change_<n>_id_number: never written to the card in plain text
+
 
 def kept(number: str, author: str) -> Draft | None:
     return Draft.get_or_none(Draft.household == number, Draft.author == author)
@@ -21,7 +23,9 @@ def kept(number: str, author: str) -> Draft | None:
 
 def keep(number: str, author: str, fields: dict[str, list[str]]) -> None:
     """The form as typed so far (the phone's browser may be closed at any moment), committed without waiting for
-    the card."""
+    the card.  An ID number typed into it is not kept: it is sealed only when the visit is saved, and a draft
+    in plain text would put it on the card (issue 12); the grid member types it again before saving."""
+    fields = {key: values for key, values in fields.items() if not key.endswith(NOT_KEPT_SUFFIX)}
     with without_waiting_for_the_card(), database.atomic("IMMEDIATE"):
         (Draft.insert(household=number, author=author, fields=json.dumps(fields, ensure_ascii=False),
                       updated_at=now_text())

@@ -123,8 +123,7 @@ def apply_push_reply(reply: dict[str, Any], first: int, last: int) -> BatchResul
             (Record.update(status=SENT, sent_at=now_text(), error_code=None, error_message=None,
                            error_details=None)
              .where(Record.seq.in_(done[start:start + 500])).execute())
-            for seq, content in privacy.redactions(done[start:start + 500]):
-                Record.update(content=content, redacted=True).where(Record.seq == seq).execute()
+            _write_redactions(privacy.redactions(done[start:start + 500]))
         for item in reply["rejected"]:
             if not first <= item["seq"] <= last:
                 continue
@@ -138,6 +137,17 @@ def apply_push_reply(reply: dict[str, Any], first: int, last: int) -> BatchResul
         _refresh_coverage_of([item["seq"] for item in reply["rejected"]])
         set_state("hub_hwm", reply["hwm"])
     return result
+
+
+def _write_redactions(found: list[tuple[int, bytes]]) -> None:
+    for seq, content in found:
+        Record.update(content=content, redacted=True).where(Record.seq == seq).execute()
+
+
+def blank_acknowledged_interests() -> None:
+    """Blank the plain phones and ID numbers of interests acknowledged before this release (format 2)."""
+    with database.atomic("IMMEDIATE"):
+        _write_redactions(privacy.acknowledged_interest_redactions())
 
 
 def _refresh_coverage_of(seqs: list[int]) -> None:

@@ -196,6 +196,7 @@ def _pass(node: Node, echo: Echo) -> SyncReport:
         certificate.exchange_certificate(node, hub, echo)
         with database.atomic("IMMEDIATE"):
             set_state("last_contact", now_text())
+        records.blank_acknowledged_interests()  # interests a release before this one signed in plain text
         privacy.checkpoint()  # what was blanked or replaced during the pass leaves the WAL too
     return report
 

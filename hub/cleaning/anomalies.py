@@ -20,11 +20,13 @@ from typing import Any
 
 from hub import audit
 from hub.accounts.users import Principal
-from hub.cleaning.catalogue import Finding
+from hub.cleaning.catalogue import Finding, person_subject
 from hub.county.clock import utcnow
 from hub.store.db import insert_rows, write_transaction
 from hub.store.models import Anomaly, AuditLog, CleaningRun, Household
 from shared.errors import ErrorCode, FieldsyncError
+from shared.rows import tuples
+from shared.sealing import is_person_key
 from shared.verification import ANSWERS
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
@@ -35,6 +37,24 @@ CORRECTIONS = ("person.correct", "visit.correct")  # the audited corrections an 
 BULK_ANSWERS = ("correct", "unverifiable")  # "corrected" is one anomaly at a time: each names its own correction
 STATUS_ZH = {OPEN: "待核实", IN_FIELD: "已派村级核实", ANSWERED: "已核实", CLOSED: "已消除"}
 Examined = dict[str, set[str]]  # rule id -> the scopes a run re-examined
+
+
+PERSON_RULES = ("I1", "I2", "I4", "I6", "I9", "P4", "P9", "P10", "X1", "X3")  # subject: household:person[:scope]
+
+
+def rekey_person_subjects() -> int:
+    """Anomalies of a release before this one keyed a person by ID number (``P4:12:<number>:2026``): each gets
+    the key a run makes now (``person_subject``: the person key), so it keeps its identity, its answer and its
+    history, and no anomaly holds a full number.  Run before a run reconciles; returns how many it rekeyed."""
+    rows = tuples(Anomaly.select(Anomaly.id, Anomaly.key).where(Anomaly.rule.in_(PERSON_RULES)))
+    legacy = [(anomaly_id, key.split(":")) for anomaly_id, key in rows if not is_person_key(key.split(":")[2])]
+    taken = {key for (key,) in tuples(Anomaly.select(Anomaly.key))}
+    for anomaly_id, (rule_id, household, number, *scope) in legacy:
+        key = f"{rule_id}:{person_subject(int(household), number, *scope)}"
+        key = key if key not in taken else f"{key}:{anomaly_id}"  # a run already opened it again under the new key
+        taken.add(key)
+        Anomaly.update(key=key).where(Anomaly.id == anomaly_id).execute()
+    return len(legacy)
 
 
 def reopens(status: str, answer: str | None, data_changed: bool) -> bool:

@@ -19,6 +19,7 @@ from datetime import date
 from types import ModuleType
 from typing import Any
 
+from hub.roster import sealing_keys
 from shared.months import add_months, parse_month
 
 RULES_VERSION = "2026.1"
@@ -44,6 +45,13 @@ class Finding:
     def digest(self) -> str:
         """Hash of the data behind the finding: an answer "correct as it is" holds until this changes."""
         return hashlib.sha256(json.dumps(self.detail, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def person_subject(household_id: int, id_number: str, *scope: str) -> str:
+    """The subject key of a finding about one person: the household and the person's key, never the ID number
+    (an anomaly's key is stored, kept and compared; a full number has no place in it).  ``scope`` adds the
+    month or year the finding rests on."""
+    return ":".join([str(household_id), sealing_keys.person_key(id_number), *scope])
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ def _run(period: str | None, today: date, progress: Progress) -> CleaningRun:
     backfill_person_checks()
     started = datetime.utcnow()
     with write_transaction():
+        anomalies.rekey_person_subjects()
         findings, counts, examined = find_all(ctx, progress)
         record = CleaningRun.create(started_at=started, period=ctx.period, rules_version=RULES_VERSION,
                                     settings=json.dumps(ctx.params))

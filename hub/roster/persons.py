@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub import audit
+from hub.roster import sealing_keys
 from hub.roster.importer import MOBILE, id_disagreement, parse_roster_date
 from hub.store.db import write_transaction
 from hub.store.models import Household, Person, RosterClock, next_change_seq
@@ -100,9 +101,26 @@ def correct_person(actor: str, person: Person, changes: dict[str, Any], before: 
     values written and the reason in the audit log, in one transaction."""
     with write_transaction():
         written = change_person(person, changes)
-        audit.record(actor, "person.correct", subject, {"person": person.id, **before},
-                     {"person": person.id, **written}, why[:500])
+        audit.record(actor, "person.correct", subject, {"person": person.id, **audited(before)},
+                     {"person": person.id, **audited(written)}, why[:500])
     return written
+
+
+def audited(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` as the audit log keeps them: an ID number, phone or birth date by its mask and its person key
+    (an HMAC under the hub's secret: the hub can tell which value it was, the log cannot be read for it), so
+    no audit entry, page or export of the log holds a full ID number, a phone or a birth date (DOMAIN.md §9)."""
+    return {name: _audited_value(name, value) for name, value in values.items()}
+
+
+def _audited_value(name: str, value: Any) -> Any:
+    if not value or name not in PRIVATE_FIELDS:
+        return value
+    return f"{PRIVATE_FIELDS[name](str(value))} {sealing_keys.person_key(str(value))}"
+
+
+PRIVATE_FIELDS = {"id_number": idnumber.mask, "phone": idnumber.mask_phone,
+                  "birth_date": lambda text: text[:4] + "-**-**"}
 
 
 def heads(household_ids: list[int]) -> dict[int, str]:

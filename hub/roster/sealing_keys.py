@@ -1,13 +1,15 @@
 """The hub's sealing key: stations seal typed ID numbers to its public half, and person keys derive from it.
 
 The private key lives in the hub's data folder (``seal.key``, 0600, in the backup with ``hub.key``); it is made
-on first use.  ``readable_body`` turns a record body of format 2 (persons by person key, typed numbers sealed)
-back into the form the hub's tables hold (plain ID numbers), for the projections; format 1 bodies already are.
+on first use.  ``readable_body`` turns a record body of format 2 or 3 (persons by person key, typed numbers and an
+interest's phone sealed) back into the form the hub's tables hold (plain ID numbers and phones), for the
+projections; format 1 bodies already are.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,9 @@ from flask import current_app
 
 from hub.store.models import Household, Person
 from shared import sealing
+from shared.postings import MOBILE_SHAPE
 from shared.rows import tuples
+from shared.schemas import ID_NUMBER_SHAPE
 
 SEAL_KEY_FILE = "seal.key"
 
@@ -102,7 +106,10 @@ def _resolve(key: str, known: dict[str, str]) -> str:
 
 
 def readable_body(kind: str, body: dict[str, Any], household_id: int | None, version: int) -> dict[str, Any]:
-    """A format-2 body in the form of format 1 (plain ID numbers), for the hub's tables; others as they are."""
+    """A body of format 2 or 3 in the form of format 1 (plain ID numbers and phones), for the hub's tables;
+    others as they are."""
+    if kind == "interest":
+        return _opened_interest(body) if "phone_sealed" in body else body
     if version == 1 or kind not in ("visit", "recommendation"):
         return body
     known = id_numbers_by_key(household_id)
@@ -111,6 +118,23 @@ def readable_body(kind: str, body: dict[str, Any], household_id: int | None, ver
     employment = [{**job, "person": _resolve(job["person"], known)} for job in body.get("employment", [])]
     changes = [_opened_change(change) for change in body.get("changes", [])]
     return {**body, "employment": employment, "changes": changes}
+
+
+def _opened_interest(body: dict[str, Any]) -> dict[str, Any]:
+    """An interest of format 3 with its phone and ID number opened; a value the hub cannot open (sealed to
+    another hub's key) leaves the phone empty and no ID number."""
+    opened = {key: value for key, value in body.items() if key not in ("phone_sealed", "id_sealed")}
+    opened["phone"] = _opened_matching(body["phone_sealed"], MOBILE_SHAPE) or ""
+    number = _opened_matching(body.get("id_sealed"), ID_NUMBER_SHAPE)
+    if number:
+        opened["id_number"] = number
+    return opened
+
+
+def _opened_matching(sealed: str | None, shape: str) -> str | None:
+    """The opened value when it has ``shape`` (what the station's form checked before sealing), else None."""
+    value = open_sealed(sealed) if sealed else None
+    return value if value is not None and re.fullmatch(shape, value) else None
 
 
 def _opened_change(change: dict[str, Any]) -> dict[str, Any]:

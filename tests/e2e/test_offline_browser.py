@@ -31,6 +31,35 @@ pytestmark = pytest.mark.e2e
 world = offline_world.world  # the hub and station the tests share (a module-scoped fixture)
 
 
+# Everything the phone keeps: every IndexedDB store of the app, and every response in its Cache Storage.
+PHONE_STORAGE = """async () => {
+  const kept = [];
+  for (const info of await indexedDB.databases()) {
+    const db = await new Promise((ok, fail) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result);
+                                                 r.onerror = () => fail(r.error); });
+    for (const name of db.objectStoreNames) {
+      kept.push(await new Promise((ok) => { const r = db.transaction(name).objectStore(name).getAll();
+                                            r.onsuccess = () => ok(JSON.stringify(r.result)); }));
+    }
+    db.close();
+  }
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) { kept.push(await (await cache.match(request)).text()); }
+  }
+  return kept.join(" ");
+}"""
+
+
+def assert_the_phone_keeps_no_number(page) -> None:
+    """What a lost phone gives whoever picks it up: names, ages and the visits typed on it, never a member's ID
+    number, phone or birth date (the bundle carries age only: DOMAIN.md §9)."""
+    kept = page.evaluate(PHONE_STORAGE)
+    assert "households" in kept  # the bundle is there to be read
+    private = [value for row in ROWS for value in (row["id_number"], row["phone"], row["birth_date"]) if value]
+    assert [value for value in private if value in kept] == []
+
+
 def test_a_morning_of_visits_offline_arrives_exactly_once(world):
     from playwright.sync_api import sync_playwright
 
@@ -86,6 +115,7 @@ def test_a_morning_of_visits_offline_arrives_exactly_once(world):
         page.wait_for_selector("button.household-row")
         wait_for_text(page, ".queue-count", "待上传 3 条")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert_the_phone_keeps_no_number(page)  # the bundle, three visits queued, drafts, the app's cache
 
         # The app's version changes while the visits wait: the station comes back with a new build, but the
         # phone's uploads are held until the new service worker has taken over.

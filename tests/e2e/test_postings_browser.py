@@ -121,6 +121,10 @@ def test_interest_at_the_station_reaches_the_county_view_after_a_sync(world):
     page.click("#interest-form button")
     page.wait_for_selector("#interest-done")
     screenshot(page, "24-interest-done")
+    folder = world["station"].data_dir
+    written = [*folder.rglob("*"), folder.parent / f"{folder.name}-web.log"]  # the card, and the app's own log
+    card = b"".join(path.read_bytes() for path in written if path.is_file())
+    assert person["phone"].encode() not in card  # sealed to the hub's key before it was signed (record format 3)
     world["station"].cli("sync")
     county = world["county"].new_page()
     county.goto(f"{world['hub'].url}/postings/{posting_id}")

@@ -82,3 +82,30 @@ def test_the_duplicate_person_anomaly_is_exported_without_a_birth_date(exported)
     listing = next(p for p in paths if p.suffix == ".csv" and p.name.startswith("异常清单-板榄镇")).read_text(
         encoding="utf-8-sig")
     assert len(twins) == 2 and "I3" in listing and "涉及人员" in listing
+
+
+def _cells(path: Path) -> list[object]:
+    """Every cell of every sheet of an XLSX (the hand-off workbook and the quarterly analysis have several), or
+    of a CSV."""
+    if path.suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return [cell for row in csv.reader(handle) for cell in row]
+    return [cell.value for sheet in load_workbook(path).worksheets for row in sheet.iter_rows() for cell in row]
+
+
+def test_no_export_holds_a_full_id_number_a_phone_or_a_birth_date(exported):
+    """Every file `export` writes — anomaly lists, the untransferred table county-wide and per village, income
+    classes, coverage, the hand-off workbook to 县人社局 and the quarterly analysis — shows masked numbers only,
+    and nothing beside them rebuilds one: no birth date in any form, no phone (DOMAIN.md §9)."""
+    paths, rows = exported
+    births = {r["birth_date"] for r in rows if r["birth_date"]}
+    hidden = {r["id_number"][6:14] for r in rows}
+    phones = {r["phone"] for r in rows if r["phone"]}
+    names = {p.name for p in paths}
+    for start in ("异常清单", "务工信息及重点群体名单", "季度分析", "未转移就业"):
+        assert any(name.startswith(start) for name in names), start
+    for path in paths:
+        for value in _cells(path):
+            text = value.date().isoformat() if hasattr(value, "date") else str(value or "")
+            assert not FULL_ID.search(text), f"{path.name}: a full ID number"
+            assert not [b for b in births | hidden | phones if b in text], f"{path.name}: {text[:40]!r}"

@@ -106,6 +106,44 @@ def test_a_township_user_sees_no_person_of_another_township_on_any_route(app, co
     assert Interest.get_by_id(county.b_interest.id).confirmed_at is None  # no POST of the walk changed B
 
 
+# What may be kept by a browser or a proxy: static files and the public job pages (a GET shows the job only).
+CACHEABLE = {"static", "jobs.static", "jobs.favicon", "jobs.qr", "jobs.job", "jobs.listing", "jobs.poster"}
+
+
+def test_every_reply_a_county_admin_gets_is_kept_by_no_browser_or_proxy(app, county):
+    """The walk again as the county's admin, who sees every person: every reply of every route and method but
+    static files and the public job pages carries ``Cache-Control: no-store`` (downloads and the dashboard's JSON
+    included), shows no full ID number and no birth date (the audited reveal aside: DOMAIN.md §9), and leaves no
+    export file on disk."""
+    from pathlib import Path
+
+    from hub.web.exports import WORK_FOLDER
+
+    admin = make_user(app, "county-admin", "admin")
+    values = {**_b(county), "fmt": "csv"}  # downloads as text, read like the pages
+    births = {r["birth_date"] for r in county.rows if r["birth_date"]} | {r["id_number"][6:14] for r in county.rows}
+    checked, downloads = 0, 0
+    for rule in app.url_map.iter_rules():
+        path = rule.rule
+        for name in rule.arguments:
+            path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), path)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            reply = signed_in(app, admin).open(path, method=method, data=POST_FORM if method == "POST" else None)
+            if rule.endpoint in CACHEABLE and method == "GET":
+                continue
+            assert reply.headers.get("Cache-Control") == "no-store", f"{method} {path}: {reply.status_code}"
+            if rule.endpoint != "disclosure.reveal":
+                text = reply.get_data(as_text=True)
+                assert not FULL_ID.search(text), f"{method} {path} shows a full ID number"
+                shown = [birth for birth in births if birth in text]
+                assert not shown, f"{method} {path} shows birth dates beside masked numbers: {shown[:3]}"
+            checked += 1
+            downloads += reply.mimetype == "text/csv" and reply.status_code == 200
+    assert checked > 60 and downloads == 2  # a township's anomaly list and a county table
+    work = Path(app.config["DATA_DIR"]) / WORK_FOLDER
+    assert not work.exists() or list(work.iterdir()) == []
+
+
 def test_the_labourer_pages_keep_a_township_user_to_its_township(app, county):
     client = township_a(app)
     asked = client().get(f"/postings/labourers?township={TOWNSHIP_B}")

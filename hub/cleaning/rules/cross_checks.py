@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from hub.cleaning.catalogue import Context, Finding, rule, the_period
+from hub.cleaning.catalogue import Context, Finding, person_subject, rule, the_period
 from hub.cleaning.rules.facts import annual_per_capita, query_rows
 from hub.store.models import current_visits_sql
 from shared.idnumber import mask
@@ -44,7 +44,7 @@ def dead_still_living(ctx: Context) -> Iterator[Finding]:
             "JOIN person p ON p.id_number = e.id_number "
             "WHERE l.kind = 'death' AND l.month <= ? AND p.status = ? "
             "GROUP BY p.household_id, p.id_number", (ctx.period, LIVING)):
-        yield Finding("X1", f"{household_id}:{id_number}", household_id,
+        yield Finding("X1", person_subject(household_id, id_number), household_id,
                       f"{mask(id_number)} 在死亡登记名单中，仍为在册正常人员",
                       {"death_date": death_date, "register_month": first_month, "name_matches": bool(same_name)})
 
@@ -91,7 +91,7 @@ def student_counted_as_worker(ctx: Context) -> Iterator[Finding]:
         seen["places"].add(WORK_PLACES.get(place, place))
         seen["months"] = max(seen["months"], months)
     for (household_id, id_number), seen in sorted(found.items()):
-        yield Finding("X3", f"{household_id}:{id_number}:{ctx.period}", household_id,
+        yield Finding("X3", person_subject(household_id, id_number, ctx.period), household_id,
                       f"{ctx.period} 在校生 {mask(id_number)} 被记为外出务工",
                       {"school": seen["school"], "places": sorted(seen["places"]), "months": seen["months"]},
                       scope=ctx.period)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from peewee import fn
 
-from hub.cleaning.catalogue import Context, Finding, rule, the_period
+from hub.cleaning.catalogue import Context, Finding, person_subject, rule, the_period
 from hub.store.models import Household, Person, Visit, VisitEmployment
 from shared.idnumber import mask
 from shared.rows import tuples
@@ -20,7 +20,7 @@ from shared.vocabulary import DECEASED
 def invalid_id(ctx: Context) -> Iterator[Finding]:
     for household_id, id_number, problem in (tuples(Person.select(Person.household, Person.id_number, Person.id_problem)
                                                     .where(Person.id_problem != ""))):
-        yield Finding("I1", f"{household_id}:{id_number}", household_id, f"证件号码 {mask(id_number)} 有误",
+        yield Finding("I1", person_subject(household_id, id_number), household_id, f"证件号码 {mask(id_number)} 有误",
                       {"problem": problem})
 
 
@@ -30,7 +30,7 @@ def same_person_twice(ctx: Context) -> Iterator[Finding]:
               .having(fn.COUNT(Person.household.distinct()) > 1))
     for household_id, id_number in (tuples(Person.select(Person.household, Person.id_number)
                                            .where(Person.id_number.in_(shared)))):
-        yield Finding("I2", f"{household_id}:{id_number}", household_id, f"{mask(id_number)} 同时在多户", {})
+        yield Finding("I2", person_subject(household_id, id_number), household_id, f"{mask(id_number)} 同时在多户", {})
 
 
 @rule("I3", "疑似重复人员", "Probable duplicate persons: same birth date and same name or pinyin in one village",
@@ -64,7 +64,7 @@ def deceased_still_counted(ctx: Context) -> Iterator[Finding]:
              .join(Person, on=((Person.id_number == VisitEmployment.id_number) & (Person.household == Visit.household)))
              .where(Visit.is_current(), Visit.month == ctx.period, Person.status == DECEASED).distinct())
     for household_id, id_number in tuples(query):
-        yield Finding("I4", f"{household_id}:{id_number}:{ctx.period}", household_id,
+        yield Finding("I4", person_subject(household_id, id_number, ctx.period), household_id,
                       f"{ctx.period} 已故人员 {mask(id_number)} 仍有务工记录", {"month": ctx.period}, scope=ctx.period)
 
 
@@ -72,5 +72,6 @@ def deceased_still_counted(ctx: Context) -> Iterator[Finding]:
 def invalid_phone(ctx: Context) -> Iterator[Finding]:
     for household_id, id_number in (tuples(Person.select(Person.household, Person.id_number)
                                            .where(Person.phone_problem != ""))):
-        yield Finding("I9", f"{household_id}:{id_number}", household_id, f"{mask(id_number)} 的手机号码格式不对", {})
+        yield Finding("I9", person_subject(household_id, id_number), household_id,
+                      f"{mask(id_number)} 的手机号码格式不对", {})
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from peewee import JOIN, Case, fn
 
-from hub.cleaning.catalogue import Context, Finding, rule, the_period, the_year
+from hub.cleaning.catalogue import Context, Finding, person_subject, rule, the_period, the_year
 from hub.store.models import Household, Person, Visit, VisitEmployment
 from shared.idnumber import mask
 from shared.rows import tuples
@@ -31,7 +31,7 @@ def underemployed(ctx: Context) -> Iterator[Finding]:
     required = ctx.params["p4_min_months"]
     for household_id, id_number, months in tuples(query):
         if months is None or (ctx.month_number == 12 and months < required):
-            yield Finding("P4", f"{household_id}:{id_number}:{year}", household_id,
+            yield Finding("P4", person_subject(household_id, id_number, year), household_id,
                           f"劳动力 {mask(id_number)} {year} 年务工不足",
                           {"months_worked": months or 0, "required": required}, scope=year)
 
@@ -73,7 +73,7 @@ def employment_unverified(ctx: Context) -> Iterator[Finding]:
     query = (Person.select(Person.household, Person.id_number)
              .where(Person.status == LIVING, Person.id_number.in_(worked_before), Person.id_number.not_in(verified)))
     for household_id, id_number in tuples(query):
-        yield Finding("P9", f"{household_id}:{id_number}:{ctx.period}", household_id,
+        yield Finding("P9", person_subject(household_id, id_number, ctx.period), household_id,
                       f"{mask(id_number)} 本季度务工信息未核实", {"quarter_end": ctx.period}, scope=ctx.period)
 
 
@@ -85,7 +85,7 @@ def returned_without_support(ctx: Context) -> Iterator[Finding]:
              .where(Person.status == LIVING, Person.returned_since.is_null(False),
                     Person.returned_since < back_since, Person.support_251 == False))  # noqa: E712
     for household_id, id_number, since in tuples(query):
-        yield Finding("P10", f"{household_id}:{id_number}", household_id,
+        yield Finding("P10", person_subject(household_id, id_number), household_id,
                       f"返乡劳动力 {mask(id_number)} 未开展就业帮扶", {"returned_since": since})
 
 
@@ -141,7 +141,7 @@ def implausible_values(ctx: Context) -> Iterator[Finding]:
         if birth and birth > _age_16_birth(ctx):
             problems.append("务工人员未满16岁")
         if problems:
-            yield Finding("I6", f"{household_id}:{id_number}:{ctx.period}", household_id,
+            yield Finding("I6", person_subject(household_id, id_number, ctx.period), household_id,
                           f"{ctx.period} {mask(id_number)}：{'；'.join(problems)}",
                           {"months": months, "wage": wage, "months_last_month": before, "problems": problems},
                           scope=ctx.period)

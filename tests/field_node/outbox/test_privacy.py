@@ -67,7 +67,7 @@ def test_after_a_sync_the_card_holds_no_id_number_or_phone(app, live_hub, enroll
     assert readable_numbers(data, live_hub["rows"]) == []
     assert NEWBORN.encode() not in data
     signed = json.loads(saved[-1].content)
-    assert signed["v"] == 2 and "id_number" not in signed["body"]["changes"][0]
+    assert signed["v"] == 3 and "id_number" not in signed["body"]["changes"][0]
     assert signed["body"]["changes"][0]["id_sealed"].startswith("s1.")
 
 
@@ -164,3 +164,104 @@ def test_an_upgraded_station_drops_its_numbers_and_its_old_records_reach_the_hub
         assert {r.redacted for r in Record.select()} == {True}  # their numbers blanked once the hub held them
     assert readable_numbers(card_bytes(folder), live_hub["rows"]) == []
     assert passes.sync_once(upgraded, lambda _: None).requeued == 0
+
+
+JOBSEEKER_ID = "450224199001010013"  # a valid number (check character 3), given with an interest
+JOBSEEKER_PHONE = "13912345670"
+DRAFT_ID = "450224202610010013"  # a valid number, typed into a visit form left as a draft
+
+
+def every_file_on_the_card(folder: Path) -> bytes:
+    """Every byte the station wrote under its data folder: node.db, WAL, SHM, logs, keys, certificates, locks."""
+    return b"".join(path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file())
+
+
+def test_a_stolen_card_after_visits_a_draft_an_interest_a_posting_and_a_sync_holds_no_number(
+        app, live_hub, enrolled):
+    """Everything the station writes (node.db with WAL and SHM, logs, drafts, outbox, interests, postings) holds
+    no roster ID number or phone, no number typed at a visit or into a draft, and neither the ID number nor the
+    phone a job-seeker gave with 我想报名 — before the sync that carries them and after it."""
+    from field_node import accounts
+    from field_node.web import create_app
+    from hub.store.models import Interest
+    from tests.field_node.web.test_postings import FUTURE
+
+    assert idnumber.check_character(JOBSEEKER_ID[:17]) == JOBSEEKER_ID[17]
+    assert idnumber.check_character(DRAFT_ID[:17]) == DRAFT_ID[17]
+    passes.sync_once(enrolled, lambda _: None)
+    with database.connection_context():
+        accounts.create_account("wang", "王网格", "station-pass-1")
+        records.save_records(enrolled.key(), enrolled.node_id, [birth_visit(live_hub, VILLAGES[0])])
+    station = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, data_dir=enrolled.data_dir).test_client()
+    assert station.post("/login", data={"username": "wang", "password": "station-pass-1"}).status_code == 302
+    household = next(iter(households_of(live_hub["rows"], VILLAGES[0])))
+    draft = station.post(f"/h/{household}/draft", data={"change_0_type": "birth", "change_0_name": "韦小红",
+                                                        "change_0_id_number": DRAFT_ID, "note": "草稿"})
+    assert draft.status_code == 204
+    posted = station.post("/postings/new", data={
+        "kind": "gig", "employer": "东岭村砂糖橘合作社", "title": "砂糖橘采摘", "place": "东岭村果园", "pay": "130",
+        "pay_unit": "day", "headcount": "8", "contact_name": "韦队长", "contact_phone": "13877001234",
+        "valid_until": FUTURE})
+    assert posted.status_code == 302
+    with database.connection_context():
+        posting_id = Record.select().where(Record.kind == "posting").get().content
+    posting_id = json.loads(bytes(posting_id))["body"]["posting_id"]
+    interest = station.post(f"/j/{posting_id}/interest", data={
+        "name": "韦求职", "phone": JOBSEEKER_PHONE, "village": "东岭村", "id_number": JOBSEEKER_ID})
+    assert interest.status_code == 200 and "已登记" in interest.get_data(as_text=True)
+    private = [NEWBORN, DRAFT_ID, JOBSEEKER_ID, JOBSEEKER_PHONE]
+    for moment in ("before the sync", "after the sync"):
+        data = every_file_on_the_card(enrolled.data_dir)
+        assert readable_numbers(data, live_hub["rows"]) == [], moment
+        assert [value for value in private if value.encode() in data] == [], moment
+        if moment == "before the sync":
+            assert passes.sync_once(enrolled, lambda _: None).sent == 3
+    with database.connection_context():
+        assert json.loads(Draft.get().fields)["note"] == ["草稿"]  # the draft keeps what is not a number
+        signed = json.loads(bytes(Record.select().where(Record.kind == "interest").get().content))
+    assert signed["v"] == 3 and {"phone", "id_number"}.isdisjoint(signed["body"])
+    with app.app_context(), hub_database.database.connection_context():
+        held = Interest.get()
+    assert (held.name, held.phone, held.id_number) == ("韦求职", JOBSEEKER_PHONE, JOBSEEKER_ID)  # the hub opens them
+
+
+def _format_2_interest(node, seq: int, prev: bytes, posting_id: str, phone: str, status: str):
+    """An interest as a station of release 0.3 signed it (format 2: phone and ID number in plain text)."""
+    body = {"posting_id": posting_id, "name": "韦旧版", "phone": phone, "village": "东岭村", "id_number": JOBSEEKER_ID,
+            "date": "2026-10-15", "channel": "node"}
+    record = seal(node.key(), node.node_id, seq, prev, "interest", body, "2026-10-15T08:00:00Z", 2)
+    Record.create(seq=seq, kind="interest", prev=record.prev, content=record.content, signature=record.signature,
+                  hash=record.hash, status=status, created_at="2026-10-15T08:00:00Z")
+    return record
+
+
+def test_interests_signed_in_plain_by_the_last_release_reach_the_hub_intact_and_leave_the_card(
+        app, live_hub, enrolled, monkeypatch):
+    """An upgraded station's format-2 interests: one the hub acknowledged before the upgrade (the last release kept
+    it as signed) is blanked at the next sync; one still waiting is sent as signed and blanked once the hub holds it."""
+    from hub.store.models import Interest
+    from hub.sync import own_records
+    from tests.field_node.web.test_postings import hub_posting
+
+    with app.app_context(), hub_database.database.connection_context():
+        posting = hub_posting()
+        own_records.sign("posting", posting)
+    passes.sync_once(enrolled, lambda _: None)
+    with database.connection_context():
+        first = _format_2_interest(enrolled, 1, GENESIS_PREV, posting["posting_id"], "13900000011", "pending")
+    with monkeypatch.context() as before_the_upgrade:  # the last release blanked format-1 records only
+        before_the_upgrade.setattr(passes.records, "blank_acknowledged_interests", lambda: None)
+        before_the_upgrade.setattr(passes.records.privacy, "redactions", lambda seqs: [])
+        assert passes.sync_once(enrolled, lambda _: None).sent == 1
+    assert b"13900000011" in every_file_on_the_card(enrolled.data_dir)
+    with database.connection_context():
+        second = _format_2_interest(enrolled, 2, first.hash, posting["posting_id"], "13900000022", "pending")
+    assert passes.sync_once(enrolled, lambda _: None).sent == 1
+    with app.app_context(), hub_database.database.connection_context():
+        held = {r.seq: bytes(r.content) for r in HubRecord.select().where(HubRecord.node == enrolled.node_id)}
+        phones = sorted(interest.phone for interest in Interest.select())
+    assert held == {1: first.content, 2: second.content} and phones == ["13900000011", "13900000022"]
+    with database.connection_context():
+        assert {r.redacted for r in Record.select()} == {True}
+    data = every_file_on_the_card(enrolled.data_dir)
+    assert [value for value in (JOBSEEKER_ID, "13900000011", "13900000022") if value.encode() in data] == []
