@@ -18,6 +18,7 @@ from tests.e2e.offline_world import (
     MAX_TAPS,
     MEMORY_TARGET_KB,
     PASSWORD,
+    ROWS,
     THIS_MONTH,
     households,
     hub_phone_visits,
