@@ -14,11 +14,13 @@ from marshmallow import Schema, ValidationError
 from shared.postings import InterestSchema, PostingSchema, RecommendationSchema, RecommendationSchemaV1
 from shared.records import FORMAT_VERSION
 from shared.schemas import VisitSchema, VisitSchemaV1, fast_load
+from shared.upward import UPWARD_SCHEMAS
 from shared.verification import VerificationSchema
 
 # The bodies of the current record format (2): persons by the hub's person key, typed ID numbers sealed.
 BODY_SCHEMAS: dict[str, Schema] = {"visit": VisitSchema(), "posting": PostingSchema(), "interest": InterestSchema(),
-                                   "recommendation": RecommendationSchema(), "verification": VerificationSchema()}
+                                   "recommendation": RecommendationSchema(), "verification": VerificationSchema(),
+                                   **UPWARD_SCHEMAS}  # what county hubs send up to a city (docs/upward.md)
 # Format 1, still accepted from stations not yet upgraded: persons by plain ID number.
 BODY_SCHEMAS_V1: dict[str, Schema] = {**BODY_SCHEMAS, "visit": VisitSchemaV1(),
                                       "recommendation": RecommendationSchemaV1()}
