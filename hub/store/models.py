@@ -622,6 +622,7 @@ class UpwardMonth(BaseModel):
     month = TextField()
     figures = TextField()  # JSON, the county_month body
     record = ForeignKeyField(Record)
+    record_id: ForeignKeyField[int]
     first_received_at = DateTimeField()
     received_at = DateTimeField()
 
