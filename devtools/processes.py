@@ -75,7 +75,7 @@ class Hub:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return run("fieldsync-hub", "--data-dir", str(self.data_dir), "--database-url", self.database_url, *args,
-                   check=check)
+                   env=self.env, check=check)
 
     @property
     def log_path(self) -> Path:
