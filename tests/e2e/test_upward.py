@@ -16,7 +16,9 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -28,11 +30,13 @@ from shared.months import add_months
 from shared.records import signature_valid
 from shared.upward import person_hash
 from tests.conftest import POSTGRES_URL
+from tests.e2e.browser import chromium, screenshot
 from tests.e2e.test_e2e_spine import as_signed, hub_query, node_id, station
 
 pytestmark = pytest.mark.e2e
 VILLAGES = synthetic.default_villages(1)[:2]
 PERSON_FIELDS = ("id_number", "name", "gender", "birth_date")
+PASSWORD = "市级平台-测试口令-2026"
 
 
 @dataclass
@@ -57,7 +61,8 @@ def _visits(node: Station, rows: list[dict], count: int, month: str) -> None:
     for row in rows:
         families.setdefault(row["household_id"], []).append(row)
     groups, rnd = list(families.values()), random.Random(count)
-    bodies = [as_signed(node, synthetic.visit_body(rnd, groups[i % len(groups)], month, "网格员")) for i in range(count)]
+    bodies = [as_signed(node, synthetic.visit_body(rnd, groups[i % len(groups)], month, "网格员"))
+              for i in range(count)]
     path = node.data_dir.parent / f"{node.data_dir.name}-{month}-{count}.json"
     path.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")
     node.cli("add", str(path))
@@ -144,6 +149,51 @@ def test_two_counties_report_to_the_city_verified_to_the_station(levels, region_
     reported = dict(hub_query(city, "SELECT n.name, COUNT(*) FROM upward_month m JOIN node n ON n.id = m.county_id "
                                     "GROUP BY n.name"))
     assert reported == {"融安县": 2, "三江县": 1}
+    _read_the_city_page(city, counties, this_month, overdue, planted)
+
+
+def _read_the_city_page(city: Hub, counties: list[County], this_month: str, overdue: str, planted: dict) -> None:
+    """The city's leader reads it in a browser: who reported, who is late, the city-wide table, the duplicate."""
+    city.cli("add-user", "shi", "--name", "市领导", "--role", "viewer", "--password", PASSWORD)
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+        page.set_default_timeout(10_000)
+        page.goto(city.url + "/")
+        page.fill("input[name=username]", "shi")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form button")
+        page.click("text=下级平台上报汇总")
+        page.fill("input[name=month]", overdue)
+        page.click("form.filters button")
+        page.wait_for_url(f"**month={overdue}")
+        assert _statuses(page) == {"融安县": "逾期上报", "三江县": "未上报（已逾期）"}
+        assert page.locator("#reports tr.warn").count() == 2
+        screenshot(page, "70-city-overdue-month")
+        page.goto(f"{city.url}/city/?month={this_month}")
+        assert _statuses(page) == {"融安县": "按时上报", "三江县": "按时上报"}
+        assert _city_total(page) == sum(_untransferred(county.hub, this_month) for county in counties) > 0
+        twice = page.inner_text("#twice")
+        assert "融安县" in twice and "三江县" in twice
+        assert planted["household_id"] in twice
+        text = page.inner_text("body")
+        assert planted["id_number"] not in text and planted["name"] not in text
+        screenshot(page, "71-city-this-month")
+
+
+def _untransferred(county: Hub, month: str) -> int:
+    """The untransferred labourers of the month as the county signed them (the county's signed upward record)."""
+    figures = hub_query(county, "SELECT content FROM upward_record WHERE kind = 'county_month' ORDER BY seq")
+    months = [json.loads(bytes(content))["body"] for (content,) in figures]
+    return sum(row["count"] for row in [m for m in months if m["month"] == month][-1]["untransferred"])
+
+
+def _city_total(page) -> int:
+    return int(page.locator("#untransferred tr").last.locator("th").last.inner_text())
+
+
+def _statuses(page) -> dict[str, str]:
+    rows = page.locator("#reports tr").all_inner_texts()[1:]
+    return {cells[0]: cells[1] for cells in (row.split("\t") for row in rows)}
 
 
 def test_a_record_the_county_altered_is_refused_with_an_alarm_naming_it(levels):
@@ -180,6 +230,5 @@ def _alter(county: Hub, station: int, seq: int) -> None:
 
 
 def synthetic_month() -> str:
-    from datetime import date
-
-    return date.today().strftime("%Y-%m")
+    """This month where the hubs are (their TIMEZONE), as the city's page counts it."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")

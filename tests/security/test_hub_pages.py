@@ -54,6 +54,8 @@ ROUTES: dict[str, str] = {
     "cleaning.start_run": "refuse", "cleaning.job_state": "page", "imports.index": "refuse",
     "imports.upload": "refuse", "imports.record": "refuse", "imports.state": "refuse", "exports.index": "page",
     "exports.anomaly_list": "refuse", "exports.county_table": "refuse",
+    # Issue 17: the city's page of its counties' reports (county-wide roles only).
+    "city.summary": "refuse",
     # Management (issue 15; every role's access in tests/security/test_manage_pages.py): a township user may read
     # the rule settings and change its own password, nothing else.
     "manage.index": "page", "manage_rules.listing": "page", "account.password": "page",
