@@ -8,13 +8,11 @@ from typing import Any
 import click
 
 from hub.cli.context import CLI_PRINCIPAL, run_in_app
-from hub.county.clock import utcnow
 from hub.sync import nodes
-from hub.upward import client, county
+from hub.upward import client, county, push
 from shared import keys
 from shared.errors import ErrorCode, FieldsyncError
 
-TIMEOUT_SECONDS = 60.0
 KIND_NAMES = {"station_keys": "站点密钥声明", "station_record": "站点记录", "county_month": "月度汇总",
               "county_persons": "人员（密钥散列）"}
 
@@ -48,7 +46,7 @@ def enroll_up(app: Any, city_url: str, code: str) -> None:
     """At a county hub: enrol the county's upward key with the city hub's one-time code."""
     _require_level(app, "county")
     key = county.upward_key(Path(app.config["DATA_DIR"]))
-    reply = client.enroll(city_url, code, key, TIMEOUT_SECONDS)
+    reply = client.enroll(city_url, code, key, push.TIMEOUT_SECONDS)
     county.save_link(city_url, reply["node_id"], keys.public_bytes(key), actor=CLI_PRINCIPAL.actor)
     click.echo(f"已在市级平台登记为“{reply.get('name', '')}”（编号 {reply['node_id']}）。"
                "之后运行 fieldsync-hub push-up 上报。")
@@ -61,15 +59,11 @@ def enroll_up(app: Any, city_url: str, code: str) -> None:
 def push_up(app: Any, months: tuple[str, ...]) -> None:
     """At a county hub: stage what is new and send the city what it lacks (resumable; nothing sent twice)."""
     _require_level(app, "county")
-    data_dir = Path(app.config["DATA_DIR"])
-    county.link()
-    chosen = list(months) or county.months_to_send(utcnow().strftime("%Y-%m"))
-    staged = county.stage(data_dir, county.region_key(app.config["REGION_PERSON_KEY_FILE"]), chosen)
+    staged, done = push.push_up(app.config, list(months))
     added = "，".join(f"{KIND_NAMES[kind]} {count} 条" for kind, count in staged.added.items()) or "无新内容"
     click.echo(f"本次新增待上报：{added}。")
     if staged.kept_format_1:
         click.echo(f"  旧格式（含明文身份证号）的站点记录 {staged.kept_format_1} 条只留在本县，不上报。")
-    done = client.push_up(county.upward_key(data_dir), app.config["UPWARD_BATCH_SIZE"], TIMEOUT_SECONDS)
     click.echo(f"上报完成：新入库 {done.sent} 条，已有 {done.duplicates} 条，拒收 {len(done.rejected)} 条，"
                f"重发 {done.resent} 条（{done.batches} 批，{done.bytes_sent} 字节）。")
     for item in done.rejected:

@@ -55,6 +55,8 @@ def _make(app: Flask) -> Huey:
     run_job = huey.task(name="job")(lambda job_id: _run_job(app, huey, job_id))
     huey.periodic_task(lambda now: tasks.cleaning_due(app, now), name="scheduled_cleaning")(
         lambda: tasks.scheduled_cleaning(app, lambda job_id: run_job(job_id)))
+    huey.periodic_task(lambda now: tasks.upward_due(app, now), name="scheduled_push_up")(
+        lambda: tasks.scheduled_push_up(app))
     app.extensions[EXTENSION + ".run_job"] = run_job
     return huey
 
