@@ -10,9 +10,12 @@ is refused with an alarm naming the county.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import sqlite3
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devtools import synthetic
-from devtools.processes import Hub, Station
+from devtools.processes import BIN, Hub, Station
 from devtools.scratch import postgres_schema
 from shared import keys
 from shared.months import add_months
@@ -76,28 +79,37 @@ def region_key(tmp_path) -> Path:
     return path
 
 
+def _city(stack: ExitStack, tmp_path: Path) -> Hub:
+    city = Hub(tmp_path / "city", env={"FIELDSYNC_HUB_LEVEL": "city"})
+    city.set_up()
+    city.start()
+    stack.callback(lambda: city.kill())
+    return city
+
+
+def _county(stack: ExitStack, tmp_path: Path, city: Hub, name: str, rows: list[dict], url: str, region: Path,
+            **env: str) -> County:
+    """A county hub served with its roster, a station that synced, enrolled at the city."""
+    county = Hub(tmp_path / name, url, env={"FIELDSYNC_REGION_PERSON_KEY_FILE": str(region), **env})
+    county.set_up(rows)
+    county.start()
+    stack.callback(county.kill)
+    node = station(county, tmp_path, f"{name}站", VILLAGES)
+    code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", city.cli("add-county", name).stdout)[0]
+    county.cli("enroll-up", "--city", city.url, "--code", code)
+    return County(name, county, rows, node)
+
+
 @pytest.fixture
 def levels(tmp_path, region_key) -> Iterator[tuple[Hub, list[County]]]:
-    """A city hub and two county hubs with a station each, the counties enrolled at the city."""
+    """A city hub and two county hubs with a station each — one on SQLite, one on PostgreSQL when configured —
+    the counties enrolled at the city."""
     first, second, _ = _rosters()
     with ExitStack() as stack:
-        city = Hub(tmp_path / "city", env={"FIELDSYNC_HUB_LEVEL": "city"})
-        city.set_up()
-        city.start()
-        stack.callback(city.kill)
-        counties = []
-        for name, rows, url in (("融安县", first, ""),
-                                ("三江县", second, stack.enter_context(postgres_schema(POSTGRES_URL, "up"))
-                                 if POSTGRES_URL else "")):
-            county = Hub(tmp_path / name, url, env={"FIELDSYNC_REGION_PERSON_KEY_FILE": str(region_key)})
-            county.set_up(rows)
-            county.start()
-            stack.callback(county.kill)
-            node = station(county, tmp_path, f"{name}站", VILLAGES)
-            code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", city.cli("add-county", name).stdout)[0]
-            county.cli("enroll-up", "--city", city.url, "--code", code)
-            counties.append(County(name, county, rows, node))
-        yield city, counties
+        city = _city(stack, tmp_path)
+        url = stack.enter_context(postgres_schema(POSTGRES_URL, "up")) if POSTGRES_URL else ""
+        yield city, [_county(stack, tmp_path, city, "融安县", first, "", region_key),
+                     _county(stack, tmp_path, city, "三江县", second, url, region_key)]
 
 
 def _city_signer(city: Hub, name: str) -> int:
@@ -232,3 +244,42 @@ def _alter(county: Hub, station: int, seq: int) -> None:
 def synthetic_month() -> str:
     """This month where the hubs are (their TIMEZONE), as the city's page counts it."""
     return datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+
+def assert_city_holds_once(city: Hub, county: County) -> None:
+    """The city holds the county's whole upward chain, each record once, with the county's hashes."""
+    chain = hub_query(county.hub, "SELECT seq, hash FROM upward_record ORDER BY seq")
+    held = hub_query(city, "SELECT seq, hash FROM record WHERE node_id = ? ORDER BY seq",
+                     (_city_signer(city, county.name),))
+    assert [(seq, bytes(h)) for seq, h in held] == [(seq, bytes(h)) for seq, h in chain]
+    assert {status for (status,) in hub_query(county.hub, "SELECT DISTINCT status FROM upward_record")} == {"sent"}
+
+
+def test_a_county_offline_catches_up_and_a_city_killed_mid_push_loses_and_duplicates_nothing(tmp_path, region_key):
+    first, _, _ = _rosters()
+    with ExitStack() as stack:
+        city = _city(stack, tmp_path)
+        county = _county(stack, tmp_path, city, "融安县", first, "", region_key, FIELDSYNC_UPWARD_BATCH_SIZE="4")
+        _visits(county.station, county.rows, 20, synthetic_month())
+        city.stop()
+        offline = county.hub.cli("push-up", check=False)
+        assert offline.returncode == 1 and "连接不上市级平台" in offline.stderr
+        _visits(county.station, county.rows, 200, synthetic_month())  # the county carries on meanwhile
+        city.start()
+        pushing = subprocess.Popen([str(BIN / "fieldsync-hub"), "--data-dir", str(county.hub.data_dir), "push-up"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   env={**os.environ, **county.hub.env})
+        signer = _city_signer(city, county.name)
+        deadline = time.monotonic() + 120
+        while hub_query(city, "SELECT COUNT(*) FROM record WHERE node_id = ?", (signer,))[0][0] < 20:
+            assert time.monotonic() < deadline and pushing.poll() is None, "the push ended before the kill"
+            time.sleep(0.05)
+        city.kill()
+        assert pushing.wait(timeout=120) == 1
+        held = hub_query(city, "SELECT COUNT(*) FROM record WHERE node_id = ?", (signer,))[0][0]
+        total = hub_query(county.hub, "SELECT COUNT(*) FROM upward_record")[0][0]
+        assert 20 <= held < total
+        city.start()
+        county.hub.cli("push-up")
+        assert_city_holds_once(city, county)
+        assert assert_forwarded_verify(city, county) == 220
