@@ -20,7 +20,7 @@ from peewee import fn
 from hub import audit
 from hub.county.clock import utcnow
 from hub.reports import figures
-from hub.store.db import write_transaction
+from hub.store.db import insert_rows, write_transaction
 from hub.store.models import (
     Anomaly,
     County,
@@ -104,20 +104,39 @@ class Staged:
     kept_format_1: int = 0
 
 
-def _append(key: Ed25519PrivateKey, signer_id: int, kind: str, body: dict[str, Any], source: str,
-            staged: Staged) -> None:
-    """Sign ``body`` as the next record of the upward chain, unless ``source`` is staged already."""
-    if UpwardRecord.select().where(UpwardRecord.source == source).exists():
-        return
-    problems = body_errors(kind, body)
-    if problems:  # a body the city would refuse is a fault here, never sent
-        raise FieldsyncError(ErrorCode.RECORD_INVALID, details={"kind": kind, "fields": problems})
-    last = UpwardRecord.select(UpwardRecord.seq, UpwardRecord.hash).order_by(UpwardRecord.seq.desc()).first()
-    seq, prev = (last.seq + 1, bytes(last.hash)) if last else (1, GENESIS_PREV)
-    record = seal(key, signer_id, seq, prev, kind, body, utcnow().isoformat() + "Z", FORMAT_VERSION)
-    UpwardRecord.create(seq=seq, kind=kind, source=source, prev=prev, hash=record.hash, content=record.content,
-                        signature=record.signature, created_at=utcnow())
-    staged.added[kind] = staged.added.get(kind, 0) + 1
+class Outbox:
+    """The upward chain while one staging pass appends to it: the head and the sources staged are read once, the
+    new rows written in one go at the end (a county forwards its stations' records by the thousand)."""
+
+    def __init__(self, key: Ed25519PrivateKey, signer_id: int):
+        self.key, self.signer_id, self.staged = key, signer_id, Staged()
+        last = UpwardRecord.select(UpwardRecord.seq, UpwardRecord.hash).order_by(UpwardRecord.seq.desc()).first()
+        self.seq: int = last.seq if last else 0
+        self.prev: bytes = bytes(last.hash) if last else GENESIS_PREV
+        self.known = set(UpwardRecord.select(UpwardRecord.source).where(UpwardRecord.kind != STATION_RECORD)
+                         .scalars())
+        self.rows: list[dict[str, Any]] = []
+
+    def append(self, kind: str, body: dict[str, Any], source: str) -> None:
+        """Sign ``body`` as the next record of the chain, unless ``source`` is staged already."""
+        if source in self.known:
+            return
+        problems = body_errors(kind, body)
+        if problems:  # a body the city would refuse is a fault here, never sent
+            raise FieldsyncError(ErrorCode.RECORD_INVALID, details={"kind": kind, "fields": problems})
+        self.seq += 1
+        record = seal(self.key, self.signer_id, self.seq, self.prev, kind, body, utcnow().isoformat() + "Z",
+                      FORMAT_VERSION)
+        self.rows.append({"seq": self.seq, "kind": kind, "source": source, "prev": self.prev, "hash": record.hash,
+                          "content": record.content, "signature": record.signature, "status": "pending",
+                          "created_at": utcnow().isoformat(" ")})
+        self.prev = record.hash
+        self.known.add(source)
+        self.staged.added[kind] = self.staged.added.get(kind, 0) + 1
+
+    def write(self) -> Staged:
+        insert_rows(UpwardRecord, self.rows)
+        return self.staged
 
 
 def _stations() -> list[Node]:
@@ -144,7 +163,7 @@ def _forwarded_source(record_id: int) -> str:
     return f"fwd:{record_id:015d}"  # zero-padded: the largest one staged is the last record forwarded
 
 
-def _stage_forwarded(key: Ed25519PrivateKey, signer_id: int, staged: Staged) -> None:
+def _stage_forwarded(outbox: Outbox) -> None:
     last = (UpwardRecord.select(fn.MAX(UpwardRecord.source)).where(UpwardRecord.kind == STATION_RECORD).scalar())
     after = int(last.split(":")[1]) if last else 0
     stations = [node.id for node in _stations()]
@@ -152,11 +171,11 @@ def _stage_forwarded(key: Ed25519PrivateKey, signer_id: int, staged: Staged) -> 
              .where(Record.id > after, Record.node.in_(stations), Record.status == "accepted").order_by(Record.id))
     for record_id, station, seq, prev, content, signature in tuples(query):
         if json.loads(bytes(content))["v"] != FORMAT_VERSION:
-            staged.kept_format_1 += 1  # plain ID numbers: they stay at the county (docs/upward.md)
+            outbox.staged.kept_format_1 += 1  # plain ID numbers: they stay at the county (docs/upward.md)
             continue
         body = {"station": station, "seq": seq, "prev": bytes(prev).hex(), "content": keys.b64encode(bytes(content)),
                 "signature": keys.b64encode(bytes(signature))}
-        _append(key, signer_id, STATION_RECORD, body, _forwarded_source(record_id), staged)
+        outbox.append(STATION_RECORD, body, _forwarded_source(record_id))
 
 
 def month_figures(month: str) -> dict[str, Any]:
@@ -198,27 +217,26 @@ def months_to_send(today: str) -> list[str]:
     return [month for month in recent if month in held]
 
 
-def _stage_persons(key: Ed25519PrivateKey, signer_id: int, region: bytes, staged: Staged) -> None:
+def _stage_persons(outbox: Outbox, region: bytes) -> None:
     query = (Person.select(Person.id_number, Household.number).join(Household)
              .where(Person.id_number != "").order_by(Household.number, Person.id))
     persons = [{"person": person_hash(region, id_number), "household": number} for id_number, number in tuples(query)]
     for start in range(0, len(persons), PERSONS_PER_RECORD):
         body = {"persons": persons[start:start + PERSONS_PER_RECORD]}
-        _append(key, signer_id, COUNTY_PERSONS, body, f"persons:{_digest(body)}", staged)
+        outbox.append(COUNTY_PERSONS, body, f"persons:{_digest(body)}")
 
 
 def stage(data_dir: Path, region: bytes | None, months: list[str]) -> Staged:
     """Add to the upward outbox what the city lacks: the statement first, then the forwarded records, the months'
     figures and the roster's keyed hashes.  One transaction: a staging cut off adds nothing."""
-    key, staged = upward_key(data_dir), Staged()
     with write_transaction():
-        signer_id = link().signer_id
+        outbox = Outbox(upward_key(data_dir), link().signer_id)
         vouched = statement()
-        _append(key, signer_id, STATION_KEYS, vouched, f"keys:{_digest(vouched)}", staged)
-        _stage_forwarded(key, signer_id, staged)
+        outbox.append(STATION_KEYS, vouched, f"keys:{_digest(vouched)}")
+        _stage_forwarded(outbox)
         for month in months:
             body = month_figures(month)
-            _append(key, signer_id, COUNTY_MONTH, body, f"month:{month}:{_digest(body)}", staged)
+            outbox.append(COUNTY_MONTH, body, f"month:{month}:{_digest(body)}")
         if region is not None:
-            _stage_persons(key, signer_id, region, staged)
-    return staged
+            _stage_persons(outbox, region)
+        return outbox.write()
