@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.store.db import write_transaction
 from hub.store.models import UpwardLink, UpwardRecord
-from shared import keys, wire
+from shared import wire
 from shared.errors import ErrorCode, FieldsyncError
 from shared.protocol import ENROLL_PATH, PUSH_PATH, SEQ_MAX, STATE_PATH, clip, reply_problem
 from shared.records import SealedRecord
@@ -51,10 +51,7 @@ def _send(method: str, url: str, timeout: float, **kwargs: Any) -> Any:
 
 def enroll(city_url: str, code: str, key: Ed25519PrivateKey, timeout: float) -> dict[str, Any]:
     """Enrol the upward key with the city's one-time code (the station's enrolment, docs/protocol.md)."""
-    public = keys.public_bytes(key)
-    body = {"code": code, "public_key": keys.b64encode(public),
-            "proof": keys.b64encode(key.sign(wire.enrol_message(code, public)))}
-    reply = _send("POST", city_url.rstrip("/") + ENROLL_PATH, timeout, json=body)
+    reply = _send("POST", city_url.rstrip("/") + ENROLL_PATH, timeout, json=wire.enrol_body(code, key))
     if not isinstance(reply, dict) or type(reply.get("node_id")) is not int:
         raise _unreachable("enrolment reply")
     return reply

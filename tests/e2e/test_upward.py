@@ -33,7 +33,7 @@ from shared.months import add_months
 from shared.records import signature_valid
 from shared.upward import person_hash
 from tests.conftest import POSTGRES_URL
-from tests.e2e.browser import chromium, screenshot
+from tests.e2e.browser import chromium, screenshot, signed_in_page
 from tests.e2e.test_e2e_spine import as_signed, hub_query, node_id, station
 
 pytestmark = pytest.mark.e2e
@@ -168,12 +168,7 @@ def _read_the_city_page(city: Hub, counties: list[County], this_month: str, over
     """The city's leader reads it in a browser: who reported, who is late, the city-wide table, the duplicate."""
     city.cli("add-user", "shi", "--name", "市领导", "--role", "viewer", "--password", PASSWORD)
     with chromium() as browser:
-        page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
-        page.set_default_timeout(10_000)
-        page.goto(city.url + "/")
-        page.fill("input[name=username]", "shi")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form button")
+        page = signed_in_page(browser, city.url, "shi", PASSWORD)
         page.click("text=下级平台上报汇总")
         page.fill("input[name=month]", overdue)
         page.click("form.filters button")
