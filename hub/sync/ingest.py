@@ -344,5 +344,6 @@ def node_state(node: Node) -> dict[str, Any]:
     """What the hub holds of ``node``: its high-water mark and the ranges it is still missing."""
     held = Record.select().where(Record.node == node).count()
     above = _held_above(node, node.hwm)
+    at_hwm = Record.select(Record.hash).where(Record.node == node, Record.seq == node.hwm).scalar()
     return {"node_id": node.id, "hwm": node.hwm, "head": node.head, "held": held,
-            "missing": missing_ranges(node.hwm, above, node.head)}
+            "missing": missing_ranges(node.hwm, above, node.head), "hwm_hash": bytes(at_hwm).hex() if at_hwm else ""}

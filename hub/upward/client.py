@@ -8,12 +8,15 @@ it sends the pending records in batches of consecutive sequence numbers, and mar
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from peewee import fn
 
+from hub.county.clock import utcnow
 from hub.store.db import write_transaction
 from hub.store.models import UpwardLink, UpwardRecord
 from shared import wire
@@ -24,6 +27,8 @@ from shared.upward import STATION_KEYS
 
 MAX_BATCH_CONTENT = 4 * 1024 * 1024  # bytes of record content in one batch, well inside the city's limits
 PENDING, SENT, REJECTED = "pending", "sent", "rejected"
+RESUMED = "resumed"  # a marker for the city's records a county restored from a backup no longer holds
+HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def _unreachable(reason: str) -> FieldsyncError:
@@ -100,11 +105,29 @@ class Pass:
     bytes_sent: int = 0
 
 
-def _resend_missing(key: Ed25519PrivateKey, timeout: float, result: Pass) -> None:
+def city_state(key: Ed25519PrivateKey, timeout: float) -> dict[str, Any]:
+    """What the city holds of this county (``/state``)."""
+    return _checked(_signed(key, "GET", STATE_PATH, timeout), "state")
+
+
+def resume_after(state: dict[str, Any]) -> bool:
+    """A county restored from a backup older than what the city holds continues its chain after the city's
+    contiguous records: a marker row stands for them (never sent), so new records do not collide with held ones;
+    what was staged after the backup is staged again and the city's projections take it once.  Whether it did."""
+    top = UpwardRecord.select(fn.MAX(UpwardRecord.seq)).scalar() or 0
+    if state["hwm"] <= top or not HASH.fullmatch(str(state.get("hwm_hash", ""))):
+        return False
+    with write_transaction():
+        UpwardRecord.create(seq=state["hwm"], kind=RESUMED, source=f"resumed:{state['hwm']}", prev=b"",
+                            hash=bytes.fromhex(state["hwm_hash"]), content=b"", signature=b"", status=SENT,
+                            created_at=utcnow())
+    return True
+
+
+def _resend_missing(state: dict[str, Any], result: Pass) -> None:
     """Mark pending again what the city lacks among the records marked sent: missing below its head, or beyond
     the head it knows (a city restored from an older backup)."""
-    state = _checked(_signed(key, "GET", STATE_PATH, timeout), "state")
-    lost = UpwardRecord.seq > state["head"]
+    lost = (UpwardRecord.seq > state["head"]) & (UpwardRecord.kind != RESUMED)
     for first, last in state["missing"]:
         lost |= UpwardRecord.seq.between(first, last)
     with write_transaction():
@@ -143,10 +166,11 @@ def _mark(batch: list[UpwardRecord], reply: dict[str, Any], result: Pass) -> boo
     return len(done) + len(final) == len(batch)
 
 
-def push_up(key: Ed25519PrivateKey, batch_size: int, timeout: float) -> Pass:
-    """One pass: learn what the city lacks, then send every pending record."""
+def push_up(key: Ed25519PrivateKey, batch_size: int, timeout: float, state: dict[str, Any]) -> Pass:
+    """One pass after asking the city what it holds (``state``): send again what it lacks, then every pending
+    record."""
     result = Pass()
-    _resend_missing(key, timeout, result)
+    _resend_missing(state, result)
     head = UpwardRecord.select(UpwardRecord.seq).order_by(UpwardRecord.seq.desc()).scalar() or 0
     while batch := _next_batch(batch_size):
         body = wire.encode_batch([SealedRecord(r.seq, bytes(r.prev), bytes(r.content), bytes(r.signature))

@@ -22,7 +22,10 @@ def push_up(config: Mapping[str, Any], months: list[str] | None = None) -> tuple
     everything it lacks.  NOT_ENROLLED_UP before `enroll-up`; CITY_UNREACHABLE leaves everything staged."""
     data_dir = Path(config["DATA_DIR"])
     county.link()
+    region = county.region_key(config["REGION_PERSON_KEY_FILE"])
+    key = county.upward_key(data_dir)
+    state = client.city_state(key, TIMEOUT_SECONDS)
+    client.resume_after(state)
     chosen = months or county.months_to_send(this_month(config["TIMEZONE"]))
-    staged = county.stage(data_dir, county.region_key(config["REGION_PERSON_KEY_FILE"]), chosen)
-    done = client.push_up(county.upward_key(data_dir), config["UPWARD_BATCH_SIZE"], TIMEOUT_SECONDS)
-    return staged, done
+    staged = county.stage(data_dir, region, chosen)
+    return staged, client.push_up(key, config["UPWARD_BATCH_SIZE"], TIMEOUT_SECONDS, state)

@@ -13,6 +13,7 @@ import json
 import os
 import random
 import re
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -278,3 +279,26 @@ def test_a_county_offline_catches_up_and_a_city_killed_mid_push_loses_and_duplic
         county.hub.cli("push-up")
         assert_city_holds_once(city, county)
         assert assert_forwarded_verify(city, county) == 220
+        _restored_from_an_old_backup(city, county)
+
+
+def _restored_from_an_old_backup(city: Hub, county: County) -> None:
+    """The county's database comes back from a backup older than what the city holds: the station sends the
+    county what it lost, the county continues its chain after the city's records, nothing is refused or doubled."""
+    backup = county.hub.data_dir.parent / "county-backup.db"
+    with sqlite3.connect(county.hub.data_dir / "hub.db") as live, sqlite3.connect(backup) as copy:
+        live.backup(copy)
+    _visits(county.station, county.rows, 10, synthetic_month())
+    county.hub.cli("push-up")
+    county.hub.stop()
+    for suffix in ("-wal", "-shm"):
+        (county.hub.data_dir / f"hub.db{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(backup, county.hub.data_dir / "hub.db")
+    county.hub.start()
+    county.station.cli("sync")  # the station sends again what the restored county lacks
+    after = county.hub.cli("push-up").stdout
+    assert "拒收 0 条" in after
+    assert assert_forwarded_verify(city, county) == 230
+    signer = _city_signer(city, county.name)
+    assert hub_query(city, "SELECT quarantined_at FROM node WHERE id = ?", (signer,)) == [(None,)]
+    assert hub_query(city, "SELECT COUNT(*) FROM alarm WHERE node_id = ?", (signer,)) == [(0,)]

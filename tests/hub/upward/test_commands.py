@@ -21,8 +21,8 @@ def test_each_command_runs_at_its_own_level_only(app, runner, monkeypatch):
     assert added.exit_code == 0 and "一次性登记码" in added.output and "enroll-up --city" in added.output
 
 
-def test_a_county_not_enrolled_is_told_how_and_an_unreachable_city_leaves_everything_staged(app, runner,
-                                                                                           monkeypatch, tmp_path):
+def test_a_county_not_enrolled_is_told_how_and_an_unreachable_city_changes_nothing(app, runner, monkeypatch,
+                                                                                     tmp_path):
     before = runner.invoke(main, [*_args(app), "push-up"])
     assert before.exit_code == 1 and "还没有在市级平台登记" in before.output
     with app.app_context(), db.database.connection_context():
@@ -31,12 +31,7 @@ def test_a_county_not_enrolled_is_told_how_and_an_unreachable_city_leaves_everyt
     offline = runner.invoke(main, [*_args(app), "push-up", "--month", "2026-10"])
     assert offline.exit_code == 1 and "连接不上市级平台" in offline.output
     with app.app_context(), db.database.connection_context():
-        kinds = sorted(kind for (kind,) in UpwardRecord.select(UpwardRecord.kind).tuples())
-        assert kinds == ["county_month", "station_keys"] and UpwardRecord.get(kind="county_month").status == "pending"
-    again = runner.invoke(main, [*_args(app), "push-up", "--month", "2026-10"])
-    assert again.exit_code == 1
-    with app.app_context(), db.database.connection_context():
-        assert UpwardRecord.select().count() == 2  # the same state staged again adds nothing
+        assert UpwardRecord.select().count() == 0  # staged only once the city said what it holds
     short = tmp_path / "short.key"
     short.write_bytes(b"x" * 5)
     monkeypatch.setenv("FIELDSYNC_REGION_PERSON_KEY_FILE", str(short))
