@@ -13,7 +13,6 @@ import json
 import os
 import random
 import re
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -285,15 +284,12 @@ def test_a_county_offline_catches_up_and_a_city_killed_mid_push_loses_and_duplic
 def _restored_from_an_old_backup(city: Hub, county: County) -> None:
     """The county's database comes back from a backup older than what the city holds: the station sends the
     county what it lost, the county continues its chain after the city's records, nothing is refused or doubled."""
-    backup = county.hub.data_dir.parent / "county-backup.db"
-    with sqlite3.connect(county.hub.data_dir / "hub.db") as live, sqlite3.connect(backup) as copy:
-        live.backup(copy)
+    backup = county.hub.data_dir.parent / "county-backup"
+    county.hub.cli("backup", str(backup))
     _visits(county.station, county.rows, 10, synthetic_month())
     county.hub.cli("push-up")
     county.hub.stop()
-    for suffix in ("-wal", "-shm"):
-        (county.hub.data_dir / f"hub.db{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(backup, county.hub.data_dir / "hub.db")
+    county.hub.cli("restore", str(backup), "--yes")
     county.hub.start()
     county.station.cli("sync")  # the station sends again what the restored county lacks
     after = county.hub.cli("push-up").stdout
