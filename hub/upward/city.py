@@ -59,7 +59,7 @@ def forwarded_problem(stations: dict[int, StationKey], body: dict[str, Any]) -> 
     key = stations.get(station)
     if key is None:
         return _forged("the county's statement names no such station", station, seq)
-    content, signature = keys.b64decode(body["content"]), keys.b64decode(body["signature"])
+    content, signature = body["content"].encode(), keys.b64decode(body["signature"])
     if verified_hash(key.public_key, bytes.fromhex(body["prev"]), content, signature) is None:
         return _forged("the station's signature does not verify", station, seq)
     code, found = envelope_problem(content, station, seq, STATION_KINDS)
@@ -108,7 +108,7 @@ def project_forwarded(items: list[Projected], now: str) -> None:
     rows = []
     for item in items:
         body = item.body
-        content = keys.b64decode(body["content"])
+        content = body["content"].encode()
         inner = json.loads(content)
         rows.append({"county": item.county_id, "station": body["station"], "station_seq": body["seq"],
                      "kind": inner["kind"], "month": inner["body"].get("month"),

@@ -173,7 +173,7 @@ def _stage_forwarded(outbox: Outbox) -> None:
         if json.loads(bytes(content))["v"] != FORMAT_VERSION:
             outbox.staged.kept_format_1 += 1  # plain ID numbers: they stay at the county (docs/upward.md)
             continue
-        body = {"station": station, "seq": seq, "prev": bytes(prev).hex(), "content": keys.b64encode(bytes(content)),
+        body = {"station": station, "seq": seq, "prev": bytes(prev).hex(), "content": bytes(content).decode(),
                 "signature": keys.b64encode(bytes(signature))}
         outbox.append(STATION_RECORD, body, _forwarded_source(record_id))
 

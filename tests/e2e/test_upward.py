@@ -128,7 +128,7 @@ def assert_forwarded_verify(city: Hub, county: County) -> int:
     station_key = keys.load_private_key(county.station.data_dir / "node.key").public_key()
     for _, _, wrapper in forwarded:
         body = json.loads(bytes(wrapper))["body"]
-        assert signature_valid(station_key, bytes.fromhex(body["prev"]), keys.b64decode(body["content"]),
+        assert signature_valid(station_key, bytes.fromhex(body["prev"]), body["content"].encode(),
                                keys.b64decode(body["signature"]))
     return len(held)
 

@@ -71,7 +71,7 @@ class Station:
 
 def forwarded(record: SealedRecord, station: int) -> dict[str, Any]:
     return {"station": station, "seq": record.seq, "prev": record.prev.hex(),
-            "content": keys.b64encode(record.content), "signature": keys.b64encode(record.signature)}
+            "content": record.content.decode(), "signature": keys.b64encode(record.signature)}
 
 
 def codes(reply: dict[str, Any]) -> dict[int, str]:
