@@ -37,7 +37,7 @@ translations: $(STAMP)
 
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-bench: $(STAMP)  ## measured figures (see README): command start-up, sync spine, station app, the offline app over 2G, job postings, 200 stations at once, cleaning runs, county pages, the month's reports
+bench: $(STAMP)  ## measured figures (see README): command start-up, sync spine, station app, the offline app over 2G, job postings, 200 stations at once, cleaning runs, county pages, the month's reports, reporting up to a city
 	$(PY) -m devtools.bench_cli; cli=$$?; \
 	$(PY) -m devtools.bench_sync; sync=$$?; \
 	$(PY) -m devtools.bench_station; station=$$?; \
@@ -47,7 +47,8 @@ bench: $(STAMP)  ## measured figures (see README): command start-up, sync spine,
 	$(PY) -m devtools.bench_cleaning --database-url "$(BENCH_POSTGRES_URL)"; clean=$$?; \
 	$(PY) -m devtools.bench_pages; pages=$$?; \
 	$(PY) -m devtools.bench_reports; reports=$$?; \
-	exit $$(( cli || sync || station || offline || postings || load || clean || pages || reports ))
+	$(PY) -m devtools.bench_upward; upward=$$?; \
+	exit $$(( cli || sync || station || offline || postings || load || clean || pages || reports || upward ))
 
 lint: $(STAMP)  ## ruff; the import contract (pyproject.toml [tool.importlinter]: each layer imports only downward); mypy
 	$(VENV)/bin/ruff check .

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.settings import Setting, load, secure_cookies
+from shared.settings import Setting, hub_level, load, secure_cookies
 from shared.table_files import TableLimits
 
 ENV_PREFIX = "FIELDSYNC_"
@@ -81,6 +81,15 @@ HUB_SETTINGS: list[Setting] = [
     Setting("IMPORT_MAX_CELL_CHARS", 2_000, "Most characters one cell of an imported table may hold.", int),
     Setting("IMPORT_MAX_UNCOMPRESSED_BYTES", 256 * 1024 * 1024, "Most bytes an imported file may have, or expand "
             "to when unpacked (XLSX and ODS are ZIP archives); checked before its cells are read.", int),
+    Setting("HUB_LEVEL", "county", "Which level this hub serves (docs/upward.md): county (village stations sync to "
+            "it), city or region (county hubs report up to it with `fieldsync-hub push-up`).", hub_level),
+    Setting("REGION_PERSON_KEY_FILE", "", "A county hub's copy of the region person key (32 random bytes the region "
+            "gives every county, never a city or region hub): persons go up as keyed hashes of their ID numbers "
+            "under it, so a city finds one person registered in two counties without reading a number. Empty: "
+            "`push-up` sends no persons."),
+    Setting("UPWARD_BATCH_SIZE", 200, "Most upward records one `push-up` batch carries.", int),
+    Setting("REPORT_DAY", 5, "Day of the month by which a county reports the month before (002 employment annex "
+            "2); the city's page shows a county late after it.", int),
 ]
 
 

@@ -82,6 +82,12 @@ class ErrorCode(Enum):
                                "下次运行 fieldsync-hub certificates 时会重试。")
     OFFLINE_SESSION_INVALID = (401, "手机上的离线使用已过期或已退出：走访记录仍保存在手机上，"
                                     "请到站点连上 Wi-Fi 登录，再点“离线使用”，记录会自动上传。")
+    # Reporting upward (issue 17, docs/upward.md).
+    STATION_RECORD_FORGED = (422, "县级平台转发的站点记录与站点的签名或密钥对不上（记录被改动或伪造），已拒收并报警。")
+    WRONG_SIGNER_LEVEL = (422, "这类记录不能由这一级发送（站点只发走访等记录，县级平台只发上报记录），已拒收。")
+    NOT_ENROLLED_UP = (409, "本县级平台还没有在市级平台登记：请向市级平台要一次性登记码，"
+                            "再运行 fieldsync-hub enroll-up --city 地址 --code 登记码。")
+    CITY_UNREACHABLE = (503, "连接不上市级平台，上报内容已保存在本县，有网络后再运行 fieldsync-hub push-up 即可续传。")
 
     @property
     def http_status(self) -> int:

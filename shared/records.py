@@ -122,6 +122,12 @@ def is_canonical(content: bytes, value: Any) -> bool:
         return False
 
 
+def signed_in_plain(envelope: dict[str, Any]) -> bool:
+    """Whether a record's signed body may hold readable ID numbers or phones: format 1 names persons by number,
+    and format 2 still carried an interest's phone and number in plain text (docs/records.md)."""
+    return envelope.get("v") == 1 or (envelope.get("v") == 2 and envelope.get("kind") == "interest")
+
+
 def envelope_problem(content: bytes, node_id: int, seq: int, known_kinds: set[str] | dict
                      ) -> tuple[str, dict[str, Any]] | tuple[None, dict[str, Any]]:
     """Check the envelope around a body: returns (error code name, details) or (None, envelope)."""

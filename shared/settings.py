@@ -44,3 +44,14 @@ def secure_cookies(raw: str) -> str:
     if value == "auto":
         return "auto"
     raise ValueError(f"SECURE_COOKIES must be auto, 1 or 0, not {raw!r}")
+
+
+HUB_LEVELS = ("county", "city", "region")
+
+
+def hub_level(raw: str) -> str:
+    """The HUB_LEVEL setting: county, city or region."""
+    value = raw.strip().lower()
+    if value not in HUB_LEVELS:
+        raise ValueError(f"HUB_LEVEL must be one of {', '.join(HUB_LEVELS)}, not {raw!r}")
+    return value

@@ -177,3 +177,11 @@ def normalise_code(code: str) -> str:
 def enrol_message(code: str, public_key: bytes) -> bytes:
     """What a node signs at enrolment to prove it holds the private key of the public key it sends."""
     return ENROL_PREFIX + normalise_code(code).encode() + b"\n" + public_key
+
+
+def enrol_body(code: str, key: Ed25519PrivateKey) -> dict[str, str]:
+    """The enrolment request a signer sends with its one-time code: its public key and the proof it holds the
+    private one (a station enrolling at its county, a county hub at its city)."""
+    public = keys.public_bytes(key)
+    return {"code": code, "public_key": keys.b64encode(public),
+            "proof": keys.b64encode(key.sign(enrol_message(code, public)))}

@@ -19,7 +19,7 @@ from field_node.store.models import Record
 from field_node.store.state import get_state
 from shared import sealing
 from shared.errors import ErrorCode, FieldsyncError
-from shared.records import canonical
+from shared.records import canonical, signed_in_plain
 from shared.rows import tuples
 from shared.schemas import ID_NUMBER_SHAPE
 
@@ -100,14 +100,9 @@ def _blanked_records(rows: Any) -> list[tuple[int, bytes]]:
     for seq, content in rows:
         text = bytes(content).decode()
         envelope = json.loads(text)
-        if _signed_in_plain(envelope) and (ID_NUMBER.search(text) or MOBILE.search(text)):
+        if signed_in_plain(envelope) and (ID_NUMBER.search(text) or MOBILE.search(text)):
             found.append((seq, canonical(_blanked(envelope))))
     return found
-
-
-def _signed_in_plain(envelope: dict[str, Any]) -> bool:
-    """Format 1 names persons by number; format 2 still carried an interest's phone and number in plain text."""
-    return envelope.get("v") == 1 or (envelope.get("v") == 2 and envelope.get("kind") == "interest")
 
 
 def _blanked(value: Any) -> Any:

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from field_node.store.db import database
 from field_node.store.state import get_state, set_state
-from shared import keys, wire
+from shared import wire
 from shared.errors import ErrorCode, FieldsyncError
 from shared.protocol import (
     ACCOUNTS_PATH,
@@ -69,10 +69,7 @@ def _session() -> requests.Session:
 
 def enroll(hub_url: str, code: str, key: Ed25519PrivateKey, timeout: float) -> dict[str, Any]:
     """Send the public key with the one-time code, signed to prove the node holds the private key."""
-    public = keys.public_bytes(key)
-    body = {"code": code, "public_key": keys.b64encode(public),
-            "proof": keys.b64encode(key.sign(wire.enrol_message(code, public)))}
-    return _send(_session(), "POST", hub_url.rstrip("/") + ENROLL_PATH, timeout, json=body)
+    return _send(_session(), "POST", hub_url.rstrip("/") + ENROLL_PATH, timeout, json=wire.enrol_body(code, key))
 
 
 def _checked(reply: Any, shape: str) -> dict[str, Any]:

@@ -48,6 +48,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "answer": ("verification", "answer"),
     "audit": ("audit", "audit_group"),
     "worker": ("worker", "worker"),
+    "add-county": ("upward", "add_county"),
+    "enroll-up": ("upward", "enroll_up"),
+    "push-up": ("upward", "push_up"),
 }
 
 

@@ -27,8 +27,9 @@ from hub.postings import importer as postings
 from hub.roster import department_lists
 from hub.roster import importer as roster
 from hub.store import db
-from hub.store.models import Job
+from hub.store.models import Job, UpwardLink
 from hub.sync import own_records
+from hub.upward import push
 from shared.errors import FieldsyncError
 from shared.table_files import RowError
 
@@ -170,3 +171,26 @@ def scheduled_cleaning(app: Flask, enqueue: Callable[[int], Any]) -> int | None:
             return None  # a run started on the web is under way
     enqueue(job.id)
     return job.id
+
+
+UPWARD_MINUTE = 30  # the worker pushes a county's month up every hour at this minute (docs/upward.md)
+
+
+def upward_due(app: Flask, now_utc: datetime) -> bool:
+    """huey asks each minute: is this a county hub enrolled upward, at its hourly minute?"""
+    return app.config["HUB_LEVEL"] == "county" and now_utc.minute == UPWARD_MINUTE
+
+
+def scheduled_push_up(app: Flask) -> bool:
+    """Push the county's month up, if it is enrolled at a city; a failure is logged and the next hour tries again
+    (everything stays staged).  Whether anything was sent."""
+    with in_app(app):
+        if UpwardLink.select().first() is None:
+            return False
+        try:
+            _, done = push.push_up(app.config)
+        except FieldsyncError as error:
+            log.warning("event=push_up_failed code=%s", error.code.name)
+            return False
+    log.info("event=push_up sent=%s duplicates=%s rejected=%s", done.sent, done.duplicates, len(done.rejected))
+    return True

@@ -25,7 +25,8 @@ from shared import migrations
 from shared.errors import ErrorCode, FieldsyncError
 from shared.rows import tuples
 
-FILES = ("hub.key", "hub.secret", "seal.key")  # seal.key opens sealed numbers and makes person keys
+FILES = ("hub.key", "hub.secret", "seal.key", "upward.key")  # seal.key opens sealed numbers and makes person keys;
+# upward.key signs what a county reports to its city (docs/upward.md)
 MANIFEST = "manifest.json"
 
 

@@ -122,6 +122,7 @@ class Node(BaseModel):
     push_failures = IntegerField(default=0)  # pushes refused or failed in a row since the last stored one
     last_push_error = TextField(null=True)  # the last failed push's error code
     last_push_failed_at = DateTimeField(null=True)
+    level = TextField(default="station")  # 'station', or 'county' for a county hub enrolled at a city (issue 17)
 
 
 class NodeVillage(BaseModel):
@@ -550,8 +551,101 @@ class Job(BaseModel):
 
 
 # Every table of the hub: the schema test compares each with the migrations.
+
+class UpwardLink(BaseModel):
+    """County side (issue 17): the city this county reports to, its signer number there, its request counter."""
+
+    id = AutoField()
+    city_url = TextField()
+    signer_id = BigIntegerField()
+    public_key = BlobField()
+    request_counter = BigIntegerField(default=0)
+    enrolled_at = DateTimeField()
+
+
+class UpwardRecord(BaseModel):
+    """County side: the upward outbox, one hash chain signed by the county's upward key."""
+
+    id = AutoField()
+    seq = BigIntegerField(unique=True)
+    kind = TextField()
+    source = TextField(unique=True)  # what the record stands for, so nothing is staged twice
+    prev = BlobField()
+    hash = BlobField()
+    content = BlobField()
+    signature = BlobField()
+    status = TextField(default="pending")  # pending, sent, rejected
+    reason = TextField(null=True)
+    created_at = DateTimeField()
+
+
+class UpwardStation(BaseModel):
+    """City side: a station as its county's latest statement describes it."""
+
+    id = AutoField()
+    county = ForeignKeyField(Node)
+    county_id: ForeignKeyField[int]
+    station = IntegerField()
+    name = TextField()
+    public_key = BlobField()
+    villages = TextField()  # JSON list of 乡镇/村
+    revoked = BooleanField(default=False)
+    held = BigIntegerField(default=0)  # the station's records the county held when it revoked the station
+    record = ForeignKeyField(Record)
+
+    class Meta:
+        indexes = ((("county", "station"), True),)
+
+
+class UpwardForwarded(BaseModel):
+    """City side: a station record a county forwarded, verified back to the station's key."""
+
+    id = AutoField()
+    county = ForeignKeyField(Node)
+    county_id: ForeignKeyField[int]
+    station = IntegerField()
+    station_seq = BigIntegerField()
+    kind = TextField()
+    month = TextField(null=True)
+    hash = BlobField()
+    record = ForeignKeyField(Record)
+
+    class Meta:
+        indexes = ((("county", "station", "station_seq"), True),)
+
+
+class UpwardMonth(BaseModel):
+    """City side: a county's figures of one month, as the county's newest record of it says."""
+
+    id = AutoField()
+    county = ForeignKeyField(Node)
+    county_id: ForeignKeyField[int]
+    month = TextField()
+    figures = TextField()  # JSON, the county_month body
+    record = ForeignKeyField(Record)
+    record_id: ForeignKeyField[int]
+    first_received_at = DateTimeField()
+    received_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("county", "month"), True),)
+
+
+class UpwardPerson(BaseModel):
+    """City side: a person of a county's roster by the keyed hash of the ID number under the region person key."""
+
+    id = AutoField()
+    county = ForeignKeyField(Node)
+    county_id: ForeignKeyField[int]
+    person = TextField(index=True)
+    household = TextField()
+
+    class Meta:
+        indexes = ((("county", "person"), True),)
+
 ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, StationCertificate,
               FieldAccount, Record,
               Visit, VisitEmployment, VisitChange, Alarm, Posting, Interest, Recommendation, PostingClock,
               CountyUser, SignInFailure, RateLimitCounter, ApiToken, SpotCheck, TaskClock, CleaningRun, Anomaly,
-              VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, AuditLog, AuditHead, Job]
+              VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, AuditLog, AuditHead, Job,
+              UpwardLink, UpwardRecord, UpwardStation, UpwardForwarded, UpwardMonth, UpwardPerson]

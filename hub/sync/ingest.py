@@ -20,6 +20,7 @@ from hub.store.db import database, insert_rows, write_transaction
 from hub.store.models import Household, Node, Record, village_ids
 from hub.sync import nodes
 from hub.sync.projections import KINDS, SignerScope, Stored
+from hub.upward import city
 from shared.errors import ErrorCode
 from shared.kinds import BODY_SCHEMAS, load_body
 from shared.protocol import HEAD_LEAD_MAX, SEQ_MAX, ranges
@@ -87,6 +88,9 @@ def _validate(node: Node, checked: Checked, households: dict[str, int], scope: S
         checked.problem = (ErrorCode[code], found)
         return
     checked.kind, checked.version = found["kind"], found["v"]
+    checked.problem = city.level_problem(node, checked.kind)
+    if checked.problem is not None:
+        return
     body, errors = load_body(checked.kind, found["body"], checked.version)
     checked.body = body
     if body is None:  # (None, errors) or (body, None)
@@ -294,6 +298,9 @@ def ingest(node: Node, batch: Batch, counter: int) -> dict[str, Any]:
                 nodes.quarantine(node, f"序号 {item.seq} 与前一条记录衔接不上")
                 outcomes.append(Outcome(item.seq, REJECTED, ErrorCode.CHAIN_BROKEN, {"reason": fault}))
                 continue
+            if item.problem is not None and item.problem[0] is ErrorCode.STATION_RECORD_FORGED:
+                nodes.raise_alarm(node, ErrorCode.STATION_RECORD_FORGED, city.forged_alarm(node, item.problem[1]),
+                                  item.seq, item.content)
             new.append(item)
             held[item.seq] = Held(item.hash, item.prev, REJECTED if item.problem else ACCEPTED, None)
             outcomes.append(Outcome(item.seq, REJECTED, *item.problem) if item.problem
@@ -337,5 +344,6 @@ def node_state(node: Node) -> dict[str, Any]:
     """What the hub holds of ``node``: its high-water mark and the ranges it is still missing."""
     held = Record.select().where(Record.node == node).count()
     above = _held_above(node, node.hwm)
+    at_hwm = Record.select(Record.hash).where(Record.node == node, Record.seq == node.hwm).scalar()
     return {"node_id": node.id, "hwm": node.hwm, "head": node.head, "held": held,
-            "missing": missing_ranges(node.hwm, above, node.head)}
+            "missing": missing_ranges(node.hwm, above, node.head), "hwm_hash": bytes(at_hwm).hex() if at_hwm else ""}

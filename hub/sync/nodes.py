@@ -43,9 +43,10 @@ def find_village(label: str) -> Village:
     return village
 
 
-def register(name: str, villages: list[Village], code_hours: int, *, actor: str) -> tuple[Node, str]:
+def register(name: str, villages: list[Village], code_hours: int, *, actor: str, level: str = "station"
+             ) -> tuple[Node, str]:
     """Create a node for ``villages`` and return it with its one-time enrolment code (shown once, never stored:
-    only its hash is kept).  Audited."""
+    only its hash is kept).  ``level`` 'county': a county hub enrolling at a city hub (docs/upward.md).  Audited."""
     name = name.strip()
     if not name:
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请填写站点名称（例如村名加“服务站”）。",
@@ -56,11 +57,12 @@ def register(name: str, villages: list[Village], code_hours: int, *, actor: str)
     code = _new_code()
     with write_transaction():
         node = Node.create(name=name, enrolment_code_hash=_code_hash(code), created_at=utcnow(),
-                           enrolment_expires_at=utcnow() + timedelta(hours=code_hours))
+                           enrolment_expires_at=utcnow() + timedelta(hours=code_hours), level=level)
         for village in villages:
             NodeVillage.create(node=node, village=village)
         audit.record(actor, "node.register", f"node:{name}", None,
-                     {"villages": [v.label for v in villages], "code_hours": code_hours}, "登记新站点")
+                     {"villages": [v.label for v in villages], "code_hours": code_hours, "level": level},
+                     "登记新站点" if level == "station" else "登记下级平台")
     return node, code
 
 

@@ -26,10 +26,12 @@ from hub.store.models import (
     village_ids,
 )
 from hub.sync import nodes
+from hub.upward import city
 from hub.verification.tasks import project_verifications
 from shared import sealing
 from shared.errors import ErrorCode
 from shared.rows import tuples
+from shared.upward import STATION_RECORD
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,14 @@ class SignerScope:
         self.anywhere = node.name == nodes.HUB_NODE_NAME
         self._places: set[tuple[str, str]] | None = None
         self._members: set[tuple[str, int]] | None = None
+        self._stations: dict[int, city.StationKey] | None = None
+
+    @property
+    def stations(self) -> dict[int, city.StationKey]:
+        """A county hub's stations' keys, as its latest statement gives them (at a city hub)."""
+        if self._stations is None:
+            self._stations = city.station_keys(self.node)
+        return self._stations
 
     @property
     def places(self) -> set[tuple[str, str]]:
@@ -149,10 +159,21 @@ def recommendation_outside_scope(scope: SignerScope, body: dict[str, Any], house
     return ErrorCode.PERSON_NOT_ASSIGNED, {"household": body["household"]}
 
 
+def forwarded_outside_scope(scope: SignerScope, body: dict[str, Any], _: int | None) -> ScopeProblem | None:
+    """A record a county forwards must be exactly what one of its stations signed (docs/upward.md)."""
+    return city.forwarded_problem(scope.stations, body)
+
+
+def _upward(project: Callable[[list[city.Projected], str], None]) -> Callable[[list[Stored], str], None]:
+    return lambda stored, now: project([city.Projected(s.record_id, s.node_id, s.body) for s in stored], now)
+
+
 KINDS: dict[str, KindHandling] = {
     "visit": KindHandling("household", project_visits),
     "posting": KindHandling(None, postings.project_postings, posting_outside_scope),
     "interest": KindHandling(None, postings.project_interests),
     "recommendation": KindHandling("household", postings.project_recommendations, recommendation_outside_scope),
     "verification": KindHandling("household", project_verifications),
+    **{kind: KindHandling(None, _upward(project), forwarded_outside_scope if kind == STATION_RECORD else None)
+       for kind, project in city.PROJECTIONS.items()},  # what county hubs send up (at a city hub)
 }

@@ -20,6 +20,7 @@ from hub.store import db, ratelimit
 from hub.web import (
     api,
     auth,
+    city,
     dashboard,
     disclosure,
     errors,
@@ -103,6 +104,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(city.bp)
     manage.init_app(app)
     wording.init_app(app)
     Compress(app)  # neither waitress nor gunicorn compresses; pages of 10,000 rows shrink tenfold

@@ -53,6 +53,8 @@ class StateReplySchema(StrictSchema):
     head = fields.Integer(required=True)
     held = fields.Integer(required=True)
     missing = fields.List(SeqRange, required=True)
+    hwm_hash = fields.String(metadata={"description": "hex hash of the record at hwm (empty for none): a county "
+                                                      "hub restored from a backup continues its chain after it"})
 
 
 class CertificateRequestSchema(StrictSchema):

@@ -71,3 +71,16 @@ class Taps:
     def sign(self, selector: str = "#signature-pad") -> None:
         draw_signature(self.page, selector)
         self.count += 1
+
+
+def signed_in_page(browser: Browser, url: str, username: str, password: str,
+                   viewport: dict[str, int] | None = None) -> Page:
+    """A desktop page (unless ``viewport`` says otherwise) signed in to the hub at ``url`` as ``username``."""
+    page = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    page.set_default_timeout(10_000)
+    page.goto(url + "/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form button")
+    page.wait_for_selector("h1")
+    return page

@@ -56,6 +56,8 @@ ROUTES: dict[str, str] = {
     "exports.anomaly_list": "refuse", "exports.county_table": "refuse",
     # A download the worker built is its asker's alone (b_job is nobody's download: refused).
     "exports.job": "refuse", "exports.job_state": "refuse", "exports.fetch": "refuse",
+    # Issue 17: the city's page of its counties' reports (county-wide roles only).
+    "city.summary": "refuse",
     # Management (issue 15; every role's access in tests/security/test_manage_pages.py): a township user may read
     # the rule settings and change its own password, nothing else.
     "manage.index": "page", "manage_rules.listing": "page", "account.password": "page",

@@ -1,0 +1,72 @@
+"""`fieldsync-hub add-county`, `enroll-up` and `push-up`: county hubs reporting up to a city hub (docs/upward.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hub.cli.context import CLI_PRINCIPAL, run_in_app
+from hub.sync import nodes
+from hub.upward import client, county, push
+from shared import keys
+from shared.errors import ErrorCode, FieldsyncError
+
+KIND_NAMES = {"station_keys": "站点密钥声明", "station_record": "站点记录", "county_month": "月度汇总",
+              "county_persons": "人员（密钥散列）"}
+
+
+def _require_level(app: Any, *levels: str) -> None:
+    if app.config["HUB_LEVEL"] not in levels:
+        names = {"county": "县级", "city": "市级", "region": "区级"}
+        wanted = "或".join(names[level] for level in levels)
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"这条命令只在{wanted}平台上使用；本平台是"
+                             f"{names[app.config['HUB_LEVEL']]}平台（FIELDSYNC_HUB_LEVEL）。")
+
+
+@click.command("add-county")
+@click.argument("name")
+@run_in_app()
+def add_county(app: Any, name: str) -> None:
+    """At a city or region hub: register a county hub and print its one-time enrolment code."""
+    _require_level(app, "city", "region")
+    node, code = nodes.register(name, [], app.config["ENROLMENT_CODE_HOURS"], actor=CLI_PRINCIPAL.actor,
+                                level="county")
+    click.echo(f"已添加下级平台“{name}”（编号 {node.id}）。")
+    click.echo(f"一次性登记码：{code}（{app.config['ENROLMENT_CODE_HOURS']} 小时内有效，只能用一次）")
+    click.echo(f"在县级平台上运行：fieldsync-hub enroll-up --city {app.config['PUBLIC_URL']} --code {code}")
+
+
+@click.command("enroll-up")
+@click.option("--city", "city_url", required=True, help="The city hub's address.")
+@click.option("--code", required=True, help="The one-time code the city hub printed (add-county).")
+@run_in_app()
+def enroll_up(app: Any, city_url: str, code: str) -> None:
+    """At a county hub: enrol the county's upward key with the city hub's one-time code."""
+    _require_level(app, "county")
+    key = county.upward_key(Path(app.config["DATA_DIR"]))
+    reply = client.enroll(city_url, code, key, push.TIMEOUT_SECONDS)
+    county.save_link(city_url, reply["node_id"], keys.public_bytes(key), actor=CLI_PRINCIPAL.actor)
+    click.echo(f"已在市级平台登记为“{reply.get('name', '')}”（编号 {reply['node_id']}）。"
+               "之后运行 fieldsync-hub push-up 上报。")
+
+
+@click.command("push-up")
+@click.option("--month", "months", multiple=True, help="A month to report (YYYY-MM); repeat. Default: the months "
+              "with visits among the current one and the two before.")
+@run_in_app()
+def push_up(app: Any, months: tuple[str, ...]) -> None:
+    """At a county hub: stage what is new and send the city what it lacks (resumable; nothing sent twice)."""
+    _require_level(app, "county")
+    staged, done = push.push_up(app.config, list(months))
+    added = "，".join(f"{KIND_NAMES[kind]} {count} 条" for kind, count in staged.added.items()) or "无新内容"
+    click.echo(f"本次新增待上报：{added}。")
+    if staged.kept_in_plain:
+        click.echo(f"  旧格式（含明文身份证号）的站点记录 {staged.kept_in_plain} 条只留在本县，不上报。")
+    click.echo(f"上报完成：新入库 {done.sent} 条，已有 {done.duplicates} 条，拒收 {len(done.rejected)} 条，"
+               f"重发 {done.resent} 条（{done.batches} 批，{done.bytes_sent} 字节）。")
+    for item in done.rejected:
+        click.echo(f"  序号 {item['seq']} 被拒收：{item['message']}（{item['code']}）")
+    if done.rejected:
+        raise SystemExit(2)

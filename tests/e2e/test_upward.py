@@ -1,0 +1,300 @@
+"""Reporting upward end to end (issue 17, docs/upward.md): two county hubs — one on SQLite, one on PostgreSQL when
+it is configured — each with a station, and a city hub above them, all real processes over loopback.
+
+The proofs: every station record a county forwards is held at the city once, with the station's own hash, and
+verifies with the station's key; a person registered in both counties is found at the city and by neither
+county's own cleaning; a county that has not reported a month by the 5th is shown late; a record a county altered
+is refused with an alarm naming the county.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from devtools import synthetic
+from devtools.processes import BIN, Hub, Station
+from devtools.scratch import postgres_schema
+from shared import keys
+from shared.months import add_months
+from shared.records import signature_valid
+from shared.upward import person_hash
+from tests.conftest import POSTGRES_URL
+from tests.e2e.browser import chromium, screenshot, signed_in_page
+from tests.e2e.test_e2e_spine import as_signed, hub_query, node_id, station
+
+pytestmark = pytest.mark.e2e
+VILLAGES = synthetic.default_villages(1)[:2]
+PERSON_FIELDS = ("id_number", "name", "gender", "birth_date")
+PASSWORD = "市级平台-测试口令-2026"
+
+
+@dataclass
+class County:
+    name: str
+    hub: Hub
+    rows: list[dict]
+    station: Station
+
+
+def _rosters() -> tuple[list[dict], list[dict], dict]:
+    """Two counties' rosters; the first person of the first is also registered in the second (moved, registered
+    again, never removed: I2 across counties)."""
+    first, second = synthetic.generate_roster(31, VILLAGES, 6), synthetic.generate_roster(32, VILLAGES, 6)
+    planted = first[0]
+    second[0] = {**second[0], **{name: planted[name] for name in PERSON_FIELDS}}
+    return first, second, planted
+
+
+def _visits(node: Station, rows: list[dict], count: int, month: str) -> None:
+    families: dict[str, list[dict]] = {}
+    for row in rows:
+        families.setdefault(row["household_id"], []).append(row)
+    groups, rnd = list(families.values()), random.Random(count)
+    bodies = [as_signed(node, synthetic.visit_body(rnd, groups[i % len(groups)], month, "网格员"))
+              for i in range(count)]
+    path = node.data_dir.parent / f"{node.data_dir.name}-{month}-{count}.json"
+    path.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")
+    node.cli("add", str(path))
+    node.cli("sync")
+
+
+@pytest.fixture
+def region_key(tmp_path) -> Path:
+    path = tmp_path / "region-person.key"
+    path.write_bytes(random.Random(5).randbytes(32))
+    return path
+
+
+def _city(stack: ExitStack, tmp_path: Path) -> Hub:
+    city = Hub(tmp_path / "city", env={"FIELDSYNC_HUB_LEVEL": "city"})
+    city.set_up()
+    city.start()
+    stack.callback(lambda: city.kill())
+    return city
+
+
+def _county(stack: ExitStack, tmp_path: Path, city: Hub, name: str, rows: list[dict], url: str, region: Path,
+            **env: str) -> County:
+    """A county hub served with its roster, a station that synced, enrolled at the city."""
+    county = Hub(tmp_path / name, url, env={"FIELDSYNC_REGION_PERSON_KEY_FILE": str(region), **env})
+    county.set_up(rows)
+    county.start()
+    stack.callback(county.kill)
+    node = station(county, tmp_path, f"{name}站", VILLAGES)
+    code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", city.cli("add-county", name).stdout)[0]
+    county.cli("enroll-up", "--city", city.url, "--code", code)
+    return County(name, county, rows, node)
+
+
+@pytest.fixture
+def levels(tmp_path, region_key) -> Iterator[tuple[Hub, list[County]]]:
+    """A city hub and two county hubs with a station each — one on SQLite, one on PostgreSQL when configured —
+    the counties enrolled at the city."""
+    first, second, _ = _rosters()
+    with ExitStack() as stack:
+        city = _city(stack, tmp_path)
+        url = stack.enter_context(postgres_schema(POSTGRES_URL, "up")) if POSTGRES_URL else ""
+        yield city, [_county(stack, tmp_path, city, "融安县", first, "", region_key),
+                     _county(stack, tmp_path, city, "三江县", second, url, region_key)]
+
+
+def _city_signer(city: Hub, name: str) -> int:
+    return hub_query(city, "SELECT id FROM node WHERE name = ? AND level = 'county'", (name,))[0][0]
+
+
+def assert_forwarded_verify(city: Hub, county: County) -> int:
+    """Every record the county holds of its station is at the city once, with the station's hash, and its
+    signature verifies with the station's own key (read from the station, not from the county)."""
+    held = hub_query(county.hub, "SELECT seq, hash FROM record WHERE node_id = ? AND status = 'accepted' "
+                     "ORDER BY seq", (node_id(county.station),))
+    forwarded = hub_query(city, "SELECT f.station_seq, f.hash, r.content FROM upward_forwarded f "
+                          "JOIN record r ON r.id = f.record_id WHERE f.county_id = ? AND f.station = ? "
+                          "ORDER BY f.station_seq", (_city_signer(city, county.name), node_id(county.station)))
+    assert [(seq, bytes(h)) for seq, h, _ in forwarded] == [(seq, bytes(h)) for seq, h in held]
+    station_key = keys.load_private_key(county.station.data_dir / "node.key").public_key()
+    for _, _, wrapper in forwarded:
+        body = json.loads(bytes(wrapper))["body"]
+        assert signature_valid(station_key, bytes.fromhex(body["prev"]), body["content"].encode(),
+                               keys.b64decode(body["signature"]))
+    return len(held)
+
+
+def test_two_counties_report_to_the_city_verified_to_the_station(levels, region_key):
+    city, counties = levels
+    this_month = synthetic_month()
+    overdue = add_months(this_month, -2)  # its 5th-of-the-next-month deadline has passed, whatever today is
+    for county in counties:
+        _visits(county.station, county.rows, 12, this_month)
+        _visits(county.station, county.rows, 12, overdue)
+    first, second = counties
+    first.hub.cli("push-up", "--month", this_month, "--month", overdue)
+    second.hub.cli("push-up", "--month", this_month)
+    for county in counties:
+        assert assert_forwarded_verify(city, county) == 24
+    again = first.hub.cli("push-up", "--month", this_month, "--month", overdue).stdout
+    assert "无新内容" in again and "新入库 0 条" in again  # idempotent: nothing staged or stored twice
+    assert hub_query(city, "SELECT COUNT(*) FROM upward_forwarded")[0][0] == 48
+
+    _, _, planted = _rosters()
+    twice = hub_query(city, "SELECT person FROM upward_person GROUP BY person HAVING COUNT(DISTINCT county_id) > 1")
+    assert twice == [(person_hash(region_key.read_bytes(), planted["id_number"]),)]
+    city_rows = "\n".join(str(row) for row in hub_query(city, "SELECT * FROM upward_person"))
+    assert planted["id_number"] not in city_rows and planted["id_number"][:6] + "*" not in city_rows
+    for county in counties:  # neither county sees a duplicate: each holds the person once
+        county.hub.cli("clean", "--period", this_month)
+        assert hub_query(county.hub, "SELECT COUNT(*) FROM anomaly WHERE rule = 'I2'")[0][0] == 0
+
+    reported = dict(hub_query(city, "SELECT n.name, COUNT(*) FROM upward_month m JOIN node n ON n.id = m.county_id "
+                                    "GROUP BY n.name"))
+    assert reported == {"融安县": 2, "三江县": 1}
+    _read_the_city_page(city, counties, this_month, overdue, planted)
+
+
+def _read_the_city_page(city: Hub, counties: list[County], this_month: str, overdue: str, planted: dict) -> None:
+    """The city's leader reads it in a browser: who reported, who is late, the city-wide table, the duplicate."""
+    city.cli("add-user", "shi", "--name", "市领导", "--role", "viewer", "--password", PASSWORD)
+    with chromium() as browser:
+        page = signed_in_page(browser, city.url, "shi", PASSWORD)
+        page.click("text=下级平台上报汇总")
+        page.fill("input[name=month]", overdue)
+        page.click("form.filters button")
+        page.wait_for_url(f"**month={overdue}")
+        assert _statuses(page) == {"融安县": "逾期上报", "三江县": "未上报（已逾期）"}
+        assert page.locator("#reports tr.warn").count() == 2
+        screenshot(page, "70-city-overdue-month")
+        page.goto(f"{city.url}/city/?month={this_month}")
+        assert _statuses(page) == {"融安县": "按时上报", "三江县": "按时上报"}
+        assert _city_total(page) == sum(_untransferred(county.hub, this_month) for county in counties) > 0
+        twice = page.inner_text("#twice")
+        assert "融安县" in twice and "三江县" in twice
+        assert planted["household_id"] in twice
+        text = page.inner_text("body")
+        assert planted["id_number"] not in text and planted["name"] not in text
+        screenshot(page, "71-city-this-month")
+
+
+def _untransferred(county: Hub, month: str) -> int:
+    """The untransferred labourers of the month as the county signed them (the county's signed upward record)."""
+    figures = hub_query(county, "SELECT content FROM upward_record WHERE kind = 'county_month' ORDER BY seq")
+    months = [json.loads(bytes(content))["body"] for (content,) in figures]
+    return sum(row["count"] for row in [m for m in months if m["month"] == month][-1]["untransferred"])
+
+
+def _city_total(page) -> int:
+    return int(page.locator("#untransferred tr").last.locator("th").last.inner_text())
+
+
+def _statuses(page) -> dict[str, str]:
+    rows = page.locator("#reports tr").all_inner_texts()[1:]
+    return {cells[0]: cells[1] for cells in (row.split("\t") for row in rows)}
+
+
+def test_a_record_the_county_altered_is_refused_with_an_alarm_naming_it(levels):
+    city, counties = levels
+    county = counties[0]
+    _visits(county.station, county.rows, 5, synthetic_month())
+    county.hub.cli("push-up")
+    _visits(county.station, county.rows, 3, synthetic_month())
+    last = hub_query(county.hub, "SELECT MAX(seq) FROM record WHERE node_id = ?", (node_id(county.station),))[0][0]
+    _alter(county.hub, node_id(county.station), last)
+    refused = county.hub.cli("push-up", check=False)
+    assert refused.returncode == 2 and "STATION_RECORD_FORGED" in refused.stdout
+    alarms = hub_query(city, "SELECT code, detail FROM alarm WHERE node_id = ?", (_city_signer(city, county.name),))
+    assert [code for code, _ in alarms] == ["STATION_RECORD_FORGED"]
+    assert county.name in alarms[0][1]
+    held = hub_query(city, "SELECT station_seq FROM upward_forwarded ORDER BY station_seq")
+    assert [seq for (seq,) in held] == list(range(1, last))  # the good ones went up; the altered one did not
+
+
+def _alter(county: Hub, station: int, seq: int) -> None:
+    """What a county that edits a station's figure after the fact would do: change one digit of the wage."""
+    sql = "SELECT content FROM record WHERE node_id = ? AND seq = ?"
+    content = bytes(hub_query(county, sql, (station, seq))[0][0])
+    altered = re.sub(rb'"wage":(\d)', lambda m: b'"wage":' + str((int(m[1]) + 1) % 10).encode(), content, count=1)
+    assert altered != content
+    if county.database_url:
+        import psycopg2
+
+        with psycopg2.connect(county.database_url) as conn, conn.cursor() as cursor:
+            cursor.execute("UPDATE record SET content = %s WHERE node_id = %s AND seq = %s", (altered, station, seq))
+    else:
+        with sqlite3.connect(county.data_dir / "hub.db") as conn:
+            conn.execute("UPDATE record SET content = ? WHERE node_id = ? AND seq = ?", (altered, station, seq))
+
+
+def synthetic_month() -> str:
+    """This month where the hubs are (their TIMEZONE), as the city's page counts it."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+
+def assert_city_holds_once(city: Hub, county: County) -> None:
+    """The city holds the county's whole upward chain, each record once, with the county's hashes."""
+    chain = hub_query(county.hub, "SELECT seq, hash FROM upward_record ORDER BY seq")
+    held = hub_query(city, "SELECT seq, hash FROM record WHERE node_id = ? ORDER BY seq",
+                     (_city_signer(city, county.name),))
+    assert [(seq, bytes(h)) for seq, h in held] == [(seq, bytes(h)) for seq, h in chain]
+    assert {status for (status,) in hub_query(county.hub, "SELECT DISTINCT status FROM upward_record")} == {"sent"}
+
+
+def test_a_county_offline_catches_up_and_a_city_killed_mid_push_loses_and_duplicates_nothing(tmp_path, region_key):
+    first, _, _ = _rosters()
+    with ExitStack() as stack:
+        city = _city(stack, tmp_path)
+        county = _county(stack, tmp_path, city, "融安县", first, "", region_key, FIELDSYNC_UPWARD_BATCH_SIZE="4")
+        _visits(county.station, county.rows, 20, synthetic_month())
+        city.stop()
+        offline = county.hub.cli("push-up", check=False)
+        assert offline.returncode == 1 and "连接不上市级平台" in offline.stderr
+        _visits(county.station, county.rows, 200, synthetic_month())  # the county carries on meanwhile
+        city.start()
+        pushing = subprocess.Popen([str(BIN / "fieldsync-hub"), "--data-dir", str(county.hub.data_dir), "push-up"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   env={**os.environ, **county.hub.env})
+        signer = _city_signer(city, county.name)
+        deadline = time.monotonic() + 120
+        while hub_query(city, "SELECT COUNT(*) FROM record WHERE node_id = ?", (signer,))[0][0] < 20:
+            assert time.monotonic() < deadline and pushing.poll() is None, "the push ended before the kill"
+            time.sleep(0.05)
+        city.kill()
+        assert pushing.wait(timeout=120) == 1
+        held = hub_query(city, "SELECT COUNT(*) FROM record WHERE node_id = ?", (signer,))[0][0]
+        total = hub_query(county.hub, "SELECT COUNT(*) FROM upward_record")[0][0]
+        assert 20 <= held < total
+        city.start()
+        county.hub.cli("push-up")
+        assert_city_holds_once(city, county)
+        assert assert_forwarded_verify(city, county) == 220
+        _restored_from_an_old_backup(city, county)
+
+
+def _restored_from_an_old_backup(city: Hub, county: County) -> None:
+    """The county's database comes back from a backup older than what the city holds: the station sends the
+    county what it lost, the county continues its chain after the city's records, nothing is refused or doubled."""
+    backup = county.hub.data_dir.parent / "county-backup"
+    county.hub.cli("backup", str(backup))
+    _visits(county.station, county.rows, 10, synthetic_month())
+    county.hub.cli("push-up")
+    county.hub.stop()
+    county.hub.cli("restore", str(backup), "--yes")
+    county.hub.start()
+    county.station.cli("sync")  # the station sends again what the restored county lacks
+    after = county.hub.cli("push-up").stdout
+    assert "拒收 0 条" in after
+    assert assert_forwarded_verify(city, county) == 230
+    signer = _city_signer(city, county.name)
+    assert hub_query(city, "SELECT quarantined_at FROM node WHERE id = ?", (signer,)) == [(None,)]
+    assert hub_query(city, "SELECT COUNT(*) FROM alarm WHERE node_id = ?", (signer,)) == [(0,)]
