@@ -130,7 +130,7 @@ def _anomaly_rows(township: str, found: list[Anomaly], heads: dict[int | None, s
         rule = CATALOGUE.get(a.rule)
         rows.append([index, township, a.village.name if a.village else "", a.household.number if a.household else "",
                      heads.get(a.household_id, ""), a.rule, rule.zh if rule else a.rule,
-                     "；".join(filter(None, [subjects[a.id], wording.detail_words(a.detail, on, numbers)])),
+                     "；".join(filter(None, [subjects[a.id], wording.detail_words(a.detail, on, numbers, a.rule)])),
                      SEVERITY_ZH.get(rule.severity, "") if rule else "", STATUS_ZH[a.status],
                      a.opened_at.strftime("%Y-%m-%d")])
     return rows
