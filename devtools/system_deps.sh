@@ -22,6 +22,8 @@ command -v pebble-challtestsrv >/dev/null 2>&1 || want pebble \
   "an ACME test CA and its DNS server (pebble-challtestsrv): the station-certificate tests issue and renew against it"
 command -v soffice >/dev/null 2>&1 || want libreoffice-calc-nogui \
   "LibreOffice headless writes the import tests' spreadsheets (xlsx, xls, ods, GBK CSV)"
+command -v pdftoppm >/dev/null 2>&1 || want poppler-utils \
+  "pdftoppm renders the official tables' PDF pages to PNG in the report tests (artifacts/reports/)"
 
 [ -z "$packages" ] && exit 0
 

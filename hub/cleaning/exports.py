@@ -20,6 +20,7 @@ from hub.cleaning.anomalies import CLOSED, STATUS_ZH
 from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE, facts
 from hub.county.clock import local_time
+from hub.roster import department_lists
 from hub.roster.disclosure import named_subjects
 from hub.store.models import (
     Anomaly,
@@ -146,21 +147,23 @@ def age_on(birth: str | None, on: date) -> int | str:
 # 未转移就业人员类型: the five official types (DOMAIN.md §4; 002 employment §二(一)1(2) and annex 2), in that order.
 PERSON_TYPES = ("监测对象", "返乡回流脱贫劳动力", "公益性岗位退出人员", "脱贫户高校未就业毕业生",
                 "雨露计划未就业毕业生")
-RECORDED_TYPES = PERSON_TYPES[:2]  # the types the hub's data show (person_type); the village adds the others
+# The last three come from the lists the departments keep (hub/roster/department_lists.py), one kind each.
+LISTED_TYPES = dict(zip(department_lists.TYPE_LISTS, PERSON_TYPES[2:], strict=True))
 
 
-def person_type(household: Household, person: Person, returned_before: str) -> str:
-    """The first official type the hub's data show, or "" when none does.
+def person_type(household: Household, person: Person, returned_before: str, listed: dict[str, str]) -> str:
+    """The first official type the data show, or "" when none does.
 
     监测对象: a member of a monitored household whose risk is not marked eliminated.  返乡回流脱贫劳动力: back in
-    the county since before ``returned_before`` (more than a month, P10's ``p10_days_back``).  The other three
-    types (公益性岗位退出人员 and the two kinds of unemployed graduates) are recorded nowhere in the roster or the
-    visits, so the hub never fills them: the village adds them (docs/cleaning.md)."""
+    the county since before ``returned_before`` (more than a month, P10's ``p10_days_back``).  The other three:
+    named on the latest list of that kind up to the month (``listed``: ID number -> list kind,
+    ``department_lists.listed_kinds``)."""
     if household.household_type == "监测户" and not household.risk_eliminated:
         return PERSON_TYPES[0]
     if person.returned_since and person.returned_since < returned_before:
         return PERSON_TYPES[1]
-    return ""
+    kind = listed.get(person.id_number)
+    return LISTED_TYPES[kind] if kind else ""
 
 
 def not_transferred_reason(person: Person, risks: list[str]) -> str:
@@ -230,12 +233,12 @@ def untransferred_people(period: str, days_back: int | None = None) -> list[tupl
     returned_before = (month_end - timedelta(days=days_back)).isoformat()
     working = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)
                .where(Visit.is_current(), Visit.month == period))
-    risks = _month_risks(period)
+    risks, listed = _month_risks(period), department_lists.listed_kinds(period)
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
              .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR),
                     Person.id_number.not_in(working))
              .order_by(Township.position, Village.name, Household.number))
-    return [(person, person_type(person.household, person, returned_before),
+    return [(person, person_type(person.household, person, returned_before, listed),
              not_transferred_reason(person, risks.get(person.household.id, []))) for person in query]
 
 

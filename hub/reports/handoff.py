@@ -3,9 +3,10 @@ county's rural-revitalisation bureau gives the HR bureau the previous quarter's 
 labourer, and the lists of the five groups needing employment support — one workbook, one sheet per list, each in
 the office form of hub/cleaning/office.py.
 
-ID numbers are masked (DOMAIN.md §9), each beside the person's name and household number.  The hub records two of
-the five groups (监测对象, 返乡回流脱贫劳动力: hub/cleaning/exports.py ``person_type``); the other three sheets carry
-their header and a line saying the townships report them on annex 2.
+ID numbers are masked (DOMAIN.md §9), each beside the person's name and household number.  监测对象 and
+返乡回流脱贫劳动力 come from the roster; the other three groups from the lists the departments keep
+(hub/roster/department_lists.py, hub/cleaning/exports.py ``person_type``), each sheet naming the list it was drawn
+from, or saying that no such list has been imported yet.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.cleaning import exports, office
+from hub.roster import department_lists
 from hub.store.models import Household, Person, Township, Village, Visit, VisitEmployment
 from shared.idnumber import mask
 from shared.months import add_months, month_span, quarter_of, quarter_start
@@ -25,7 +27,9 @@ WORK_HEADERS = ["序号", "乡(镇)", "村(安置点)", "户编号", "姓名", "
                 "年内累计务工时长(月)", "本季度工资收入(元)"]
 GROUP_HEADERS = ["序号", "乡(镇)", "村(安置点)", "户编号", "姓名", "证件号码", "性别", "年龄", "家庭类型",
                  "是否开展\"251\"就业帮扶", "未转移就业原因"]
-NOT_RECORDED = "本系统未登记此类人员，由各乡(镇)按《未转移就业脱贫劳动力就业情况统计表》报送。"
+FROM_ROSTER = "名单来源：防返贫监测花名册及走访记录。"
+NOT_IMPORTED = "名单来源：{department}{list}——本系统尚未导入此名单（fieldsync-hub import-list {kind}），本表为空。"
+FROM_LIST = "名单来源：{department}{list}（{month}）。"
 RECEIVER = "县人力资源和社会保障局"
 
 
@@ -52,6 +56,7 @@ def quarterly_handoff(out: Path, quarter_end: str, days_back: int | None = None)
                            headers=WORK_HEADERS, rows=work_rows(quarter_end), text_columns=frozenset({3}),
                            footer=[f"报送：{RECEIVER}", "填报人：", "联系电话："])]
     people = exports.untransferred_people(quarter_end, days_back)
+    sources = group_sources(quarter_end)
     on = date.fromisoformat(f"{quarter_end}-01")
     for kind in exports.PERSON_TYPES:
         rows = [[0, person.household.village.township.name, person.household.village.name, person.household.number,
@@ -59,12 +64,23 @@ def quarterly_handoff(out: Path, quarter_end: str, days_back: int | None = None)
                  person.household.household_type, "是" if person.support_251 else "否", reason]
                 for person, found, reason in people if found == kind]
         rows = [[index, *row[1:]] for index, row in enumerate(rows, start=1)]
-        recorded = kind in exports.RECORDED_TYPES
         tables.append(office.Table(sheet=kind, title=f"{county}需要就业帮扶的{kind}名单（{label}）", unit=county,
                                    when=when, headers=GROUP_HEADERS, rows=rows, text_columns=frozenset({3}),
-                                   footer=[] if recorded else [NOT_RECORDED]))
+                                   footer=[sources[kind]]))
     return office.write(out / f"务工信息及重点群体名单-{quarter_end[:4]}年第{quarter_of(quarter_end)}季度", tables,
                         with_csv=False)
+
+
+def group_sources(quarter_end: str) -> dict[str, str]:
+    """Official type -> the line saying where its sheet's people come from."""
+    latest = department_lists.latest_lists(tuple(department_lists.TYPE_LISTS), quarter_end)
+    found = dict.fromkeys(exports.PERSON_TYPES, FROM_ROSTER)
+    for kind, person_type in exports.LISTED_TYPES.items():
+        words = {"department": department_lists.TYPE_LISTS[kind], "list": department_lists.KIND_NAMES[kind],
+                 "kind": kind}
+        found[person_type] = (FROM_LIST.format(month=exports.month_text(latest[kind][1]), **words) if kind in latest
+                              else NOT_IMPORTED.format(**words))
+    return found
 
 
 def work_rows(quarter_end: str) -> list[list[Any]]:

@@ -53,9 +53,13 @@ SAMPLES = {
     "death": [["韦一", person(1940), "2026-09-03"], ["覃二", person(1938, False), "2026/9/17"]],
     "assistance": [["韦三", person(1960), "农村低保"], ["覃四", person(1950, False), "特困"]],
     "student": [["韦五", person(2012), "融安县第一中学", "初中"], ["覃六", person(2016, False), "", ""]],
+    "welfare_exit": [["韦七", person(1975), "2026/8/31", "护林员"], ["覃八", person(1970, False), "2026-09-30", ""]],
+    "graduate": [["韦九", person(2002), "广西大学", "2025年6月"], ["覃十", person(2003, False), "", ""]],
+    "yulu_graduate": [["韦十一", person(2004), "柳州职业技术学院", "2025"], ["覃十二", person(2005, False), "", ""]],
 }
 DETAILS = {"death": ["2026-09-03", "2026-09-17"], "assistance": ["低保", "特困"],
-           "student": ["融安县第一中学 初中", ""]}
+           "student": ["融安县第一中学 初中", ""], "welfare_exit": ["2026-08-31 护林员", "2026-09-30"],
+           "graduate": ["广西大学 2025年6月", ""], "yulu_graduate": ["柳州职业技术学院 2025", ""]}
 
 
 def entries(kind: str, month: str) -> list[tuple[str, str, str]]:
