@@ -20,7 +20,7 @@ from hub.cleaning.anomalies import CLOSED, STATUS_ZH
 from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE, facts
 from hub.county.clock import local_time
-from hub.roster import department_lists
+from hub.roster import department_lists, support_ledger
 from hub.roster.disclosure import named_subjects
 from hub.store.models import (
     Anomaly,
@@ -213,11 +213,12 @@ def untransferred_labour(out: Path, period: str, days_back: int | None = None, *
 
 
 def labour_rows(period: str, days_back: int | None = None) -> list[list[Any]]:
-    """The rows of the untransferred-labour table, in its 14 columns."""
-    county, on = county_name(), date.fromisoformat(f"{period}-01")
+    """The rows of the untransferred-labour table, in its 14 columns; the two "251" columns and 备注 from the
+    year's support ledger (hub/roster/support_ledger.py)."""
+    county, on, ledger = county_name(), date.fromisoformat(f"{period}-01"), support_ledger.Ledger.of_year(period)
     return [[index, county, person.household.village.township.name, person.household.village.name, person.name,
              person.gender, age_on(person.birth_date, on), kind, person.household.household_type,
-             "是" if person.support_251 else "否", "", "未转移就业", reason, ""]
+             *ledger.columns(person), "未转移就业", reason, ledger.progress(person.id_number)]
             for index, (person, kind, reason) in enumerate(untransferred_people(period, days_back), start=1)]
 
 

@@ -49,6 +49,7 @@ ROUTES: dict[str, str] = {
     "disclosure.reveal": "refuse", "postings.listing": "page", "postings.detail": "page",
     "postings.decision": "refuse", "postings.confirm_interest": "refuse", "postings.change_status": "refuse",
     "postings.import_list": "refuse", "postings.labourers": "page", "postings.labourer": "refuse",
+    "postings.record_support": "refuse",
     "postings.new": "page", "dashboard.board": "page", "dashboard.data": "page",
     # Long work (issue 15): runs and imports are county staff's; a township downloads its own list only.
     "cleaning.start_run": "refuse", "cleaning.job_state": "page", "imports.index": "refuse",

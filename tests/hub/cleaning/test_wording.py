@@ -26,7 +26,8 @@ def test_units_and_words():
     assert words({"months_worked": 0, "required": 6}, "P4") == "本年务工月数 0 个月，要求务工月数 6 个月"
     assert words({"per_capita": 8650, "line": 10000, "months_recorded": 12}, "P1") == \
         "年人均纯收入 8,650 元/人/年，帮扶线 10,000 元/人/年，有收入记录的月数 12 个月"
-    assert words({"per_capita": 16000, "line": 15000}, "X2") == "年人均纯收入 16,000 元/人/年，高收入档下限 15,000 元/人/年"
+    assert words({"per_capita": 16000, "line": 15000}, "X2") == \
+        "年人均纯收入 16,000 元/人/年，高收入档下限 15,000 元/人/年"
     assert words({"growth": 0.052, "target": 0.2}, "P3") == "收入增速 5.2%，目标增速 20.0%"
     assert words({"months": 4, "to": "2026-10", "confirmed_unchanged": False}, "P11") == \
         "收入相同的连续月数 4 个月，截至月份 2026年10月，已与户确认未变 否"
