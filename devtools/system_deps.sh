@@ -28,6 +28,8 @@ command -v certutil >/dev/null 2>&1 || want libnss3-tools \
   "certutil: the browser test puts pebble's root into Chromium's NSS trust store (never a disabled certificate check)"
 command -v soffice >/dev/null 2>&1 || want libreoffice-calc-nogui \
   "LibreOffice headless writes the import tests' spreadsheets (xlsx, xls, ods, GBK CSV)"
+command -v pdftoppm >/dev/null 2>&1 || want poppler-utils \
+  "pdftoppm renders the official tables' PDF pages to PNG in the report tests (artifacts/reports/)"
 
 [ -z "$packages" ] && exit 0
 

@@ -20,6 +20,7 @@ from hub.cleaning.anomalies import CLOSED, STATUS_ZH
 from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE, facts
 from hub.county.clock import local_time
+from hub.roster import department_lists, support_ledger
 from hub.roster.disclosure import named_subjects
 from hub.store.models import (
     Anomaly,
@@ -130,7 +131,7 @@ def _anomaly_rows(township: str, found: list[Anomaly], heads: dict[int | None, s
         rule = CATALOGUE.get(a.rule)
         rows.append([index, township, a.village.name if a.village else "", a.household.number if a.household else "",
                      heads.get(a.household_id, ""), a.rule, rule.zh if rule else a.rule,
-                     "；".join(filter(None, [subjects[a.id], wording.detail_words(a.detail, on, numbers)])),
+                     "；".join(filter(None, [subjects[a.id], wording.detail_words(a.detail, on, numbers, a.rule)])),
                      SEVERITY_ZH.get(rule.severity, "") if rule else "", STATUS_ZH[a.status],
                      a.opened_at.strftime("%Y-%m-%d")])
     return rows
@@ -146,21 +147,23 @@ def age_on(birth: str | None, on: date) -> int | str:
 # 未转移就业人员类型: the five official types (DOMAIN.md §4; 002 employment §二(一)1(2) and annex 2), in that order.
 PERSON_TYPES = ("监测对象", "返乡回流脱贫劳动力", "公益性岗位退出人员", "脱贫户高校未就业毕业生",
                 "雨露计划未就业毕业生")
-RECORDED_TYPES = PERSON_TYPES[:2]  # the types the hub's data show (person_type); the village adds the others
+# The last three come from the lists the departments keep (hub/roster/department_lists.py), one kind each.
+LISTED_TYPES = dict(zip(department_lists.TYPE_LISTS, PERSON_TYPES[2:], strict=True))
 
 
-def person_type(household: Household, person: Person, returned_before: str) -> str:
-    """The first official type the hub's data show, or "" when none does.
+def person_type(household: Household, person: Person, returned_before: str, listed: dict[str, str]) -> str:
+    """The first official type the data show, or "" when none does.
 
     监测对象: a member of a monitored household whose risk is not marked eliminated.  返乡回流脱贫劳动力: back in
-    the county since before ``returned_before`` (more than a month, P10's ``p10_days_back``).  The other three
-    types (公益性岗位退出人员 and the two kinds of unemployed graduates) are recorded nowhere in the roster or the
-    visits, so the hub never fills them: the village adds them (docs/cleaning.md)."""
+    the county since before ``returned_before`` (more than a month, P10's ``p10_days_back``).  The other three:
+    named on the latest list of that kind up to the month (``listed``: ID number -> list kind,
+    ``department_lists.listed_kinds``)."""
     if household.household_type == "监测户" and not household.risk_eliminated:
         return PERSON_TYPES[0]
     if person.returned_since and person.returned_since < returned_before:
         return PERSON_TYPES[1]
-    return ""
+    kind = listed.get(person.id_number)
+    return LISTED_TYPES[kind] if kind else ""
 
 
 def not_transferred_reason(person: Person, risks: list[str]) -> str:
@@ -210,11 +213,12 @@ def untransferred_labour(out: Path, period: str, days_back: int | None = None, *
 
 
 def labour_rows(period: str, days_back: int | None = None) -> list[list[Any]]:
-    """The rows of the untransferred-labour table, in its 14 columns."""
-    county, on = county_name(), date.fromisoformat(f"{period}-01")
+    """The rows of the untransferred-labour table, in its 14 columns; the two "251" columns and 备注 from the
+    year's support ledger (hub/roster/support_ledger.py)."""
+    county, on, ledger = county_name(), date.fromisoformat(f"{period}-01"), support_ledger.Ledger.of_year(period)
     return [[index, county, person.household.village.township.name, person.household.village.name, person.name,
              person.gender, age_on(person.birth_date, on), kind, person.household.household_type,
-             "是" if person.support_251 else "否", "", "未转移就业", reason, ""]
+             *ledger.columns(person), "未转移就业", reason, ledger.progress(person.id_number)]
             for index, (person, kind, reason) in enumerate(untransferred_people(period, days_back), start=1)]
 
 
@@ -230,12 +234,12 @@ def untransferred_people(period: str, days_back: int | None = None) -> list[tupl
     returned_before = (month_end - timedelta(days=days_back)).isoformat()
     working = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)
                .where(Visit.is_current(), Visit.month == period))
-    risks = _month_risks(period)
+    risks, listed = _month_risks(period), department_lists.listed_kinds(period)
     query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
              .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR),
                     Person.id_number.not_in(working))
              .order_by(Township.position, Village.name, Household.number))
-    return [(person, person_type(person.household, person, returned_before),
+    return [(person, person_type(person.household, person, returned_before, listed),
              not_transferred_reason(person, risks.get(person.household.id, []))) for person in query]
 
 

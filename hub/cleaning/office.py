@@ -9,6 +9,7 @@ then the footer lines (填报人, 联系电话 …).  The CSV holds the header a
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 FONT_NAME = "宋体"
 PERCENT_FORMAT = "0.0%"
 TEXT_FORMAT = "@"
+HEADER_LINE_POINTS, BODY_LINE_POINTS = 15.0, 13.5  # one wrapped line of the 11 pt bold header, of the 10 pt body
+HEADER_CHAR, BODY_SCALE = 1.6, 0.8  # a header character's width in column units; a body text's against ``_width``
 
 
 @dataclass
@@ -59,6 +62,32 @@ def _width(value: Any) -> float:
     return sum(2 if ord(char) > 0x2E7F else 1.1 for char in text) + 2
 
 
+def _lines(value: Any, width: float) -> int:
+    """How many lines body text ``value`` wraps to in a column ``width`` units wide (a spreadsheet does not grow a
+    row for wrapped text it reads from a file: the row's height must say so)."""
+    return max(1, math.ceil((_width(value) - 2) * BODY_SCALE / max(1.0, width - 1.5)))
+
+
+def _header_lines(header: str, width: float) -> int:
+    """The header's lines, estimated generously (a clipped header is worse than a tall one)."""
+    return max(1, math.ceil((_width(header) - 2) / max(1.0, width - 1.5)))
+
+
+def _without_orphan(header: str, width: float) -> float:
+    """``width``, or a little wider when the header would leave one character alone on its last line."""
+    per_line = max(1, int((width - 1.5) / HEADER_CHAR))
+    if len(header) > per_line and len(header) % per_line == 1:
+        return math.ceil(len(header) / (len(header) // per_line)) * HEADER_CHAR + 1.5
+    return width
+
+
+def _row_height(values: Sequence[Any], widths: list[float], wrapping: Sequence[int]) -> float | None:
+    """The height a body row needs for its wrapped cells, None when one line is enough."""
+    lines = max((_lines(values[index], widths[index]) for index in wrapping
+                 if isinstance(values[index], str) and values[index]), default=1)
+    return lines * BODY_LINE_POINTS + 3 if lines > 1 else None
+
+
 def _column_widths(table: Table) -> list[float]:
     """Each column as wide as its header's longest line or its widest value, between 6 and 30 (text wraps)."""
     widths = []
@@ -68,7 +97,7 @@ def _column_widths(table: Table) -> list[float]:
             continue
         widest = max((_width(row[index]) for row in table.rows[:2000] if row[index] not in (None, "")), default=0)
         head = _width(header) / 2 if len(header) > 6 else _width(header)
-        widths.append(max(6.0, min(30.0, max(widest, head))))
+        widths.append(_without_orphan(header, max(6.0, min(30.0, max(widest, head)))))
     return widths
 
 
@@ -110,7 +139,8 @@ def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Any:
     sheet = workbook.create_sheet(sheet_name(table.sheet))
     columns, end = len(table.headers), HEADER_ROW + len(table.rows)
     last = get_column_letter(columns)
-    for index, width in enumerate(_column_widths(table), start=1):
+    widths = _column_widths(table)
+    for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = f"A{HEADER_ROW + 1}"
     sheet.auto_filter.ref = f"A{HEADER_ROW}:{last}{end}"
@@ -122,9 +152,15 @@ def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Any:
     if columns > half + 1:
         sheet.merged_cells.add(CellRange(f"{get_column_letter(half + 1)}2:{last}2"))
     sheet.row_dimensions[1].height = 30
+    header_lines = max(_header_lines(header, width) for header, width in zip(table.headers, widths, strict=True))
+    sheet.row_dimensions[HEADER_ROW].height = header_lines * HEADER_LINE_POINTS + 4
     for cells in _heading(sheet, table, styles, half):
         sheet.append(cells)
-    for row in table.rows:
+    wrapping = [index for index in range(columns) if index not in table.text_columns]
+    for number, row in enumerate(table.rows, start=HEADER_ROW + 1):
+        height = _row_height(row, widths, wrapping)
+        if height:  # read by the writer when the row is appended
+            sheet.row_dimensions[number].height = height
         sheet.append(_body_cells(sheet, table, styles, row))
     for line in table.footer:
         cells = safe_cells.write_only_cells(sheet, [line])
@@ -174,7 +210,8 @@ def _print_setup(sheet: Any) -> None:
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.page_margins.top, sheet.page_margins.bottom = 0.6, 0.75  # room under the table for 第 N 页
+    sheet.page_margins.footer = 0.3
     footer = sheet.oddFooter
     if footer is not None:
         footer.center.text = "第 &P 页，共 &N 页"

@@ -58,11 +58,17 @@ def rule_setting(app: Any, name: str | None, value: str | None, why: str) -> Non
               help="Folder to write the XLSX and CSV files into.")
 @click.option("--period", help="Month the reports are for, YYYY-MM [default: last month].")
 @click.option("--township", help="Only this township's anomaly list.")
+@click.option("--full-ids", is_flag=True,
+              help="Also write the hand-off to the HR bureau with full ID numbers (audited; needs --why).")
+@click.option("--why", default="", help="Why the full ID numbers are needed (with --full-ids).")
 @run_in_app()
-def export(app: Any, out: Path, period: str | None, township: str | None) -> None:
+def export(app: Any, out: Path, period: str | None, township: str | None, full_ids: bool, why: str) -> None:
     """Write the month's tables (anomaly lists per township, the untransferred-labour table per county and village,
     income classes, coverage), and for the last quarter ended by the month the hand-off to the HR bureau and the
-    quarterly analysis."""
+    quarterly analysis; with --full-ids also the hand-off with full ID numbers, audited with the reason."""
+    request = handoff.FullIds(CLI_PRINCIPAL, why) if full_ids else None
+    if request:
+        request.check()  # before any file is written
     period = _period(period)
     ctx = Context(period, date.today(), parameters())
     facts.build_household_months(ctx)
@@ -72,6 +78,8 @@ def export(app: Any, out: Path, period: str | None, township: str | None) -> Non
     written += exports.coverage_table(out, period)
     quarter_end = handoff.last_quarter_end(period)
     written += handoff.quarterly_handoff(out, quarter_end)
+    if request:
+        written += handoff.quarterly_handoff(out, quarter_end, full_ids=request)
     written += analysis.quarterly_analysis(out, quarter_end, ctx.params)
     for path in written:
         click.echo(f"已写出 {path}")

@@ -82,6 +82,17 @@ PARAMETERS: dict[str, Parameter] = {
                                         "or above this is in the high class and is flagged, yuan",
                                 "高收入档的人均纯收入线（低保、特困户达到此线须核查）", "元/人/年",
                                 (ZAOZHUANG_PLAN,), 1, 1_000_000),
+    # "251" employment support (DOMAIN.md §4: "the counts behind the name are a county setting"): per labourer in
+    # a calendar year, so many career-guidance talks, posts recommended and trainings (hub/roster/support_ledger.py).
+    "support_251_guidance": Parameter(2, "\"251\" support: career-guidance or policy talks per labourer a year",
+                                      "“251”就业帮扶：每名劳动力每年至少开展的职业指导（政策宣传）次数", "次",
+                                      (RONGAN_EMPLOYMENT,), 0, 100),
+    "support_251_jobs": Parameter(5, "\"251\" support: posts recommended per labourer a year (postings recommended "
+                                     "by stations or the hub, and those recorded in the ledger)",
+                                  "“251”就业帮扶：每名劳动力每年至少推荐的岗位数", "个", (RONGAN_EMPLOYMENT,), 0, 100),
+    "support_251_training": Parameter(1, "\"251\" support: trainings (or training offers) per labourer a year",
+                                      "“251”就业帮扶：每名劳动力每年至少提供的技能培训次数", "次",
+                                      (RONGAN_EMPLOYMENT,), 0, 100),
 }
 
 

@@ -10,7 +10,8 @@ village of that township otherwise.  The definitions, as docs/dashboard.md state
 - the per-capita trend of a month: the net of the households visited that month times 12, over their living
   members; set against the P1 support line (``p1_min_income``, 10,000 yuan unless the county changed it);
 - untransferred labourers: living full labourers with no employment in a current visit of the period (as the
-  monthly table counts them), by the first official type the data show (``exports.person_type``);
+  monthly table counts them), by the first official type the data show (``exports.person_type``: the roster, then
+  the departments' latest lists up to the period);
 - anomalies by rule: open (待核实, 已派村级核实) and resolved (已核实, 已消除).
 """
 
@@ -23,18 +24,19 @@ from typing import Any, TypeVar
 from peewee import Case, Expression, Field, ModelSelect, fn
 
 from hub.cleaning.anomalies import ANSWERED, CLOSED, IN_FIELD, OPEN
-from hub.cleaning.exports import PERSON_TYPES, income_class
+from hub.cleaning.exports import LISTED_TYPES, PERSON_TYPES, income_class
 from hub.cleaning.rules import CATALOGUE
 from hub.county.parameters import parameters
+from hub.roster import department_lists
 from hub.store.db import database
-from hub.store.models import Anomaly, Household, Person, Township, Village, Visit, VisitEmployment
+from hub.store.models import Anomaly, DepartmentEntry, Household, Person, Township, Village, Visit, VisitEmployment
 from shared.months import months_back, parse_month
 from shared.rows import tuples
 from shared.vocabulary import FULL_LABOUR, LIVING
 
 TREND_MONTHS = 12
 INCOME_CLASSES = ("高收入", "中等收入", "低收入")
-UNTYPED = "其他（类型待村级填写）"
+UNTYPED = "其他（不属五类人员）"
 LABOUR_TYPES = (*PERSON_TYPES, UNTYPED)
 OPEN_STATUSES = (OPEN, IN_FIELD)
 RESOLVED_STATUSES = (ANSWERED, CLOSED)
@@ -139,7 +141,12 @@ def untransferred(township_id: int | None, period: str) -> dict[int, dict[str, i
     before = returned_before(period, parameters()["p10_days_back"])
     not_eliminated = Household.risk_eliminated.is_null() | (Household.risk_eliminated == "")
     back = Person.returned_since.is_null(False) & (Person.returned_since != "") & (Person.returned_since < before)
-    kind = Case(None, [((Household.household_type == "监测户") & not_eliminated, 0), (back, 1)], len(PERSON_TYPES))
+    listed = department_lists.latest_lists(tuple(LISTED_TYPES), period)
+    on_lists = [(Person.id_number.in_(DepartmentEntry.select(DepartmentEntry.id_number)
+                                      .where(DepartmentEntry.department_list == listed[kind][0])),
+                 PERSON_TYPES.index(person_type)) for kind, person_type in LISTED_TYPES.items() if kind in listed]
+    kind = Case(None, [((Household.household_type == "监测户") & not_eliminated, 0), (back, 1), *on_lists],
+                len(PERSON_TYPES))
     query = _scoped(Person.select(unit, kind, fn.COUNT(Person.id)).join(Household).join(Village)
                     .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR),
                            Person.id_number.not_in(working)), township_id)

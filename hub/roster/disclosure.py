@@ -109,17 +109,19 @@ def _value_text(value: Any) -> str:
     return _list_text(value)
 
 
-def anomaly_detail(detail: dict[str, Any], on: date, rule: str = "") -> dict[str, str]:
-    """An anomaly's detail as shown on pages and in exports, every value in Chinese with its unit: a birth date
-    becomes an age, a list of persons their names with masked numbers (I3 stores both beside each other; the
-    internal household ids it keeps are not shown)."""
+def anomaly_detail(detail: dict[str, Any], on: date, rule: str = "",
+                   household_numbers: dict[int, str] | None = None) -> dict[str, str]:
+    """An anomaly's detail as shown on pages and in exports, every value in Chinese with its unit (the one table
+    ``DETAIL_LABELS``): a birth date becomes an age, a list of persons their names with masked numbers (I3 stores
+    both beside each other) and, when ``household_numbers`` names them, their household numbers (the internal
+    household ids are never shown)."""
     shown: dict[str, str] = {}
     for key, value in detail.items():
         if key == "birth_date":
             shown["年龄"] = age_text(value, on)
         elif key == "persons" and isinstance(value, list):
-            shown["人员"] = "、".join(f"{item.get('name', '')}（{item.get('id', '')}）" for item in value
-                                    if isinstance(item, dict))
+            shown["涉及人员"] = "、".join(_person(item, household_numbers or {}) for item in value
+                                      if isinstance(item, dict))
         else:
             label, shape = detail_label(rule, key)
             try:
@@ -130,6 +132,14 @@ def anomaly_detail(detail: dict[str, Any], on: date, rule: str = "") -> dict[str
     return shown
 
 
-def anomaly_detail_text(detail_json: str, on: date, rule: str = "") -> str:
-    """The detail of an anomaly on one line, for an export cell."""
-    return "，".join(f"{key}：{value}" for key, value in anomaly_detail(json.loads(detail_json), on, rule).items())
+def _person(item: dict[str, Any], household_numbers: dict[int, str]) -> str:
+    number = household_numbers.get(item.get("household") or 0, "")
+    where = f"，户编号 {number}" if number else ""
+    return f"{item.get('name', '')}（{item.get('id', '')}{where}）"
+
+
+def anomaly_detail_text(detail_json: str, on: date, rule: str = "",
+                        household_numbers: dict[int, str] | None = None) -> str:
+    """The detail of an anomaly on one line, for an export cell: the same labels and units as the pages."""
+    shown = anomaly_detail(json.loads(detail_json), on, rule, household_numbers)
+    return "，".join(f"{key} {value}" for key, value in shown.items())

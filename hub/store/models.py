@@ -502,6 +502,21 @@ class DepartmentEntry(BaseModel):
     detail = TextField(default="")
 
 
+# The "251" employment-support ledger (0024).
+
+
+class SupportAction(BaseModel):
+    """One support action recorded on the hub for a labourer (hub/roster/support_ledger.py)."""
+
+    id = AutoField()
+    id_number = TextField()
+    action = TextField()  # guidance | job | training
+    action_date = TextField()
+    note = TextField(default="")
+    recorded_by = TextField()
+    recorded_at = DateTimeField()
+
+
 # The audit log, a hash chain (0009).
 
 
@@ -647,5 +662,5 @@ ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, N
               FieldAccount, Record,
               Visit, VisitEmployment, VisitChange, Alarm, Posting, Interest, Recommendation, PostingClock,
               CountyUser, SignInFailure, RateLimitCounter, ApiToken, SpotCheck, TaskClock, CleaningRun, Anomaly,
-              VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, AuditLog, AuditHead, Job,
-              UpwardLink, UpwardRecord, UpwardStation, UpwardForwarded, UpwardMonth, UpwardPerson]
+              VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, SupportAction, AuditLog, AuditHead,
+              Job, UpwardLink, UpwardRecord, UpwardStation, UpwardForwarded, UpwardMonth, UpwardPerson]

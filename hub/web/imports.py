@@ -74,7 +74,7 @@ def upload() -> ResponseReturnValue:
     if kind == "department_list":
         list_kind = request.form.get("list_kind", "")
         if list_kind not in KIND_NAMES:
-            return _page({"list_kind": "请选择名单类型（死亡登记、低保/特困、在校生）。"}, 422)
+            return _page({"list_kind": f"请选择名单类型（{'、'.join(KIND_NAMES.values())}）。"}, 422)
         try:
             params = {"list_kind": list_kind, "month": check_month(request.form.get("month", "").strip())}
         except FieldsyncError as error:

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from peewee import fn
 
 from hub.postings import importer, store
+from hub.roster import support_ledger
 from hub.store.models import Household, Interest, Node, Person, Posting, Township, Village
 from hub.sync import own_records
 from hub.web import auth, board, scope
@@ -215,7 +216,31 @@ def labourer(person_id: int) -> str:
     if person is None:
         abort(404)
     scope.require_person(person, f"labourer:{person_id}")
-    since = store.quarter_began(board.HubBoard().today())
+    today = board.HubBoard().today()
+    since, ledger = store.quarter_began(today), support_ledger.Ledger.of_year(today.isoformat()[:7])
+    who = auth.principal()
     return render_template("postings/labourer.html", person=person, masked=mask(person.id_number),
                            entries=store.ledger(person_id), since=since,
-                           this_quarter=store.recommendations_per_person(since).get(person_id, 0))
+                           this_quarter=store.recommendations_per_person(since).get(person_id, 0),
+                           year=today.year, counts=ledger.of(person.id_number), settings=ledger.settings,
+                           complete=ledger.complete(person.id_number), actions=support_ledger.ACTIONS,
+                           units=support_ledger.UNITS, recorded=support_ledger.entries(person.id_number),
+                           today=today.isoformat(),
+                           may_record=who.kind == "user" and who.can_answer(person.household.village.township_id))
+
+
+@bp.route("/labourers/<int:person_id>/support", methods=["POST"])
+def record_support(person_id: int) -> Any:
+    """Record one "251" support action for a labourer (职业指导, 技能培训, or a post recommended outside
+    fieldsync): a township user for its own township, county staff for any; audited on the household."""
+    person = Person.get_or_none(Person.id == person_id)
+    if person is None:
+        abort(404)
+    scope.require_person(person, f"labourer:{person_id}")
+    who = auth.principal()
+    auth.require(who.kind == "user" and who.can_answer(person.household.village.township_id),
+                 "记录“251”就业帮扶台账", f"labourer:{person_id}")
+    support_ledger.record_action(who.actor, person, request.form.get("action", ""),
+                                 request.form.get("action_date", ""), request.form.get("note", ""),
+                                 board.HubBoard().today())
+    return redirect(url_for("postings.labourer", person_id=person_id))

@@ -25,7 +25,8 @@ ACTIONS = {
     "person.reveal": "查看了完整身份证号码", "role.change": "更改了用户角色", "setting.change": "修改了规则设置",
     "spot_check.draw": "抽取了月度抽查样本", "task.answer": "答复了核实任务", "token.create": "创建了接口令牌",
     "token.revoke": "撤销了接口令牌", "user.create": "添加了用户", "user.disable": "停用了用户",
-    "visit.correct": "更正了走访记录",
+    "visit.correct": "更正了走访记录", "support.record": "登记了“251”就业帮扶",
+    "handoff.full_ids": "导出了含完整证件号码的人社局名单",
 }
 ALARMS = {"BAD_SIGNATURE": "签名无效", "CHAIN_BROKEN": "记录链断裂", "NODE_REVOKED": "已停用的站点仍在同步",
           "RECORD_UNPROCESSABLE": "记录无法入库", "SEQUENCE_CONFLICT": "同一序号两条记录",
@@ -87,6 +88,8 @@ def entry_words(entry: AuditLog) -> str:
         return f"{said}：{ANSWERS.get(after['answer'], '')}"
     if entry.action == "anomaly.reopen":
         return f"{said}（{STATUS_WORDS.get(before.get('status', ''), '')} → {STATUS_WORDS['open']}）"
+    if entry.action == "support.record" and after.get("action"):
+        return f"{said}：{after.get('name', '')} {after['action']}（{after.get('date', '')}）"
     return said
 
 

@@ -20,11 +20,14 @@ from hub.cleaning import exports, office, runner
 from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import facts
 from hub.county.parameters import parameters
+from hub.roster import support_ledger
+from hub.roster.department_lists import import_list
 from hub.roster.importer import import_roster
 from tests.hub.cleaning.county_factory import PERIOD, TODAY
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "reports"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
+LABOUR_TITLE_IN_NAME = re.compile(rf"^{exports.LABOUR_TITLE}-\d{{4}}-\d{{2}}\.csv$")
 
 
 def render(sources: list[Path], outdir: Path, profile: Path) -> dict[str, Path]:
@@ -37,6 +40,29 @@ def render(sources: list[Path], outdir: Path, profile: Path) -> dict[str, Path]:
     return {source.stem: outdir / f"{source.stem}.pdf" for source in sources}
 
 
+def pages_as_png(pdf: Path, last_page: int = 2) -> list[Path]:
+    """Pages 1..``last_page`` of ``pdf`` drawn as PNG beside it (poppler's pdftoppm), kept as artifacts to look at."""
+    if shutil.which("pdftoppm") is None:
+        pytest.fail("pdftoppm is missing: run `make system-deps` (package poppler-utils)")
+    for old in pdf.parent.glob(f"{pdf.stem}-page-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", str(last_page), str(pdf),
+                    str(pdf.parent / f"{pdf.stem}-page")], check=True, capture_output=True, timeout=120)
+    return sorted(pdf.parent.glob(f"{pdf.stem}-page-*.png"))
+
+
+def plant_ledger_and_lists(tmp_path: Path) -> None:
+    """The first untransferred labourers: one with the whole "251" package, one with part of it; one on 教育局's
+    list of unemployed graduates — so the printed table shows every column filled as a clerk would send it."""
+    people = [person for person, _kind, _reason in exports.untransferred_people(PERIOD)][:3]
+    for action in ("guidance", "guidance", "training", "job", "job", "job", "job", "job"):
+        support_ledger.record_action("user:tang", people[0], action, "2026-09-20", "", TODAY)
+    support_ledger.record_action("user:tang", people[1], "guidance", "2026-10-08", "", TODAY)
+    graduates = tmp_path / "graduates.csv"
+    graduates.write_text(f"姓名,证件号码,毕业院校\n{people[2].name},{people[2].id_number},广西大学\n", encoding="utf-8")
+    assert import_list("graduate", graduates, PERIOD).imported == 1
+
+
 @pytest.fixture
 def reports(hub_db, tmp_path) -> tuple[list[Path], dict[str, Path]]:
     """A county of three villages, one cleaning run, every report written, every XLSX printed to PDF."""
@@ -45,6 +71,7 @@ def reports(hub_db, tmp_path) -> tuple[list[Path], dict[str, Path]]:
     synthetic.write_roster_csv(rows, tmp_path / "county.csv")
     assert not import_roster(tmp_path / "county.csv").errors
     runner.run(PERIOD, TODAY)
+    plant_ledger_and_lists(tmp_path)
     ctx = Context(PERIOD, TODAY, parameters())
     facts.build_household_months(ctx)
     out = tmp_path / "out"
@@ -69,8 +96,26 @@ def check_the_official_table_prints_one_page_wide_with_its_header_on_every_page(
         assert re.sub(r"\s+", "", header) in first, header
     assert "未转移就业原因" in second and "备注" in second and "序号" in second  # the header repeats
     assert "填报单位" not in second  # the title block prints once
+    assert "251台账：职业指导2/2次，岗位推荐5/5个，技能培训1/1次" in first and "脱贫户高校未就业毕业生" in first
     width, height = pages[0].mediabox.width, pages[0].mediabox.height
     assert width > height  # landscape
+    pictures = pages_as_png(pdfs[labour_file(written, ".xlsx").stem])
+    assert len(pictures) == 2 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pictures)
+    assert all(p.stat().st_size > 10_000 for p in pictures)  # drawn pages, not blank ones
+
+
+def check_the_csv_has_no_title_block(reports):
+    """Decided (docs/reports.md): the CSV holds the header row on line 1 and the data only.  Title, 填报单位 and
+    统计时间 lines above it would be the first thing every program reading the file takes for its header; Excel
+    users have the XLSX, which carries them.  The title and month are in the file's name."""
+    written, _ = reports
+    path = labour_file(written, ".csv")
+    assert path.read_bytes().startswith("\ufeff序号,".encode())  # BOM for Excel, then the header at once
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == exports.LABOUR_TABLE_HEADERS and rows[0]["序号"] == "1"
+    assert [row["序号"] for row in rows] == [str(i) for i in range(1, len(rows) + 1)]  # no footer line either
+    assert LABOUR_TITLE_IN_NAME.search(path.name)
 
 
 def check_every_report_has_chinese_sheets_and_titles_and_no_formula(reports):
@@ -138,3 +183,4 @@ def test_what_a_clerk_checks_before_sending(reports):
     check_numbers_stay_numbers_and_identifiers_stay_text(reports)
     check_village_tables_are_numbered_from_one_and_name_their_village(reports)
     check_anomaly_lists_are_dated_and_numbered_and_worded_in_chinese(reports)
+    check_the_csv_has_no_title_block(reports)

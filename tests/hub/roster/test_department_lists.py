@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from devtools import synthetic
 from hub.cleaning import runner
 from hub.cleaning.anomalies import CLOSED, OPEN
+from hub.cleaning.catalogue import person_subject
 from hub.cleaning.rules import CATALOGUE
 from hub.cli.roster import import_list_command
 from hub.county.parameters import PARAMETERS, set_parameter
@@ -53,9 +54,13 @@ SAMPLES = {
     "death": [["韦一", person(1940), "2026-09-03"], ["覃二", person(1938, False), "2026/9/17"]],
     "assistance": [["韦三", person(1960), "农村低保"], ["覃四", person(1950, False), "特困"]],
     "student": [["韦五", person(2012), "融安县第一中学", "初中"], ["覃六", person(2016, False), "", ""]],
+    "welfare_exit": [["韦七", person(1975), "2026/8/31", "护林员"], ["覃八", person(1970, False), "2026-09-30", ""]],
+    "graduate": [["韦九", person(2002), "广西大学", "2025年6月"], ["覃十", person(2003, False), "", ""]],
+    "yulu_graduate": [["韦十一", person(2004), "柳州职业技术学院", "2025"], ["覃十二", person(2005, False), "", ""]],
 }
 DETAILS = {"death": ["2026-09-03", "2026-09-17"], "assistance": ["低保", "特困"],
-           "student": ["融安县第一中学 初中", ""]}
+           "student": ["融安县第一中学 初中", ""], "welfare_exit": ["2026-08-31 护林员", "2026-09-30"],
+           "graduate": ["广西大学 2025年6月", ""], "yulu_graduate": ["柳州职业技术学院 2025", ""]}
 
 
 def entries(kind: str, month: str) -> list[tuple[str, str, str]]:
@@ -225,7 +230,7 @@ def test_each_cross_check_finds_its_cases_and_nothing_else(county, tmp_path):
     for hits in found.values():
         for anomaly in hits.values():
             assert not FULL_ID.search(anomaly.subject) and "*" in anomaly.subject
-    assert found["X1"]["h0"].key == f"X1:{county.ids[H['h0']]}:{id_of(county, 'h0', '配偶')}"
+    assert found["X1"]["h0"].key == f"X1:{person_subject(county.ids[H['h0']], id_of(county, 'h0', '配偶'))}"
     assert '"death_date": "2026-04-30"' in found["X1"]["h0"].detail
     assert '"line": 15000' in found["X2"]["h3"].detail
     # the same data again: the same anomalies, none newly opened or closed
