@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "devtools" / "system_deps.sh"
-TOOLS = ("chromium", "faketime", "shellcheck", "soffice", "pebble-challtestsrv", "named", "certutil")
+TOOLS = ("chromium", "faketime", "shellcheck", "soffice", "pebble-challtestsrv", "named", "certutil", "pdftoppm")
 INSTALL = "apt-get install -y --no-install-recommends"
 
 
