@@ -49,6 +49,9 @@ HUB_SETTINGS: list[Setting] = [
             "`fieldsync-hub worker` takes the work."),
     Setting("DOWNLOAD_KEEP_MINUTES", 30, "How long a download the worker built waits in <DATA_DIR>/downloads for the "
             "user who asked for it; it is deleted once fetched, or after this many minutes if never fetched.", int),
+    Setting("DASHBOARD_MAX_AGE_MINUTES", 60, "How old the dashboard's figures may be before a page computes them "
+            "again; `fieldsync-hub worker` refreshes the views people have opened before they get that old, so a "
+            "county of a million members (tens of seconds to compute) reads them at once.", int),
     Setting("CLEANING_HOUR", 2, "Hour of the day (county time, 0-23) of the scheduled cleaning runs on the 1st, 11th "
             "and 21st of each month, started by `fieldsync-hub worker`.", int),
     Setting("STATION_DOMAIN", "", "The county domain under which each station gets its own name, "

@@ -59,6 +59,8 @@ def _make(app: Flask) -> Huey:
         lambda: tasks.scheduled_cleaning(app, lambda job_id: run_job(job_id)))
     huey.periodic_task(lambda now: now.minute % PRUNE_EVERY_MINUTES == 0, name="prune_downloads")(
         lambda: _prune_downloads(app))
+    huey.periodic_task(lambda now: tasks.dashboard_due(app, now), name="refresh_dashboards")(
+        lambda: tasks.refresh_dashboards(app))
     huey.periodic_task(lambda now: tasks.upward_due(app, now), name="scheduled_push_up")(
         lambda: tasks.scheduled_push_up(app))
     app.extensions[EXTENSION + ".run_job"] = run_job

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from hub.cleaning import runner
 from hub.cleaning.rules import CATALOGUE
 from hub.jobs import downloads, records
 from hub.postings import importer as postings
+from hub.reports import figures
 from hub.roster import department_lists
 from hub.roster import importer as roster
 from hub.store import db
@@ -174,6 +175,19 @@ def scheduled_cleaning(app: Flask, enqueue: Callable[[int], Any]) -> int | None:
 
 
 UPWARD_MINUTE = 30  # the worker pushes a county's month up every hour at this minute (docs/upward.md)
+
+
+def dashboard_due(app: Flask, now_utc: datetime) -> bool:
+    """huey asks each minute: is it time to refresh the dashboards' kept figures (every half of their age)?"""
+    return now_utc.minute % max(1, app.config["DASHBOARD_MAX_AGE_MINUTES"] // 2) == 0
+
+
+def refresh_dashboards(app: Flask) -> int:
+    """Refresh the dashboards' figures people have opened, before they get too old; how many views."""
+    with in_app(app):
+        refreshed = figures.refresh_aging(timedelta(minutes=app.config["DASHBOARD_MAX_AGE_MINUTES"]))
+    log.info("event=dashboards_refreshed views=%s", refreshed)
+    return refreshed
 
 
 def upward_due(app: Flask, now_utc: datetime) -> bool:

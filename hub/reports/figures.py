@@ -18,18 +18,30 @@ village of that township otherwise.  The definitions, as docs/dashboard.md state
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+import json
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from peewee import Case, Expression, Field, ModelSelect, fn
+from peewee import Case, Expression, Field, IntegrityError, ModelSelect, fn
 
 from hub.cleaning.anomalies import ANSWERED, CLOSED, IN_FIELD, OPEN
 from hub.cleaning.exports import LISTED_TYPES, PERSON_TYPES, income_class
 from hub.cleaning.rules import CATALOGUE
+from hub.county.clock import utcnow
 from hub.county.parameters import parameters
 from hub.roster import department_lists
-from hub.store.db import database
-from hub.store.models import Anomaly, DepartmentEntry, Household, Person, Township, Village, Visit, VisitEmployment
+from hub.store.db import database, write_transaction
+from hub.store.models import (
+    Anomaly,
+    DashboardFigures,
+    DepartmentEntry,
+    Household,
+    Person,
+    Township,
+    Village,
+    Visit,
+    VisitEmployment,
+)
 from shared.months import months_back, parse_month
 from shared.rows import tuples
 from shared.vocabulary import FULL_LABOUR, LIVING
@@ -213,3 +225,53 @@ def dashboard(township_id: int | None, period: str) -> dict[str, Any]:
                           "total": [sum(labour[i][t] for i, _ in names) for t in LABOUR_TYPES]},
         "anomalies": anomalies(township_id),
     }
+
+
+# The dashboard's slow figures (coverage, income, labour: the visits of twelve months) are kept in
+# dashboard_figures; the anomalies' counts change with every answer and are cheap, so they are read live.
+KEPT_OUT = ("anomalies",)
+
+
+def _scope(township_id: int | None) -> str:
+    return "county" if township_id is None else str(township_id)
+
+
+def kept_dashboard(township_id: int | None, period: str, max_age: timedelta,
+                   now: datetime | None = None) -> dict[str, Any]:
+    """The dashboard's figures for the view and month: those kept, when computed less than ``max_age`` ago, else
+    computed now and kept.  ``computed_at`` (UTC) says when; the anomalies' counts are always live."""
+    now = now or utcnow()
+    row = DashboardFigures.get_or_none(DashboardFigures.scope == _scope(township_id),
+                                       DashboardFigures.period == period)
+    if row is not None and now - row.computed_at < max_age:
+        found: dict[str, Any] = json.loads(row.figures)
+        computed_at = row.computed_at
+    else:
+        found, computed_at = refresh(township_id, period, now)
+    return {**found, "anomalies": anomalies(township_id), "computed_at": computed_at}
+
+
+def refresh(township_id: int | None, period: str, now: datetime | None = None) -> tuple[dict[str, Any], datetime]:
+    """Compute the view's figures for ``period`` and keep them (replacing what was kept); the figures and when."""
+    computed_at = now or utcnow()
+    found = {key: value for key, value in dashboard(township_id, period).items() if key not in KEPT_OUT}
+    try:
+        with write_transaction():
+            DashboardFigures.delete().where(DashboardFigures.scope == _scope(township_id),
+                                            DashboardFigures.period == period).execute()
+            DashboardFigures.create(scope=_scope(township_id), period=period, computed_at=computed_at,
+                                    figures=json.dumps(found, ensure_ascii=False))
+    except IntegrityError:  # another process kept the same view a moment ago: theirs stands, these are shown
+        pass
+    return found, computed_at
+
+
+def refresh_aging(max_age: timedelta, now: datetime | None = None) -> int:
+    """Refresh every kept view older than half of ``max_age`` (the worker's periodic task), so that a page
+    seldom computes them itself; how many were refreshed."""
+    now = now or utcnow()
+    aging = list(tuples(DashboardFigures.select(DashboardFigures.scope, DashboardFigures.period)
+                        .where(DashboardFigures.computed_at <= now - max_age / 2)))
+    for scope, period in aging:
+        refresh(None if scope == "county" else int(scope), period, now)
+    return len(aging)

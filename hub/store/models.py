@@ -658,9 +658,19 @@ class UpwardPerson(BaseModel):
     class Meta:
         indexes = ((("county", "person"), True),)
 
+class DashboardFigures(BaseModel):
+    """The dashboard's figures as last computed for one view and month (0026; owned by hub/reports/figures.py)."""
+    id = AutoField()
+    scope = TextField()  # "county", or the township's id
+    period = TextField()  # YYYY-MM
+    computed_at = DateTimeField()
+    figures = TextField()  # JSON
+
+
 ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, NodeVillage, StationCertificate,
               FieldAccount, Record,
               Visit, VisitEmployment, VisitChange, Alarm, Posting, Interest, Recommendation, PostingClock,
               CountyUser, SignInFailure, RateLimitCounter, ApiToken, SpotCheck, TaskClock, CleaningRun, Anomaly,
               VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, SupportAction, AuditLog, AuditHead,
-              Job, UpwardLink, UpwardRecord, UpwardStation, UpwardForwarded, UpwardMonth, UpwardPerson]
+              Job, DashboardFigures, UpwardLink, UpwardRecord, UpwardStation, UpwardForwarded, UpwardMonth,
+              UpwardPerson]

@@ -3,7 +3,7 @@ stations' sync state.  Charts are SVG drawn here (hub/web/charts.py); the same f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,7 +53,9 @@ def stations(township_id: int | None) -> list[dict[str, Any]]:
 
 def _data() -> dict[str, Any]:
     township_id, township, period = _view()
-    found = figures.dashboard(township_id, period)
+    max_age = timedelta(minutes=current_app.config["DASHBOARD_MAX_AGE_MINUTES"])
+    found = figures.kept_dashboard(township_id, period, max_age)
+    found["computed_at"] = local_time(found["computed_at"])
     found["township"] = township
     found["stations"] = stations(township_id)
     found["station_states"] = [[state, sum(1 for s in found["stations"] if s["status"] == state)]
@@ -99,4 +101,5 @@ def _charts(found: dict[str, Any]) -> dict[str, Any]:
 def board() -> str:
     found = _data()
     return render_template("dashboard.html", data=found, charts=_charts(found), zip=zip,
+                           max_age=current_app.config["DASHBOARD_MAX_AGE_MINUTES"],
                            townships=scope.visible_townships() if scope.visible_township_id() is None else [])

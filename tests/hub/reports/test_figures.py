@@ -174,3 +174,51 @@ def test_a_month_without_visits_shows_gaps_and_zero_coverage(planted):
     assert later["coverage"]["total"]["visited"][-1] == 0 and later["income_trend"]["total"][-1] is None
     assert later["income_trend"]["total"][3] is not None and sum(later["income_classes"]["total"]) > 0
     assert sum(figures.dashboard(None, "2028-06")["income_classes"]["total"]) == 0
+
+
+def test_kept_figures_are_read_until_too_old_and_anomalies_are_always_live(planted):
+    """The slow figures are computed once and kept for ``max_age``; a change of the visits shows after that (or
+    after the worker's refresh), while an answered anomaly shows at once."""
+    from datetime import timedelta
+
+    from hub.store.models import DashboardFigures, Visit
+
+    hour = timedelta(hours=1)
+    start = datetime(2026, 11, 20, 8, 0)
+    first = figures.kept_dashboard(None, PERIOD, hour, now=start)
+    assert first["computed_at"] == start and DashboardFigures.select().count() == 1
+    assert {key: value for key, value in first.items() if key != "computed_at"} == figures.dashboard(None, PERIOD)
+
+    visited = first["coverage"]["total"]["visited"][-1]
+    moved = Visit.select().where(Visit.month == PERIOD).first().household_id  # one household's visits move away
+    Visit.update(month="2020-01").where(Visit.household == moved, Visit.month == PERIOD).execute()
+    Anomaly.update(status="closed").where(Anomaly.rule == "I6").execute()
+
+    soon = figures.kept_dashboard(None, PERIOD, hour, now=start + timedelta(minutes=59))
+    assert soon["computed_at"] == start and soon["coverage"]["total"]["visited"][-1] == visited  # kept
+    assert {a["rule"]: (a["open"], a["resolved"]) for a in soon["anomalies"]}["I6"] == (0, 1)  # live
+
+    assert figures.refresh_aging(hour, now=start + timedelta(minutes=29)) == 0  # not yet half its age
+    assert figures.refresh_aging(hour, now=start + timedelta(minutes=31)) == 1
+    later = figures.kept_dashboard(None, PERIOD, hour, now=start + timedelta(minutes=45))
+    assert later["computed_at"] == start + timedelta(minutes=31)
+    assert later["coverage"]["total"]["visited"][-1] == visited - 1
+    assert DashboardFigures.select().count() == 1
+    stale = figures.kept_dashboard(None, PERIOD, hour, now=start + timedelta(hours=3))
+    assert stale["computed_at"] == start + timedelta(hours=3)  # too old: computed again by the page
+
+
+def test_the_worker_refreshes_the_views_opened_every_half_of_their_age(app, planted):
+    from datetime import timedelta
+
+    from hub.jobs import tasks
+    from hub.store.models import DashboardFigures
+
+    app.config["DASHBOARD_MAX_AGE_MINUTES"] = 60
+    assert tasks.dashboard_due(app, datetime(2026, 11, 20, 8, 30))
+    assert not tasks.dashboard_due(app, datetime(2026, 11, 20, 8, 31))
+    assert tasks.refresh_dashboards(app) == 0  # nobody opened a dashboard yet: nothing to compute
+    opened_at = datetime.utcnow() - timedelta(minutes=40)
+    figures.kept_dashboard(Township.get(Township.name == TOWNSHIP_A).id, PERIOD, timedelta(hours=1), now=opened_at)
+    assert tasks.refresh_dashboards(app) == 1
+    assert DashboardFigures.get().computed_at > opened_at
