@@ -52,17 +52,19 @@ def page() -> Any:
                 Visit.select(Visit.seq, Visit.superseded_by).join(Record, on=(Record.seq == Visit.seq))
                 .where(Record.status == REJECTED)}
     last = get_state("last_sync")
+    rejected = records.problems_listed(REJECTED, 200)
+    waiting = list(Record.select().where(Record.status == PENDING).order_by(Record.seq).limit(20))
     return render_template(
         "sync.html", counts=records.counts(), running=sync_running(data_dir),
         last_contact=get_state("last_contact"), last=json.loads(last) if last else None,
-        rejected=records.problems_listed(REJECTED, 200), replaced=replaced,
-        waiting=list(Record.select().where(Record.status == PENDING).order_by(Record.seq).limit(20)),
-        heads=_heads(), enrolled=get_state("node_id") is not None, hwm=get_state("hub_hwm", "0"), sent_label=SENT)
+        rejected=rejected, replaced=replaced, waiting=waiting, heads=_heads([*rejected, *waiting]),
+        enrolled=get_state("node_id") is not None, hwm=get_state("hub_hwm", "0"), sent_label=SENT)
 
 
-def _heads() -> dict[str, str]:
-    """The head's name of each household with a record waiting or rejected: lists name people, not numbers."""
-    numbers = Record.select(Record.household).where(Record.status != SENT, Record.household.is_null(False))
+def _heads(shown: list[Record]) -> dict[str, str]:
+    """The head's name of each household the page lists (lists name people, not numbers): only those shown, since
+    a station that has not synced for weeks holds thousands of waiting records."""
+    numbers = {record.household for record in shown if record.household}
     return dict(tuples(Member.select(Member.household, Member.name)
                        .where(Member.relation == HEAD, Member.household.in_(numbers))))
 
