@@ -269,8 +269,9 @@ def test_the_worker_s_huey_asks_for_the_scheduled_run_at_its_minute(app, hub_db)
     huey = queue.queue(app)
     huey.flush()
     due = huey.read_periodic(datetime(2026, 11, 20, 18, 0))  # the 21st, 02:00 county time (and a sweep's minute)
-    assert sorted(task.name for task in due) == ["prune_downloads", "scheduled_cleaning"]
-    assert [task.name for task in huey.read_periodic(datetime(2026, 11, 20, 19, 0))] == ["prune_downloads"]
+    assert sorted(task.name for task in due) == ["prune_downloads", "refresh_dashboards", "scheduled_cleaning"]
+    later = huey.read_periodic(datetime(2026, 11, 20, 19, 0))
+    assert sorted(task.name for task in later) == ["prune_downloads", "refresh_dashboards"]
     huey.execute(next(task for task in due if task.name == "scheduled_cleaning"))
     job = Job.get(Job.actor == tasks.SCHEDULE_ACTOR)
     assert job.status == records.QUEUED and huey.pending_count() == 1  # queued for a worker thread to take
