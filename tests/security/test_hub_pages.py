@@ -41,6 +41,13 @@ def _b(county: County) -> dict[str, Any]:
             "node_id": 1, "user_id": 1, "account_id": 1, "token_id": 1, "name": "p1_min_income"}
 
 
+def _filled(rule: str, arguments: Any, values: dict[str, Any]) -> str:
+    """A url_map rule with each of its arguments replaced by the planted value of that name."""
+    for name in arguments:
+        rule = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), rule)
+    return rule
+
+
 ROUTES: dict[str, str] = {
     "pages.overview": "page", "cleaning.runs": "page", "cleaning.anomalies": "page", "cleaning.anomaly": "refuse",
     "cleaning.answer_filtered": "page",  # a township user answers its own township's filter only
@@ -90,9 +97,7 @@ def test_a_township_user_sees_no_person_of_another_township_on_any_route(app, co
     values = _b(county)
     checked = 0
     for rule in app.url_map.iter_rules():
-        path = rule.rule
-        for name in rule.arguments:
-            path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), path)
+        path = _filled(rule.rule, rule.arguments, values)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for query in B_QUERIES if method == "GET" else [""]:
                 reply = client().open(path + query, method=method, data=POST_FORM if method == "POST" else None)
@@ -136,9 +141,7 @@ def test_every_reply_a_county_admin_gets_is_kept_by_no_browser_or_proxy(app, cou
 
     checked = 0
     for rule in app.url_map.iter_rules():
-        path = rule.rule
-        for name in rule.arguments:
-            path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), path)
+        path = _filled(rule.rule, rule.arguments, values)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             reply = signed_in(app, admin).open(path, method=method, data=POST_FORM if method == "POST" else None)
             if rule.endpoint in CACHEABLE and method == "GET":
