@@ -35,6 +35,9 @@ from shared.rows import tuples
 
 Progress = Callable[[str], None]
 LOCK_KEY = 0x0F1E1D5C  # the PostgreSQL advisory lock of cleaning runs (any constant the hub uses for nothing else)
+# The lock is taken per schema (two-key form, the schema's hash the second key): hubs, or test runs, that share one
+# PostgreSQL server in different schemas never wait for each other.
+SCHEMA_LOCK_SQL = "SELECT {function}(%s, hashtext(current_schema()))"
 
 
 _in_this_process = threading.Lock()  # a PostgreSQL session may take its own advisory lock twice
@@ -65,12 +68,12 @@ def _machine_lock() -> Iterator[None]:
                 raise FieldsyncError(ErrorCode.CLEANING_BUSY) from None
             yield
         return
-    if not database.execute_sql("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+    if not database.execute_sql(SCHEMA_LOCK_SQL.format(function="pg_try_advisory_lock"), (LOCK_KEY,)).fetchone()[0]:
         raise FieldsyncError(ErrorCode.CLEANING_BUSY)
     try:
         yield
     finally:
-        database.execute_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+        database.execute_sql(SCHEMA_LOCK_SQL.format(function="pg_advisory_unlock"), (LOCK_KEY,))
 
 
 def backfill_person_checks() -> int:

@@ -44,7 +44,8 @@ def queue_cleaning(actor: str, params: dict[str, Any] | None = None) -> Job:
     lock, so two clicks at once make one job)."""
     with write_transaction():
         if migrations.dialect(database) == "postgresql":
-            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (runner.LOCK_KEY + 1,))
+            database.execute_sql(runner.SCHEMA_LOCK_SQL.format(function="pg_advisory_xact_lock"),
+                                 (runner.LOCK_KEY + 1,))
         if active_cleaning() is not None:
             raise FieldsyncError(ErrorCode.CLEANING_BUSY)
         return create(CLEAN, actor, params=params)

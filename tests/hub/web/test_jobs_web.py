@@ -86,6 +86,30 @@ def test_one_cleaning_run_at_a_time_across_processes(app, hub_db, tmp_path):
     assert runner.run("2026-10").finished_at is not None  # released
 
 
+
+def test_the_cleaning_lock_is_per_schema_on_postgresql(app, hub_db):
+    """Two hubs (or test runs) in two schemas of one PostgreSQL server never wait for each other's runs."""
+    if not app.config["DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("PostgreSQL's advisory lock; SQLite locks a file beside its own database")
+    import psycopg2
+
+    from devtools.scratch import postgres_schema
+
+    def try_lock(url: str) -> bool:
+        connection = psycopg2.connect(url)
+        try:
+            cursor = connection.cursor()
+            cursor.execute(runner.SCHEMA_LOCK_SQL.format(function="pg_try_advisory_lock"), (runner.LOCK_KEY,))
+            return bool(cursor.fetchone()[0])
+        finally:
+            connection.close()
+
+    with runner.exclusive():
+        assert not try_lock(app.config["DATABASE_URL"])  # the same schema waits
+        with postgres_schema(app.config["DATABASE_URL"].split("?")[0]) as other:
+            assert try_lock(other)  # another schema does not
+    assert try_lock(app.config["DATABASE_URL"])
+
 def _roster_with_bad_rows(tmp_path: Path) -> Path:
     rows = synthetic.generate_roster(3, VILLAGES, 2)
     rows[1] = {**rows[1], "id_number": "4.50224E+17"}
