@@ -95,3 +95,18 @@ def test_an_issued_certificate_is_handed_back_and_warned_about_near_its_end(app,
     post(node, csr_for(name))  # a new key: the old certificate is not handed out for it
     assert post(node, None).json["state"] == "pending"
     assert status.due(StationCertificate.get(), 2 / 3, now - timedelta(days=30))
+
+
+
+@pytest.mark.parametrize(("role", "township"), [("staff", None), ("viewer", None), ("township", VILLAGES[0][0])])
+def test_a_certificate_failure_names_settings_to_the_admin_only(app, node, role, township):
+    """The operator's reason names a setting and a command; a clerk, who can do neither, reads what it means."""
+    from tests.conftest import make_user, signed_in
+
+    post(node, csr_for(f"s{node.node_id}.{DOMAIN}"))
+    StationCertificate.update(last_error="unreachable", last_error_text="无法连接域名服务器 ns:53（DNS_SERVER）。"
+                              ).execute()
+    admin_page = node.client.get("/").get_data(as_text=True)
+    assert "DNS_SERVER" in admin_page
+    clerk_page = signed_in(app, make_user(app, f"clerk-{role}", role, township)).get("/").get_data(as_text=True)
+    assert "DNS_SERVER" not in clerk_page and "请告知县级管理员" in clerk_page
