@@ -39,6 +39,19 @@ OUT_OF_REACH = """() => {
   return lost;
 }"""
 
+# Every button and field too small for a finger (WCAG 2.5.5: 44 CSS px), closed sections opened.
+TOO_SMALL = """() => {
+  document.querySelectorAll("details").forEach(d => { d.open = true; });
+  const small = [];
+  for (const el of document.querySelectorAll("button, select, input:not([type=hidden]):not([type=checkbox])")) {
+    const box = el.getBoundingClientRect();
+    if (el.getClientRects().length && box.height < 44) {
+      small.push((el.name || el.textContent || el.tagName).trim().slice(0, 40) + " " + Math.round(box.height) + "px");
+    }
+  }
+  return small;
+}"""
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
@@ -78,6 +91,7 @@ def test_no_management_page_is_wider_than_the_phone_and_every_action_is_in_reach
     screenshot(page, f"80-manage-phone-{name}")
     assert page.evaluate("document.documentElement.scrollWidth") <= SCREEN["width"], "the page scrolls sideways"
     assert page.evaluate(OUT_OF_REACH) == []
+    assert page.evaluate(TOO_SMALL) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= SCREEN["width"], "opened sections too"
 
 
