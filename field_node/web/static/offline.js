@@ -429,11 +429,11 @@
       }
     }
     if (Object.keys(errors).length) { return { errors: errors, warnings: warnings }; }
-    if (last) {
-      var before = last.income.wage + last.income.business + last.income.property + last.income.transfer - last.income.expenses;
-      var now = income.wage + income.business + income.property + income.transfer - income.expenses;
+    var base = P.incomeBaseline(h, month, correcting);
+    if (base) {
+      var before = base.net, now = income.wage + income.business + income.property + income.transfer - income.expenses;
       if (before > 0 && now < before * (1 - DROP_SHARE)) {
-        warnings.income_drop = "本月纯收入（" + now + " 元）比" + lastLabelOf(last) + "（" + before + " 元）低 " +
+        warnings.income_drop = "本月纯收入（" + now + " 元）比" + lastLabelOf(base) + "（" + before + " 元）低 " +
           Math.round(100 * (before - now) / before) + "%。";
       }
     }

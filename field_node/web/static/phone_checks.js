@@ -113,6 +113,21 @@
     return out;
   }
 
+  /* The visit a month's income is compared with, as the station does (visits.latest(before=month)): for a new
+     visit the bundle's last one; for a correction the newest counted visit before the corrected month (h.last may
+     be the very visit being corrected). */
+  function incomeBaseline(h, month, correcting) {
+    var last = h.last;
+    if (!correcting) { return last ? { month: last.month, net: netOf(last.income) } : null; }
+    var earlier = (h.visits || []).filter(function (v) {
+      return v.month < month && typeof v.net === "number" && v.state !== "corrected" && v.state !== "rejected";
+    }).sort(function (a, b) { return a.month === b.month ? b.seq - a.seq : (a.month < b.month ? 1 : -1); });
+    if (earlier.length) { return { month: earlier[0].month, net: earlier[0].net }; }
+    return last && last.month < month ? { month: last.month, net: netOf(last.income) } : null;
+  }
+
+  function netOf(income) { return income.wage + income.business + income.property + income.transfer - income.expenses; }
+
   window.FieldsyncPhone = { idProblem: idProblem, normaliseId: normalise, canSeal: canSeal, seal: seal,
-                            loadReadings: loadReadings, spelled: spelled };
+                            loadReadings: loadReadings, spelled: spelled, incomeBaseline: incomeBaseline };
 })();
