@@ -10,7 +10,9 @@ var FILES = ["/offline", "/static/station.js", "/static/phone_checks.js", "/stat
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
-    return cache.addAll(FILES.map(function (url) { return new Request(url, { cache: "reload" }); }));
+    // "no-cache": revalidate with the station (a 304 for a file the page has just loaded, not its bytes again over
+    // 2G), never a stale copy from the HTTP cache after a version change.
+    return cache.addAll(FILES.map(function (url) { return new Request(url, { cache: "no-cache" }); }));
   }).then(function () { return self.skipWaiting(); }));
 });
 

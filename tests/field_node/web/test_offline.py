@@ -39,6 +39,23 @@ def test_service_worker_manifest_and_shell_are_served_without_sign_in(station):
     assert "待上传" in shell and "<script>" not in shell  # no inline script: the CSP forbids it
 
 
+
+def test_the_app_files_revalidate_so_the_worker_does_not_download_them_again(station):
+    """The service worker installs with ``cache: "no-cache"``: a file the page has just loaded comes back as a 304,
+    not its bytes again over 2G, so each of its files must answer a conditional request."""
+    import re
+
+    client = station["app"].test_client()
+    files = re.search(r"var FILES = \[(.*?)\];", client.get("/sw.js").get_data(as_text=True), re.S)
+    assert files is not None
+    for path in re.findall(r'"([^"]+)"', files.group(1)):
+        if not path.startswith("/static/"):
+            continue  # the shell and the manifest are a few hundred bytes and made per version
+        first = client.get(path, headers={"Accept-Encoding": "gzip"})
+        assert first.status_code == 200 and first.headers.get("ETag"), path
+        again = client.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and not again.get_data(), path
+
 def test_the_app_version_changes_with_the_build_setting(station, monkeypatch):
     first = station["app"].test_client().get("/sw.js").get_data(as_text=True)
     monkeypatch.setenv("FIELDSYNC_NODE_APP_BUILD", "2")
