@@ -47,9 +47,11 @@ class PostingImport:
     errors: list[RowError] = field(default_factory=list)
 
 
-def stable_posting_id(row: dict[str, str]) -> str:
-    """Same row, same id; never a run of digits that could be read as a phone number."""
-    seed = "\x1f".join(row.get(key, "") for key in ("employer", "title", "place", "valid_until"))
+def stable_posting_id(row: dict[str, str], valid_until: str) -> str:
+    """Same posting, same id, however the sheet writes its date (``valid_until`` is the parsed ISO date: a list
+    saved again with 2026/12/31 or as a date cell is not a new posting); never a run of digits that could be read
+    as a phone number."""
+    seed = "\x1f".join([*(row.get(key, "") for key in ("employer", "title", "place")), valid_until])
     for salt in range(100):
         candidate = hashlib.sha256(f"{salt}\x1f{seed}".encode()).hexdigest()[:32]
         if not _LONG_DIGIT_RUN.search(candidate):
@@ -79,7 +81,7 @@ def row_body(row: dict[str, str]) -> tuple[dict[str, Any] | None, str | None]:
                 body[key] = parse_date(row[key], POSTING_COLUMNS[key])
             except ValueError as exc:
                 return None, f"{exc}。"
-    body["posting_id"] = stable_posting_id(row)
+    body["posting_id"] = stable_posting_id(row, body.get("valid_until") or "")
     return body, None
 
 

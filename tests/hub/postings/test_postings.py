@@ -181,6 +181,18 @@ def test_an_enterprise_list_imports_once_with_row_errors(app, client, county, tm
     assert (again.created, again.unchanged) == (0, 2)
 
 
+
+def test_a_list_saved_again_with_its_dates_written_otherwise_imports_nothing_new(app, client, county, tmp_path):
+    """Excel, WPS and LibreOffice write one date as 2026-12-31, 2026/12/31, 2026年12月31日 or a date cell."""
+    header = ["用人单位", "岗位名称", "工作地点", "薪酬", "薪酬单位", "联系人", "联系电话", "有效期至"]
+    row = ["柳州某汽车配件厂", "装配工", "柳州市柳南区", "4200", "月", "李主管", "13907721234"]
+    first, second = tmp_path / "岗位表.csv", tmp_path / "岗位表-另存.csv"
+    first.write_text("\n".join([",".join(header), ",".join([*row, "2026-12-31"])]), encoding="utf-8-sig")
+    second.write_text("\n".join([",".join(header), ",".join([*row, "2026年12月31日"])]), encoding="utf-8-sig")
+    assert importer.import_postings(first, own_records.sign).created == 1
+    again = importer.import_postings(second, own_records.sign)
+    assert (again.created, again.unchanged) == (0, 1)
+
 def test_county_views_list_postings_and_labourers_short_of_three(app, client, county):
     own_records.sign("posting", posting_body())
     assert "木工" in client.get("/postings/").get_data(as_text=True)
