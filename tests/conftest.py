@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -24,6 +25,11 @@ from hub.county import setup as county
 from hub.store import db
 from hub.web.app import create_app
 from shared.accounts import hash_password
+
+# CI (.ci/run) sets HYPOTHESIS_PROFILE=ci: the same examples every run, so a red run is one a person can repeat
+# and a merge is never failed by chance; a developer's `make test` explores new examples each time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 POSTGRES_URL = os.environ.get("FIELDSYNC_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
