@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pypinyin import lazy_pinyin
 
@@ -46,7 +47,7 @@ def executemany(sql: str, rows: list[tuple]) -> None:
         db.database.cursor().executemany(sql, rows)
 
 
-def generate(members: int, villages_per_township: int, seed: int = 1) -> dict[str, int]:
+def generate(members: int, villages_per_township: int, seed: int = 1) -> dict[str, Any]:
     """Bulk-write the county: townships, villages, households, persons, records, visits, employment."""
     rnd = random.Random(seed)
     county_setup.init_county(synthetic.COUNTY, synthetic.RONGAN_TOWNSHIPS)

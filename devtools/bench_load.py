@@ -85,7 +85,9 @@ def browse(url: str, password: str, stop: threading.Event, latencies: list[float
 def _browse(url: str, password: str, stop: threading.Event, latencies: list[float], errors: list[str]) -> None:
     session = requests.Session()
     page = session.get(url + "/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None, "the sign-in page has no CSRF token"
+    token = found[1]
     session.post(url + "/login", data={"username": "clerk", "password": password, "csrf_token": token})
     rnd = random.Random(3)
     while True:  # at least one view each, however short the sync
@@ -153,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
                 thread.join()
             with psycopg2.connect(url) as conn, conn.cursor() as cursor:
                 cursor.execute("SELECT COUNT(*), COUNT(DISTINCT (node_id, seq)) FROM record WHERE status = 'accepted'")
-                held, distinct = cursor.fetchone()
+                counted = cursor.fetchone()
+                assert counted is not None
+                held, distinct = counted
         finally:
             hub.kill()
     sent = args.stations * args.records

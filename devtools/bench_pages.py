@@ -26,6 +26,7 @@ from hub.store import db
 from hub.store.models import Anomaly, CleaningRun, CountyUser, Household, Village
 from hub.web.app import create_app
 from shared.accounts import hash_password
+from shared.rows import tuples
 
 TARGET_MS = 300
 REPEATS = 30
@@ -39,7 +40,7 @@ def plant(root: Path, households: int, anomalies: int) -> None:
     importer.import_roster(root / "roster.csv")
     run = CleaningRun.create(started_at=datetime(2026, 11, 11), period="2026-10", rules_version="bench",
                              settings="{}", counts=json.dumps({"rules": {}}))
-    homes = list(Household.select(Household.id, Household.village, Village.township).join(Village).tuples())
+    homes = list(tuples(Household.select(Household.id, Household.village, Village.township).join(Village)))
     rules = list(CATALOGUE)
     batch = []
     for index in range(anomalies):

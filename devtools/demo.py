@@ -114,7 +114,9 @@ def demo_station(hub: list[str], node: list[str], url: str, rows: list[dict], vi
     step(4, "为村级服务站登记站点，得到一次性登记码和二维码")
     labels = [arg for township, village in villages for arg in ("--village", f"{township}/{village}")]
     output = run(*hub, "add-node", f"{villages[0][0]}服务站", *labels)
-    code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", output)[0]
+    found = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", output)
+    assert found is not None, "add-node printed no code"
+    code = found[0]
 
     step(5, "站点用登记码登记（生成自己的密钥，私钥不离开站点），并下载花名册")
     run(*node, "enroll", "--hub", url, "--code", code)

@@ -121,17 +121,17 @@ class Suite:
             time.sleep(0.5)
         node.cli("sync")
 
-    def hub_notes(self, node: Station) -> Counter:
-        with closing(sqlite3.connect(node.data_dir / "node.db")) as conn:
-            node_id = int(conn.execute("SELECT value FROM state WHERE key = 'node_id'").fetchone()[0])
+    def hub_notes(self, node: Station) -> Counter[str]:
+        with closing(sqlite3.connect(node.data_dir / "node.db")) as station_db:
+            node_id = int(station_db.execute("SELECT value FROM state WHERE key = 'node_id'").fetchone()[0])
         sql = "SELECT content FROM record WHERE node_id = {} AND status = 'accepted' AND kind = 'visit'"
         if self.hub.database_url:
             with psycopg2.connect(self.hub.database_url) as conn, conn.cursor() as cursor:
                 cursor.execute(sql.format("%s"), (node_id,))
                 rows = cursor.fetchall()
         else:
-            with closing(sqlite3.connect(self.hub.data_dir / "hub.db")) as conn:
-                rows = conn.execute(sql.format("?"), (node_id,)).fetchall()
+            with closing(sqlite3.connect(self.hub.data_dir / "hub.db")) as hub_db:
+                rows = hub_db.execute(sql.format("?"), (node_id,)).fetchall()
         return Counter(json.loads(bytes(content))["body"].get("note", "") for (content,) in rows)
 
     def count(self, outcome: Outcome, node: Station, intended: list[dict]) -> Outcome:
@@ -210,8 +210,11 @@ class Suite:
     def postgres_restarted(self, runs: int) -> Outcome:
         cluster = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
         command = ["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"]
-        return self.disrupted_push("pg-restart", "PostgreSQL restarted mid-push", runs,
-                                   lambda: subprocess.run(command, check=True, capture_output=True))
+
+        def restart() -> None:
+            subprocess.run(command, check=True, capture_output=True)
+
+        return self.disrupted_push("pg-restart", "PostgreSQL restarted mid-push", runs, restart)
 
     def disk_full(self, runs: int) -> Outcome:
         """The station's data on a small file system (tmpfs), filled to the brim before each save."""
@@ -290,7 +293,7 @@ class Suite:
             original.cli("add", str(self.write(original, last)))
             self.sync_clean(original)
         outcome.notes.append("the copy's records were refused (SEQUENCE_CONFLICT), the key quarantined")
-        held = Counter()
+        held: Counter[str] = Counter()
         for run in range(runs):
             held += self.hub_notes(Station(self.root / f"clone-{run}"))
         wanted = {b["note"] for b in intended}
@@ -373,8 +376,8 @@ class Suite:
             with psycopg2.connect(self.hub.database_url) as conn, conn.cursor() as cursor:
                 cursor.execute(sql.format("%s"), params)
                 return cursor.fetchall()
-        with closing(sqlite3.connect(self.hub.data_dir / "hub.db")) as conn:
-            return conn.execute(sql.format("?"), params).fetchall()
+        with closing(sqlite3.connect(self.hub.data_dir / "hub.db")) as hub_db:
+            return hub_db.execute(sql.format("?"), params).fetchall()
 
     @staticmethod
     def check_integrity(node: Station) -> None:

@@ -115,7 +115,9 @@ class Hub:
     def add_node(self, name: str, villages: list[str]) -> str:
         """Register a node and return its one-time enrolment code."""
         labels = [arg for village in villages for arg in ("--village", village)]
-        return CODE.search(self.cli("add-node", name, *labels).stdout)[0]
+        found = CODE.search(self.cli("add-node", name, *labels).stdout)
+        assert found is not None, "add-node printed no code"
+        return found[0]
 
 
 @dataclass

@@ -120,7 +120,7 @@ def write_roster_xlsx(rows: list[dict[str, Any]], path: Path, chinese_headers: b
 
     keys = list(ROSTER_COLUMNS)
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]
     sheet.append([ROSTER_COLUMNS[k] for k in keys] if chinese_headers else keys)
     for row in rows:
         sheet.append([str(row.get(k, "")) for k in keys])  # text cells: an ID number must keep all 18 characters

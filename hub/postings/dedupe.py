@@ -295,7 +295,7 @@ def same_job(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return similarity(posting_features(a), posting_features(b)) >= SAME_MIN
 
 
-def group_postings(postings: list[Mapping[str, Any]]) -> list[list[int]]:
+def group_postings(postings: Sequence[Mapping[str, Any]]) -> list[list[int]]:
     """Every posting's index in exactly one group, a group being the postings of one job (most are alone).
 
     Groups are the connected components of ``same_job`` among postings whose trade names share their first or
