@@ -6,9 +6,10 @@ next pull says so.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from field_node.store.db import database
+from field_node.store.db import database, until_written
 from field_node.store.models import Task
 from field_node.store.state import now_text, set_state
 
@@ -37,3 +38,15 @@ def waiting(household: str | None = None, within: list[str] | None = None) -> li
     if within is not None:
         query = query.where(Task.household.in_(within or [""]))
     return list(query.order_by(Task.id))
+
+
+@until_written()
+def waiting_count(villages: frozenset[str] | None = None) -> int:
+    """How many tasks ``waiting`` lists (of the households in ``villages``, 乡镇/村 labels, when given): the
+    landing page's notice, one fixed statement kept until the next commit."""
+    sql = "SELECT COUNT(*) FROM task WHERE open = 1 AND answered_seq IS NULL"
+    if villages is None:
+        return int(database.execute_sql(sql).fetchone()[0])
+    sql += (" AND household IN (SELECT number FROM household"
+            " WHERE township || '/' || village IN (SELECT value FROM json_each(?)))")
+    return int(database.execute_sql(sql, (json.dumps(sorted(villages)),)).fetchone()[0])

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
-from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -27,7 +26,17 @@ from werkzeug.exceptions import HTTPException
 from field_node.store.db import database
 from field_node.store.state import get_state
 from field_node.sync import node as node_module
-from field_node.web import accounts_views, auth, households, jobs, offline, sync_views, tasks_views, visit_views
+from field_node.web import (
+    accounts_views,
+    auth,
+    compression,
+    households,
+    jobs,
+    offline,
+    sync_views,
+    tasks_views,
+    visit_views,
+)
 from shared import jobs_web, web_errors, web_security
 from shared.errors import ErrorCode, FieldsyncError
 
@@ -65,7 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     web_security.limit_sign_in(app, limiter, "auth.sign_in", lambda: opened.settings["LOGIN_RATE_LIMIT"])
     _init_database(app)
     _init_errors(app)
-    Compress(app)  # the month's list on a phone over a weak Wi-Fi: gzip'd
+    compression.init_app(app)  # the month's list on a phone over a weak Wi-Fi: gzip'd
     web_security.init_app(app, web_security.STATION_POLICY, cacheable_blueprints=frozenset({"jobs"}))
     app.jinja_env.globals["get_locale"] = get_locale
     zone = ZoneInfo(opened.settings["TIME_ZONE"])

@@ -11,6 +11,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from field_node import accounts
 from field_node.outbox import phones
 from field_node.store.models import Account
+from field_node.web import scope
 from shared import web_security
 from shared.accounts import same_token, session_key
 
@@ -25,6 +26,7 @@ class StationUser(UserMixin):
         self.display_name = account.display_name
         self.role = account.role
         self.session_token = accounts.session_token(account)
+        self.villages = scope.account_villages(account)  # read with the session check: one query a request
 
     def get_id(self) -> str:
         return self.session_token

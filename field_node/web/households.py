@@ -37,14 +37,14 @@ def coverage() -> Any:
     shown = request.values.get("show", "all")
     shown = shown if shown in FILTERS else "all"
     numbers = visits.search(query) if query else None
-    within = scope.condition()
-    counts = visits.coverage_counts(month, numbers, within)
+    villages = scope.villages()
+    counts = visits.coverage_counts(month, numbers, villages)
     total = sum(counts.values())
     size = current_app.config["NODE"].settings["PAGE_SIZE"]
     pages = max(1, -(-(total if shown == "all" else counts[shown]) // size))
     page = min(max(request.values.get("page", 1, type=int), 1), pages)
-    rows = visits.coverage(month, numbers, shown, offset=(page - 1) * size, limit=size, within=within)
-    waiting = len(tasks.waiting(within=scope.household_numbers()))
+    rows = visits.coverage(month, numbers, shown, offset=(page - 1) * size, limit=size, villages=villages)
+    waiting = tasks.waiting_count(villages)
     return render_template("coverage.html", waiting_tasks=waiting, month=month, query=query,
                            shown=shown, counts=counts, total=total, rows=rows, page=page, pages=pages,
                            filters=FILTERS)

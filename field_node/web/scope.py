@@ -20,14 +20,18 @@ from shared.rows import tuples
 
 def villages() -> frozenset[str] | None:
     """The 乡镇/村 labels the signed-in account may see, or None for every village of the station."""
-    if "scope_villages" not in g:
-        g.scope_villages = villages_of(current_user.username)
+    if "scope_villages" not in g:  # the signed-in account's, read with it by the session check
+        g.scope_villages = getattr(current_user, "villages", frozenset())
     return g.scope_villages
 
 
 def villages_of(username: str) -> frozenset[str] | None:
     """The villages of the account ``username`` (None: every village; empty: none, for an unknown account)."""
-    account = Account.get_or_none(Account.username == username)
+    return account_villages(Account.get_or_none(Account.username == username))
+
+
+def account_villages(account: Account | None) -> frozenset[str] | None:
+    """The villages of ``account`` (None: every village; empty: none, for no account)."""
     if account is None or account.role == "admin" or account.villages is None:
         return None if account is not None else frozenset()
     return frozenset(json.loads(account.villages))
