@@ -14,7 +14,7 @@ from typing import Any
 
 from peewee import Case, fn
 
-from field_node.store.db import database, until_written
+from field_node.store.db import database, first_row, until_written
 from field_node.store.models import REJECTED, Coverage, Household, Member, PinyinReading, Record, Visit
 from shared.months import previous_month
 from shared.rows import tuples
@@ -179,33 +179,42 @@ def _spelled(text: str) -> str | None:
     return "".join(readings[char] for char in chars) if all(char in readings for char in chars) else None
 
 
+# A household's effective visits (as ``_effective``), as fixed statements: the household page and the visit form
+# read them on every view.
+_EFFECTIVE_OF = ("SELECT visit.* FROM visit JOIN record ON record.seq = visit.seq "
+                 "WHERE visit.superseded_by IS NULL AND record.status != ? AND visit.household = ?")
+
+
 def history(number: str) -> list[Visit]:
     """Every visit row of a household, newest first (corrected and rejected ones included)."""
-    return list(Visit.select(Visit, Record.status, Record.error_message)
-                .join(Record, on=(Record.seq == Visit.seq)).where(Visit.household == number)
-                .order_by(Visit.month.desc(), Visit.seq.desc()).objects())
+    return list(Visit.raw("SELECT visit.*, record.status, record.error_message FROM visit "
+                          "JOIN record ON record.seq = visit.seq WHERE visit.household = ? "
+                          "ORDER BY visit.month DESC, visit.seq DESC", number))
 
 
 def latest(number: str, before: str | None = None) -> Visit | None:
     """The effective visit of the latest month (before ``before`` when given)."""
-    query = _effective().where(Visit.household == number)
     if before:
-        query = query.where(Visit.month < before)
-    return query.order_by(Visit.month.desc(), Visit.seq.desc()).first()
+        return first_row(Visit, f"{_EFFECTIVE_OF} AND visit.month < ? ORDER BY visit.month DESC, visit.seq DESC "
+                                "LIMIT 1", REJECTED, number, before)
+    return first_row(Visit, f"{_EFFECTIVE_OF} ORDER BY visit.month DESC, visit.seq DESC LIMIT 1", REJECTED, number)
 
 
 def monthly_net(number: str, months: list[str]) -> dict[str, int]:
     """Net income (four sources less expenses) per month, from each month's latest effective visit."""
     found: dict[str, int] = {}
-    for visit in _effective().where(Visit.household == number, Visit.month.in_(months)).order_by(Visit.seq):
+    for visit in Visit.raw(f"{_EFFECTIVE_OF} AND visit.month IN (SELECT value FROM json_each(?)) ORDER BY visit.seq",
+                           REJECTED, number, json.dumps(months)):
         found[visit.month] = visit.net()
     return found
 
 
 def body_of(seq: int) -> dict[str, Any]:
     """The signed body of a record, exactly as it was signed."""
-    record = Record.get_by_id(seq)
-    return json.loads(bytes(record.content))["body"]
+    row = database.execute_sql("SELECT content FROM record WHERE seq = ?", (seq,)).fetchone()
+    if row is None:
+        raise Record.DoesNotExist(f"no record {seq}")
+    return json.loads(bytes(row[0]))["body"]
 
 
 def record_hash(seq: int) -> str:

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from peewee import DatabaseProxy, SqliteDatabase
+from peewee import DatabaseProxy, Model, SqliteDatabase
 
 from shared import migrations
 from shared.private_files import make_private
@@ -58,6 +58,7 @@ def _rewrite_file() -> None:
 
 
 _held: dict[str, sqlite3.Connection] = {}  # the idle connection this process holds (one database at a time)
+ModelType = TypeVar("ModelType", bound=Model)
 _held_lock = threading.Lock()  # the request threads share that one connection
 _held_serial = itertools.count(1)  # which held connection: data versions of two databases never compare
 _held_number = 0
@@ -87,6 +88,12 @@ def data_version() -> tuple[int, int] | None:
         for connection in _held.values():
             return _held_number, connection.execute("PRAGMA data_version").fetchone()[0]
     return None
+
+
+def first_row(model: type[ModelType], sql: str, *parameters: Any) -> ModelType | None:
+    """The first row of a fixed statement as a ``model`` instance (None when there is none).  The station's
+    pages read their rows by fixed statements: peewee building a query costs more CPU than SQLite running it."""
+    return next(iter(model.raw(sql, *parameters)), None)
 
 
 Params = ParamSpec("Params")

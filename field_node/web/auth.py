@@ -44,7 +44,7 @@ def init_login(login: LoginManager) -> None:
     def _load(token: str) -> StationUser | None:
         """The account of a session still valid: not signed out, password and role unchanged, active."""
         username = session_key(token)
-        account = Account.get_or_none(Account.username == username) if username else None
+        account = accounts.account(username) if username else None
         if account is None or not account.active or not same_token(accounts.session_token(account), token):
             return None
         return StationUser(account)

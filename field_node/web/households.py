@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 
 from field_node import tasks
+from field_node.roster import households as households_roster
 from field_node.roster import visits
-from field_node.store.models import Member
 from field_node.store.state import now_text
 from field_node.web import auth, chart, scope
 from field_node.web.visit_form import age_in, is_labourer
@@ -54,7 +54,7 @@ def coverage() -> Any:
 def household(number: str) -> Any:
     found = scope.household_or_404(number)
     month = this_month()
-    members = list(Member.select().where(Member.household == number).order_by(Member.id))
+    members = households_roster.members_of(number)
     months = months_back(month, 12)
     latest = visits.latest(number)
     labourers = [m for m in members if is_labourer(m, month)]
