@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import Case, fn
+from peewee import Case, DoesNotExist, fn
 
 from field_node.store.db import database, first_row, until_written
 from field_node.store.models import REJECTED, Coverage, Household, Member, PinyinReading, Record, Visit
@@ -86,7 +86,8 @@ def _households_where(month: str, numbers: tuple[str, ...] | None, villages: fro
                       shown: str = "all", last_month: bool = False) -> tuple[str, list[Any]]:
     """The FROM and WHERE of the households of the list (joined to last month's status too when
     ``last_month``), and their parameters."""
-    conditions, parameters = ["1"], [month, *([previous_month(month)] if last_month else [])]
+    conditions: list[str] = ["1"]
+    parameters: list[Any] = [month, *([previous_month(month)] if last_month else [])]
     if villages is not None:
         conditions.append(_IN_VILLAGES)
         parameters.append(json.dumps(sorted(villages)))
@@ -213,7 +214,7 @@ def body_of(seq: int) -> dict[str, Any]:
     """The signed body of a record, exactly as it was signed."""
     row = database.execute_sql("SELECT content FROM record WHERE seq = ?", (seq,)).fetchone()
     if row is None:
-        raise Record.DoesNotExist(f"no record {seq}")
+        raise DoesNotExist(f"no record {seq}")
     return json.loads(bytes(row[0]))["body"]
 
 

@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo
 from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -33,6 +31,7 @@ from field_node.web import (
     households,
     jobs,
     offline,
+    rate_limits,
     sync_views,
     tasks_views,
     visit_views,
@@ -68,7 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     for module in (auth, households, visit_views, sync_views, accounts_views, jobs, tasks_views):
         app.register_blueprint(module.bp)
     offline.init_app(app, csrf)
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
+    limiter = rate_limits.StationLimits()  # per address: remote_addr, after the trusted proxies (trust_proxies)
     app.register_blueprint(jobs_web.blueprint(jobs.NodeBoard, limiter,
                                               lambda: opened.settings["INTEREST_RATE_LIMIT"]))
     web_security.limit_sign_in(app, limiter, "auth.sign_in", lambda: opened.settings["LOGIN_RATE_LIMIT"])
