@@ -58,7 +58,6 @@ def _rewrite_file() -> None:
 
 
 _held: dict[str, sqlite3.Connection] = {}  # the idle connection this process holds (one database at a time)
-ModelType = TypeVar("ModelType", bound=Model)
 _held_lock = threading.Lock()  # the request threads share that one connection
 _held_serial = itertools.count(1)  # which held connection: data versions of two databases never compare
 _held_number = 0
@@ -67,17 +66,18 @@ _held_number = 0
 def _hold_open(path: Path) -> None:
     """Keep one idle connection to ``path`` open, so that closing the others never checkpoints and deletes the
     WAL.  It holds no transaction: it never holds up a writer or a checkpoint."""
-    key = str(path)
-    if key in _held:
-        return
-    for held in _held.values():
-        held.close()
-    _held.clear()
     global _held_number
-    connection = sqlite3.connect(key, check_same_thread=False)
-    connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # opens the WAL and its index
-    _held[key] = connection
-    _held_number = next(_held_serial)
+    key = str(path)
+    with _held_lock:
+        if key in _held:
+            return
+        for held in _held.values():
+            held.close()
+        _held.clear()
+        connection = sqlite3.connect(key, check_same_thread=False)
+        connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # opens the WAL and its index
+        _held[key] = connection
+        _held_number = next(_held_serial)
 
 
 def data_version() -> tuple[int, int] | None:
@@ -88,6 +88,9 @@ def data_version() -> tuple[int, int] | None:
         for connection in _held.values():
             return _held_number, connection.execute("PRAGMA data_version").fetchone()[0]
     return None
+
+
+ModelType = TypeVar("ModelType", bound=Model)
 
 
 def first_row(model: type[ModelType], sql: str, *parameters: Any) -> ModelType | None:
