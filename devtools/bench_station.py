@@ -55,7 +55,8 @@ HUB_VILLAGES_PER_TOWNSHIP = 1
 # Installed for the hub, never used by the station: a station installed with only its own dependencies
 # lacks them.  psycopg2 is the one the station app loads anyway (peewee imports it when it is there).
 NOT_NODE_PACKAGES = ("psycopg2", "gunicorn", "flask_smorest", "apispec", "openpyxl", "prometheus_client",
-                     "python_calamine", "olefile", "PIL")  # fieldsync[node] installs none of them
+                     "python_calamine", "olefile", "PIL", "lxml", "flask_compress", "flask_limiter", "limits",
+                     "brotli", "backports.zstd", "zstandard")  # fieldsync[node] installs none of them
 NODE_ONLY_LAUNCHER = ("import sys\nfor name in {names!r}:\n    sys.modules[name] = None\n"
                       "from field_node.cli import main\nmain(prog_name='fieldsync-node')")
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from field_node.store.db import database
+from field_node.store.db import database, first_row
 from field_node.store.models import Account, SignInFailure
 from field_node.store.state import now_text
 from shared.accounts import ROLES, Lockouts, check_new_account, hash_password
@@ -19,6 +19,11 @@ from shared.errors import ErrorCode, FieldsyncError
 
 __all__ = ["ROLES", "apply_hub_accounts", "create_account", "end_sessions", "is_locked", "session_token", "sign_in"]
 HUB, NODE = "hub", "node"
+
+
+def account(username: str) -> Account | None:
+    """The account ``username`` (a fixed statement: the session check reads it on every request)."""
+    return first_row(Account, "SELECT * FROM account WHERE username = ?", username)
 
 
 def create_account(username: str, display_name: str, password: str, role: str = "member",

@@ -13,13 +13,13 @@ from datetime import date
 from typing import Any, Protocol
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_limiter import Limiter
 
 from shared import idnumber
 from shared.errors import field_messages
 from shared.kinds import body_errors
 from shared.posting_qr import posting_url, qr_svg
 from shared.postings import PAY_UNITS, POSTING_KINDS, STATUS_LABELS
+from shared.web_security import RateLimiter
 
 POSTER_SIZES = ("A4", "A5")
 INTEREST_FIELDS = ("name", "phone", "village", "id_number")
@@ -42,7 +42,7 @@ class Board(Protocol):
     def today(self) -> date: ...
 
 
-def blueprint(board: Callable[[], Board], limiter: Limiter, rate: Callable[[], str]) -> Blueprint:
+def blueprint(board: Callable[[], Board], limiter: RateLimiter, rate: Callable[[], str]) -> Blueprint:
     """The public job pages over the app's ``Board``; ``rate`` gives the interest form's limit ("5/minute")."""
     bp = Blueprint("jobs", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/jobs-static")

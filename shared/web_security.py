@@ -8,13 +8,12 @@ import secrets
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
-from flask_limiter import Limiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 BASE_HEADERS = {
@@ -82,7 +81,14 @@ def secret_key(path: Path) -> str:
     return path.read_text().strip()
 
 
-def limit_sign_in(app: Flask, limiter: Limiter, endpoint: str, rate: Callable[[], str]) -> None:
+class RateLimiter(Protocol):
+    """What a rate limiter offers these helpers: Flask-Limiter's ``Limiter`` on the hub; the station's own
+    (field_node/web/rate_limits.py), which spares a Pi the memory of Flask-Limiter's imports."""
+
+    def limit(self, limit_value: Callable[[], str], *, methods: list[str] | None = None) -> Any: ...
+
+
+def limit_sign_in(app: Flask, limiter: RateLimiter, endpoint: str, rate: Callable[[], str]) -> None:
     """Rate-limit sign-in attempts per address (on top of the per-account lockout): guessing many accounts
     from one address is slowed as well as guessing one account from many."""
     view = cast("Callable[..., ResponseReturnValue]", app.view_functions[endpoint])  # every sign-in view is sync

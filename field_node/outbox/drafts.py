@@ -9,7 +9,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from field_node.outbox import records
-from field_node.store.db import database, without_waiting_for_the_card
+from field_node.store.db import database, first_row, without_waiting_for_the_card
 from field_node.store.models import Draft, SignatureImage
 from field_node.store.state import now_text
 from shared.records import SealedRecord
@@ -18,7 +18,7 @@ NOT_KEPT_SUFFIX = "id_number"  # change_<n>_id_number: never written to the card
 
 
 def kept(number: str, author: str) -> Draft | None:
-    return Draft.get_or_none(Draft.household == number, Draft.author == author)
+    return first_row(Draft, "SELECT * FROM draft WHERE household = ? AND author = ?", number, author)
 
 
 def keep(number: str, author: str, fields: dict[str, list[str]]) -> None:

@@ -17,7 +17,7 @@ from peewee import fn
 from field_node import postings, tasks
 from field_node.outbox import privacy
 from field_node.roster import visits
-from field_node.store.db import database
+from field_node.store.db import database, until_written
 from field_node.store.models import PENDING, REJECTED, SENT, Household, Record, Visit
 from field_node.store.state import now_text, set_state
 from shared.errors import FieldsyncError
@@ -170,6 +170,12 @@ def requeue_missing(missing: list[list[int]]) -> int:
 
 
 def counts() -> dict[str, int]:
+    """How many records wait, went and were refused (the sync page's figures)."""
+    return dict(_counts())
+
+
+@until_written(size=1)
+def _counts() -> dict[str, int]:  # counting 24,000 records took 1-2.5 ms of this machine's CPU per view
     found = dict.fromkeys((PENDING, SENT, REJECTED), 0)
     found.update(dict(tuples(Record.select(Record.status, fn.COUNT(Record.seq)).group_by(Record.status))))
     return found

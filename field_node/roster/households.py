@@ -19,6 +19,11 @@ MEMBER_FIELDS = ("name", "gender", "relation", "labour_ability", "student", "sta
                  "relocated", "disabled")
 
 
+def members_of(number: str) -> list[Member]:
+    """A household's members in roster order (a fixed statement: the household page and the form read it)."""
+    return list(Member.raw("SELECT * FROM member WHERE household = ? ORDER BY id", number))
+
+
 def apply_roster_page(page: dict[str, Any]) -> int:
     """Upsert the households of one roster page and move the cursor, in one transaction."""
     with database.atomic("IMMEDIATE"):

@@ -12,8 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import JOIN, SQL, Case, fn
+from peewee import Case, DoesNotExist, fn
 
+from field_node.store.db import database, first_row, until_written
 from field_node.store.models import REJECTED, Coverage, Household, Member, PinyinReading, Record, Visit
 from shared.months import previous_month
 from shared.rows import tuples
@@ -58,7 +59,7 @@ def _effective() -> Any:
             .where(Visit.superseded_by.is_null(), Record.status != REJECTED))
 
 
-@dataclass
+@dataclass(frozen=True)
 class CoverageRow:
     number: str
     village: str
@@ -67,53 +68,76 @@ class CoverageRow:
     reached_last_month: bool
 
 
-def _among(numbers: list[str]) -> Any:
-    """``Household.number IN numbers`` as one JSON parameter: a search finds up to 200 households, and building
-    a query with 200 parameters costs the station more CPU than the database takes to run it."""
-    return Household.number.in_(SQL("(SELECT value FROM json_each(?))", [json.dumps(numbers)]))
+# The landing page's two queries as fixed SQL text: peewee building them (aliases, joins, a 50-parameter IN)
+# cost the station as much CPU as SQLite running them.  ``{where}`` takes only the fixed conditions below.
+_HOUSEHOLDS_THIS_MONTH = """
+FROM household AS h
+LEFT JOIN coverage AS this_month ON this_month.household = h.number AND this_month.month = ?
+{last_month}WHERE {where}"""
+_LAST_MONTH = "LEFT JOIN coverage AS last_month ON last_month.household = h.number AND last_month.month = ?\n"
+_STATUS = "COALESCE(this_month.status, 0)"
+_IN_VILLAGES = "h.township || '/' || h.village IN (SELECT value FROM json_each(?))"
+_IN_NUMBERS = "h.number IN (SELECT value FROM json_each(?))"  # a search's up to 200 households: one parameter
+_HEADS = ("SELECT household, MIN(name) FROM member WHERE relation = ? "
+          "AND household IN (SELECT value FROM json_each(?)) GROUP BY household")
 
 
-def _this_month_status(query: Any, month: str) -> tuple[Any, Any]:
-    """``query`` (on households) joined to their coverage rows of ``month``; and the status code expression."""
-    this = Coverage.alias("this_month")
-    joined = query.join(this, JOIN.LEFT_OUTER, on=((this.household == Household.number) & (this.month == month)))
-    return joined.switch(Household), fn.COALESCE(this.status, STATUS_CODES[NOT_YET])
+def _households_where(month: str, numbers: tuple[str, ...] | None, villages: frozenset[str] | None,
+                      shown: str = "all", last_month: bool = False) -> tuple[str, list[Any]]:
+    """The FROM and WHERE of the households of the list (joined to last month's status too when
+    ``last_month``), and their parameters."""
+    conditions: list[str] = ["1"]
+    parameters: list[Any] = [month, *([previous_month(month)] if last_month else [])]
+    if villages is not None:
+        conditions.append(_IN_VILLAGES)
+        parameters.append(json.dumps(sorted(villages)))
+    if numbers is not None:
+        conditions.append(_IN_NUMBERS)
+        parameters.append(json.dumps(list(numbers)))
+    if shown in STATUS_CODES:
+        conditions.append(f"{_STATUS} = ?")
+        parameters.append(STATUS_CODES[shown])
+    return (_HOUSEHOLDS_THIS_MONTH.format(last_month=_LAST_MONTH if last_month else "",
+                                          where=" AND ".join(conditions)), parameters)
 
 
 def coverage(month: str, numbers: list[str] | None = None, shown: str = "all", offset: int = 0,
-             limit: int | None = None, within: Any = True) -> list[CoverageRow]:
-    """Every household (or those in ``numbers``, or only those of status ``shown``; always within the
-    where-clause ``within``, the account's villages) with its status this
+             limit: int | None = None, villages: frozenset[str] | None = None) -> list[CoverageRow]:
+    """Every household (or those in ``numbers``, or only those of status ``shown``; always within
+    ``villages``, the account's 乡镇/村 labels, when given) with its status this
     month: not yet first, those not reached last month first among them, then contacted by phone/WeChat,
     then visited in person.  Sorted and cut to ``offset``/``limit`` by the database: only the rows shown
     are read."""
-    last = Coverage.alias("last_month")
-    query, status = _this_month_status(Household.select().where(within), month)
-    reached = last.status.is_null(False)
-    query = (query.select(Household.number, Household.village, status, reached)
-             .join(last, JOIN.LEFT_OUTER, on=((last.household == Household.number)
-                                              & (last.month == previous_month(month)))))
-    if numbers is not None:
-        query = query.where(_among(numbers))
-    if shown in STATUS_CODES:
-        query = query.where(status == STATUS_CODES[shown])
-    found = list(tuples(query.order_by(status, reached, Household.number).offset(offset or None).limit(limit)))
-    heads = dict(tuples(Member.select(Member.household, fn.MIN(Member.name))
-                        .where(Member.household.in_([number for number, *_ in found]), Member.relation == HEAD)
-                        .group_by(Member.household))) if found else {}
-    return [CoverageRow(number, village, heads.get(number) or "", STATUSES[state], bool(was_reached))
-            for number, village, state, was_reached in found]
+    return list(_coverage(month, None if numbers is None else tuple(numbers), shown, offset, limit, villages))
 
 
-def coverage_counts(month: str, numbers: list[str] | None = None, within: Any = True) -> dict[str, int]:
-    """How many households (or of ``numbers``; within ``within``) are not yet reached, contacted and visited in
-    ``month``."""
-    query, status = _this_month_status(Household.select().where(within), month)
-    query = query.select(status, fn.COUNT(Household.number)).group_by(status)
-    if numbers is not None:
-        query = query.where(_among(numbers))
+@until_written()
+def _coverage(month: str, numbers: tuple[str, ...] | None, shown: str, offset: int, limit: int | None,
+              villages: frozenset[str] | None) -> tuple[CoverageRow, ...]:
+    where, parameters = _households_where(month, numbers, villages, shown, last_month=True)
+    sql = (f"SELECT h.number, h.village, {_STATUS}, last_month.status IS NOT NULL {where} "
+           f"ORDER BY 3, 4, h.number LIMIT ? OFFSET ?")
+    found = database.execute_sql(sql, [*parameters, -1 if limit is None else limit, offset or 0]).fetchall()
+    heads = dict(database.execute_sql(_HEADS, (HEAD, json.dumps([row[0] for row in found]))).fetchall()
+                 ) if found else {}
+    return tuple(CoverageRow(number, village, heads.get(number) or "", STATUSES[state], bool(was_reached))
+                 for number, village, state, was_reached in found)
+
+
+def coverage_counts(month: str, numbers: list[str] | None = None,
+                    villages: frozenset[str] | None = None) -> dict[str, int]:
+    """How many households (or of ``numbers``; within ``villages`` when given) are not yet reached, contacted
+    and visited in ``month``."""
+    return dict(_coverage_counts(month, None if numbers is None else tuple(numbers), villages))
+
+
+@until_written()
+def _coverage_counts(month: str, numbers: tuple[str, ...] | None,
+                     villages: frozenset[str] | None) -> dict[str, int]:
+    where, parameters = _households_where(month, numbers, villages)
     found = dict.fromkeys(STATUSES, 0)
-    found.update({STATUSES[state]: count for state, count in tuples(query)})
+    for state, count in database.execute_sql(f"SELECT {_STATUS}, COUNT(*) {where} GROUP BY 1", parameters):
+        found[STATUSES[state]] = count
     return found
 
 
@@ -126,9 +150,14 @@ def counts(rows: list[CoverageRow]) -> dict[str, int]:
 
 def search(text: str, limit: int = 200) -> list[str]:
     """Household numbers matching a household number, a member's name, or its pinyin / initials."""
+    return list(_search(text, limit))
+
+
+@until_written()
+def _search(text: str, limit: int) -> tuple[str, ...]:
     text = text.strip().lower()
     if not text:
-        return []
+        return ()
     pattern = f"%{text}%"
     matches = Member.search ** pattern
     spelled = _spelled(text)
@@ -138,7 +167,7 @@ def search(text: str, limit: int = 200) -> list[str]:
     query = (Household.select(Household.number)
              .where((Household.number ** f"{text}%") | Household.number.in_(by_member))
              .order_by(Household.number).limit(limit))
-    return [number for (number,) in tuples(query)]
+    return tuple(number for (number,) in tuples(query))
 
 
 def _spelled(text: str) -> str | None:
@@ -151,33 +180,42 @@ def _spelled(text: str) -> str | None:
     return "".join(readings[char] for char in chars) if all(char in readings for char in chars) else None
 
 
+# A household's effective visits (as ``_effective``), as fixed statements: the household page and the visit form
+# read them on every view.
+_EFFECTIVE_OF = ("SELECT visit.* FROM visit JOIN record ON record.seq = visit.seq "
+                 "WHERE visit.superseded_by IS NULL AND record.status != ? AND visit.household = ?")
+
+
 def history(number: str) -> list[Visit]:
     """Every visit row of a household, newest first (corrected and rejected ones included)."""
-    return list(Visit.select(Visit, Record.status, Record.error_message)
-                .join(Record, on=(Record.seq == Visit.seq)).where(Visit.household == number)
-                .order_by(Visit.month.desc(), Visit.seq.desc()).objects())
+    return list(Visit.raw("SELECT visit.*, record.status, record.error_message FROM visit "
+                          "JOIN record ON record.seq = visit.seq WHERE visit.household = ? "
+                          "ORDER BY visit.month DESC, visit.seq DESC", number))
 
 
 def latest(number: str, before: str | None = None) -> Visit | None:
     """The effective visit of the latest month (before ``before`` when given)."""
-    query = _effective().where(Visit.household == number)
     if before:
-        query = query.where(Visit.month < before)
-    return query.order_by(Visit.month.desc(), Visit.seq.desc()).first()
+        return first_row(Visit, f"{_EFFECTIVE_OF} AND visit.month < ? ORDER BY visit.month DESC, visit.seq DESC "
+                                "LIMIT 1", REJECTED, number, before)
+    return first_row(Visit, f"{_EFFECTIVE_OF} ORDER BY visit.month DESC, visit.seq DESC LIMIT 1", REJECTED, number)
 
 
 def monthly_net(number: str, months: list[str]) -> dict[str, int]:
     """Net income (four sources less expenses) per month, from each month's latest effective visit."""
     found: dict[str, int] = {}
-    for visit in _effective().where(Visit.household == number, Visit.month.in_(months)).order_by(Visit.seq):
+    for visit in Visit.raw(f"{_EFFECTIVE_OF} AND visit.month IN (SELECT value FROM json_each(?)) ORDER BY visit.seq",
+                           REJECTED, number, json.dumps(months)):
         found[visit.month] = visit.net()
     return found
 
 
 def body_of(seq: int) -> dict[str, Any]:
     """The signed body of a record, exactly as it was signed."""
-    record = Record.get_by_id(seq)
-    return json.loads(bytes(record.content))["body"]
+    row = database.execute_sql("SELECT content FROM record WHERE seq = ?", (seq,)).fetchone()
+    if row is None:
+        raise DoesNotExist(f"no record {seq}")
+    return json.loads(bytes(row[0]))["body"]
 
 
 def record_hash(seq: int) -> str:

@@ -17,9 +17,6 @@ from zoneinfo import ZoneInfo
 from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
-from flask_compress import Compress
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -27,7 +24,18 @@ from werkzeug.exceptions import HTTPException
 from field_node.store.db import database
 from field_node.store.state import get_state
 from field_node.sync import node as node_module
-from field_node.web import accounts_views, auth, households, jobs, offline, sync_views, tasks_views, visit_views
+from field_node.web import (
+    accounts_views,
+    auth,
+    compression,
+    households,
+    jobs,
+    offline,
+    rate_limits,
+    sync_views,
+    tasks_views,
+    visit_views,
+)
 from shared import jobs_web, web_errors, web_security
 from shared.errors import ErrorCode, FieldsyncError
 
@@ -59,13 +67,13 @@ def create_app(test_config: dict[str, Any] | None = None, data_dir: str | Path |
     for module in (auth, households, visit_views, sync_views, accounts_views, jobs, tasks_views):
         app.register_blueprint(module.bp)
     offline.init_app(app, csrf)
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
+    limiter = rate_limits.StationLimits()  # per address: remote_addr, after the trusted proxies (trust_proxies)
     app.register_blueprint(jobs_web.blueprint(jobs.NodeBoard, limiter,
                                               lambda: opened.settings["INTEREST_RATE_LIMIT"]))
     web_security.limit_sign_in(app, limiter, "auth.sign_in", lambda: opened.settings["LOGIN_RATE_LIMIT"])
     _init_database(app)
     _init_errors(app)
-    Compress(app)  # the month's list on a phone over a weak Wi-Fi: gzip'd
+    compression.init_app(app)  # the month's list on a phone over a weak Wi-Fi: gzip'd
     web_security.init_app(app, web_security.STATION_POLICY, cacheable_blueprints=frozenset({"jobs"}))
     app.jinja_env.globals["get_locale"] = get_locale
     zone = ZoneInfo(opened.settings["TIME_ZONE"])

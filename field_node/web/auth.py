@@ -11,6 +11,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from field_node import accounts
 from field_node.outbox import phones
 from field_node.store.models import Account
+from field_node.web import scope
 from shared import web_security
 from shared.accounts import same_token, session_key
 
@@ -25,6 +26,7 @@ class StationUser(UserMixin):
         self.display_name = account.display_name
         self.role = account.role
         self.session_token = accounts.session_token(account)
+        self.villages = scope.account_villages(account)  # read with the session check: one query a request
 
     def get_id(self) -> str:
         return self.session_token
@@ -42,7 +44,7 @@ def init_login(login: LoginManager) -> None:
     def _load(token: str) -> StationUser | None:
         """The account of a session still valid: not signed out, password and role unchanged, active."""
         username = session_key(token)
-        account = Account.get_or_none(Account.username == username) if username else None
+        account = accounts.account(username) if username else None
         if account is None or not account.active or not same_token(accounts.session_token(account), token):
             return None
         return StationUser(account)

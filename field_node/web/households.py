@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 
 from field_node import tasks
+from field_node.roster import households as households_roster
 from field_node.roster import visits
-from field_node.store.models import Member
 from field_node.store.state import now_text
 from field_node.web import auth, chart, scope
 from field_node.web.visit_form import age_in, is_labourer
@@ -37,14 +37,14 @@ def coverage() -> Any:
     shown = request.values.get("show", "all")
     shown = shown if shown in FILTERS else "all"
     numbers = visits.search(query) if query else None
-    within = scope.condition()
-    counts = visits.coverage_counts(month, numbers, within)
+    villages = scope.villages()
+    counts = visits.coverage_counts(month, numbers, villages)
     total = sum(counts.values())
     size = current_app.config["NODE"].settings["PAGE_SIZE"]
     pages = max(1, -(-(total if shown == "all" else counts[shown]) // size))
     page = min(max(request.values.get("page", 1, type=int), 1), pages)
-    rows = visits.coverage(month, numbers, shown, offset=(page - 1) * size, limit=size, within=within)
-    waiting = len(tasks.waiting(within=scope.household_numbers()))
+    rows = visits.coverage(month, numbers, shown, offset=(page - 1) * size, limit=size, villages=villages)
+    waiting = tasks.waiting_count(villages)
     return render_template("coverage.html", waiting_tasks=waiting, month=month, query=query,
                            shown=shown, counts=counts, total=total, rows=rows, page=page, pages=pages,
                            filters=FILTERS)
@@ -54,7 +54,7 @@ def coverage() -> Any:
 def household(number: str) -> Any:
     found = scope.household_or_404(number)
     month = this_month()
-    members = list(Member.select().where(Member.household == number).order_by(Member.id))
+    members = households_roster.members_of(number)
     months = months_back(month, 12)
     latest = visits.latest(number)
     labourers = [m for m in members if is_labourer(m, month)]

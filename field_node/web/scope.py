@@ -14,20 +14,25 @@ from flask import abort, g
 from flask_login import current_user
 from peewee import Expression
 
+from field_node.store.db import first_row
 from field_node.store.models import Account, Household
 from shared.rows import tuples
 
 
 def villages() -> frozenset[str] | None:
     """The 乡镇/村 labels the signed-in account may see, or None for every village of the station."""
-    if "scope_villages" not in g:
-        g.scope_villages = villages_of(current_user.username)
+    if "scope_villages" not in g:  # the signed-in account's, read with it by the session check
+        g.scope_villages = getattr(current_user, "villages", frozenset())
     return g.scope_villages
 
 
 def villages_of(username: str) -> frozenset[str] | None:
     """The villages of the account ``username`` (None: every village; empty: none, for an unknown account)."""
-    account = Account.get_or_none(Account.username == username)
+    return account_villages(Account.get_or_none(Account.username == username))
+
+
+def account_villages(account: Account | None) -> frozenset[str] | None:
+    """The villages of ``account`` (None: every village; empty: none, for no account)."""
     if account is None or account.role == "admin" or account.villages is None:
         return None if account is not None else frozenset()
     return frozenset(json.loads(account.villages))
@@ -62,7 +67,12 @@ def household_numbers() -> list[str] | None:
 
 def household_or_404(number: str) -> Household:
     """The household if the signed-in account may see it; 404 otherwise (and for one the station lacks)."""
-    found = Household.get_or_none((Household.number == number) & condition())
+    allowed = villages()
+    if allowed is None:
+        found = first_row(Household, "SELECT * FROM household WHERE number = ?", number)
+    else:
+        found = first_row(Household, "SELECT * FROM household WHERE number = ? AND township || '/' || village IN "
+                                     "(SELECT value FROM json_each(?))", number, json.dumps(sorted(allowed)))
     if found is None:
         abort(404)
     return found

@@ -11,8 +11,9 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from field_node.outbox import drafts
+from field_node.roster import households as households_roster
 from field_node.roster import visits
-from field_node.store.models import Member, Visit
+from field_node.store.models import Visit
 from field_node.store.state import now_text
 from field_node.web import auth, scope, visit_form
 from field_node.web.households import this_month
@@ -28,7 +29,7 @@ def context(number: str, month: str, *, correcting: bool = False) -> visit_form.
     """The form's context for ``number`` in ``month`` (404 for a household outside the account's villages);
     ``earlier`` is the month's visit already recorded, unless this entry corrects one."""
     household = scope.household_or_404(number)
-    members = list(Member.select().where(Member.household == number).order_by(Member.id))
+    members = households_roster.members_of(number)
     last = visits.latest(number, before=month)
     latest = None if correcting else visits.latest(number)
     return visit_form.Context(household, members, month, date.fromisoformat(now_text()[:10]), last,

@@ -18,3 +18,22 @@ def test_the_station_compresses_its_pages(member_client):
     assert reply.status_code == 200 and reply.headers.get("Content-Encoding") == "gzip"
     plain = member_client.get("/", headers={"Accept-Encoding": "identity"})
     assert "Content-Encoding" not in plain.headers and len(plain.get_data()) > len(reply.get_data())
+
+
+def test_the_offline_apps_files_arrive_gzipd_whole_and_still_answer_304(station):
+    import gzip
+    from pathlib import Path
+
+    import field_node.web
+
+    client = station["app"].test_client()
+    source = (Path(field_node.web.__file__).parent / "static" / "offline.js").read_bytes()
+    for _ in range(2):  # the second from the kept compressed copy
+        reply = client.get("/static/offline.js", headers={"Accept-Encoding": "br, gzip"})
+        assert reply.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in reply.headers["Vary"]
+        assert gzip.decompress(reply.get_data()) == source and int(reply.headers["Content-Length"]) < len(source)
+        reply.close()
+    etag = reply.headers["ETag"]
+    again = client.get("/static/offline.js", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status_code == 304
+    assert "Content-Encoding" not in client.get("/static/offline.js", headers={"Accept-Encoding": "br"}).headers
