@@ -207,6 +207,12 @@ def _latest_word(model: Any, rows: list[dict[str, Any]], target: list[Any], chan
     kinds of one batch are projected kind by kind, so an addition and a later withdrawal may come in either
     order, and the county's last word stands."""
     update = {name: getattr(EXCLUDED, name) for name in [*changed, "seq", "withdrawn"]}
+    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:  # one INSERT may not touch a row twice (PostgreSQL): the latest word per key only
+        key = tuple(row[field.name] for field in target)
+        if key not in latest or row["seq"] > latest[key]["seq"]:
+            latest[key] = row
+    rows = list(latest.values())
     for start in range(0, len(rows), 500):
         (model.insert_many(rows[start:start + 500])
          .on_conflict(conflict_target=target, update=update, where=(EXCLUDED.seq > model.seq)).execute())
