@@ -110,7 +110,8 @@ class PersonSchema(StrictSchema):
 
 
 class CountyPersonsSchema(StrictSchema):
-    """A part of the county's roster, persons by keyed hash only."""
+    """Persons new or changed on the county's roster since its last push-up, by keyed hash only (those gone: a
+    ``county_withdrawn``)."""
 
     persons = listing(nested(PersonSchema), required=True)
 

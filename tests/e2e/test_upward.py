@@ -259,6 +259,35 @@ def test_a_labourer_transferred_in_both_counties_is_found_and_a_move_withdrawn(l
         screenshot(page, "72-city-transferred-twice")
 
 
+def _hide_visits(county: Hub, household: str) -> None:
+    """What a county that edits its database behind the records would do: make a household's visits stop
+    counting (marked superseded by themselves), so its coverage figure drops while the station records stand."""
+    sql = ("UPDATE visit SET superseded_by = id WHERE household_id = "
+           "(SELECT id FROM household WHERE number = ?)")
+    if county.database_url:
+        import psycopg2
+
+        with psycopg2.connect(county.database_url) as conn, conn.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), (household,))
+    else:
+        with sqlite3.connect(county.data_dir / "hub.db") as conn:
+            conn.execute(sql, (household,))
+
+
+def test_figures_altered_in_a_countys_database_raise_an_alarm_naming_the_county_and_figure(levels):
+    city, counties = levels
+    month = synthetic_month()
+    honest, altered = counties
+    for county in counties:
+        _visits(county.station, county.rows, 8, month)
+    honest.hub.cli("push-up", "--month", month)
+    _hide_visits(altered.hub, altered.rows[0]["household_id"])
+    altered.hub.cli("push-up", "--month", month)
+    alarms = hub_query(city, "SELECT n.name, a.code, a.detail FROM alarm a JOIN node n ON n.id = a.node_id")
+    assert [(name, code) for name, code, _ in alarms] == [(altered.name, "COUNTY_FIGURES_DISAGREE")]
+    assert "走访覆盖户数" in alarms[0][2] and "县报 7，按站点记录为 8" in alarms[0][2]  # 8 households visited, 1 hidden
+
+
 def test_a_record_the_county_altered_is_refused_with_an_alarm_naming_it(levels):
     city, counties = levels
     county = counties[0]
