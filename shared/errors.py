@@ -88,6 +88,7 @@ class ErrorCode(Enum):
     NOT_ENROLLED_UP = (409, "本县级平台还没有在市级平台登记：请向市级平台要一次性登记码，"
                             "再运行 fieldsync-hub enroll-up --city 地址 --code 登记码。")
     CITY_UNREACHABLE = (503, "连接不上市级平台，上报内容已保存在本县，有网络后再运行 fieldsync-hub push-up 即可续传。")
+    COUNTY_FIGURES_DISAGREE = (422, "县级平台上报的汇总数与其转发的站点记录重新计算的结果不符，已报警，请该县核实。")
 
     @property
     def http_status(self) -> int:

@@ -1,4 +1,4 @@
-"""What a county hub sends up to a city hub (issue 17, docs/upward.md): the bodies of the four upward record kinds,
+"""What a county hub sends up to a city hub (issue 17, docs/upward.md): the bodies of the upward record kinds,
 signed by the county's upward key, and the keyed hash persons travel as.
 
 Both sides check bodies through these schemas (shared/kinds.py): the county before it signs, the city at ingest.
@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validates_schema
 
 from shared.protocol import SEQ_MAX
-from shared.schemas import HASH_SHAPE, MONTH_SHAPE, StrictSchema, Text, Yuan, listing, nested
+from shared.schemas import HASH_SHAPE, MONTH_SHAPE, WORK_PLACES, StrictSchema, Text, Yuan, listing, nested
 
 STATION_KEYS, STATION_RECORD, COUNTY_MONTH, COUNTY_PERSONS = (
     "station_keys", "station_record", "county_month", "county_persons")
-UPWARD_KINDS = frozenset({STATION_KEYS, STATION_RECORD, COUNTY_MONTH, COUNTY_PERSONS})
+STATION_KEPT, COUNTY_TRANSFERRED, COUNTY_WITHDRAWN = "station_kept", "county_transferred", "county_withdrawn"
+UPWARD_KINDS = frozenset({STATION_KEYS, STATION_RECORD, COUNTY_MONTH, COUNTY_PERSONS, STATION_KEPT,
+                          COUNTY_TRANSFERRED, COUNTY_WITHDRAWN})
+KEPT_REASONS = {"plain": "签有可读身份证号，按规定留在县里", "rejected": "县级平台已拒收"}
+ROSTER, TRANSFERRED = "roster", "transferred"  # what a withdrawal takes back: a person of the roster, a month's fact
 B64_KEY_SHAPE = r"^[A-Za-z0-9_-]{43}$"  # 32 bytes, base64url without padding
 B64_SIGNATURE_SHAPE = r"^[A-Za-z0-9_-]{86}$"  # 64 bytes
 MAX_FORWARDED_CONTENT = 150_000  # characters of one station record's content
@@ -105,10 +110,56 @@ class PersonSchema(StrictSchema):
 
 
 class CountyPersonsSchema(StrictSchema):
-    """A part of the county's roster, persons by keyed hash only."""
+    """Persons new or changed on the county's roster since its last push-up, by keyed hash only (those gone: a
+    ``county_withdrawn``)."""
 
     persons = listing(nested(PersonSchema), required=True)
 
 
+class StationKeptSchema(StrictSchema):
+    """A station record that stays at the county, by its hash only: signed in plain (shared.records.signed_in_plain)
+    or refused by the county.  The city cannot read it, but the station's next record names this hash as its
+    ``prev`` (signed by the station), so the city checks the claim against the station's chain."""
+
+    station = Yuan(low=1, high=SEQ_MAX, required=True)
+    seq = Yuan(low=1, high=SEQ_MAX, required=True)
+    prev = Text(required=True, pattern=HASH_SHAPE)
+    hash = Text(required=True, pattern=HASH_SHAPE, metadata={"description": "record_hash(prev, content)"})
+    reason = Text(required=True, choices=KEPT_REASONS)
+    kind = Text(required=True, max_length=20, metadata={"description": "the record's kind as the county read it"})
+    month = Text(pattern=MONTH_SHAPE, metadata={"description": "a visit kept in plain: its month (the county's word)"})
+    household = Text(max_length=40, metadata={"description": "a visit kept in plain: its household number"})
+
+
+class TransferredSchema(StrictSchema):
+    person = Text(required=True, pattern=HASH_SHAPE, metadata={"description": "person_hash of the ID number"})
+    place = Text(required=True, choices=WORK_PLACES, metadata={"description": "县内, 省内县外 or 省外"})
+
+
+class CountyTransferredSchema(StrictSchema):
+    """Labourers the county counts as in transferred employment (转移就业) in a month: by keyed hash and place of
+    work only — no number, no wage, no months worked.  Sent as changes: new or changed persons here, those no
+    longer counted in a ``county_withdrawn``."""
+
+    month = Text(required=True, pattern=MONTH_SHAPE)
+    persons = listing(nested(TransferredSchema), required=True)
+
+
+class CountyWithdrawnSchema(StrictSchema):
+    """Persons the county takes back: gone from its roster (``of`` roster), or no longer counted as transferred in
+    ``month`` (``of`` transferred)."""
+
+    of = Text(required=True, choices={ROSTER: "人员名册", TRANSFERRED: "转移就业"})
+    month = Text(pattern=MONTH_SHAPE, metadata={"description": "for transferred: the month"})
+    persons = listing(Text(pattern=HASH_SHAPE), required=True)
+
+    @validates_schema
+    def month_for_transferred(self, data: dict[str, Any], **_: Any) -> None:
+        if (data["of"] == TRANSFERRED) != bool(data.get("month")):
+            raise ValidationError("撤回转移就业人员须写明月份，撤回名册人员不写月份。", field_name="month")
+
+
 UPWARD_SCHEMAS = {STATION_KEYS: StationKeysSchema(), STATION_RECORD: StationRecordSchema(),
-                  COUNTY_MONTH: CountyMonthSchema(), COUNTY_PERSONS: CountyPersonsSchema()}
+                  COUNTY_MONTH: CountyMonthSchema(), COUNTY_PERSONS: CountyPersonsSchema(),
+                  STATION_KEPT: StationKeptSchema(), COUNTY_TRANSFERRED: CountyTransferredSchema(),
+                  COUNTY_WITHDRAWN: CountyWithdrawnSchema()}

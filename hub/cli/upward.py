@@ -14,7 +14,8 @@ from shared import keys
 from shared.errors import ErrorCode, FieldsyncError
 
 KIND_NAMES = {"station_keys": "站点密钥声明", "station_record": "站点记录", "county_month": "月度汇总",
-              "county_persons": "人员（密钥散列）"}
+              "county_persons": "人员（密钥散列）", "station_kept": "留县站点记录（仅指纹）",
+              "county_transferred": "转移就业人员（密钥散列）", "county_withdrawn": "撤回人员"}
 
 
 def _require_level(app: Any, *levels: str) -> None:

@@ -624,6 +624,8 @@ class UpwardForwarded(BaseModel):
     month = TextField(null=True)
     hash = BlobField()
     record = ForeignKeyField(Record)
+    prev = BlobField(null=True)  # the station's chain link (0027; NULL on rows forwarded before it)
+    household = TextField(null=True)  # a visit's household number (0027)
 
     class Meta:
         indexes = ((("county", "station", "station_seq"), True),)
@@ -654,9 +656,60 @@ class UpwardPerson(BaseModel):
     county_id: ForeignKeyField[int]
     person = TextField(index=True)
     household = TextField()
+    seq = BigIntegerField(default=0)  # the county's upward record that said so last (0027)
+    withdrawn = BooleanField(default=False)  # gone from the county's roster (0027)
 
     class Meta:
         indexes = ((("county", "person"), True),)
+
+class UpwardPersonSent(BaseModel):
+    """County side (0027): what the county has told the city it holds, per topic ("roster", "transferred:MONTH"),
+    so that a push-up sends only the changes and withdraws what is gone."""
+
+    id = AutoField()
+    topic = TextField()
+    person = TextField()
+    value = TextField()
+
+    class Meta:
+        indexes = ((("topic", "person"), True),)
+
+
+class UpwardKept(BaseModel):
+    """City side (0027): a station record that stays at the county, known by its hash and chain link only."""
+
+    id = AutoField()
+    county = ForeignKeyField(Node)
+    county_id: ForeignKeyField[int]
+    station = IntegerField()
+    station_seq = BigIntegerField()
+    prev = BlobField()
+    hash = BlobField()
+    reason = TextField()
+    kind = TextField()
+    month = TextField(null=True)
+    household = TextField(null=True)
+    record = ForeignKeyField(Record)
+
+    class Meta:
+        indexes = ((("county", "station", "station_seq"), True),)
+
+
+class UpwardTransferred(BaseModel):
+    """City side (0027): a labourer a county counts as in transferred employment in a month, by keyed hash."""
+
+    id = AutoField()
+    county = ForeignKeyField(Node)
+    county_id: ForeignKeyField[int]
+    month = TextField()
+    person = TextField()
+    place = TextField()
+    seq = BigIntegerField()  # the county's upward record that said so last
+    withdrawn = BooleanField(default=False)  # no longer counted as transferred that month
+
+    class Meta:
+        indexes = ((("county", "month", "person"), True),)
+
 
 class DashboardFigures(BaseModel):
     """The dashboard's figures as last computed for one view and month (0026; owned by hub/reports/figures.py)."""
@@ -673,4 +726,4 @@ ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, N
               CountyUser, SignInFailure, RateLimitCounter, ApiToken, SpotCheck, TaskClock, CleaningRun, Anomaly,
               VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, SupportAction, AuditLog, AuditHead,
               Job, DashboardFigures, UpwardLink, UpwardRecord, UpwardStation, UpwardForwarded, UpwardMonth,
-              UpwardPerson]
+              UpwardPerson, UpwardPersonSent, UpwardKept, UpwardTransferred]

@@ -31,7 +31,7 @@ from hub.verification.tasks import project_verifications
 from shared import sealing
 from shared.errors import ErrorCode
 from shared.rows import tuples
-from shared.upward import STATION_RECORD
+from shared.upward import STATION_KEPT, STATION_RECORD
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,21 @@ def forwarded_outside_scope(scope: SignerScope, body: dict[str, Any], _: int | N
     return city.forwarded_problem(scope.stations, body)
 
 
-def _upward(project: Callable[[list[city.Projected], str], None]) -> Callable[[list[Stored], str], None]:
-    return lambda stored, now: project([city.Projected(s.record_id, s.node_id, s.body) for s in stored], now)
+def kept_outside_scope(scope: SignerScope, body: dict[str, Any], _: int | None) -> ScopeProblem | None:
+    """A record a county says it keeps must be one of its stations' (docs/upward.md)."""
+    return city.kept_problem(scope.stations, body)
+
+
+def _upward(project: city.Projection) -> Callable[[list[Stored], str], None]:
+    """An upward kind's projection; the alarms it finds (figures that disagree with the records) are raised on
+    the county's row."""
+    def run(stored: list[Stored], now: str) -> None:
+        for alarm in project([city.Projected(s.record_id, s.node_id, s.body) for s in stored], now) or []:
+            nodes.raise_alarm(Node.get_by_id(alarm.county_id), alarm.code, alarm.detail, alarm.seq)
+    return run
+
+
+UPWARD_SCOPES = {STATION_RECORD: forwarded_outside_scope, STATION_KEPT: kept_outside_scope}
 
 
 KINDS: dict[str, KindHandling] = {
@@ -174,6 +187,6 @@ KINDS: dict[str, KindHandling] = {
     "interest": KindHandling(None, postings.project_interests),
     "recommendation": KindHandling("household", postings.project_recommendations, recommendation_outside_scope),
     "verification": KindHandling("household", project_verifications),
-    **{kind: KindHandling(None, _upward(project), forwarded_outside_scope if kind == STATION_RECORD else None)
+    **{kind: KindHandling(None, _upward(project), UPWARD_SCOPES.get(kind))
        for kind, project in city.PROJECTIONS.items()},  # what county hubs send up (at a city hub)
 }

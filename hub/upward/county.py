@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from peewee import fn
+from peewee import EXCLUDED, fn
 
 from hub import audit
 from hub.county.clock import utcnow
@@ -30,9 +30,11 @@ from hub.store.models import (
     Record,
     Township,
     UpwardLink,
+    UpwardPersonSent,
     UpwardRecord,
     Village,
     Visit,
+    VisitEmployment,
     village_ids,
 )
 from shared import keys
@@ -44,12 +46,18 @@ from shared.rows import tuples
 from shared.upward import (
     COUNTY_MONTH,
     COUNTY_PERSONS,
+    COUNTY_TRANSFERRED,
+    COUNTY_WITHDRAWN,
     PERSONS_PER_RECORD,
     REGION_KEY_BYTES,
+    ROSTER,
+    STATION_KEPT,
     STATION_KEYS,
     STATION_RECORD,
+    TRANSFERRED,
     person_hash,
 )
+from shared.vocabulary import MOVED_OUT
 
 UPWARD_KEY_FILE = "upward.key"
 MONTHS_SENT = 3  # the months whose figures each push-up refreshes: the current one and the two before
@@ -217,26 +225,106 @@ def months_to_send(today: str) -> list[str]:
     return [month for month in recent if month in held]
 
 
-def _stage_persons(outbox: Outbox, region: bytes) -> None:
+# --- Records kept at the county, by hash (the station's chain stays checkable at the city) ---------------------
+
+def _kept_source(record_id: int) -> str:
+    return f"kept:{record_id:015d}"
+
+
+def kept_body(station: int, seq: int, prev: bytes, hash_: bytes, kind: str, accepted: bool,
+              content: bytes) -> dict[str, Any] | None:
+    """The hash-only stand-in for a station record that stays here — signed in plain, or refused by the county —
+    or None for a record that goes up whole.  A plain visit names its month and household: the city counts it
+    when it recomputes the county's coverage."""
+    envelope = json.loads(content) if accepted else None
+    if envelope is not None and not signed_in_plain(envelope):
+        return None
+    body: dict[str, Any] = {"station": station, "seq": seq, "prev": prev.hex(), "hash": hash_.hex(),
+                            "reason": "plain" if accepted else "rejected", "kind": kind[:20]}
+    if envelope is not None and envelope.get("kind") == "visit":
+        body |= {"month": envelope["body"]["month"], "household": str(envelope["body"]["household"])[:40]}
+    return body
+
+
+def _stage_kept(outbox: Outbox) -> None:
+    last = UpwardRecord.select(fn.MAX(UpwardRecord.source)).where(UpwardRecord.kind == STATION_KEPT).scalar()
+    after = int(last.split(":")[1]) if last else 0
+    query = (Record.select(Record.id, Record.node, Record.seq, Record.prev, Record.hash, Record.kind, Record.status,
+                           Record.content)
+             .where(Record.id > after, Record.node.in_([node.id for node in _stations()])).order_by(Record.id))
+    for record_id, station, seq, prev, hash_, kind, status, content in tuples(query):
+        body = kept_body(station, seq, bytes(prev), bytes(hash_), kind, status == "accepted", bytes(content))
+        if body is not None:
+            outbox.append(STATION_KEPT, body, _kept_source(record_id))
+
+
+# --- Persons by keyed hash, sent as changes; withdrawn when gone ------------------------------------------------
+
+def roster_hashes(region: bytes) -> dict[str, str]:
+    """Keyed hash -> household number of every person on the roster (moved out: no longer on it)."""
     query = (Person.select(Person.id_number, Household.number).join(Household)
-             .where(Person.id_number != "").order_by(Household.number, Person.id))
-    persons = [{"person": person_hash(region, id_number), "household": number} for id_number, number in tuples(query)]
-    for start in range(0, len(persons), PERSONS_PER_RECORD):
-        body = {"persons": persons[start:start + PERSONS_PER_RECORD]}
-        outbox.append(COUNTY_PERSONS, body, f"persons:{_digest(body)}")
+             .where(Person.id_number != "", Person.status != MOVED_OUT).order_by(Household.number, Person.id))
+    return {person_hash(region, id_number): number for id_number, number in tuples(query)}
+
+
+def transferred_hashes(region: bytes, month: str) -> dict[str, str]:
+    """Keyed hash -> place of work of every labourer in transferred employment (转移就业: working in the county or
+    away) in a current visit of ``month``.  No number, no wage, no months worked go up."""
+    query = (VisitEmployment.select(VisitEmployment.id_number, VisitEmployment.place).join(Visit)
+             .where(Visit.is_current(), Visit.month == month, VisitEmployment.id_number != "")
+             .order_by(Visit.id, VisitEmployment.id))
+    return {person_hash(region, id_number): place for id_number, place in tuples(query)}
+
+
+def _chunks(items: list[Any]) -> list[list[Any]]:
+    return [items[start:start + PERSONS_PER_RECORD] for start in range(0, len(items), PERSONS_PER_RECORD)]
+
+
+def _stage_changes(outbox: Outbox, topic: str, current: dict[str, str], kind: str, value_field: str,
+                   withdrawal: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Send the city what changed in ``topic`` since the last push-up: the persons new or changed (``kind``), and a
+    signed withdrawal of those gone.  ``upward_person_sent`` keeps what the city was told, in the same
+    transaction as the outbox."""
+    sent = dict(tuples(UpwardPersonSent.select(UpwardPersonSent.person, UpwardPersonSent.value)
+                       .where(UpwardPersonSent.topic == topic)))
+    changed = sorted((person, value) for person, value in current.items() if sent.get(person) != value)
+    gone = sorted(person for person in sent if person not in current)
+    for part in _chunks(changed):
+        body = {**extra, "persons": [{"person": person, value_field: value} for person, value in part]}
+        outbox.append(kind, body, f"{topic}:{outbox.seq + 1}")
+    for part in _chunks(gone):
+        outbox.append(COUNTY_WITHDRAWN, {**withdrawal, "persons": part}, f"{topic}:{outbox.seq + 1}")
+        UpwardPersonSent.delete().where(UpwardPersonSent.topic == topic, UpwardPersonSent.person.in_(part)).execute()
+    for part in _chunks(changed):
+        (UpwardPersonSent.insert_many([{"topic": topic, "person": person, "value": value} for person, value in part])
+         .on_conflict(conflict_target=[UpwardPersonSent.topic, UpwardPersonSent.person],
+                      update={UpwardPersonSent.value: EXCLUDED.value}).execute())
+
+
+def _stage_persons(outbox: Outbox, region: bytes) -> None:
+    _stage_changes(outbox, ROSTER, roster_hashes(region), COUNTY_PERSONS, "household", {"of": ROSTER}, {})
+
+
+def _stage_transferred(outbox: Outbox, region: bytes, months: list[str]) -> None:
+    for month in months:
+        _stage_changes(outbox, f"{TRANSFERRED}:{month}", transferred_hashes(region, month), COUNTY_TRANSFERRED,
+                       "place", {"of": TRANSFERRED, "month": month}, {"month": month})
 
 
 def stage(data_dir: Path, region: bytes | None, months: list[str]) -> Staged:
-    """Add to the upward outbox what the city lacks: the statement first, then the forwarded records, the months'
-    figures and the roster's keyed hashes.  One transaction: a staging cut off adds nothing."""
+    """Add to the upward outbox what the city lacks: the statement first, then the forwarded records (and the
+    hashes of those kept here), the months' figures, the roster's keyed hashes and the months' transferred
+    labourers (changes only, withdrawals included).  One transaction: a staging cut off adds nothing."""
     with write_transaction():
         outbox = Outbox(upward_key(data_dir), link().signer_id)
         vouched = statement()
         outbox.append(STATION_KEYS, vouched, f"keys:{_digest(vouched)}")
         _stage_forwarded(outbox)
+        _stage_kept(outbox)
         for month in months:
             body = month_figures(month)
             outbox.append(COUNTY_MONTH, body, f"month:{month}:{_digest(body)}")
         if region is not None:
             _stage_persons(outbox, region)
+            _stage_transferred(outbox, region, months)
         return outbox.write()

@@ -1,6 +1,7 @@
 """What the city's page shows (docs/upward.md): which counties reported a month and which are late against the
 REPORT_DAY of the month after, the city-wide tables assembled from the counties' figures, and the checks only the
-city can make (a person registered in two counties).  Reads only."""
+city can make (a person registered in two counties, a labourer counted as transferred in two, a station's chain
+with records a county did not send).  Reads only."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
-from hub.store.models import Alarm, Node, UpwardForwarded, UpwardMonth, UpwardPerson
+from hub.store.db import database
+from hub.store.models import Alarm, Node, UpwardForwarded, UpwardMonth, UpwardPerson, UpwardStation, UpwardTransferred
 from shared.months import add_months, parse_month
 from shared.rows import tuples
+from shared.schemas import WORK_PLACES
 
 ON_TIME, LATE_REPORT, OVERDUE, NOT_DUE = "按时上报", "逾期上报", "未上报（已逾期）", "未上报（未到截止日）"
 
@@ -94,11 +97,12 @@ class CrossCounty:
 
 
 def registered_twice(limit: int = 500) -> list[CrossCounty]:
-    twice = (UpwardPerson.select(UpwardPerson.person).group_by(UpwardPerson.person)
+    held = UpwardPerson.withdrawn == False  # noqa: E712 (SQL)
+    twice = (UpwardPerson.select(UpwardPerson.person).where(held).group_by(UpwardPerson.person)
              .having(fn.COUNT(UpwardPerson.county.distinct()) > 1).order_by(UpwardPerson.person).limit(limit))
     places: dict[str, list[tuple[str, str]]] = {}
     query = (UpwardPerson.select(UpwardPerson.person, Node.name, UpwardPerson.household).join(Node)
-             .where(UpwardPerson.person.in_(twice)).order_by(UpwardPerson.person, Node.name))
+             .where(UpwardPerson.person.in_(twice), held).order_by(UpwardPerson.person, Node.name))
     for person, county, household in tuples(query):
         places.setdefault(person, []).append((county, household))
     return [CrossCounty(person[:10], found) for person, found in places.items()]
@@ -107,3 +111,83 @@ def registered_twice(limit: int = 500) -> list[CrossCounty]:
 def forged_alarms() -> list[Alarm]:
     return list(Alarm.select(Alarm, Node).join(Node).where(Node.level == "county", Alarm.resolved_at.is_null())
                 .order_by(Alarm.created_at.desc()).limit(100))
+
+
+def transferred_twice(month: str, limit: int = 500) -> list[CrossCounty]:
+    """Labourers two or more counties count as in transferred employment in ``month``: each county with its place
+    of work (县内, 省内县外, 省外) and, where its roster lists the person, the household."""
+    counted = UpwardTransferred.withdrawn == False  # noqa: E712 (SQL)
+    twice = (UpwardTransferred.select(UpwardTransferred.person)
+             .where(UpwardTransferred.month == month, counted).group_by(UpwardTransferred.person)
+             .having(fn.COUNT(UpwardTransferred.county.distinct()) > 1).order_by(UpwardTransferred.person)
+             .limit(limit))
+    query = (UpwardTransferred.select(UpwardTransferred.person, UpwardTransferred.county, Node.name,
+                                      UpwardTransferred.place).join(Node)
+             .where(UpwardTransferred.month == month, counted, UpwardTransferred.person.in_(twice))
+             .order_by(UpwardTransferred.person, Node.name))
+    rows = list(tuples(query))
+    households = dict(((county_id, person), number) for county_id, person, number in tuples(
+        UpwardPerson.select(UpwardPerson.county, UpwardPerson.person, UpwardPerson.household)
+        .where(UpwardPerson.person.in_([row[0] for row in rows]), UpwardPerson.withdrawn == False)))  # noqa: E712
+    places: dict[str, list[tuple[str, str]]] = {}
+    for person, county_id, county, place in rows:
+        number = households.get((county_id, person))
+        where = WORK_PLACES.get(place, place) + (f"，户 {number}" if number else "")
+        places.setdefault(person, []).append((county, where))
+    return [CrossCounty(person[:10], found) for person, found in places.items()]
+
+
+@dataclass(frozen=True)
+class ChainFault:
+    """Where a station's records at the city do not form its chain: records missing in the middle (``first`` to
+    ``last``, none sent, not even by hash), or a record that does not follow the one before it."""
+
+    county: str
+    station: str
+    first: int
+    last: int
+    broken: bool  # True: seq ``first`` does not follow the record before (or is held twice); False: a gap
+
+    @property
+    def words(self) -> str:
+        if self.broken:
+            return f"序号 {self.first} 与前一条记录衔接不上（或同一序号收到两次）"
+        span = f"序号 {self.first}" if self.first == self.last else f"序号 {self.first}–{self.last}"
+        return f"{span}（共 {self.last - self.first + 1} 条）未转发，也未说明留在县里"
+
+
+# Every link of every station's chain at the city: forwarded records and those kept at the county by hash.  A
+# window over (county, station) by seq finds what precedes each: a jump is a gap, a prev that is not the hash
+# before it (or the same seq twice) a break.  No parameters: the same text runs on SQLite and PostgreSQL.
+CHAIN_SQL = """
+WITH links AS (
+    SELECT county_id, station, station_seq AS seq, prev, hash FROM upward_forwarded
+    UNION ALL
+    SELECT county_id, station, station_seq AS seq, prev, hash FROM upward_kept
+), ordered AS (
+    SELECT county_id, station, seq, prev,
+           LAG(seq) OVER (PARTITION BY county_id, station ORDER BY seq) AS before_seq,
+           LAG(hash) OVER (PARTITION BY county_id, station ORDER BY seq) AS before_hash
+    FROM links
+)
+SELECT county_id, station, COALESCE(before_seq, 0) + 1 AS first, seq - 1 AS last, 0 AS broken FROM ordered
+WHERE seq > COALESCE(before_seq, 0) + 1
+UNION ALL
+SELECT county_id, station, seq, seq, 1 FROM ordered
+WHERE before_seq = seq OR (before_seq = seq - 1 AND prev IS NOT NULL AND prev <> before_hash)
+ORDER BY 1, 2, 3
+"""
+
+
+def chain_faults(limit: int = 200) -> list[ChainFault]:
+    """Gaps and breaks in the stations' chains as the counties forwarded them (docs/upward.md).  A gap after the
+    last record the city holds cannot be seen here: the county's next record closes it or shows it."""
+    counties_by_id = {county.id: county.name for county in counties()}
+    names = dict(((county, station), name) for county, station, name in
+                 tuples(UpwardStation.select(UpwardStation.county, UpwardStation.station, UpwardStation.name)))
+    found = []
+    for county_id, station, first, last, broken in database.execute_sql(f"{CHAIN_SQL} LIMIT {int(limit)}"):
+        station_name = names.get((county_id, station), "")
+        found.append(ChainFault(counties_by_id.get(county_id, ""), f"站点 {station}" +
+                                (f"（{station_name}）" if station_name else ""), int(first), int(last), bool(broken)))
+    return found

@@ -28,4 +28,5 @@ def summary() -> str:
     return render_template("city.html", month=month, reports=reports,
                            deadline=overview.deadline(month, current_app.config["REPORT_DAY"]),
                            table=overview.untransferred(month), twice=overview.registered_twice(),
+                           transferred=overview.transferred_twice(month), chains=overview.chain_faults(),
                            alarms=overview.forged_alarms(), level=LEVEL_NAMES[current_app.config["HUB_LEVEL"]])

@@ -30,7 +30,7 @@ ACTIONS = {
 }
 ALARMS = {"BAD_SIGNATURE": "签名无效", "CHAIN_BROKEN": "记录链断裂", "NODE_REVOKED": "已停用的站点仍在同步",
           "RECORD_UNPROCESSABLE": "记录无法入库", "SEQUENCE_CONFLICT": "同一序号两条记录",
-          "STATION_RECORD_FORGED": "转发的站点记录被改动或伪造"}
+          "STATION_RECORD_FORGED": "转发的站点记录被改动或伪造", "COUNTY_FIGURES_DISAGREE": "上报数与站点记录不符"}
 FIELDS = {"name": "姓名", "id_number": "身份证号码", "gender": "性别", "birth_date": "出生日期",
           "relation": "与户主关系", "labour_ability": "劳动技能", "student": "在校", "phone": "电话",
           "status": "人员状态", "household": "所在户编号"}

@@ -203,6 +203,91 @@ def _statuses(page) -> dict[str, str]:
     return {cells[0]: cells[1] for cells in (row.split("\t") for row in rows)}
 
 
+def _planted_at_work(county: County, month: str, place: str) -> None:
+    """A visit of the planted person's household in which the planted person (first row) works at ``place``."""
+    planted = county.rows[0]
+    members = [row for row in county.rows if row["household_id"] == planted["household_id"]]
+    body = synthetic.visit_body(random.Random(place), members, month, "网格员")
+    job = {"person": planted["id_number"], "place": place, "months": 1, "wage": 3000,
+           **({"province": "广东"} if place == "outside" else {})}
+    body["employment"] = [job, *[j for j in body["employment"] if j["person"] != planted["id_number"]]]
+    body["income"]["wage"] = sum(j["wage"] for j in body["employment"])
+    path = county.station.data_dir.parent / f"{county.station.data_dir.name}-planted-{month}.json"
+    path.write_text(json.dumps([as_signed(county.station, body)], ensure_ascii=False), encoding="utf-8")
+    county.station.cli("add", str(path))
+    county.station.cli("sync")
+
+
+def test_a_labourer_transferred_in_both_counties_is_found_and_a_move_withdrawn(levels, region_key):
+    """The planted person works in both counties' visits of the month: the city finds the double count, names
+    both counties, and no ID number goes up; then 融安县 marks the person 迁出 and re-imports its roster: after its
+    next push-up the city no longer holds the person as registered twice (and still as transferred twice)."""
+    city, counties = levels
+    month = synthetic_month()
+    for county, place in zip(counties, ("outside", "county"), strict=True):
+        _visits(county.station, county.rows, 6, month)
+        _planted_at_work(county, month, place)
+        county.hub.cli("push-up", "--month", month)
+    _, _, planted = _rosters()
+    code = person_hash(region_key.read_bytes(), planted["id_number"])
+    sql = ("SELECT n.name, t.place FROM upward_transferred t JOIN node n ON n.id = t.county_id "
+           "WHERE t.person = ? AND t.month = ? AND t.withdrawn = ? ORDER BY n.name")
+    assert hub_query(city, sql, (code, month, False)) == [("三江县", "county"), ("融安县", "outside")]
+    facts = "\n".join(str(row) for row in hub_query(city, "SELECT * FROM upward_transferred"))
+    assert planted["id_number"] not in facts and "3000" not in facts
+    assert hub_query(city, "SELECT COUNT(*) FROM upward_kept")[0][0] == 0  # format-3 stations: every record goes up
+
+    first = counties[0]
+    moved = [{**row, "status": "迁出"} if row["id_number"] == planted["id_number"] else row for row in first.rows]
+    roster = first.hub.data_dir.parent / "roster-moved.csv"
+    synthetic.write_roster_csv(moved, roster)
+    first.hub.cli("import-roster", str(roster))
+    assert "撤回人员 1 条" in first.hub.cli("push-up", "--month", month).stdout
+    held = hub_query(city, "SELECT n.name, p.withdrawn FROM upward_person p JOIN node n ON n.id = p.county_id "
+                           "WHERE p.person = ? ORDER BY n.name", (code,))
+    assert [(name, bool(withdrawn)) for name, withdrawn in held] == [("三江县", False), ("融安县", True)]
+
+    city.cli("add-user", "shi", "--name", "市领导", "--role", "viewer", "--password", PASSWORD)
+    with chromium() as browser:
+        page = signed_in_page(browser, city.url, "shi", PASSWORD)
+        page.goto(f"{city.url}/city/?month={month}")
+        transferred = page.inner_text("#transferred")
+        assert "融安县（省外" in transferred and "三江县（县内" in transferred and code[:10] in transferred
+        assert code not in page.inner_text("body") and page.locator("#twice").count() == 0
+        assert "没有发现同一人在两个县登记" in page.inner_text("body")
+        assert "各县转发的站点记录前后相连" in page.inner_text("body")
+        screenshot(page, "72-city-transferred-twice")
+
+
+def _hide_visits(county: Hub, household: str) -> None:
+    """What a county that edits its database behind the records would do: make a household's visits stop
+    counting (marked superseded by themselves), so its coverage figure drops while the station records stand."""
+    sql = ("UPDATE visit SET superseded_by = id WHERE household_id = "
+           "(SELECT id FROM household WHERE number = ?)")
+    if county.database_url:
+        import psycopg2
+
+        with psycopg2.connect(county.database_url) as conn, conn.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), (household,))
+    else:
+        with sqlite3.connect(county.data_dir / "hub.db") as conn:
+            conn.execute(sql, (household,))
+
+
+def test_figures_altered_in_a_countys_database_raise_an_alarm_naming_the_county_and_figure(levels):
+    city, counties = levels
+    month = synthetic_month()
+    honest, altered = counties
+    for county in counties:
+        _visits(county.station, county.rows, 8, month)
+    honest.hub.cli("push-up", "--month", month)
+    _hide_visits(altered.hub, altered.rows[0]["household_id"])
+    altered.hub.cli("push-up", "--month", month)
+    alarms = hub_query(city, "SELECT n.name, a.code, a.detail FROM alarm a JOIN node n ON n.id = a.node_id")
+    assert [(name, code) for name, code, _ in alarms] == [(altered.name, "COUNTY_FIGURES_DISAGREE")]
+    assert "走访覆盖户数" in alarms[0][2] and "县报 7，按站点记录为 8" in alarms[0][2]  # 8 households visited, 1 hidden
+
+
 def test_a_record_the_county_altered_is_refused_with_an_alarm_naming_it(levels):
     city, counties = levels
     county = counties[0]
