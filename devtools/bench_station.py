@@ -153,7 +153,9 @@ def signed_in(url: str) -> requests.Session:
 
 
 def csrf_token(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None, "the page has no CSRF token"
+    return found[1]
 
 
 class PeakRss(threading.Thread):
