@@ -46,7 +46,6 @@ from shared.records import (
     SealedRecord,
     canonical,
     envelope,
-    seal,
     signed_in_plain,
     signed_message,
 )
@@ -104,7 +103,7 @@ def save_link(city_url: str, signer_id: int, public_key: bytes, *, actor: str) -
 
 
 def _digest(body: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical(body)).hexdigest()[:32]
+    return hashlib.sha256(canonical_json(body)).hexdigest()[:32]
 
 
 @dataclass
@@ -149,10 +148,8 @@ class Outbox:
         self.staged.added[kind] = self.staged.added.get(kind, 0) + 1
 
     def _seal(self, kind: str, body: dict[str, Any]) -> SealedRecord:
-        created_at = self.created_at.isoformat() + "Z"
-        if kind != STATION_RECORD:
-            return seal(self.key, self.signer_id, self.seq, self.prev, kind, body, created_at, FORMAT_VERSION)
-        content = forwarded_content(envelope(self.signer_id, self.seq, kind, body, created_at, FORMAT_VERSION))
+        content = canonical_json(envelope(self.signer_id, self.seq, kind, body, self.created_at.isoformat() + "Z",
+                                          FORMAT_VERSION))
         return SealedRecord(self.seq, self.prev, content, self.key.sign(signed_message(self.prev, content)))
 
     def write(self) -> Staged:
@@ -161,14 +158,15 @@ class Outbox:
         return self.staged
 
 
-def forwarded_content(value: dict[str, Any]) -> bytes:
-    """The RFC 8785 bytes of a forwarded record's envelope, by the standard library's encoder (four times faster
-    than the general one, and a county forwards its stations' records by the hundred thousand).
+def canonical_json(value: Any) -> bytes:
+    """The RFC 8785 bytes of an upward record's envelope or body, by the standard library's encoder: four times
+    faster than the general one (shared.records.canonical), and a county signs its stations' records by the
+    hundred thousand and its roster by the million.
 
-    For what a forwarded envelope holds — objects with ASCII keys, integers below 2**53 and text decoded from
-    UTF-8 — the two agree: keys sort the same, integers print the same, and both escape only the quote, the
-    backslash and the control characters, in the same forms (tests/hub/upward/test_staging.py).  Anything else
-    goes to the general encoder."""
+    For what upward bodies hold — objects with ASCII keys, lists, integers below 2**53, booleans and text without
+    lone surrogates — the two agree: keys sort the same, integers print the same, and both escape only the quote,
+    the backslash and the control characters, in the same forms (tests/hub/upward/test_staging.py).  Anything
+    else (a float, a key beyond ASCII) goes to the general encoder."""
     if not _plain_json(value):
         return canonical(value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
@@ -177,6 +175,8 @@ def forwarded_content(value: dict[str, Any]) -> bytes:
 def _plain_json(value: Any) -> bool:
     if isinstance(value, dict):
         return all(isinstance(key, str) and key.isascii() and _plain_json(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_plain_json(item) for item in value)
     if isinstance(value, bool) or value is None:
         return True
     if isinstance(value, int):
