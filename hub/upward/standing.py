@@ -20,7 +20,7 @@ from shared.upward import COUNTY_MONTH
 KIND_NAMES = {"station_keys": "站点密钥声明", "station_record": "站点记录", "county_month": "月度汇总",
               "county_persons": "人员（密钥散列）"}
 OUTCOMES = {DONE: "上报完成", REFUSED: "部分记录被拒收", FAILED: "未完成"}
-ACTORS = {WORKER: "自动（每小时）", "cli": "命令行"}
+ACTORS = {WORKER: "自动上报", "cli": "命令行"}
 # What a failed push-up says on the page: the cause and what happens next, in the clerk's words.
 FAILURES = {"CITY_UNREACHABLE": "连接不上市级平台；待上报内容已保存在本县，下一次上报（每小时自动一次）会续传。"}
 RECENT_PUSHES = 10

@@ -11,8 +11,8 @@ from datetime import datetime
 from hub.cli import main
 from hub.store import db
 from hub.store.models import UpwardLink, UpwardPush, UpwardRecord
-from shared.records import FORMAT_VERSION, GENESIS_PREV, seal
 from shared import keys
+from shared.records import FORMAT_VERSION, GENESIS_PREV, seal
 from tests.conftest import make_user, signed_in
 
 CODE_NAME = re.compile(r"\b[A-Z]{3,}_[A-Z_]+\b")  # an ErrorCode name: never on a page
