@@ -5,6 +5,10 @@ county signs with gives the RFC 8785 bytes."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -134,3 +138,38 @@ def test_a_staging_killed_mid_page_loses_and_duplicates_nothing_when_run_again(e
 def assert_one_exact_chain_so_far(data_dir: Path) -> None:
     seqs = [row.seq for row in UpwardRecord.select(UpwardRecord.seq).order_by(UpwardRecord.seq)]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+KILLED_RECORDS = 600
+STAGE_ONE_BY_ONE = """
+import sys
+from hub.store import db
+from hub.upward import county
+from hub.web.app import create_app
+app = create_app({"DATA_DIR": sys.argv[1], "DATABASE_URL": sys.argv[2]}, check_schema=False)
+with app.app_context(), db.database.connection_context():
+    county.stage(county.Path(sys.argv[1]), None, [], page=1)
+"""
+
+
+def test_a_staging_process_killed_midway_loses_and_duplicates_nothing(app, hub_db):
+    """A real process staging page by page (one record a page, so the kill lands mid-staging), killed with
+    SIGKILL; the next staging continues after what it committed."""
+    data_dir = Path(app.config["DATA_DIR"])
+    UpwardLink.create(city_url="http://127.0.0.1:9", signer_id=4, public_key=b"k" * 32,
+                      enrolled_at=datetime(2026, 11, 1))
+    _station_with_records(KILLED_RECORDS)
+    child = subprocess.Popen([sys.executable, "-c", STAGE_ONE_BY_ONE, str(data_dir), app.config["DATABASE_URL"]])
+    try:
+        deadline = time.monotonic() + 120
+        while UpwardRecord.select().count() < 20:
+            assert child.poll() is None and time.monotonic() < deadline, "the staging ended before the kill"
+            time.sleep(0.01)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    kept = UpwardRecord.select().count()
+    assert 20 <= kept < KILLED_RECORDS  # killed midway
+    staged = county.stage(data_dir, None, [], page=PAGE)
+    assert staged.added == {STATION_RECORD: KILLED_RECORDS - 1 - (kept - 1)}
+    assert_one_exact_chain(data_dir)
