@@ -37,10 +37,12 @@ def main() -> int:
                         "(the issue's run: 1000000)")
     parser.add_argument("--forwarded", type=int, default=300_000, help="with --members: station records forwarded")
     parser.add_argument("--work", default="", help="with --members: the folder for the hubs' data")
+    parser.add_argument("--reuse", action="store_true", help="with --members and --work: the county generated "
+                        "there by an earlier run, its upward outbox emptied (a fresh city each run)")
     options = parser.parse_args()
     if options.members:
         return scale(options.members, options.forwarded, Path(options.work or tempfile.mkdtemp(
-            prefix="fieldsync-bench-upward-")))
+            prefix="fieldsync-bench-upward-")), options.reuse)
     work = Path(tempfile.mkdtemp(prefix="fieldsync-bench-upward-"))
     villages = synthetic.default_villages(1)[:4]
     rows = synthetic.generate_roster(2026, villages, options.households)
@@ -106,9 +108,9 @@ def _station_pushes(county: Hub, work: Path, villages: list[tuple[str, str]], ro
 SCALE_MONTH = "2026-10"  # the generated county's last month (devtools/bench_cleaning.py)
 
 
-def scale(members: int, forwarded: int, work: Path) -> int:
+def scale(members: int, forwarded: int, work: Path, reuse: bool = False) -> int:
     """The 1,000,000-member county's month pushed up to a city hub (the module's docstring)."""
-    import resource
+    import shutil
     import subprocess
 
     from devtools.processes import BIN
@@ -116,22 +118,35 @@ def scale(members: int, forwarded: int, work: Path) -> int:
     region = work / "region-person.key"
     work.mkdir(parents=True, exist_ok=True)
     region.write_bytes(random.Random(1).randbytes(32))
-    started = time.perf_counter()
-    _generate_county(work / "county", members, forwarded)
-    print(f"  generated in {time.perf_counter() - started:.0f} s")
-    city = Hub(work / "city", env={"FIELDSYNC_HUB_LEVEL": "city"})
     county = Hub(work / "county", env={"FIELDSYNC_REGION_PERSON_KEY_FILE": str(region)})
+    if reuse:
+        county.cli("migrate")
+        with sqlite3.connect(county.data_dir / "hub.db") as conn:
+            conn.execute("DELETE FROM upward_record")
+            conn.execute("DELETE FROM upward_push")
+    else:
+        started = time.perf_counter()
+        _generate_county(county.data_dir, members, forwarded)
+        print(f"  generated in {time.perf_counter() - started:.0f} s")
+    shutil.rmtree(work / "city", ignore_errors=True)
+    city = Hub(work / "city", env={"FIELDSYNC_HUB_LEVEL": "city"})
     try:
         city.set_up()
         city.start(workers=1)
         code = CODE.search(city.cli("add-county", "融安县").stdout)[0]
         county.cli("enroll-up", "--city", city.url, "--code", code)
         start = time.perf_counter()
-        done = subprocess.run([str(BIN / "fieldsync-hub"), "--data-dir", str(county.data_dir), "push-up", "--month",
-                               SCALE_MONTH], capture_output=True, text=True, env={**os.environ, **county.env})
+        output = work / "push-up.out"
+        with output.open("w") as out:
+            pushing = subprocess.Popen([str(BIN / "fieldsync-hub"), "--data-dir", str(county.data_dir), "push-up",
+                                        "--month", SCALE_MONTH], stdout=out, stderr=subprocess.STDOUT,
+                                       env={**os.environ, **county.env})
+            _, status, usage = os.wait4(pushing.pid, 0)  # this process's own peak, not the other children's
         elapsed = time.perf_counter() - start
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        assert done.returncode == 0, done.stdout + done.stderr
+        pushing.returncode = os.waitstatus_to_exitcode(status)
+        peak_mb = usage.ru_maxrss / 1024
+        done = subprocess.CompletedProcess(pushing.args, pushing.returncode, output.read_text(), "")
+        assert done.returncode == 0, done.stdout
     finally:
         city.stop()
     print(done.stdout)
