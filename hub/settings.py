@@ -90,7 +90,10 @@ HUB_SETTINGS: list[Setting] = [
             "gives every county, never a city or region hub): persons go up as keyed hashes of their ID numbers "
             "under it, so a city finds one person registered in two counties without reading a number. Empty: "
             "`push-up` sends no persons."),
-    Setting("UPWARD_BATCH_SIZE", 200, "Most upward records one `push-up` batch carries.", int),
+    Setting("UPWARD_BATCH_SIZE", 1000, "Most upward records one `push-up` batch carries (at most the city's "
+            "MAX_BATCH_RECORDS).", int),
+    Setting("UPWARD_EVERY_MINUTES", 60, "How often the worker pushes an enrolled county hub's month up to its city, "
+            "in minutes (60: hourly, at minute 30; a divisor of 60).", int),
     Setting("REPORT_DAY", 5, "Day of the month by which a county reports the month before (002 employment annex "
             "2); the city's page shows a county late after it.", int),
 ]

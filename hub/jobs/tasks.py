@@ -191,8 +191,10 @@ def refresh_dashboards(app: Flask) -> int:
 
 
 def upward_due(app: Flask, now_utc: datetime) -> bool:
-    """huey asks each minute: is this a county hub enrolled upward, at its hourly minute?"""
-    return app.config["HUB_LEVEL"] == "county" and now_utc.minute == UPWARD_MINUTE
+    """huey asks each minute: is this a county hub, at its push-up minute (hourly at UPWARD_MINUTE by default;
+    every UPWARD_EVERY_MINUTES from it)?"""
+    every = max(1, min(60, app.config["UPWARD_EVERY_MINUTES"]))
+    return app.config["HUB_LEVEL"] == "county" and now_utc.minute % every == UPWARD_MINUTE % every
 
 
 def scheduled_push_up(app: Flask) -> bool:
@@ -202,7 +204,7 @@ def scheduled_push_up(app: Flask) -> bool:
         if UpwardLink.select().first() is None:
             return False
         try:
-            _, done = push.push_up(app.config)
+            _, done = push.push_up(app.config, actor=push.WORKER)
         except FieldsyncError as error:
             log.warning("event=push_up_failed code=%s", error.code.name)
             return False

@@ -594,6 +594,24 @@ class UpwardRecord(BaseModel):
     created_at = DateTimeField()
 
 
+class UpwardPush(BaseModel):
+    """County side (0028): one push-up to the city and how it ended (owned by hub/upward/push.py)."""
+
+    id = AutoField()
+    started_at = DateTimeField()
+    finished_at = DateTimeField()
+    actor = TextField()  # cli, or the worker's hourly task
+    outcome = TextField()  # done, refused (the city refused records), failed (nothing or part sent)
+    code = TextField(null=True)  # the ErrorCode name a failed push ended with
+    sent = BigIntegerField(default=0)
+    duplicates = BigIntegerField(default=0)
+    rejected = BigIntegerField(default=0)
+    resent = BigIntegerField(default=0)
+    staged = BigIntegerField(default=0)
+    batches = BigIntegerField(default=0)
+    bytes_sent = BigIntegerField(default=0)
+
+
 class UpwardStation(BaseModel):
     """City side: a station as its county's latest statement describes it."""
 
@@ -726,4 +744,4 @@ ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, N
               CountyUser, SignInFailure, RateLimitCounter, ApiToken, SpotCheck, TaskClock, CleaningRun, Anomaly,
               VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, SupportAction, AuditLog, AuditHead,
               Job, DashboardFigures, UpwardLink, UpwardRecord, UpwardStation, UpwardForwarded, UpwardMonth,
-              UpwardPerson, UpwardPersonSent, UpwardKept, UpwardTransferred]
+               UpwardPerson, UpwardPersonSent, UpwardKept, UpwardTransferred, UpwardPush]

@@ -23,6 +23,7 @@ from shared import wire
 from shared.errors import ErrorCode, FieldsyncError
 from shared.protocol import ENROLL_PATH, PUSH_PATH, SEQ_MAX, STATE_PATH, clip, reply_problem
 from shared.records import SealedRecord
+from shared.rows import tuples
 from shared.upward import STATION_KEYS
 
 MAX_BATCH_CONTENT = 4 * 1024 * 1024  # bytes of record content in one batch, well inside the city's limits
@@ -134,13 +135,27 @@ def _resend_missing(state: dict[str, Any], result: Pass) -> None:
         result.resent = UpwardRecord.update(status=PENDING).where(lost, UpwardRecord.status == SENT).execute()
 
 
-def _next_batch(limit: int) -> list[UpwardRecord]:
-    """Pending records of consecutive sequence numbers; a statement ends its batch, so the city holds the keys
-    before the records they vouch for."""
-    batch: list[UpwardRecord] = []
+@dataclass(frozen=True)
+class Pending:
+    """An outbox record as a batch sends it (plain values: a batch holds up to a thousand)."""
+
+    seq: int
+    kind: str
+    prev: bytes
+    content: bytes
+    signature: bytes
+
+
+def _next_batch(limit: int, after: int) -> list[Pending]:
+    """Pending records of consecutive sequence numbers after ``after`` (a keyset: a long push never rescans what
+    it sent); a statement ends its batch, so the city holds the keys before the records they vouch for."""
+    batch: list[Pending] = []
     size = 0
-    query = UpwardRecord.select().where(UpwardRecord.status == PENDING).order_by(UpwardRecord.seq).limit(limit)
-    for record in query:
+    query = (UpwardRecord.select(UpwardRecord.seq, UpwardRecord.kind, UpwardRecord.prev, UpwardRecord.content,
+                                 UpwardRecord.signature)
+             .where(UpwardRecord.status == PENDING, UpwardRecord.seq > after).order_by(UpwardRecord.seq).limit(limit))
+    for seq, kind, prev, content, signature in tuples(query):
+        record = Pending(seq, kind, bytes(prev), bytes(content), bytes(signature))
         if batch and (record.seq != batch[-1].seq + 1 or size + len(record.content) > MAX_BATCH_CONTENT):
             break
         batch.append(record)
@@ -150,7 +165,7 @@ def _next_batch(limit: int) -> list[UpwardRecord]:
     return batch
 
 
-def _mark(batch: list[UpwardRecord], reply: dict[str, Any], result: Pass) -> bool:
+def _mark(batch: list[Pending], reply: dict[str, Any], result: Pass) -> bool:
     """Mark the batch as the city answered; False when a record must wait for the next pass."""
     first, last = batch[0].seq, batch[-1].seq
     done = clip(reply["accepted"], first, last) + clip(reply["duplicates"], first, last)
@@ -172,13 +187,14 @@ def push_up(key: Ed25519PrivateKey, batch_size: int, timeout: float, state: dict
     result = Pass()
     _resend_missing(state, result)
     head = UpwardRecord.select(UpwardRecord.seq).order_by(UpwardRecord.seq.desc()).scalar() or 0
-    while batch := _next_batch(batch_size):
-        body = wire.encode_batch([SealedRecord(r.seq, bytes(r.prev), bytes(r.content), bytes(r.signature))
-                                  for r in batch], head)
+    after = 0
+    while batch := _next_batch(batch_size, after):
+        body = wire.encode_batch([SealedRecord(r.seq, r.prev, r.content, r.signature) for r in batch], head)
         reply = _checked(_signed(key, "POST", PUSH_PATH, timeout, body, {"Content-Type": wire.BATCH_CONTENT_TYPE}),
                          "push")
         result.batches += 1
         result.bytes_sent += len(body)
         if not _mark(batch, reply, result):
             break
+        after = batch[-1].seq
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,15 @@ from shared import keys
 from shared.errors import ErrorCode, FieldsyncError
 from shared.kinds import body_errors
 from shared.months import months_back
-from shared.records import FORMAT_VERSION, GENESIS_PREV, canonical, seal, signed_in_plain
+from shared.records import (
+    FORMAT_VERSION,
+    GENESIS_PREV,
+    SealedRecord,
+    canonical,
+    envelope,
+    signed_in_plain,
+    signed_message,
+)
 from shared.rows import tuples
 from shared.upward import (
     COUNTY_MONTH,
@@ -60,6 +69,7 @@ from shared.upward import (
 from shared.vocabulary import MOVED_OUT
 
 UPWARD_KEY_FILE = "upward.key"
+STAGE_PAGE = 2_000  # station records one staging transaction reads and signs (memory stays bounded)
 MONTHS_SENT = 3  # the months whose figures each push-up refreshes: the current one and the two before
 
 
@@ -101,7 +111,7 @@ def save_link(city_url: str, signer_id: int, public_key: bytes, *, actor: str) -
 
 
 def _digest(body: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical(body)).hexdigest()[:32]
+    return hashlib.sha256(canonical_json(body)).hexdigest()[:32]
 
 
 @dataclass
@@ -113,17 +123,22 @@ class Staged:
 
 
 class Outbox:
-    """The upward chain while one staging pass appends to it: the head and the sources staged are read once, the
-    new rows written in one go at the end (a county forwards its stations' records by the thousand)."""
+    """The upward chain while one staging transaction appends to it: the head is read once, the new rows written
+    in one go at the end.  ``known`` (the sources of the statements, months and roster parts staged) is read only
+    when asked: a page of forwarded records needs none, its keyset on the record id keeps it from staging twice."""
 
-    def __init__(self, key: Ed25519PrivateKey, signer_id: int):
-        self.key, self.signer_id, self.staged = key, signer_id, Staged()
+    def __init__(self, key: Ed25519PrivateKey, signer_id: int, staged: Staged | None = None, *,
+                 known: bool = True):
+        self.key, self.signer_id = key, signer_id
+        self.staged = staged if staged is not None else Staged()
         last = UpwardRecord.select(UpwardRecord.seq, UpwardRecord.hash).order_by(UpwardRecord.seq.desc()).first()
         self.seq: int = last.seq if last else 0
         self.prev: bytes = bytes(last.hash) if last else GENESIS_PREV
-        self.known = set(UpwardRecord.select(UpwardRecord.source).where(UpwardRecord.kind != STATION_RECORD)
-                         .scalars())
+        self.known = set(UpwardRecord.select(UpwardRecord.source)
+                         .where(UpwardRecord.kind.not_in([STATION_RECORD, STATION_KEPT]))
+                         .scalars()) if known else set()
         self.rows: list[dict[str, Any]] = []
+        self.created_at = utcnow()
 
     def append(self, kind: str, body: dict[str, Any], source: str) -> None:
         """Sign ``body`` as the next record of the chain, unless ``source`` is staged already."""
@@ -133,18 +148,54 @@ class Outbox:
         if problems:  # a body the city would refuse is a fault here, never sent
             raise FieldsyncError(ErrorCode.RECORD_INVALID, details={"kind": kind, "fields": problems})
         self.seq += 1
-        record = seal(self.key, self.signer_id, self.seq, self.prev, kind, body, utcnow().isoformat() + "Z",
-                      FORMAT_VERSION)
+        record = self._seal(kind, body)
         self.rows.append({"seq": self.seq, "kind": kind, "source": source, "prev": self.prev, "hash": record.hash,
                           "content": record.content, "signature": record.signature, "status": "pending",
-                          "created_at": utcnow().isoformat(" ")})
+                          "created_at": self.created_at.isoformat(" ")})
         self.prev = record.hash
         self.known.add(source)
         self.staged.added[kind] = self.staged.added.get(kind, 0) + 1
 
+    def _seal(self, kind: str, body: dict[str, Any]) -> SealedRecord:
+        content = canonical_json(envelope(self.signer_id, self.seq, kind, body, self.created_at.isoformat() + "Z",
+                                          FORMAT_VERSION))
+        return SealedRecord(self.seq, self.prev, content, self.key.sign(signed_message(self.prev, content)))
+
     def write(self) -> Staged:
         insert_rows(UpwardRecord, self.rows)
+        self.rows = []
         return self.staged
+
+
+def canonical_json(value: Any) -> bytes:
+    """The RFC 8785 bytes of an upward record's envelope or body, by the standard library's encoder: four times
+    faster than the general one (shared.records.canonical), and a county signs its stations' records by the
+    hundred thousand and its roster by the million.
+
+    For what upward bodies hold — objects with ASCII keys, lists, integers below 2**53, booleans and text without
+    lone surrogates — the two agree: keys sort the same, integers print the same, and both escape only the quote,
+    the backslash and the control characters, in the same forms (tests/hub/upward/test_staging.py).  Anything
+    else (a float, a key beyond ASCII) goes to the general encoder."""
+    if not _plain_json(value):
+        return canonical(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _plain_json(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and key.isascii() and _plain_json(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_plain_json(item) for item in value)
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return abs(value) < 2**53
+    if isinstance(value, str):
+        return not _SURROGATE.search(value)
+    return False
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _stations() -> list[Node]:
@@ -171,19 +222,68 @@ def _forwarded_source(record_id: int) -> str:
     return f"fwd:{record_id:015d}"  # zero-padded: the largest one staged is the last record forwarded
 
 
-def _stage_forwarded(outbox: Outbox) -> None:
-    last = (UpwardRecord.select(fn.MAX(UpwardRecord.source)).where(UpwardRecord.kind == STATION_RECORD).scalar())
-    after = int(last.split(":")[1]) if last else 0
-    stations = [node.id for node in _stations()]
-    query = (Record.select(Record.id, Record.node, Record.seq, Record.prev, Record.content, Record.signature)
-             .where(Record.id > after, Record.node.in_(stations), Record.status == "accepted").order_by(Record.id))
-    for record_id, station, seq, prev, content, signature in tuples(query):
-        if signed_in_plain(json.loads(bytes(content))):
-            outbox.staged.kept_in_plain += 1  # plain ID numbers: they stay at the county (docs/upward.md)
+def _last_forwarded() -> int:
+    """The county record id of the last station record staged, forwarded or kept by hash (the keyset the next page
+    starts after)."""
+    last = 0
+    for kind in (STATION_RECORD, STATION_KEPT):
+        source = UpwardRecord.select(fn.MAX(UpwardRecord.source)).where(UpwardRecord.kind == kind).scalar()
+        last = max(last, int(source.split(":")[1]) if source else 0)
+    return last
+
+
+def _stage_forwarded_page(outbox: Outbox, stations: list[int], after: int, page: int) -> int | None:
+    """Stage the next ``page`` station records after county record ``after`` into ``outbox``: each accepted one
+    signed with no readable number forwarded as its station signed it, each other one (signed in plain, or refused
+    here) by its hash and chain link (kept_body); the last record id read, or None when there are none left."""
+    query = (Record.select(Record.id, Record.node, Record.seq, Record.prev, Record.hash, Record.kind, Record.status,
+                           Record.content, Record.signature)
+             .where(Record.id > after, Record.node.in_(stations)).order_by(Record.id).limit(page))
+    last = None
+    for record_id, station, seq, prev, hash_, kind, status, content, signature in tuples(query):
+        last = record_id
+        kept = kept_body(station, seq, bytes(prev), bytes(hash_), kind, status == "accepted", bytes(content))
+        if kept is not None:
+            outbox.staged.kept_in_plain += kept["reason"] == "plain"  # plain ID numbers stay here (docs/upward.md)
+            outbox.append(STATION_KEPT, kept, _kept_source(record_id))
             continue
         body = {"station": station, "seq": seq, "prev": bytes(prev).hex(), "content": bytes(content).decode(),
                 "signature": keys.b64encode(bytes(signature))}
         outbox.append(STATION_RECORD, body, _forwarded_source(record_id))
+    return last
+
+
+def _stage_station_records(outbox: Outbox, after: int, page: int) -> None:
+    """Every station record after ``after`` into ``outbox``, page by page (one transaction: the caller's)."""
+    stations = [node.id for node in _stations()]
+    next_after: int | None = after
+    while next_after is not None:
+        next_after = _stage_forwarded_page(outbox, stations, next_after, page)
+
+
+def stage_forwarded(key: Ed25519PrivateKey, signer_id: int, staged: Staged, page: int = STAGE_PAGE) -> None:
+    """Stage the station records not yet staged, ``page`` by ``page``, each page one transaction that reads the
+    chain's head, signs after it and commits: memory stays bounded by a page, and a staging killed midway keeps
+    the pages it committed; the next pass continues after the last one (nothing lost, nothing staged twice)."""
+    stations = [node.id for node in _stations()]
+    after: int | None = _last_forwarded()
+    while after is not None:
+        with write_transaction():
+            outbox = Outbox(key, signer_id, staged, known=False)
+            after = _stage_forwarded_page(outbox, stations, after, page)
+            outbox.write()
+
+
+def _stage_month(outbox: Outbox, month: str) -> None:
+    """The month's figures, unless the city's newest for the month is the same: figures that change and change
+    back (A, B, A) are sent again, since the city keeps the newest."""
+    body = month_figures(month)
+    prefix = f"month:{month}:{_digest(body)}"
+    newest = (UpwardRecord.select(UpwardRecord.source)
+              .where(UpwardRecord.kind == COUNTY_MONTH, UpwardRecord.source.startswith(f"month:{month}:"))
+              .order_by(UpwardRecord.seq.desc()).first())
+    if newest is None or not newest.source.startswith(prefix):
+        outbox.append(COUNTY_MONTH, body, f"{prefix}:{outbox.seq + 1}")
 
 
 def month_figures(month: str) -> dict[str, Any]:
@@ -246,18 +346,6 @@ def kept_body(station: int, seq: int, prev: bytes, hash_: bytes, kind: str, acce
     return body
 
 
-def _stage_kept(outbox: Outbox) -> None:
-    last = UpwardRecord.select(fn.MAX(UpwardRecord.source)).where(UpwardRecord.kind == STATION_KEPT).scalar()
-    after = int(last.split(":")[1]) if last else 0
-    query = (Record.select(Record.id, Record.node, Record.seq, Record.prev, Record.hash, Record.kind, Record.status,
-                           Record.content)
-             .where(Record.id > after, Record.node.in_([node.id for node in _stations()])).order_by(Record.id))
-    for record_id, station, seq, prev, hash_, kind, status, content in tuples(query):
-        body = kept_body(station, seq, bytes(prev), bytes(hash_), kind, status == "accepted", bytes(content))
-        if body is not None:
-            outbox.append(STATION_KEPT, body, _kept_source(record_id))
-
-
 # --- Persons by keyed hash, sent as changes; withdrawn when gone ------------------------------------------------
 
 def roster_hashes(region: bytes) -> dict[str, str]:
@@ -311,19 +399,25 @@ def _stage_transferred(outbox: Outbox, region: bytes, months: list[str]) -> None
                        "place", {"of": TRANSFERRED, "month": month}, {"month": month})
 
 
-def stage(data_dir: Path, region: bytes | None, months: list[str]) -> Staged:
-    """Add to the upward outbox what the city lacks: the statement first, then the forwarded records (and the
-    hashes of those kept here), the months' figures, the roster's keyed hashes and the months' transferred
-    labourers (changes only, withdrawals included).  One transaction: a staging cut off adds nothing."""
+def stage(data_dir: Path, region: bytes | None, months: list[str], page: int = STAGE_PAGE) -> Staged:
+    """Add to the upward outbox what the city lacks: the statement first, then the station records (forwarded,
+    or by hash those kept here; by pages, stage_forwarded), the months' figures, the roster's keyed hashes and the
+    months' transferred labourers (changes only, withdrawals included).  Each step is one transaction or more,
+    and each commits a whole part of the chain: a staging cut off keeps what it committed and adds the rest on
+    the next pass.  The figures' transaction first stages the records that arrived meanwhile, so the city holds
+    every record a figure counts before the figure (its check against the records, hub/upward/city.py)."""
+    key, signer_id = upward_key(data_dir), link().signer_id
     with write_transaction():
-        outbox = Outbox(upward_key(data_dir), link().signer_id)
+        outbox = Outbox(key, signer_id)
         vouched = statement()
         outbox.append(STATION_KEYS, vouched, f"keys:{_digest(vouched)}")
-        _stage_forwarded(outbox)
-        _stage_kept(outbox)
+        staged = outbox.write()
+    stage_forwarded(key, signer_id, staged, page)
+    with write_transaction():
+        outbox = Outbox(key, signer_id, staged)
+        _stage_station_records(outbox, _last_forwarded(), page)
         for month in months:
-            body = month_figures(month)
-            outbox.append(COUNTY_MONTH, body, f"month:{month}:{_digest(body)}")
+            _stage_month(outbox, month)
         if region is not None:
             _stage_persons(outbox, region)
             _stage_transferred(outbox, region, months)

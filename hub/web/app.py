@@ -30,6 +30,7 @@ from hub.web import (
     metrics,
     pages,
     read_api,
+    upward,
     wording,
 )
 from hub.web import cleaning as cleaning_views
@@ -105,6 +106,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     app.register_blueprint(imports.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(city.bp)
+    app.register_blueprint(upward.bp)
     manage.init_app(app)
     wording.init_app(app)
     Compress(app)  # neither waitress nor gunicorn compresses; pages of 10,000 rows shrink tenfold

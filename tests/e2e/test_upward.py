@@ -13,6 +13,7 @@ import json
 import os
 import random
 import re
+import signal
 import sqlite3
 import subprocess
 import time
@@ -26,14 +27,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devtools import synthetic
-from devtools.processes import BIN, Hub, Station
+from devtools.processes import BIN, Hub, Station, stop_group
 from devtools.scratch import postgres_schema
 from shared import keys
 from shared.months import add_months
 from shared.records import signature_valid
 from shared.upward import person_hash
 from tests.conftest import POSTGRES_URL
-from tests.e2e.browser import chromium, screenshot, signed_in_page
+from tests.e2e.browser import PHONE, chromium, screenshot, signed_in_page
 from tests.e2e.test_e2e_spine import as_signed, hub_query, node_id, station
 
 pytestmark = pytest.mark.e2e
@@ -383,3 +384,41 @@ def _restored_from_an_old_backup(city: Hub, county: County) -> None:
     signer = _city_signer(city, county.name)
     assert hub_query(city, "SELECT quarantined_at FROM node WHERE id = ?", (signer,)) == [(None,)]
     assert hub_query(city, "SELECT COUNT(*) FROM alarm WHERE node_id = ?", (signer,)) == [(0,)]
+
+
+def test_the_worker_pushes_the_month_up_without_push_up_being_typed(tmp_path, region_key):
+    """`fieldsync-hub worker` on the county (its push-up task made due every minute) sends the month to a real
+    city hub; the county's leader reads on the county's own page, on a phone, that the worker sent it."""
+    first, _, _ = _rosters()
+    with ExitStack() as stack:
+        city = _city(stack, tmp_path)
+        county = _county(stack, tmp_path, city, "融安县", first, "", region_key, FIELDSYNC_UPWARD_EVERY_MINUTES="1")
+        month = synthetic_month()
+        _visits(county.station, county.rows, 6, month)
+        log = (tmp_path / "county-worker.log").open("ab")
+        worker = subprocess.Popen([str(BIN / "fieldsync-hub"), "--data-dir", str(county.hub.data_dir), "worker"],
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                  env={**os.environ, **county.hub.env})
+        stack.callback(lambda: stop_group(worker, signal.SIGINT))
+        signer = _city_signer(city, county.name)
+        deadline = time.monotonic() + 180  # huey asks each minute; the first full minute pushes
+        while not hub_query(city, "SELECT month FROM upward_month WHERE county_id = ?", (signer,)):
+            assert time.monotonic() < deadline and worker.poll() is None, "the worker sent no month up"
+            time.sleep(1)
+        assert hub_query(city, "SELECT month FROM upward_month WHERE county_id = ?", (signer,)) == [(month,)]
+        assert assert_forwarded_verify(city, county) == 6
+        pushes = hub_query(county.hub, "SELECT actor, outcome FROM upward_push")
+        assert pushes and set(pushes) == {("worker", "done")}
+        _read_the_county_page(county, month)
+
+
+def _read_the_county_page(county: County, month: str) -> None:
+    county.hub.cli("add-user", "xian", "--name", "县领导", "--role", "viewer", "--password", PASSWORD)
+    with chromium() as browser:
+        page = signed_in_page(browser, county.hub.url, "xian", PASSWORD, viewport=PHONE)
+        page.click("text=向市级平台上报")
+        assert "自动上报" in page.inner_text("#last") and "上报完成" in page.inner_text("#last")
+        assert month in page.inner_text("#months")
+        assert "没有待上报的内容" in page.inner_text("#waiting")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
+        screenshot(page, "72-county-upward-state")

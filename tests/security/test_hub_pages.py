@@ -66,6 +66,8 @@ ROUTES: dict[str, str] = {
     "exports.job": "refuse", "exports.job_state": "refuse", "exports.fetch": "refuse",
     # Issue 17: the city's page of its counties' reports (county-wide roles only).
     "city.summary": "refuse",
+    # The county's page of its own reporting up (county-wide roles only).
+    "upward.state": "refuse",
     # Management (issue 15; every role's access in tests/security/test_manage_pages.py): a township user may read
     # the rule settings and change its own password, nothing else.
     "manage.index": "page", "manage_rules.listing": "page", "account.password": "page",

@@ -12,6 +12,9 @@ def test_the_push_up_is_due_hourly_on_a_county_hub_only(app):
     at_the_minute = datetime(2026, 11, 3, 7, tasks.UPWARD_MINUTE)
     assert tasks.upward_due(app, at_the_minute)
     assert not tasks.upward_due(app, at_the_minute.replace(minute=tasks.UPWARD_MINUTE + 1))
+    app.config["UPWARD_EVERY_MINUTES"] = 15
+    assert [minute for minute in range(60) if tasks.upward_due(app, at_the_minute.replace(minute=minute))] == \
+        [0, 15, 30, 45]
     app.config["HUB_LEVEL"] = "city"
     assert not tasks.upward_due(app, at_the_minute)
 
