@@ -136,7 +136,8 @@ def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Any:
     from openpyxl.worksheet.cell_range import CellRange
 
     styles = _Styles(workbook)
-    sheet = workbook.create_sheet(sheet_name(table.sheet))
+    sheet = _body_rows_sheet_class()(parent=workbook, title=sheet_name(table.sheet))
+    workbook._add_sheet(sheet)
     columns, end = len(table.headers), HEADER_ROW + len(table.rows)
     last = get_column_letter(columns)
     widths = _column_widths(table)
@@ -157,11 +158,12 @@ def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Any:
     for cells in _heading(sheet, table, styles, half):
         sheet.append(cells)
     wrapping = [index for index in range(columns) if index not in table.text_columns]
+    body = _BodyRows(sheet, table)
     for number, row in enumerate(table.rows, start=HEADER_ROW + 1):
         height = _row_height(row, widths, wrapping)
         if height:  # read by the writer when the row is appended
             sheet.row_dimensions[number].height = height
-        sheet.append(_body_cells(sheet, table, styles, row))
+        sheet.append(body.row(row) if body.takes(row) else _body_cells(sheet, table, styles, row))
     for line in table.footer:
         cells = safe_cells.write_only_cells(sheet, [line])
         cells[0].font = styles.body
@@ -181,6 +183,122 @@ def _body_cells(sheet: Any, table: Table, styles: _Styles, row: list[Any]) -> li
         else:
             cell.style = styles.NUMBER if isinstance(cell.value, int | float) else styles.BODY
     return cells
+
+
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+
+def _body_rows_sheet_class() -> type:
+    """openpyxl's write-only sheet, taking ``_BodyRow`` rows too: the same stream (``WriteOnlyWorksheet._write_rows``
+    of openpyxl 3.1), a marked row written as one element built by its ``_BodyRows``."""
+    global _BODY_ROWS_SHEET
+    if _BODY_ROWS_SHEET is None:
+        from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+        class BodyRowsSheet(WriteOnlyWorksheet):  # type: ignore[misc]
+            body: _BodyRows | None = None
+
+            def _write_rows(self) -> Any:
+                try:
+                    xf = self._writer.xf.send(True)
+                except StopIteration:
+                    self._already_saved()
+                with xf.element("sheetData"):
+                    row_idx = 1
+                    try:
+                        while True:
+                            row = yield
+                            if isinstance(row, _BodyRow) and self.body is not None:
+                                xf.write(self.body.element(row, row_idx))
+                            else:
+                                self._writer.write_row(xf, self._values_to_row(row, row_idx), row_idx)
+                            row_idx += 1
+                    except GeneratorExit:
+                        pass
+                self._writer.xf.send(None)
+
+        _BODY_ROWS_SHEET = BodyRowsSheet
+    return _BODY_ROWS_SHEET
+
+
+_BODY_ROWS_SHEET: type | None = None
+
+
+class _BodyRow(list):  # type: ignore[type-arg]
+    """A body row's values for ``_BodyRows``, marked so the sheet writes it without a cell object per value."""
+
+
+class _BodyRows:
+    """The body rows of one table written straight as the XML ``_body_cells``'s cells would make (issue 16's
+    bench: a WriteOnlyCell per value, its style set by name, then serialised one by one, was most of a county's
+    report time).  The same cell, byte for byte (tests/hub/cleaning/test_office.py compares both paths): the
+    same named style per column and value type, text typed as a string, identifiers as text.  Rows holding
+    anything but text, numbers and blanks (a date, a bool) take the cell path."""
+
+    TYPES = frozenset({str, int, float, type(None)})
+
+    def __init__(self, sheet: Any, table: Table) -> None:
+        from openpyxl.utils import get_column_letter
+
+        self.sheet, self.table = sheet, table
+        self.letters = [get_column_letter(index) for index in range(1, len(table.headers) + 1)]
+        self.style_ids: dict[str, str] = {}
+        sheet.body = self
+
+    def takes(self, values: Sequence[Any]) -> bool:
+        return all(type(value) in self.TYPES for value in values)
+
+    def row(self, values: Sequence[Any]) -> _BodyRow:
+        return _BodyRow(values)
+
+    def _style_id(self, name: str) -> str:
+        """The workbook's id of the named style's cell format, registered at first use as a styled cell's is."""
+        if name not in self.style_ids:
+            from openpyxl.cell import WriteOnlyCell
+
+            cell = WriteOnlyCell(self.sheet)
+            cell.style = name
+            self.style_ids[name] = str(cell.style_id)
+        return self.style_ids[name]
+
+    def element(self, values: Sequence[Any], row_idx: int) -> Any:
+        """The ``<row>`` element of ``values`` as row ``row_idx`` (with its height, when it has one)."""
+        from lxml.etree import Element, SubElement
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        from openpyxl.compat import safe_string
+        from openpyxl.utils.exceptions import IllegalCharacterError
+
+        attrs = {"r": str(row_idx)}
+        attrs.update(self.sheet.row_dimensions.get(row_idx, {}))
+        row = Element("row", attrs)
+        text_columns, percent_columns = self.table.text_columns, self.table.percent_columns
+        for index, value in enumerate(values):
+            if index in text_columns:
+                style, value = _Styles.IDENTIFIER, (None if value is None else str(value))
+            elif index in percent_columns:
+                style = _Styles.PERCENT
+            else:
+                style = _Styles.NUMBER if isinstance(value, int | float) else _Styles.BODY
+            cell = {"r": f"{self.letters[index]}{row_idx}", "s": self._style_id(style)}
+            if isinstance(value, str):
+                value = value[:32767]
+                if ILLEGAL_CHARACTERS_RE.search(value):
+                    raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
+                cell["t"] = "inlineStr"
+                element = SubElement(row, "c", cell)
+                if value:
+                    space = {XML_SPACE: "preserve"} if value != value.strip() else {}
+                    SubElement(SubElement(element, "is"), "t", space).text = value
+                else:
+                    element.text = ""  # <c …></c>, as the cell path writes an empty cell
+            else:
+                cell["t"] = "n"
+                element = SubElement(row, "c", cell)
+                if value is None:
+                    element.text = ""
+                else:
+                    SubElement(element, "v").text = safe_string(value)
+        return row
 
 
 def _heading(sheet: Any, table: Table, styles: _Styles, half: int) -> list[list[Any]]:
