@@ -188,32 +188,72 @@ def _body_cells(sheet: Any, table: Table, styles: _Styles, row: list[Any]) -> li
 
 
 def _body_rows_sheet_class() -> type:
-    """openpyxl's write-only sheet, taking ``_BodyRow`` rows too: the same stream (``WriteOnlyWorksheet._write_rows``
-    of openpyxl 3.1), a marked row written as one element built by its ``_BodyRows``."""
+    """openpyxl's write-only sheet (3.1), taking ``_BodyRow`` rows too, whose XML ``_BodyRows`` writes as text.
+
+    The sheet's stream is openpyxl's (``WorksheetWriter.get_stream``), opened on a file this module holds, so
+    that between two of openpyxl's elements the body's rows go straight to the file: the XML serialiser is
+    flushed, then the rows written, a thousand at a time.  Every other row (title, header, footer) is openpyxl's
+    own, cell by cell."""
     global _BODY_ROWS_SHEET
     if _BODY_ROWS_SHEET is None:
         from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+        from openpyxl.worksheet._writer import WorksheetWriter
+        from openpyxl.xml.constants import SHEET_MAIN_NS
+        from openpyxl.xml.functions import xmlfile
+
+        class HeldStreamWriter(WorksheetWriter):  # type: ignore[misc]
+            handle: Any = None
+
+            def get_stream(self) -> Any:  # WorksheetWriter.get_stream, on a file held in ``handle``
+                with open(self.out, "wb") as self.handle, xmlfile(self.handle) as xf:
+                    with xf.element("worksheet", xmlns=SHEET_MAIN_NS):
+                        try:
+                            while True:
+                                element = yield
+                                if element is True:
+                                    yield xf
+                                elif element is not None:
+                                    xf.write(element)
+                        except GeneratorExit:
+                            pass
 
         class BodyRowsSheet(WriteOnlyWorksheet):  # type: ignore[misc]
             body: _BodyRows | None = None
 
-            def _write_rows(self) -> Any:
+            def _get_writer(self) -> None:
+                if self._writer is None:
+                    self._writer = HeldStreamWriter(self)
+                    self._writer.write_top()
+
+            def _write_rows(self) -> Any:  # WriteOnlyWorksheet._write_rows, body rows kept as text until written
                 try:
                     xf = self._writer.xf.send(True)
                 except StopIteration:
                     self._already_saved()
+                pending: list[str] = []
+
+                def write_pending() -> None:
+                    if pending:
+                        xf.flush()
+                        self._writer.handle.write("".join(pending).encode("ascii", "xmlcharrefreplace"))
+                        pending.clear()
+
                 with xf.element("sheetData"):
                     row_idx = 1
                     try:
                         while True:
                             row = yield
                             if isinstance(row, _BodyRow) and self.body is not None:
-                                xf.write(self.body.element(row, row_idx))
+                                pending.append(self.body.xml(row, row_idx))
+                                if len(pending) >= 1000:
+                                    write_pending()
                             else:
+                                write_pending()
                                 self._writer.write_row(xf, self._values_to_row(row, row_idx), row_idx)
                             row_idx += 1
                     except GeneratorExit:
                         pass
+                    write_pending()
                 self._writer.xf.send(None)
 
         _BODY_ROWS_SHEET = BodyRowsSheet
@@ -228,11 +268,12 @@ class _BodyRow(list):  # type: ignore[type-arg]
 
 
 class _BodyRows:
-    """The body rows of one table written straight as the XML ``_body_cells``'s cells would make (issue 16's
-    bench: a WriteOnlyCell per value, its style set by name, then serialised one by one, was most of a county's
-    report time).  The same cell, byte for byte (tests/hub/cleaning/test_office.py compares both paths): the
-    same named style per column and value type, text typed as a string, identifiers as text.  Rows holding
-    anything but text, numbers and blanks (a date, a bool) take the cell path."""
+    """The body rows of one table written as the XML text openpyxl writes for ``_body_cells``'s cells (issue 16's
+    bench: a WriteOnlyCell per value, its style set by name, then serialised element by element, was most of a
+    county's report time).  The same bytes (tests/hub/cleaning/test_office_rows.py compares both paths): the
+    same named style per column and value type, text typed as a string, identifiers as text, ASCII with
+    character references as openpyxl's serialiser writes.  Rows holding anything but text, numbers and blanks
+    (a date, a bool) take the cell path."""
 
     TYPES = frozenset({str, int, float, type(None)})
 
@@ -260,14 +301,12 @@ class _BodyRows:
             self.style_ids[name] = str(cell.style_id)
         return self.style_ids[name]
 
-    def element(self, values: Sequence[Any], row_idx: int) -> Any:
-        """The ``<row>`` element of ``values`` as row ``row_idx`` (with its height, when it has one): the row's
-        XML as text, parsed in one call (an element per cell built from Python costs twice as much)."""
-        from lxml.etree import fromstring
+    def xml(self, values: Sequence[Any], row_idx: int) -> str:
+        """The ``<row>`` of ``values`` as row ``row_idx`` (with its height, when it has one), as text."""
         from openpyxl.compat import safe_string
 
         attrs = "".join(f' {key}="{value}"' for key, value in self.sheet.row_dimensions.get(row_idx, {}))
-        parts, empty = [f'<row r="{row_idx}"{attrs}>'], []
+        parts = [f'<row r="{row_idx}"{attrs}>']
         text_columns, percent_columns = self.table.text_columns, self.table.percent_columns
         for index, value in enumerate(values):
             if index in text_columns:
@@ -281,19 +320,15 @@ class _BodyRows:
                 parts.append(f'{where} t="inlineStr"><is>{_text_element(value)}</is></c>')
             elif value is None or value == "":
                 parts.append(f'{where} t="{"n" if value is None else "inlineStr"}"></c>')
-                empty.append(index)
             else:
                 parts.append(f'{where} t="n"><v>{safe_string(value)}</v></c>')
         parts.append("</row>")
-        row = fromstring("".join(parts))
-        for index in empty:
-            row[index].text = ""  # written <c …></c>, as the cell path writes an empty cell (parsed, it is <c/>)
-        return row
+        return "".join(parts)
 
 
 def _text_element(value: str) -> str:
     """``<t>`` of a text cell as the cell path writes it: at most 32,767 characters, no control character,
-    xml:space="preserve" when it starts or ends with a space; escaped so that parsing gives ``value`` back."""
+    xml:space="preserve" when it starts or ends with a space; escaped as lxml escapes text."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.utils.exceptions import IllegalCharacterError
 
