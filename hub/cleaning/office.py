@@ -58,6 +58,7 @@ def file_name(name: str) -> str:
     return re.sub(r"[\\/:*?\"<>|\t\r\n]", "_", name).strip() or "表"
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)
 def _width(value: Any) -> float:
     text = value if isinstance(value, str) else (f"{value:.1%}" if isinstance(value, float) else str(value))
     return sum(2 if ord(char) > 0x2E7F else 1.1 for char in text) + 2
@@ -326,6 +327,7 @@ class _BodyRows:
         return "".join(parts)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # names, places and words repeat down a county's rows
 def _text_element(value: str) -> str:
     """``<t>`` of a text cell as the cell path writes it: at most 32,767 characters, no control character,
     xml:space="preserve" when it starts or ends with a space; escaped as lxml escapes text."""
