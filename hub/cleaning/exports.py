@@ -328,8 +328,9 @@ def quarterly_income(out: Path, ctx: Context) -> list[Path]:
         if household_id in incomes:
             income = incomes[household_id][0]
             found = sorted(set(alerts.get(household_id, [])), key=lambda rule: int(rule[1:]))
+            named = "、".join(f"{rule}{CATALOGUE[rule].zh}" for rule in found)
             rows.append([len(rows) + 1, township, village, number, heads.get(household_id, ""), household_type,
-                         round(income), income_class(income), "、".join(f"{rule}{CATALOGUE[rule].zh}" for rule in found)])
+                         round(income), income_class(income), named])
     return write_table(out / f"收入分档与预警-{ctx.period}", INCOME_HEADERS, rows, sheet="收入分档",
                        title=f"{county_name()}脱贫户和监测户收入分档与预警表", when=f"截至{month_text(ctx.period)}",
                        text_columns=(3,))

@@ -206,17 +206,17 @@ def _body_rows_sheet_class() -> type:
             handle: Any = None
 
             def get_stream(self) -> Any:  # WorksheetWriter.get_stream, on a file held in ``handle``
-                with open(self.out, "wb") as self.handle, xmlfile(self.handle) as xf:
-                    with xf.element("worksheet", xmlns=SHEET_MAIN_NS):
-                        try:
-                            while True:
-                                element = yield
-                                if element is True:
-                                    yield xf
-                                elif element is not None:
-                                    xf.write(element)
-                        except GeneratorExit:
-                            pass
+                with (open(self.out, "wb") as self.handle, xmlfile(self.handle) as xf,
+                      xf.element("worksheet", xmlns=SHEET_MAIN_NS)):
+                    try:
+                        while True:
+                            element = yield
+                            if element is True:
+                                yield xf
+                            elif element is not None:
+                                xf.write(element)
+                    except GeneratorExit:
+                        pass
 
         class BodyRowsSheet(WriteOnlyWorksheet):  # type: ignore[misc]
             body: _BodyRows | None = None

@@ -42,7 +42,8 @@ def quarterly_analysis(out: Path, quarter_end: str, params: dict[str, Any]) -> l
     county, label = exports.county_name(), quarter_label(quarter_end)
     when = f"{label}（{exports.month_text(quarter_start(quarter_end))}至{exports.month_text(quarter_end)}）"
     sheets = [
-        ("收入来源", "各乡(镇)收入来源及同比", INCOME_HEADERS, income_rows(townships, quarter_end, places), [6, 7], "元"),
+        ("收入来源", "各乡(镇)收入来源及同比", INCOME_HEADERS, income_rows(townships, quarter_end, places), [6, 7],
+         "元"),
         ("收入分档", "各乡(镇)收入分档", CLASS_HEADERS, class_rows(townships, ctx, places), [1, 2, 3], "户"),
         ("务工地点", "各乡(镇)脱贫劳动力务工地点", PLACE_HEADERS, place_rows(townships, quarter_end), [1, 2, 3], "人"),
         ("异常情况", "各乡(镇)数据异常发现与处理", ANOMALY_HEADERS, anomaly_rows(townships, quarter_end), [1, 2, 3],
