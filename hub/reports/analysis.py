@@ -95,7 +95,7 @@ def income_rows(townships: list[str], quarter_end: str, places: dict[int, str] |
     cursor = database.execute_sql(
         f"SELECT household_id, month IN ({', '.join([database.param] * 3)}), wage, business, property, transfer, "
         f"expenses, net FROM household_month WHERE month IN ({marks})", (*this, *this, *last))
-    for household_id, current, *figures in cursor.fetchall():
+    for household_id, current, *figures in cursor:  # streamed: two quarters of a county's households
         row = sums.setdefault(places.get(household_id, ""), [0.0] * 7)
         if current:
             for i, value in enumerate(figures[:5]):
