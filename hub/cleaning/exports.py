@@ -270,7 +270,7 @@ def labour_rows(period: str, days_back: int | None = None) -> list[list[Any]]:
             for index, (person, kind, reason) in enumerate(untransferred_labourers(period, days_back), start=1)]
 
 
-def _untransferred(period: str, *columns: Any) -> ModelSelect:
+def _untransferred(period: str, *columns: Any) -> ModelSelect[Person]:
     """Every living full labourer with no current employment record in ``period``, by township, village and
     household: ``columns`` of the person joined to household, village and township."""
     working = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)

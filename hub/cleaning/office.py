@@ -140,7 +140,8 @@ def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Any:
 
     styles = _Styles(workbook)
     sheet = _body_rows_sheet_class()(parent=workbook, title=sheet_name(table.sheet))
-    workbook._add_sheet(sheet)
+    book: Any = workbook  # create_sheet's own step, with the sheet made here
+    book._add_sheet(sheet)
     columns, end = len(table.headers), HEADER_ROW + len(table.rows)
     last = get_column_letter(columns)
     widths = _column_widths(table)
@@ -202,11 +203,12 @@ def _body_rows_sheet_class() -> type:
         from openpyxl.xml.constants import SHEET_MAIN_NS
         from openpyxl.xml.functions import xmlfile
 
-        class HeldStreamWriter(WorksheetWriter):  # type: ignore[misc]
+        class HeldStreamWriter(WorksheetWriter):
             handle: Any = None
 
             def get_stream(self) -> Any:  # WorksheetWriter.get_stream, on a file held in ``handle``
-                with (open(self.out, "wb") as self.handle, xmlfile(self.handle) as xf,
+                path: Any = self.out  # a temporary file's path: this writer is made without ``out``
+                with (open(path, "wb") as self.handle, xmlfile(self.handle) as xf,
                       xf.element("worksheet", xmlns=SHEET_MAIN_NS)):
                     try:
                         while True:
@@ -218,25 +220,28 @@ def _body_rows_sheet_class() -> type:
                     except GeneratorExit:
                         pass
 
-        class BodyRowsSheet(WriteOnlyWorksheet):  # type: ignore[misc]
+        class BodyRowsSheet(WriteOnlyWorksheet):
             body: _BodyRows | None = None
 
             def _get_writer(self) -> None:
-                if self._writer is None:
-                    self._writer = HeldStreamWriter(self)
-                    self._writer.write_top()
+                sheet: Any = self  # openpyxl's private parts, untyped in its stubs
+                if sheet._writer is None:
+                    sheet._writer = HeldStreamWriter(self)
+                    sheet._writer.write_top()
 
             def _write_rows(self) -> Any:  # WriteOnlyWorksheet._write_rows, body rows kept as text until written
+                sheet: Any = self
+                writer: Any = sheet._writer
                 try:
-                    xf = self._writer.xf.send(True)
+                    xf = writer.xf.send(True)
                 except StopIteration:
-                    self._already_saved()
+                    sheet._already_saved()
                 pending: list[str] = []
 
                 def write_pending() -> None:
                     if pending:
                         xf.flush()
-                        self._writer.handle.write("".join(pending).encode("ascii", "xmlcharrefreplace"))
+                        writer.handle.write("".join(pending).encode("ascii", "xmlcharrefreplace"))
                         pending.clear()
 
                 with xf.element("sheetData"):
@@ -250,12 +255,12 @@ def _body_rows_sheet_class() -> type:
                                     write_pending()
                             else:
                                 write_pending()
-                                self._writer.write_row(xf, self._values_to_row(row, row_idx), row_idx)
+                                writer.write_row(xf, sheet._values_to_row(row, row_idx), row_idx)
                             row_idx += 1
                     except GeneratorExit:
                         pass
                     write_pending()
-                self._writer.xf.send(None)
+                writer.xf.send(None)
 
         _BODY_ROWS_SHEET = BodyRowsSheet
     return _BODY_ROWS_SHEET
@@ -264,7 +269,7 @@ def _body_rows_sheet_class() -> type:
 _BODY_ROWS_SHEET: type | None = None
 
 
-class _BodyRow(list):  # type: ignore[type-arg]
+class _BodyRow(list[Any]):
     """A body row's values for ``_BodyRows``, marked so the sheet writes it without a cell object per value."""
 
 
