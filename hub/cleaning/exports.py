@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import has_app_context
-from peewee import JOIN, Case, fn
+from peewee import JOIN, Case, ModelSelect, fn
 
 from hub.cleaning import office, wording
 from hub.cleaning.anomalies import CLOSED, STATUS_ZH
@@ -22,6 +22,7 @@ from hub.cleaning.rules import CATALOGUE, facts
 from hub.county.clock import local_time
 from hub.roster import department_lists, support_ledger
 from hub.roster.disclosure import named_subjects
+from hub.store.db import database
 from hub.store.models import (
     Anomaly,
     CleaningRun,
@@ -108,11 +109,12 @@ def anomaly_lists(out: Path, township: str | None = None) -> list[Path]:
     if township:
         townships = townships.where(Township.name == township)
     for place in townships:
-        query = (Anomaly.select(Anomaly, Village, Household).join(Village, JOIN.LEFT_OUTER)
-                 .switch(Anomaly).join(Household, JOIN.LEFT_OUTER)
+        query = (Anomaly.select(Anomaly.id, Anomaly.household, Anomaly.subject, Anomaly.rule, Anomaly.detail,
+                                Anomaly.status, Anomaly.opened_at, Village.name, Household.number)
+                 .join(Village, JOIN.LEFT_OUTER).switch(Anomaly).join(Household, JOIN.LEFT_OUTER)
                  .where(Anomaly.township == place.id, Anomaly.status != CLOSED)
                  .order_by(Village.name, Household.number, Anomaly.rule))
-        found = list(query)
+        found = [Listed(*row) for row in tuples(query)]
         rows = _anomaly_rows(place.name, found, heads, day)
         month = f"{day.year}年{day.month}月第{number}次清洗"
         written += write_table(out / f"异常清单-{place.name}-{day.isoformat()}-第{number}次", ANOMALY_HEADERS, rows,
@@ -122,15 +124,30 @@ def anomaly_lists(out: Path, township: str | None = None) -> list[Path]:
     return written
 
 
-def _anomaly_rows(township: str, found: list[Anomaly], heads: dict[int | None, str], on: date) -> list[list[Any]]:
+class Listed(NamedTuple):
+    """One anomaly of a list, with its village's name and household's number (a row, not a model: a county's
+    lists hold a hundred thousand)."""
+
+    id: int
+    household_id: int | None
+    subject: str
+    rule: str
+    detail: str
+    status: str
+    opened_at: datetime
+    village: str | None
+    household: str | None
+
+
+def _anomaly_rows(township: str, found: list[Listed], heads: dict[int | None, str], on: date) -> list[list[Any]]:
     subjects = named_subjects(found)
     households = wording.persons_households([a.detail for a in found if a.rule == "I3"])
     numbers = dict(tuples(Household.select(Household.id, Household.number).where(Household.id.in_(households))))
     rows = []
     for index, a in enumerate(found, start=1):
         rule = CATALOGUE.get(a.rule)
-        rows.append([index, township, a.village.name if a.village else "", a.household.number if a.household else "",
-                     heads.get(a.household_id, ""), a.rule, rule.zh if rule else a.rule,
+        rows.append([index, township, a.village or "", a.household or "", heads.get(a.household_id, ""), a.rule,
+                     rule.zh if rule else a.rule,
                      "；".join(filter(None, [subjects[a.id], wording.detail_words(a.detail, on, numbers, a.rule)])),
                      SEVERITY_ZH.get(rule.severity, "") if rule else "", STATUS_ZH[a.status],
                      a.opened_at.strftime("%Y-%m-%d")])
@@ -151,22 +168,53 @@ PERSON_TYPES = ("监测对象", "返乡回流脱贫劳动力", "公益性岗位�
 LISTED_TYPES = dict(zip(department_lists.TYPE_LISTS, PERSON_TYPES[2:], strict=True))
 
 
-def person_type(household: Household, person: Person, returned_before: str, listed: dict[str, str]) -> str:
+class Labourer(NamedTuple):
+    """A labourer of the untransferred-labour table and the hand-off, with the facts of their household, village
+    and township the rows show (a row, not joined models: a county has a hundred thousand)."""
+
+    id: int
+    id_number: str
+    name: str
+    gender: str
+    birth_date: str | None
+    disabled: bool
+    returned_since: str | None
+    support_251: bool
+    household_id: int
+    household_number: str
+    household_type: str
+    risk_eliminated: str | None
+    village: str
+    township: str
+
+
+LABOURER_COLUMNS = (Person.id, Person.id_number, Person.name, Person.gender, Person.birth_date, Person.disabled,
+                    Person.returned_since, Person.support_251, Household.id, Household.number,
+                    Household.household_type, Household.risk_eliminated, Village.name, Township.name)
+
+
+def person_type(labourer: Labourer, returned_before: str, listed: dict[str, str]) -> str:
     """The first official type the data show, or "" when none does.
 
     监测对象: a member of a monitored household whose risk is not marked eliminated.  返乡回流脱贫劳动力: back in
     the county since before ``returned_before`` (more than a month, P10's ``p10_days_back``).  The other three:
     named on the latest list of that kind up to the month (``listed``: ID number -> list kind,
     ``department_lists.listed_kinds``)."""
-    if household.household_type == "监测户" and not household.risk_eliminated:
+    if labourer.household_type == "监测户" and not labourer.risk_eliminated:
         return PERSON_TYPES[0]
-    if person.returned_since and person.returned_since < returned_before:
+    if labourer.returned_since and labourer.returned_since < returned_before:
         return PERSON_TYPES[1]
-    kind = listed.get(person.id_number)
+    kind = listed.get(labourer.id_number)
     return LISTED_TYPES[kind] if kind else ""
 
 
-def not_transferred_reason(person: Person, risks: list[str]) -> str:
+def ledger_columns(ledger: support_ledger.Ledger, labourer: Labourer) -> tuple[str, str]:
+    """The two "251" columns of ``labourer`` (``Ledger.columns``, which reads a person's ``id_number`` and
+    ``support_251`` only)."""
+    return ledger.columns(labourer)  # type: ignore[arg-type]
+
+
+def not_transferred_reason(person: Person | Labourer, risks: list[str]) -> str:
     """未转移就业原因 as far as the data tell it: the labourer's own disability, and the risks the household's
     current visit of the month recorded; "" when the data say nothing (the village fills it in)."""
     reasons = ["本人残疾"] if person.disabled else []
@@ -216,15 +264,26 @@ def labour_rows(period: str, days_back: int | None = None) -> list[list[Any]]:
     """The rows of the untransferred-labour table, in its 14 columns; the two "251" columns and 备注 from the
     year's support ledger (hub/roster/support_ledger.py)."""
     county, on, ledger = county_name(), date.fromisoformat(f"{period}-01"), support_ledger.Ledger.of_year(period)
-    return [[index, county, person.household.village.township.name, person.household.village.name, person.name,
-             person.gender, age_on(person.birth_date, on), kind, person.household.household_type,
-             *ledger.columns(person), "未转移就业", reason, ledger.progress(person.id_number)]
-            for index, (person, kind, reason) in enumerate(untransferred_people(period, days_back), start=1)]
+    return [[index, county, person.township, person.village, person.name, person.gender,
+             age_on(person.birth_date, on), kind, person.household_type, *ledger_columns(ledger, person),
+             "未转移就业", reason, ledger.progress(person.id_number)]
+            for index, (person, kind, reason) in enumerate(untransferred_labourers(period, days_back), start=1)]
 
 
-def untransferred_people(period: str, days_back: int | None = None) -> list[tuple[Person, str, str]]:
+def _untransferred(period: str, *columns: Any) -> ModelSelect[Person]:
+    """Every living full labourer with no current employment record in ``period``, by township, village and
+    household: ``columns`` of the person joined to household, village and township."""
+    working = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)
+               .where(Visit.is_current(), Visit.month == period))
+    return (Person.select(*columns).join(Household).join(Village).join(Township)
+            .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR), Person.id_number.not_in(working))
+            .order_by(Township.position, Village.name, Household.number))
+
+
+def untransferred_labourers(period: str, days_back: int | None = None) -> list[tuple[Labourer, str, str]]:
     """Every living full labourer with no current employment record in the month, by township, village and
-    household: the person (household, village and township joined), the official type and the reason."""
+    household: the labourer, the official type and the reason.  Read as raw rows (peewee's per-value
+    conversion of a county's labourers costs more than the query)."""
     on = date.fromisoformat(f"{period}-01")
     month_end = (on.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     if days_back is None:
@@ -232,15 +291,21 @@ def untransferred_people(period: str, days_back: int | None = None) -> list[tupl
 
         days_back = parameters()["p10_days_back"]
     returned_before = (month_end - timedelta(days=days_back)).isoformat()
-    working = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)
-               .where(Visit.is_current(), Visit.month == period))
     risks, listed = _month_risks(period), department_lists.listed_kinds(period)
-    query = (Person.select(Person, Household, Village, Township).join(Household).join(Village).join(Township)
-             .where(Person.status == LIVING, Person.labour_ability.in_(FULL_LABOUR),
-                    Person.id_number.not_in(working))
-             .order_by(Township.position, Village.name, Household.number))
-    return [(person, person_type(person.household, person, returned_before, listed),
-             not_transferred_reason(person, risks.get(person.household.id, []))) for person in query]
+    found = []
+    for row in database.execute_sql(*_untransferred(period, *LABOURER_COLUMNS).sql()):
+        labourer = Labourer(*row)
+        found.append((labourer, person_type(labourer, returned_before, listed),
+                      not_transferred_reason(labourer, risks.get(labourer.household_id, []))))
+    return found
+
+
+def untransferred_people(period: str, days_back: int | None = None) -> list[tuple[Person, str, str]]:
+    """``untransferred_labourers`` with each person as a model (household, village and township joined), for
+    callers that act on the person (e.g. record a support action)."""
+    found = untransferred_labourers(period, days_back)
+    people = {person.id: person for person in _untransferred(period, Person, Household, Village, Township)}
+    return [(people[labourer.id], kind, reason) for labourer, kind, reason in found]
 
 
 def income_class(per_capita: float) -> str:
@@ -256,16 +321,16 @@ def quarterly_income(out: Path, ctx: Context) -> list[Path]:
         for finding in CATALOGUE[rule_id].find(ctx):
             alerts.setdefault(finding.household_id, []).append(rule_id)
     heads = _heads()
-    query = (Household.select(Household, Village, Township).join(Village).join(Township)
-             .order_by(Township.position, Village.name, Household.number))
+    query = (Household.select(Household.id, Township.name, Village.name, Household.number, Household.household_type)
+             .join(Village).join(Township).order_by(Township.position, Village.name, Household.number))
     rows: list[list[Any]] = []
-    for household in query:
-        if household.id in incomes:
-            income = incomes[household.id][0]
-            found = sorted(set(alerts.get(household.id, [])), key=lambda rule: int(rule[1:]))
-            rows.append([len(rows) + 1, household.village.township.name, household.village.name, household.number,
-                         heads.get(household.id, ""), household.household_type, round(income), income_class(income),
-                         "、".join(f"{rule}{CATALOGUE[rule].zh}" for rule in found)])
+    for household_id, township, village, number, household_type in database.execute_sql(*query.sql()):
+        if household_id in incomes:
+            income = incomes[household_id][0]
+            found = sorted(set(alerts.get(household_id, [])), key=lambda rule: int(rule[1:]))
+            named = "、".join(f"{rule}{CATALOGUE[rule].zh}" for rule in found)
+            rows.append([len(rows) + 1, township, village, number, heads.get(household_id, ""), household_type,
+                         round(income), income_class(income), named])
     return write_table(out / f"收入分档与预警-{ctx.period}", INCOME_HEADERS, rows, sheet="收入分档",
                        title=f"{county_name()}脱贫户和监测户收入分档与预警表", when=f"截至{month_text(ctx.period)}",
                        text_columns=(3,))

@@ -9,6 +9,7 @@ then the footer lines (填报人, 联系电话 …).  The CSV holds the header a
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -57,11 +58,13 @@ def file_name(name: str) -> str:
     return re.sub(r"[\\/:*?\"<>|\t\r\n]", "_", name).strip() or "表"
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)
 def _width(value: Any) -> float:
     text = value if isinstance(value, str) else (f"{value:.1%}" if isinstance(value, float) else str(value))
     return sum(2 if ord(char) > 0x2E7F else 1.1 for char in text) + 2
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a county's names, places and words repeat: most rows ask again
 def _lines(value: Any, width: float) -> int:
     """How many lines body text ``value`` wraps to in a column ``width`` units wide (a spreadsheet does not grow a
     row for wrapped text it reads from a file: the row's height must say so)."""
@@ -136,7 +139,9 @@ def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Any:
     from openpyxl.worksheet.cell_range import CellRange
 
     styles = _Styles(workbook)
-    sheet = workbook.create_sheet(sheet_name(table.sheet))
+    sheet = _body_rows_sheet_class()(parent=workbook, title=sheet_name(table.sheet))
+    book: Any = workbook  # create_sheet's own step, with the sheet made here
+    book._add_sheet(sheet)
     columns, end = len(table.headers), HEADER_ROW + len(table.rows)
     last = get_column_letter(columns)
     widths = _column_widths(table)
@@ -157,11 +162,12 @@ def add_sheet(workbook: Workbook, table: Table, first: bool = False) -> Any:
     for cells in _heading(sheet, table, styles, half):
         sheet.append(cells)
     wrapping = [index for index in range(columns) if index not in table.text_columns]
+    body = _BodyRows(sheet, table)
     for number, row in enumerate(table.rows, start=HEADER_ROW + 1):
         height = _row_height(row, widths, wrapping)
         if height:  # read by the writer when the row is appended
             sheet.row_dimensions[number].height = height
-        sheet.append(_body_cells(sheet, table, styles, row))
+        sheet.append(body.row(row) if body.takes(row) else _body_cells(sheet, table, styles, row))
     for line in table.footer:
         cells = safe_cells.write_only_cells(sheet, [line])
         cells[0].font = styles.body
@@ -181,6 +187,164 @@ def _body_cells(sheet: Any, table: Table, styles: _Styles, row: list[Any]) -> li
         else:
             cell.style = styles.NUMBER if isinstance(cell.value, int | float) else styles.BODY
     return cells
+
+
+def _body_rows_sheet_class() -> type:
+    """openpyxl's write-only sheet (3.1), taking ``_BodyRow`` rows too, whose XML ``_BodyRows`` writes as text.
+
+    The sheet's stream is openpyxl's (``WorksheetWriter.get_stream``), opened on a file this module holds, so
+    that between two of openpyxl's elements the body's rows go straight to the file: the XML serialiser is
+    flushed, then the rows written, a thousand at a time.  Every other row (title, header, footer) is openpyxl's
+    own, cell by cell."""
+    global _BODY_ROWS_SHEET
+    if _BODY_ROWS_SHEET is None:
+        from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+        from openpyxl.worksheet._writer import WorksheetWriter
+        from openpyxl.xml.constants import SHEET_MAIN_NS
+        from openpyxl.xml.functions import xmlfile
+
+        class HeldStreamWriter(WorksheetWriter):
+            handle: Any = None
+
+            def get_stream(self) -> Any:  # WorksheetWriter.get_stream, on a file held in ``handle``
+                path: Any = self.out  # a temporary file's path: this writer is made without ``out``
+                with (open(path, "wb") as self.handle, xmlfile(self.handle) as xf,
+                      xf.element("worksheet", xmlns=SHEET_MAIN_NS)):
+                    try:
+                        while True:
+                            element = yield
+                            if element is True:
+                                yield xf
+                            elif element is not None:
+                                xf.write(element)
+                    except GeneratorExit:
+                        pass
+
+        class BodyRowsSheet(WriteOnlyWorksheet):
+            body: _BodyRows | None = None
+
+            def _get_writer(self) -> None:
+                sheet: Any = self  # openpyxl's private parts, untyped in its stubs
+                if sheet._writer is None:
+                    sheet._writer = HeldStreamWriter(self)
+                    sheet._writer.write_top()
+
+            def _write_rows(self) -> Any:  # WriteOnlyWorksheet._write_rows, body rows kept as text until written
+                sheet: Any = self
+                writer: Any = sheet._writer
+                try:
+                    xf = writer.xf.send(True)
+                except StopIteration:
+                    sheet._already_saved()
+                pending: list[str] = []
+
+                def write_pending() -> None:
+                    if pending:
+                        xf.flush()
+                        writer.handle.write("".join(pending).encode("ascii", "xmlcharrefreplace"))
+                        pending.clear()
+
+                with xf.element("sheetData"):
+                    row_idx = 1
+                    try:
+                        while True:
+                            row = yield
+                            if isinstance(row, _BodyRow) and self.body is not None:
+                                pending.append(self.body.xml(row, row_idx))
+                                if len(pending) >= 1000:
+                                    write_pending()
+                            else:
+                                write_pending()
+                                writer.write_row(xf, sheet._values_to_row(row, row_idx), row_idx)
+                            row_idx += 1
+                    except GeneratorExit:
+                        pass
+                    write_pending()
+                writer.xf.send(None)
+
+        _BODY_ROWS_SHEET = BodyRowsSheet
+    return _BODY_ROWS_SHEET
+
+
+_BODY_ROWS_SHEET: type | None = None
+
+
+class _BodyRow(list[Any]):
+    """A body row's values for ``_BodyRows``, marked so the sheet writes it without a cell object per value."""
+
+
+class _BodyRows:
+    """The body rows of one table written as the XML text openpyxl writes for ``_body_cells``'s cells (issue 16's
+    bench: a WriteOnlyCell per value, its style set by name, then serialised element by element, was most of a
+    county's report time).  The same bytes (tests/hub/cleaning/test_office_rows.py compares both paths): the
+    same named style per column and value type, text typed as a string, identifiers as text, ASCII with
+    character references as openpyxl's serialiser writes.  Rows holding anything but text, numbers and blanks
+    (a date, a bool) take the cell path."""
+
+    TYPES = frozenset({str, int, float, type(None)})
+
+    def __init__(self, sheet: Any, table: Table) -> None:
+        from openpyxl.utils import get_column_letter
+
+        self.sheet, self.table = sheet, table
+        self.letters = [get_column_letter(index) for index in range(1, len(table.headers) + 1)]
+        self.style_ids: dict[str, str] = {}
+        sheet.body = self
+
+    def takes(self, values: Sequence[Any]) -> bool:
+        return all(type(value) in self.TYPES for value in values)
+
+    def row(self, values: Sequence[Any]) -> _BodyRow:
+        return _BodyRow(values)
+
+    def _style_id(self, name: str) -> str:
+        """The workbook's id of the named style's cell format, registered at first use as a styled cell's is."""
+        if name not in self.style_ids:
+            from openpyxl.cell import WriteOnlyCell
+
+            cell = WriteOnlyCell(self.sheet)
+            cell.style = name
+            self.style_ids[name] = str(cell.style_id)
+        return self.style_ids[name]
+
+    def xml(self, values: Sequence[Any], row_idx: int) -> str:
+        """The ``<row>`` of ``values`` as row ``row_idx`` (with its height, when it has one), as text."""
+        from openpyxl.compat import safe_string
+
+        attrs = "".join(f' {key}="{value}"' for key, value in self.sheet.row_dimensions.get(row_idx, {}))
+        parts = [f'<row r="{row_idx}"{attrs}>']
+        text_columns, percent_columns = self.table.text_columns, self.table.percent_columns
+        for index, value in enumerate(values):
+            if index in text_columns:
+                style, value = _Styles.IDENTIFIER, (None if value is None else str(value))
+            elif index in percent_columns:
+                style = _Styles.PERCENT
+            else:
+                style = _Styles.NUMBER if isinstance(value, int | float) else _Styles.BODY
+            where = f'<c r="{self.letters[index]}{row_idx}" s="{self._style_id(style)}"'
+            if isinstance(value, str) and value:
+                parts.append(f'{where} t="inlineStr"><is>{_text_element(value)}</is></c>')
+            elif value is None or value == "":
+                parts.append(f'{where} t="{"n" if value is None else "inlineStr"}"></c>')
+            else:
+                parts.append(f'{where} t="n"><v>{safe_string(value)}</v></c>')
+        parts.append("</row>")
+        return "".join(parts)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # names, places and words repeat down a county's rows
+def _text_element(value: str) -> str:
+    """``<t>`` of a text cell as the cell path writes it: at most 32,767 characters, no control character,
+    xml:space="preserve" when it starts or ends with a space; escaped as lxml escapes text."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    value = value[:32767]
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    return f"<t{space}>{escaped}</t>"
 
 
 def _heading(sheet: Any, table: Table, styles: _Styles, half: int) -> list[list[Any]]:

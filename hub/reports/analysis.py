@@ -38,11 +38,13 @@ def quarterly_analysis(out: Path, quarter_end: str, params: dict[str, Any]) -> l
     ctx = Context(quarter_end, date.today(), params)
     facts.build_household_months(ctx)
     townships = [name for (name,) in tuples(Township.select(Township.name).order_by(Township.position))]
+    places = _township_of_household()  # read once, for both income sheets
     county, label = exports.county_name(), quarter_label(quarter_end)
     when = f"{label}（{exports.month_text(quarter_start(quarter_end))}至{exports.month_text(quarter_end)}）"
     sheets = [
-        ("收入来源", "各乡(镇)收入来源及同比", INCOME_HEADERS, income_rows(townships, quarter_end), [6, 7], "元"),
-        ("收入分档", "各乡(镇)收入分档", CLASS_HEADERS, class_rows(townships, ctx), [1, 2, 3], "户"),
+        ("收入来源", "各乡(镇)收入来源及同比", INCOME_HEADERS, income_rows(townships, quarter_end, places), [6, 7],
+         "元"),
+        ("收入分档", "各乡(镇)收入分档", CLASS_HEADERS, class_rows(townships, ctx, places), [1, 2, 3], "户"),
         ("务工地点", "各乡(镇)脱贫劳动力务工地点", PLACE_HEADERS, place_rows(townships, quarter_end), [1, 2, 3], "人"),
         ("异常情况", "各乡(镇)数据异常发现与处理", ANOMALY_HEADERS, anomaly_rows(townships, quarter_end), [1, 2, 3],
          "条"),
@@ -75,15 +77,16 @@ def _with_total(townships: list[str], values: dict[str, list[float]], width: int
 
 
 def _township_of_household() -> dict[int, str]:
-    return dict(tuples(Household.select(Household.id, Township.name).join(Village).join(Township)))
+    query = Household.select(Household.id, Township.name).join(Village).join(Township)
+    return dict(database.execute_sql(*query.sql()).fetchall())
 
 
-def income_rows(townships: list[str], quarter_end: str) -> list[list[Any]]:
+def income_rows(townships: list[str], quarter_end: str, places: dict[int, str] | None = None) -> list[list[Any]]:
     """Per township: the quarter's income by source (yuan), per-capita net income this quarter and in the same
     quarter last year, and the growth (a share, shown as a percentage)."""
     this = month_span(quarter_start(quarter_end), quarter_end)
     last = [add_months(month, -12) for month in this]
-    places, members = _township_of_household(), facts.living_members()
+    places, members = places if places is not None else _township_of_household(), facts.living_members()
     sums: dict[str, list[float]] = {}
     people: Counter[str] = Counter()
     for household_id, count in members.items():
@@ -92,7 +95,7 @@ def income_rows(townships: list[str], quarter_end: str) -> list[list[Any]]:
     cursor = database.execute_sql(
         f"SELECT household_id, month IN ({', '.join([database.param] * 3)}), wage, business, property, transfer, "
         f"expenses, net FROM household_month WHERE month IN ({marks})", (*this, *this, *last))
-    for household_id, current, *figures in cursor.fetchall():
+    for household_id, current, *figures in cursor:  # streamed: two quarters of a county's households
         row = sums.setdefault(places.get(household_id, ""), [0.0] * 7)
         if current:
             for i, value in enumerate(figures[:5]):
@@ -113,10 +116,10 @@ def income_rows(townships: list[str], quarter_end: str) -> list[list[Any]]:
     return rows
 
 
-def class_rows(townships: list[str], ctx: Context) -> list[list[Any]]:
+def class_rows(townships: list[str], ctx: Context, places: dict[int, str] | None = None) -> list[list[Any]]:
     """Per township: households by income class over the twelve months to the quarter's end, and those under the
     P1 line."""
-    places, line = _township_of_household(), ctx.params["p1_min_income"]
+    places, line = places if places is not None else _township_of_household(), ctx.params["p1_min_income"]
     counts: dict[str, list[float]] = {}
     for household_id, (income, _months) in facts.annual_per_capita(ctx).items():
         row = counts.setdefault(places.get(household_id, ""), [0, 0, 0, 0])
@@ -131,7 +134,7 @@ def place_rows(townships: list[str], quarter_end: str) -> list[list[Any]]:
     query = (VisitEmployment.select(VisitEmployment.id_number, VisitEmployment.place, Township.name)
              .join(Visit).join(Household).join(Village).join(Township)
              .where(Visit.is_current(), Visit.month.in_(months)).order_by(Visit.month))
-    latest = {id_number: (place, township) for id_number, place, township in tuples(query)}
+    latest = {id_number: (place, township) for id_number, place, township in database.execute_sql(*query.sql())}
     codes = list(WORK_PLACES)
     counts: dict[str, list[float]] = {}
     for place, township in latest.values():

@@ -24,11 +24,11 @@ from hub import audit
 from hub.accounts.users import Principal
 from hub.cleaning import exports, office
 from hub.roster import department_lists, support_ledger
+from hub.store.db import database
 from hub.store.models import Household, Person, Township, Village, Visit, VisitEmployment
 from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask
 from shared.months import add_months, month_span, quarter_of, quarter_start
-from shared.rows import tuples
 from shared.schemas import WORK_PLACES
 
 WORK_HEADERS = ["序号", "乡(镇)", "村(安置点)", "户编号", "姓名", "证件号码", "务工地点", "务工省份",
@@ -88,14 +88,13 @@ def quarterly_handoff(out: Path, quarter_end: str, days_back: int | None = None,
     tables = [office.Table(sheet="务工信息", title=f"{county}脱贫劳动力务工信息{marked}", unit=county, when=when,
                            headers=WORK_HEADERS, rows=work_rows(quarter_end, identify), text_columns=frozenset({3, 5}),
                            footer=[*warning, f"报送：{RECEIVER}", "填报人：", "联系电话："])]
-    people = exports.untransferred_people(quarter_end, days_back)
+    people = exports.untransferred_labourers(quarter_end, days_back)
     sources, ledger = group_sources(quarter_end), support_ledger.Ledger.of_year(quarter_end)
     on = date.fromisoformat(f"{quarter_end}-01")
     for kind in exports.PERSON_TYPES:
-        rows = [[index, person.household.village.township.name, person.household.village.name,
-                 person.household.number, person.name, identify(person.id_number), person.gender,
-                 exports.age_on(person.birth_date, on), person.household.household_type, *ledger.columns(person),
-                 reason]
+        rows = [[index, person.township, person.village, person.household_number, person.name,
+                 identify(person.id_number), person.gender, exports.age_on(person.birth_date, on),
+                 person.household_type, *exports.ledger_columns(ledger, person), reason]
                 for index, (person, _found, reason) in enumerate((p for p in people if p[1] == kind), start=1)]
         tables.append(office.Table(sheet=kind, title=f"{county}需要就业帮扶的{kind}名单{marked}", unit=county,
                                    when=when, headers=GROUP_HEADERS, rows=rows, text_columns=frozenset({3, 5}),
@@ -131,7 +130,7 @@ def work_rows(quarter_end: str, identify: Callable[[str], str] = mask) -> list[l
              .join(Visit).join(Household)
              .where(Visit.is_current(), Visit.month.in_(months)).order_by(Visit.month))
     found: dict[str, dict[str, Any]] = {}
-    for id_number, _month, place, province, worked, wage, household_id in tuples(query):
+    for id_number, _month, place, province, worked, wage, household_id in database.execute_sql(*query.sql()):
         entry = found.setdefault(id_number, {"household": household_id, "wage": 0, "months": 0})
         entry.update(place=WORK_PLACES.get(place, place), province=province, months=max(entry["months"], worked))
         entry["wage"] += wage
@@ -142,10 +141,11 @@ def _named_rows(found: dict[str, dict[str, Any]], identify: Callable[[str], str]
     if not found:
         return []
     households = {entry["household"] for entry in found.values()}
-    query = (Person.select(Person.id_number, Person.name, Household.number, Village.name, Township.name,
-                           Township.position)
-             .join(Household).join(Village).join(Township).where(Household.id.in_(households)))
-    people = {id_number: rest for id_number, *rest in tuples(query)}
+    query = (Person.select(Person.household, Person.id_number, Person.name, Household.number, Village.name,
+                           Township.name, Township.position).join(Household).join(Village).join(Township))
+    # every member read once and kept when their household worked (a county's households do not fit an IN list)
+    people = {id_number: rest for household, id_number, *rest in database.execute_sql(*query.sql())
+              if household in households}
     rows = []
     for id_number, entry in found.items():
         name, number, village, township, position = people.get(id_number, ("", "", "", "", 999))
