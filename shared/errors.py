@@ -88,6 +88,8 @@ class ErrorCode(Enum):
     NOT_ENROLLED_UP = (409, "本县级平台还没有在市级平台登记：请向市级平台要一次性登记码，"
                             "再运行 fieldsync-hub enroll-up --city 地址 --code 登记码。")
     CITY_UNREACHABLE = (503, "连接不上市级平台，上报内容已保存在本县，有网络后再运行 fieldsync-hub push-up 即可续传。")
+    # The region level (issue 17): a city hub forwarding its counties' records.
+    COUNTY_RECORD_FORGED = (422, "市级平台转发的县级记录与该县的签名或密钥对不上（记录被改动或伪造），已拒收并报警。")
 
     @property
     def http_status(self) -> int:

@@ -191,8 +191,8 @@ def refresh_dashboards(app: Flask) -> int:
 
 
 def upward_due(app: Flask, now_utc: datetime) -> bool:
-    """huey asks each minute: is this a county hub enrolled upward, at its hourly minute?"""
-    return app.config["HUB_LEVEL"] == "county" and now_utc.minute == UPWARD_MINUTE
+    """huey asks each minute: is this a county or city hub (they report upward), at its hourly minute?"""
+    return app.config["HUB_LEVEL"] in ("county", "city") and now_utc.minute == UPWARD_MINUTE
 
 
 def scheduled_push_up(app: Flask) -> bool:

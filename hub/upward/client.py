@@ -23,12 +23,13 @@ from shared import wire
 from shared.errors import ErrorCode, FieldsyncError
 from shared.protocol import ENROLL_PATH, PUSH_PATH, SEQ_MAX, STATE_PATH, clip, reply_problem
 from shared.records import SealedRecord
-from shared.upward import STATION_KEYS
+from shared.upward import COUNTY_KEYS, STATION_KEYS
 
 MAX_BATCH_CONTENT = 4 * 1024 * 1024  # bytes of record content in one batch, well inside the city's limits
 PENDING, SENT, REJECTED = "pending", "sent", "rejected"
 RESUMED = "resumed"  # a marker for the city's records a county restored from a backup no longer holds
 HASH = re.compile(r"[0-9a-f]{64}")
+FORWARDED_STATEMENT = ":keys"  # how the source of a forwarded statement of keys ends (hub/upward/relay.py)
 
 
 def _unreachable(reason: str) -> FieldsyncError:
@@ -134,6 +135,12 @@ def _resend_missing(state: dict[str, Any], result: Pass) -> None:
         result.resent = UpwardRecord.update(status=PENDING).where(lost, UpwardRecord.status == SENT).execute()
 
 
+def ends_batch(record: UpwardRecord) -> bool:
+    """A statement of keys ends its batch — the county's of its stations, the city's of its counties, or a county's
+    statement a city forwards — so the level above holds the keys before the records they vouch for."""
+    return record.kind in (STATION_KEYS, COUNTY_KEYS) or record.source.endswith(FORWARDED_STATEMENT)
+
+
 def _next_batch(limit: int) -> list[UpwardRecord]:
     """Pending records of consecutive sequence numbers; a statement ends its batch, so the city holds the keys
     before the records they vouch for."""
@@ -145,7 +152,7 @@ def _next_batch(limit: int) -> list[UpwardRecord]:
             break
         batch.append(record)
         size += len(record.content)
-        if record.kind == STATION_KEYS:
+        if ends_batch(record):
             break
     return batch
 

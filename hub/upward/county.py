@@ -108,12 +108,14 @@ class Outbox:
     """The upward chain while one staging pass appends to it: the head and the sources staged are read once, the
     new rows written in one go at the end (a county forwards its stations' records by the thousand)."""
 
+    FORWARDED_KINDS = frozenset({STATION_RECORD})  # staged once by their row, never looked up among ``known``
+
     def __init__(self, key: Ed25519PrivateKey, signer_id: int):
         self.key, self.signer_id, self.staged = key, signer_id, Staged()
         last = UpwardRecord.select(UpwardRecord.seq, UpwardRecord.hash).order_by(UpwardRecord.seq.desc()).first()
         self.seq: int = last.seq if last else 0
         self.prev: bytes = bytes(last.hash) if last else GENESIS_PREV
-        self.known = set(UpwardRecord.select(UpwardRecord.source).where(UpwardRecord.kind != STATION_RECORD)
+        self.known = set(UpwardRecord.select(UpwardRecord.source).where(UpwardRecord.kind.not_in(self.FORWARDED_KINDS))
                          .scalars())
         self.rows: list[dict[str, Any]] = []
 
