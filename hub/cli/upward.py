@@ -20,6 +20,13 @@ LEVEL_NAMES = {"county": "县级", "city": "市级", "region": "区级"}
 ABOVE = {"county": "city", "city": "region"}  # the level each level reports to
 
 
+CITY_MESSAGES = {  # the county's words, one level up
+    ErrorCode.NOT_ENROLLED_UP: "本市级平台还没有在区级平台登记：请向区级平台要一次性登记码，"
+                               "再运行 fieldsync-hub enroll-up --city 地址 --code 登记码。",
+    ErrorCode.CITY_UNREACHABLE: "连接不上区级平台，上报内容已保存在本市，有网络后再运行 fieldsync-hub push-up 即可续传。",
+}
+
+
 def _require_level(app: Any, *levels: str) -> None:
     if app.config["HUB_LEVEL"] not in levels:
         wanted = "或".join(LEVEL_NAMES[level] for level in levels)
@@ -82,7 +89,12 @@ def push_up(app: Any, months: tuple[str, ...]) -> None:
     """At a county hub (or a city hub): stage what is new and send the hub above what it lacks (resumable;
     nothing sent twice).  A city hub forwards its counties' records as they signed them; --month is ignored."""
     _require_level(app, "county", "city")
-    staged, done = push.push_up(app.config, list(months))
+    try:
+        staged, done = push.push_up(app.config, list(months))
+    except FieldsyncError as error:
+        if app.config["HUB_LEVEL"] == "city" and error.code in CITY_MESSAGES:
+            raise FieldsyncError(error.code, CITY_MESSAGES[error.code], error.details) from error
+        raise
     added = "，".join(f"{KIND_NAMES[kind]} {count} 条" for kind, count in staged.added.items()) or "无新内容"
     click.echo(f"本次新增待上报：{added}。")
     if staged.kept_in_plain:

@@ -18,7 +18,7 @@ from typing import Any
 
 from peewee import fn
 
-from hub.store.models import Node, UpwardRelay
+from hub.store.models import Alarm, Node, UpwardRelay
 from hub.upward import city
 from hub.upward.city import Problem, Projected, StationKey
 from shared import keys
@@ -154,3 +154,11 @@ def project_relayed(items: list[Projected], now: str) -> None:
             runs.append((envelope["kind"], [projected]))
     for kind, run in runs:
         city.PROJECTIONS[kind](run, now)
+
+
+def alarms() -> list[Alarm]:
+    """The open alarms the page shows at a region: those naming a city (a county record it altered) or a county
+    (a station record it altered)."""
+    return list(Alarm.select(Alarm, Node).join(Node).where(Node.level.in_(("city", "county")),
+                                                          Alarm.resolved_at.is_null())
+                .order_by(Alarm.created_at.desc()).limit(100))

@@ -29,6 +29,7 @@ from hub.web import (
     manage,
     metrics,
     pages,
+    region,
     read_api,
     wording,
 )
@@ -105,6 +106,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     app.register_blueprint(imports.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(city.bp)
+    app.register_blueprint(region.bp)
     manage.init_app(app)
     wording.init_app(app)
     Compress(app)  # neither waitress nor gunicorn compresses; pages of 10,000 rows shrink tenfold
