@@ -128,7 +128,8 @@ class SignerKeySchema(StrictSchema):
     """One signer below as the level above it vouches for it: its number there, its name, its key, revoked or
     not."""
 
-    county = Yuan(low=1, high=SEQ_MAX, required=True, metadata={"description": "the county's signer number at the city"})
+    county = Yuan(low=1, high=SEQ_MAX, required=True,
+                  metadata={"description": "the county's signer number at the city"})
     name = Text(required=True, max_length=80)
     public_key = Text(required=True, pattern=B64_KEY_SHAPE, metadata={"description": "the county's upward key"})
     revoked = fields.Boolean(required=True)

@@ -23,7 +23,8 @@ ABOVE = {"county": "city", "city": "region"}  # the level each level reports to
 CITY_MESSAGES = {  # the county's words, one level up
     ErrorCode.NOT_ENROLLED_UP: "本市级平台还没有在区级平台登记：请向区级平台要一次性登记码，"
                                "再运行 fieldsync-hub enroll-up --city 地址 --code 登记码。",
-    ErrorCode.CITY_UNREACHABLE: "连接不上区级平台，上报内容已保存在本市，有网络后再运行 fieldsync-hub push-up 即可续传。",
+    ErrorCode.CITY_UNREACHABLE: "连接不上区级平台，上报内容已保存在本市，"
+                                "有网络后再运行 fieldsync-hub push-up 即可续传。",
 }
 
 

@@ -38,7 +38,8 @@ def _counties() -> list[Node]:
 
 def statement() -> dict[str, Any]:
     """The city's word on its counties' upward keys, revocations included."""
-    return {"counties": [{"county": node.id, "name": node.name, "public_key": keys.b64encode(bytes(node.public_key)),
+    return {"counties": [{"county": node.id, "name": node.name,
+                          "public_key": keys.b64encode(bytes(node.public_key or b"")),
                           "revoked": node.revoked_at is not None, "held": node.hwm if node.revoked_at else 0}
                          for node in _counties()]}
 

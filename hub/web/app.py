@@ -29,8 +29,8 @@ from hub.web import (
     manage,
     metrics,
     pages,
-    region,
     read_api,
+    region,
     wording,
 )
 from hub.web import cleaning as cleaning_views

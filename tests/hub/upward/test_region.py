@@ -166,8 +166,9 @@ def test_a_person_registered_in_two_counties_of_two_cities_is_found_and_the_page
     client = region.test_client()
     for city_name, county in (("柳州市", County(4, "融安县")), ("桂林市", County(2, "龙胜县"))):
         city = _city_with_county(region, client, city_name, county, Station(7))
+        own = {"person": f"{county.number:02d}" * 32, "household": "H9"}
         persons = county.seal("county_persons", {"persons": [{"person": PERSON, "household": f"H{county.number}"},
-                                                             {"person": f"{county.number:02d}" * 32, "household": "H9"}]})
+                                                             own]})
         assert codes(city.push([city.seal("county_record", relayed(persons, county.number)),
                                 city.seal("county_record", relayed(county.month(), county.number))])) == {}
     with region.app_context(), db.database.connection_context():
