@@ -66,6 +66,7 @@ ROUTES: dict[str, str] = {
     "exports.job": "refuse", "exports.job_state": "refuse", "exports.fetch": "refuse",
     # Issue 17: the city's page of its counties' reports (county-wide roles only).
     "city.summary": "refuse",
+    "region.summary": "refuse",  # the region's page, the city's one level up (county-wide roles only)
     # Management (issue 15; every role's access in tests/security/test_manage_pages.py): a township user may read
     # the rule settings and change its own password, nothing else.
     "manage.index": "page", "manage_rules.listing": "page", "account.password": "page",
