@@ -5,20 +5,24 @@ SQLite, one on PostgreSQL when it is configured — each with a station, a city 
 The proofs: every station record reaches the region once, and the test verifies each itself, link by link — the
 city's signature on its chain, the city's statement giving the county's key, the county's signature on the record
 it sent, the station's signature inside; a person registered in both counties is found at the region; a record the
-city altered is refused at the region with an alarm naming the city.
+city altered is refused at the region with an alarm naming the city; a city offline catches up, and a region
+killed mid-push loses and duplicates nothing.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from devtools.processes import Hub
+from devtools.processes import BIN, Hub
 from devtools.scratch import postgres_schema
 from shared import keys
 from shared.records import signature_valid
@@ -178,3 +182,41 @@ def _alter_at_the_city(city: Hub, county: int, seq: int) -> None:
 
     with sqlite3.connect(city.data_dir / "hub.db") as conn:  # the city hub runs on SQLite here
         conn.execute("UPDATE record SET content = ? WHERE node_id = ? AND seq = ?", (altered, county, seq))
+
+
+def test_a_city_offline_catches_up_and_a_region_killed_mid_push_loses_and_duplicates_nothing(tmp_path, region_key):
+    """The spine's fault suite one level up: the city's push is the county's client, so it resumes the same way."""
+    first, _, _ = _rosters()
+    with ExitStack() as stack:
+        region = _region(stack, tmp_path, stack.enter_context(postgres_schema(POSTGRES_URL, "upfault"))
+                         if POSTGRES_URL else "")
+        city = Hub(tmp_path / "city", env={"FIELDSYNC_HUB_LEVEL": "city", "FIELDSYNC_UPWARD_BATCH_SIZE": "4"})
+        city.set_up()
+        city.start()
+        stack.callback(lambda: city.kill())
+        city.cli("enroll-up", "--city", region.url, "--code", CODE.search(region.cli("add-city", CITY).stdout)[0])
+        county = _county(stack, tmp_path, city, "融安县", first, "", region_key)
+        _visits(county.station, county.rows, 20, synthetic_month())
+        county.hub.cli("push-up")
+        region.stop()
+        offline = city.cli("push-up", check=False)
+        assert offline.returncode == 1 and "连接不上区级平台" in offline.stderr
+        _visits(county.station, county.rows, 200, synthetic_month())  # the county and the city carry on meanwhile
+        county.hub.cli("push-up")
+        region.start()
+        pushing = subprocess.Popen([str(BIN / "fieldsync-hub"), "--data-dir", str(city.data_dir), "push-up"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **city.env})
+        signer = hub_query(region, "SELECT id FROM node WHERE name = ? AND level = 'city'", (CITY,))[0][0]
+        deadline = time.monotonic() + 120
+        while hub_query(region, "SELECT COUNT(*) FROM record WHERE node_id = ?", (signer,))[0][0] < 20:
+            assert time.monotonic() < deadline and pushing.poll() is None, "the push ended before the kill"
+            time.sleep(0.05)
+        region.kill()
+        assert pushing.wait(timeout=120) == 1
+        held = hub_query(region, "SELECT COUNT(*) FROM record WHERE node_id = ?", (signer,))[0][0]
+        assert 20 <= held < hub_query(city, "SELECT COUNT(*) FROM upward_record")[0][0]
+        region.start()
+        assert "拒收 0 条" in city.cli("push-up").stdout
+        assert_region_holds_the_citys_chain_once(region, city)
+        assert assert_verified_to_the_station(region, county) == 220
+        assert hub_query(region, "SELECT COUNT(*) FROM alarm") == [(0,)]
