@@ -85,7 +85,8 @@ HUB_SETTINGS: list[Setting] = [
     Setting("IMPORT_MAX_UNCOMPRESSED_BYTES", 256 * 1024 * 1024, "Most bytes an imported file may have, or expand "
             "to when unpacked (XLSX and ODS are ZIP archives); checked before its cells are read.", int),
     Setting("HUB_LEVEL", "county", "Which level this hub serves (docs/upward.md): county (village stations sync to "
-            "it), city or region (county hubs report up to it with `fieldsync-hub push-up`).", hub_level),
+            "it), city (county hubs report up to it with `fieldsync-hub push-up`; it forwards their records to a "
+            "region the same way) or region (city hubs report up to it).", hub_level),
     Setting("REGION_PERSON_KEY_FILE", "", "A county hub's copy of the region person key (32 random bytes the region "
             "gives every county, never a city or region hub): persons go up as keyed hashes of their ID numbers "
             "under it, so a city finds one person registered in two counties without reading a number. Empty: "

@@ -89,6 +89,8 @@ class ErrorCode(Enum):
                             "再运行 fieldsync-hub enroll-up --city 地址 --code 登记码。")
     CITY_UNREACHABLE = (503, "连接不上市级平台，上报内容已保存在本县，有网络后再运行 fieldsync-hub push-up 即可续传。")
     COUNTY_FIGURES_DISAGREE = (422, "县级平台上报的汇总数与其转发的站点记录重新计算的结果不符，已报警，请该县核实。")
+    # The region level (issue 17): a city hub forwarding its counties' records.
+    COUNTY_RECORD_FORGED = (422, "市级平台转发的县级记录与该县的签名或密钥对不上（记录被改动或伪造），已拒收并报警。")
 
     @property
     def http_status(self) -> int:

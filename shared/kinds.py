@@ -20,14 +20,15 @@ from shared.postings import (
 )
 from shared.records import FORMAT_VERSION
 from shared.schemas import VisitSchema, VisitSchemaV1, fast_load
-from shared.upward import UPWARD_SCHEMAS
+from shared.upward import CITY_SCHEMAS, UPWARD_SCHEMAS
 from shared.verification import VerificationSchema
 
 # The bodies of the current record format (3): persons by the hub's person key, typed ID numbers sealed, and an
 # interest's phone and ID number sealed; and what county hubs send up to a city (docs/upward.md).
 BODY_SCHEMAS: dict[str, Schema] = {"visit": VisitSchema(), "posting": PostingSchema(),
                                    "interest": SealedInterestSchema(), "recommendation": RecommendationSchema(),
-                                   "verification": VerificationSchema(), **UPWARD_SCHEMAS}
+                                   "verification": VerificationSchema(), **UPWARD_SCHEMAS,
+                                   **CITY_SCHEMAS}
 # Format 2, still accepted from stations of release 0.3: an interest's phone and ID number in plain text.
 BODY_SCHEMAS_V2: dict[str, Schema] = {**BODY_SCHEMAS, "interest": InterestSchema()}
 # Format 1, still accepted from stations not yet upgraded: persons by plain ID number.

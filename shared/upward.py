@@ -163,3 +163,46 @@ UPWARD_SCHEMAS = {STATION_KEYS: StationKeysSchema(), STATION_RECORD: StationReco
                   COUNTY_MONTH: CountyMonthSchema(), COUNTY_PERSONS: CountyPersonsSchema(),
                   STATION_KEPT: StationKeptSchema(), COUNTY_TRANSFERRED: CountyTransferredSchema(),
                   COUNTY_WITHDRAWN: CountyWithdrawnSchema()}
+
+
+# One level up (issue 17, the region level): a city hub forwards its counties' upward records to the region hub
+# exactly as the counties signed them, and vouches for the counties' upward keys — the same pair as station_keys /
+# station_record, one level up.  ``SIGNER_KINDS`` says which kinds each level of signer sends.
+COUNTY_KEYS, COUNTY_RECORD = "county_keys", "county_record"
+CITY_KINDS = frozenset({COUNTY_KEYS, COUNTY_RECORD})
+SIGNER_KINDS = {"county": UPWARD_KINDS, "city": CITY_KINDS}
+ABOVE_STATION_KINDS = UPWARD_KINDS | CITY_KINDS
+MAX_FORWARDED_SIGNED = 1_000_000  # characters of one county record's content (a part of the roster is the largest)
+
+
+class SignerKeySchema(StrictSchema):
+    """One signer below as the level above it vouches for it: its number there, its name, its key, revoked or
+    not."""
+
+    county = Yuan(low=1, high=SEQ_MAX, required=True,
+                  metadata={"description": "the county's signer number at the city"})
+    name = Text(required=True, max_length=80)
+    public_key = Text(required=True, pattern=B64_KEY_SHAPE, metadata={"description": "the county's upward key"})
+    revoked = fields.Boolean(required=True)
+    held = Yuan(low=0, high=SEQ_MAX, required=True,
+                metadata={"description": "records the city held of it when revoked (0: not revoked)"})
+
+
+class CountyKeysSchema(StrictSchema):
+    """The city's statement of its counties' upward keys, revocations included: the newest one stands."""
+
+    counties = listing(nested(SignerKeySchema), required=True)
+
+
+class CountyRecordSchema(StrictSchema):
+    """One county upward record forwarded exactly as the county signed it (its content names its own kind)."""
+
+    county = Yuan(low=1, high=SEQ_MAX, required=True)
+    seq = Yuan(low=1, high=SEQ_MAX, required=True)
+    prev = Text(required=True, pattern=HASH_SHAPE, metadata={"description": "hash of the county's record before"})
+    content = Text(required=True, max_length=MAX_FORWARDED_SIGNED,
+                   metadata={"description": "the county's signed bytes (RFC 8785 JSON, UTF-8) as text"})
+    signature = Text(required=True, pattern=B64_SIGNATURE_SHAPE)
+
+
+CITY_SCHEMAS = {COUNTY_KEYS: CountyKeysSchema(), COUNTY_RECORD: CountyRecordSchema()}

@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("audit", "audit_group"),
     "worker": ("worker", "worker"),
     "add-county": ("upward", "add_county"),
+    "add-city": ("upward", "add_city"),
     "enroll-up": ("upward", "enroll_up"),
     "push-up": ("upward", "push_up"),
 }

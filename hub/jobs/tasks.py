@@ -191,10 +191,10 @@ def refresh_dashboards(app: Flask) -> int:
 
 
 def upward_due(app: Flask, now_utc: datetime) -> bool:
-    """huey asks each minute: is this a county hub, at its push-up minute (hourly at UPWARD_MINUTE by default;
-    every UPWARD_EVERY_MINUTES from it)?"""
+    """huey asks each minute: is this a county or city hub (they report upward), at its push-up minute (hourly at
+    UPWARD_MINUTE by default; every UPWARD_EVERY_MINUTES from it)?"""
     every = max(1, min(60, app.config["UPWARD_EVERY_MINUTES"]))
-    return app.config["HUB_LEVEL"] == "county" and now_utc.minute % every == UPWARD_MINUTE % every
+    return app.config["HUB_LEVEL"] in ("county", "city") and now_utc.minute % every == UPWARD_MINUTE % every
 
 
 def scheduled_push_up(app: Flask) -> bool:

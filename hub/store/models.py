@@ -729,6 +729,26 @@ class UpwardTransferred(BaseModel):
         indexes = ((("county", "month", "person"), True),)
 
 
+class UpwardRelay(BaseModel):
+    """Region side: a county as its city's newest statement vouches for it, and the node the region names it by."""
+
+    id = AutoField()
+    city = ForeignKeyField(Node, backref="+")
+    city_id: ForeignKeyField[int]
+    county = IntegerField()  # the county's signer number at the city
+    node = ForeignKeyField(Node, backref="+")
+    node_id: ForeignKeyField[int]
+    name = TextField()
+    public_key = BlobField()
+    revoked = BooleanField(default=False)
+    held = BigIntegerField(default=0)  # the county's records the city held when it revoked the county
+    record = ForeignKeyField(Record)
+    record_id: ForeignKeyField[int]
+
+    class Meta:
+        indexes = ((("city", "county"), True),)
+
+
 class DashboardFigures(BaseModel):
     """The dashboard's figures as last computed for one view and month (0026; owned by hub/reports/figures.py)."""
     id = AutoField()
@@ -744,4 +764,4 @@ ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, N
               CountyUser, SignInFailure, RateLimitCounter, ApiToken, SpotCheck, TaskClock, CleaningRun, Anomaly,
               VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, SupportAction, AuditLog, AuditHead,
               Job, DashboardFigures, UpwardLink, UpwardRecord, UpwardStation, UpwardForwarded, UpwardMonth,
-               UpwardPerson, UpwardPersonSent, UpwardKept, UpwardTransferred, UpwardPush]
+               UpwardPerson, UpwardPersonSent, UpwardKept, UpwardTransferred, UpwardPush, UpwardRelay]

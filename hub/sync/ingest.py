@@ -20,7 +20,7 @@ from hub.store.db import database, insert_rows, write_transaction
 from hub.store.models import Household, Node, Record, village_ids
 from hub.sync import nodes
 from hub.sync.projections import KINDS, SignerScope, Stored
-from hub.upward import city
+from hub.upward import city, region
 from shared.errors import ErrorCode
 from shared.kinds import BODY_SCHEMAS, load_body
 from shared.protocol import HEAD_LEAD_MAX, SEQ_MAX, ranges
@@ -298,9 +298,9 @@ def ingest(node: Node, batch: Batch, counter: int) -> dict[str, Any]:
                 nodes.quarantine(node, f"序号 {item.seq} 与前一条记录衔接不上")
                 outcomes.append(Outcome(item.seq, REJECTED, ErrorCode.CHAIN_BROKEN, {"reason": fault}))
                 continue
-            if item.problem is not None and item.problem[0] is ErrorCode.STATION_RECORD_FORGED:
-                nodes.raise_alarm(node, ErrorCode.STATION_RECORD_FORGED, city.forged_alarm(node, item.problem[1]),
-                                  item.seq, item.content)
+            alarm = region.forgery_alarm(node, item.problem) if item.problem is not None else None
+            if alarm is not None and item.problem is not None:  # a forwarded record forged: the alarm names who
+                nodes.raise_alarm(Node(id=alarm[0]), item.problem[0], alarm[1], item.seq, item.content)
             new.append(item)
             held[item.seq] = Held(item.hash, item.prev, REJECTED if item.problem else ACCEPTED, None)
             outcomes.append(Outcome(item.seq, REJECTED, *item.problem) if item.problem

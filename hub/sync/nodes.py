@@ -66,6 +66,21 @@ def register(name: str, villages: list[Village], code_hours: int, *, actor: str,
     return node, code
 
 
+def relayed_county(name: str, *, actor: str) -> int:
+    """The node a region hub names a county by when the county reaches it only through its city (docs/upward.md):
+    level 'county', no key and no enrolment code, so it can never sign in.  Made on first sight, found again by
+    name afterwards (a county its city re-enrolled keeps its history).  Audited when made."""
+    candidate, n = name, 1
+    while (found := Node.get_or_none(Node.name == candidate)) is not None:
+        if found.level == "county" and found.public_key is None and found.enrolment_code_hash is None:
+            return int(found.id)
+        n += 1
+        candidate = f"{name}（{n}）"
+    node = Node.create(name=candidate, created_at=utcnow(), level="county")
+    audit.record(actor, "node.relayed", f"node:{candidate}", None, {"level": "county"}, "上级平台转来的下级平台")
+    return int(node.id)
+
+
 def _new_code() -> str:
     return "-".join("".join(secrets.choice(wire.CODE_ALPHABET) for _ in range(4)) for _ in range(3))
 

@@ -26,12 +26,12 @@ from hub.store.models import (
     village_ids,
 )
 from hub.sync import nodes
-from hub.upward import city
+from hub.upward import city, region
 from hub.verification.tasks import project_verifications
 from shared import sealing
 from shared.errors import ErrorCode
 from shared.rows import tuples
-from shared.upward import STATION_KEPT, STATION_RECORD
+from shared.upward import COUNTY_KEYS, COUNTY_RECORD, STATION_KEPT, STATION_RECORD
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class SignerScope:
         self._places: set[tuple[str, str]] | None = None
         self._members: set[tuple[str, int]] | None = None
         self._stations: dict[int, city.StationKey] | None = None
+        self._relay: region.RelayView | None = None
 
     @property
     def stations(self) -> dict[int, city.StationKey]:
@@ -65,6 +66,13 @@ class SignerScope:
         if self._stations is None:
             self._stations = city.station_keys(self.node)
         return self._stations
+
+    @property
+    def relay(self) -> region.RelayView:
+        """A city hub's counties and their stations' keys, as the newest statements give them (at a region hub)."""
+        if self._relay is None:
+            self._relay = region.RelayView(self.node.id)
+        return self._relay
 
     @property
     def places(self) -> set[tuple[str, str]]:
@@ -169,6 +177,15 @@ def kept_outside_scope(scope: SignerScope, body: dict[str, Any], _: int | None) 
     return city.kept_problem(scope.stations, body)
 
 
+def relayed_outside_scope(scope: SignerScope, body: dict[str, Any], _: int | None) -> ScopeProblem | None:
+    """A record a city forwards must be exactly what one of its counties signed, down to the station."""
+    return region.relayed_problem(scope.relay, body)
+
+
+def _county_keys(items: list[city.Projected], now: str) -> None:
+    region.project_county_keys(items, now, lambda name: nodes.relayed_county(name, actor="region"))
+
+
 def _upward(project: city.Projection) -> Callable[[list[Stored], str], None]:
     """An upward kind's projection; the alarms it finds (figures that disagree with the records) are raised on
     the county's row."""
@@ -189,4 +206,6 @@ KINDS: dict[str, KindHandling] = {
     "verification": KindHandling("household", project_verifications),
     **{kind: KindHandling(None, _upward(project), UPWARD_SCOPES.get(kind))
        for kind, project in city.PROJECTIONS.items()},  # what county hubs send up (at a city hub)
+    COUNTY_KEYS: KindHandling(None, _upward(_county_keys)),  # what city hubs send up (at a region hub)
+    COUNTY_RECORD: KindHandling(None, _upward(region.project_relayed), relayed_outside_scope),
 }

@@ -32,18 +32,19 @@ from shared.kinds import BODY_SCHEMAS
 from shared.records import envelope_problem, record_hash, signed_in_plain, verified_hash
 from shared.rows import tuples
 from shared.upward import (
+    ABOVE_STATION_KINDS,
     COUNTY_MONTH,
     COUNTY_PERSONS,
     COUNTY_TRANSFERRED,
     COUNTY_WITHDRAWN,
     ROSTER,
+    SIGNER_KINDS,
     STATION_KEPT,
     STATION_KEYS,
     STATION_RECORD,
-    UPWARD_KINDS,
 )
 
-STATION_KINDS = set(BODY_SCHEMAS) - UPWARD_KINDS
+STATION_KINDS = set(BODY_SCHEMAS) - ABOVE_STATION_KINDS
 Problem = tuple[ErrorCode, dict[str, Any]]
 
 
@@ -119,8 +120,9 @@ def kept_problem(stations: dict[int, StationKey], body: dict[str, Any]) -> Probl
 
 
 def level_problem(node: Node, kind: str) -> Problem | None:
-    """Stations send station kinds, county hubs upward kinds: anything else is refused."""
-    if (kind in UPWARD_KINDS) != (node.level == "county"):
+    """Stations send station kinds, county hubs upward kinds, city hubs their counties' (SIGNER_KINDS): anything
+    else is refused."""
+    if kind not in SIGNER_KINDS.get(node.level, STATION_KINDS):
         return ErrorCode.WRONG_SIGNER_LEVEL, {"kind": kind, "level": node.level}
     return None
 

@@ -24,12 +24,13 @@ from shared.errors import ErrorCode, FieldsyncError
 from shared.protocol import ENROLL_PATH, PUSH_PATH, SEQ_MAX, STATE_PATH, clip, reply_problem
 from shared.records import SealedRecord
 from shared.rows import tuples
-from shared.upward import STATION_KEYS
+from shared.upward import COUNTY_KEYS, STATION_KEYS
 
 MAX_BATCH_CONTENT = 4 * 1024 * 1024  # bytes of record content in one batch, well inside the city's limits
 PENDING, SENT, REJECTED = "pending", "sent", "rejected"
 RESUMED = "resumed"  # a marker for the city's records a county restored from a backup no longer holds
 HASH = re.compile(r"[0-9a-f]{64}")
+FORWARDED_STATEMENT = ":keys"  # how the source of a forwarded statement of keys ends (hub/upward/relay.py)
 
 
 def _unreachable(reason: str) -> FieldsyncError:
@@ -141,26 +142,33 @@ class Pending:
 
     seq: int
     kind: str
+    source: str
     prev: bytes
     content: bytes
     signature: bytes
 
 
+def ends_batch(record: Pending) -> bool:
+    """A statement of keys ends its batch — the county's of its stations, the city's of its counties, or a county's
+    statement a city forwards — so the level above holds the keys before the records they vouch for."""
+    return record.kind in (STATION_KEYS, COUNTY_KEYS) or record.source.endswith(FORWARDED_STATEMENT)
+
+
 def _next_batch(limit: int, after: int) -> list[Pending]:
     """Pending records of consecutive sequence numbers after ``after`` (a keyset: a long push never rescans what
-    it sent); a statement ends its batch, so the city holds the keys before the records they vouch for."""
+    it sent); a statement ends its batch, so the level above holds the keys before the records they vouch for."""
     batch: list[Pending] = []
     size = 0
-    query = (UpwardRecord.select(UpwardRecord.seq, UpwardRecord.kind, UpwardRecord.prev, UpwardRecord.content,
-                                 UpwardRecord.signature)
+    query = (UpwardRecord.select(UpwardRecord.seq, UpwardRecord.kind, UpwardRecord.source, UpwardRecord.prev,
+                                 UpwardRecord.content, UpwardRecord.signature)
              .where(UpwardRecord.status == PENDING, UpwardRecord.seq > after).order_by(UpwardRecord.seq).limit(limit))
-    for seq, kind, prev, content, signature in tuples(query):
-        record = Pending(seq, kind, bytes(prev), bytes(content), bytes(signature))
+    for seq, kind, source, prev, content, signature in tuples(query):
+        record = Pending(seq, kind, source, bytes(prev), bytes(content), bytes(signature))
         if batch and (record.seq != batch[-1].seq + 1 or size + len(record.content) > MAX_BATCH_CONTENT):
             break
         batch.append(record)
         size += len(record.content)
-        if record.kind == STATION_KEYS:
+        if ends_batch(record):
             break
     return batch
 

@@ -127,6 +127,9 @@ class Outbox:
     in one go at the end.  ``known`` (the sources of the statements, months and roster parts staged) is read only
     when asked: a page of forwarded records needs none, its keyset on the record id keeps it from staging twice."""
 
+    FORWARDED_KINDS = frozenset({STATION_RECORD, STATION_KEPT})  # staged once by their row (a keyset), never
+    # looked up among ``known``
+
     def __init__(self, key: Ed25519PrivateKey, signer_id: int, staged: Staged | None = None, *,
                  known: bool = True):
         self.key, self.signer_id = key, signer_id
@@ -135,8 +138,7 @@ class Outbox:
         self.seq: int = last.seq if last else 0
         self.prev: bytes = bytes(last.hash) if last else GENESIS_PREV
         self.known = set(UpwardRecord.select(UpwardRecord.source)
-                         .where(UpwardRecord.kind.not_in([STATION_RECORD, STATION_KEPT]))
-                         .scalars()) if known else set()
+                         .where(UpwardRecord.kind.not_in(self.FORWARDED_KINDS)).scalars()) if known else set()
         self.rows: list[dict[str, Any]] = []
         self.created_at = utcnow()
 

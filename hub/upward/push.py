@@ -1,5 +1,6 @@
-"""One push-up, as `fieldsync-hub push-up` and the worker's hourly task both run it: stage, then send; and how
-it ended, kept for the county's page of its upward state (``upward_push``, this module's table)."""
+"""One push-up, as `fieldsync-hub push-up` and the worker's hourly task both run it: stage, then send — a county
+hub its month to the city, a city hub its counties' records to the region; and how it ended, kept for the page of
+the hub's upward state (``upward_push``, this module's table)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from hub.county.clock import utcnow
 from hub.store.db import write_transaction
 from hub.store.models import UpwardPush
-from hub.upward import client, county
+from hub.upward import client, county, relay
 from shared.errors import FieldsyncError
 
 TIMEOUT_SECONDS = 60.0
@@ -42,12 +43,16 @@ def push_up(config: Mapping[str, Any], months: list[str] | None = None, actor: s
 
 def _stage_and_send(config: Mapping[str, Any], months: list[str] | None) -> tuple[county.Staged, client.Pass]:
     data_dir = Path(config["DATA_DIR"])
-    region = county.region_key(config["REGION_PERSON_KEY_FILE"])
+    at_city = config["HUB_LEVEL"] == "city"  # a city forwards its counties' records to the region (relay.py)
+    region = None if at_city else county.region_key(config["REGION_PERSON_KEY_FILE"])
     key = county.upward_key(data_dir)
     state = client.city_state(key, TIMEOUT_SECONDS)
     client.resume_after(state)
-    chosen = months or county.months_to_send(this_month(config["TIMEZONE"]))
-    staged = county.stage(data_dir, region, chosen)
+    if at_city:
+        staged = relay.stage(data_dir)
+    else:
+        chosen = months or county.months_to_send(this_month(config["TIMEZONE"]))
+        staged = county.stage(data_dir, region, chosen)
     return staged, client.push_up(key, config["UPWARD_BATCH_SIZE"], TIMEOUT_SECONDS, state)
 
 

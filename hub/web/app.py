@@ -31,6 +31,7 @@ from hub.web import (
     pages,
     read_api,
     upward,
+    region,
     wording,
 )
 from hub.web import cleaning as cleaning_views
@@ -107,6 +108,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_schema: bool 
     app.register_blueprint(exports.bp)
     app.register_blueprint(city.bp)
     app.register_blueprint(upward.bp)
+    app.register_blueprint(region.bp)
     manage.init_app(app)
     wording.init_app(app)
     Compress(app)  # neither waitress nor gunicorn compresses; pages of 10,000 rows shrink tenfold

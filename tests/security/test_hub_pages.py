@@ -68,6 +68,7 @@ ROUTES: dict[str, str] = {
     "city.summary": "refuse",
     # The county's page of its own reporting up (county-wide roles only).
     "upward.state": "refuse",
+    "region.summary": "refuse",  # the region's page, the city's one level up (county-wide roles only)
     # Management (issue 15; every role's access in tests/security/test_manage_pages.py): a township user may read
     # the rule settings and change its own password, nothing else.
     "manage.index": "page", "manage_rules.listing": "page", "account.password": "page",
