@@ -267,6 +267,19 @@ def with_database(url: str, name: str) -> str:
     return f"{url.rsplit('/', 1)[0]}/{name}"
 
 
+def generate_region(url: str, options: argparse.Namespace, result: dict) -> None:
+    """The schema (partitioned unless --plain), the places, the rows, then indexes and statistics."""
+    db.migrate()
+    ids = range(1, options.counties + 1)
+    deferred = [] if options.plain else partitions.partition(ids, MONTHS, defer_indexes=True)
+    counties = create_places(options.counties, options.members, options.villages_per_township, not options.plain)
+    started = time.perf_counter()
+    result["counts"] = generate(url, counties, not options.plain, options.jobs)
+    finish_load(deferred)
+    result["generation"] = time.perf_counter() - started
+    print(f"  generation took {result['generation']:.0f} s")
+
+
 def bench(url: str, options: argparse.Namespace) -> dict:
     from hub.cleaning import runner
     from hub.web.app import create_app
@@ -275,18 +288,10 @@ def bench(url: str, options: argparse.Namespace) -> dict:
     app = create_app({"DATA_DIR": str(folder), "DATABASE_URL": url}, check_schema=False)
     result: dict = {}
     with app.app_context(), db.database.connection_context():
-        db.migrate()
-        ids = range(1, options.counties + 1)
-        deferred = [] if options.plain else partitions.partition(ids, MONTHS, defer_indexes=True)
-        counties = create_places(options.counties, options.members, options.villages_per_township,
-                                 not options.plain)
-        started = time.perf_counter()
-        result["counts"] = generate(url, counties, not options.plain, options.jobs)
-        if options.plain:
-            deferred = []
-        finish_load(deferred)
-        result["generation"] = time.perf_counter() - started
-        print(f"  generation took {result['generation']:.0f} s")
+        if options.reuse:
+            result["generation"], result["counts"] = 0.0, {}
+        else:
+            generate_region(url, options, result)
         result["scan"] = min(full_scan_seconds() for _ in range(2))
         print(f"  full scan {result['scan']:.1f} s")
         started = time.perf_counter()
@@ -310,9 +315,12 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="counties generated at once (one process each)")
     parser.add_argument("--plain", action="store_true", help="keep the plain tables (no partitions), to compare")
     parser.add_argument("--keep", action="store_true", help="do not drop the database at the end")
+    parser.add_argument("--reuse", action="store_true", help="time the run again on the database a --keep run left "
+                                                             "(no generation)")
     options = parser.parse_args()
-    admin(options.server_url, f"DROP DATABASE IF EXISTS {options.database}")
-    admin(options.server_url, f"CREATE DATABASE {options.database}")
+    if not options.reuse:
+        admin(options.server_url, f"DROP DATABASE IF EXISTS {options.database}")
+        admin(options.server_url, f"CREATE DATABASE {options.database}")
     url = with_database(options.server_url, options.database)
     try:
         result = bench(url, options)
@@ -332,7 +340,7 @@ def report(options: argparse.Namespace, result: dict) -> None:
           f"visits, PostgreSQL, {layout}\n")
     print(f"cleaning run {result['cleaning']:.1f} s; full scan {result['scan']:.1f} s; ratio "
           f"{result['cleaning'] / result['scan']:.1f} (target < {TARGET_RATIO}); generation "
-          f"{result['generation']:.0f} s; anomalies opened {result['anomalies']:,}; the run's peak RSS "
+          f"{result['generation']:.0f} s (0: reused); anomalies opened {result['anomalies']:,}; the run's peak RSS "
           f"{result['peak_rss'] / 2**30:.1f} GiB")
     print(f"database on disk: {total / 2**30:.1f} GiB")
     for table in COLUMNS:
