@@ -51,7 +51,8 @@ bench: $(STAMP)  ## measured figures (see README): command start-up, sync spine,
 	exit $$(( cli || sync || station || offline || postings || load || clean || pages || reports || upward ))
 
 # The region bench (issue 17, docs/scale.md), not part of `make bench`: it builds its own database on that server
-# (CREATE DATABASE bench_region, 10 counties x 600,000 members, about 30 GB; needs 50 GB free) and drops it after.
+# (CREATE DATABASE bench_region, 10 counties x 600,000 members, 21 GB; keep 40 GB free) and drops it after;
+# about 45 minutes on 2 shared cores.
 BENCH_REGION_SERVER_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 bench-region: $(STAMP)  ## a region-wide cleaning run over a region-sized PostgreSQL, partitioned by county and month, and its ratio to a full scan
