@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test bench faults lint clean venv system-deps translations
+.PHONY: demo test bench bench-region faults lint clean venv system-deps translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,14 @@ bench: $(STAMP)  ## measured figures (see README): command start-up, sync spine,
 	$(PY) -m devtools.bench_reports; reports=$$?; \
 	$(PY) -m devtools.bench_upward; upward=$$?; \
 	exit $$(( cli || sync || station || offline || postings || load || clean || pages || reports || upward ))
+
+# The region bench (issue 17, docs/scale.md), not part of `make bench`: it builds its own database on that server
+# (CREATE DATABASE bench_region, 10 counties x 600,000 members, 21 GB; keep 40 GB free) and drops it after;
+# about 45 minutes on 2 shared cores.
+BENCH_REGION_SERVER_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+bench-region: $(STAMP)  ## a region-wide cleaning run over a region-sized PostgreSQL, partitioned by county and month, and its ratio to a full scan
+	$(PY) -m devtools.bench_region --server-url "$(BENCH_REGION_SERVER_URL)"
 
 lint: $(STAMP)  ## ruff; the import contract (pyproject.toml [tool.importlinter]: each layer imports only downward); mypy
 	$(VENV)/bin/ruff check .

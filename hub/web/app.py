@@ -30,8 +30,8 @@ from hub.web import (
     metrics,
     pages,
     read_api,
-    upward,
     region,
+    upward,
     wording,
 )
 from hub.web import cleaning as cleaning_views

@@ -68,10 +68,11 @@ def employment_unverified(ctx: Context) -> Iterator[Finding]:
     quarter_start = ctx.month(2)
     worked_before = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)
                      .where(Visit.is_current(), Visit.month.between(f"{ctx.year:04d}-01", ctx.month(3))))
-    verified = (VisitEmployment.select(VisitEmployment.id_number).join(Visit)
-                .where(Visit.is_current(), Visit.month.between(quarter_start, ctx.period)))
+    verified = (VisitEmployment.select(VisitEmployment.id).join(Visit)
+                .where(Visit.is_current(), Visit.month.between(quarter_start, ctx.period),
+                       VisitEmployment.id_number == Person.id_number))  # NOT EXISTS: see P5 (visits.py)
     query = (Person.select(Person.household, Person.id_number)
-             .where(Person.status == LIVING, Person.id_number.in_(worked_before), Person.id_number.not_in(verified)))
+             .where(Person.status == LIVING, Person.id_number.in_(worked_before), ~fn.EXISTS(verified)))
     for household_id, id_number in tuples(query):
         yield Finding("P9", person_subject(household_id, id_number, ctx.period), household_id,
                       f"{mask(id_number)} 本季度务工信息未核实", {"quarter_end": ctx.period}, scope=ctx.period)

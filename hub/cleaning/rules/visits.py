@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from peewee import fn
+
 from hub.cleaning.catalogue import Context, Finding, rule, the_period, twelve_months
 from hub.cleaning.rules.facts import query_rows
 from hub.store.models import Household, Visit, current_visits, current_visits_sql
@@ -13,8 +15,10 @@ from shared.rows import tuples
 @rule("P5", "当月未走访", "Household not visited or contacted this month", "002 §二(一)3; 004 §二(一)3", "high",
       scopes=the_period)
 def not_visited(ctx: Context) -> Iterator[Finding]:
-    visited = current_visits(Visit.household).where(Visit.month == ctx.period)
-    for (household_id,) in tuples(Household.select(Household.id).where(Household.id.not_in(visited))):
+    # NOT EXISTS, not NOT IN: PostgreSQL hashes a NOT IN list only while it fits in work_mem, and beyond that
+    # (a region's 1.5 M households) compares every household with every visit; an anti-join stays linear.
+    visited = current_visits(Visit.id).where(Visit.month == ctx.period, Visit.household == Household.id)
+    for (household_id,) in tuples(Household.select(Household.id).where(~fn.EXISTS(visited))):
         yield Finding("P5", f"{household_id}:{ctx.period}", household_id, f"{ctx.period} 未走访或联系",
                       {"month": ctx.period}, scope=ctx.period)
 
