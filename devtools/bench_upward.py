@@ -29,6 +29,14 @@ MONTHS = month_span("2026-01", "2026-12")
 STATION_BATCH = 500  # the station's BATCH_SIZE default
 
 
+
+def found(pattern: str | re.Pattern[str], text: str) -> re.Match[str]:
+    """The match of ``pattern`` in a command's output (the bench stops, saying which, when it is missing)."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise SystemExit(f"not in the command's output: {pattern!r}\n{text}")
+    return match
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--visits", type=int, default=10_000, help="station records the county forwards")
@@ -56,7 +64,7 @@ def main() -> int:
         county.set_up(rows)
         county.start(workers=1)
         station_bytes = _station_pushes(county, work, villages, rows, options.visits)
-        code = CODE.search(city.cli("add-county", "融安县").stdout)[0]
+        code = found(CODE, city.cli("add-county", "融安县").stdout)[0]
         county.cli("enroll-up", "--city", city.url, "--code", code)
         start = time.perf_counter()
         done = county.cli("push-up", "--month", "2026-12").stdout
@@ -65,8 +73,8 @@ def main() -> int:
     finally:
         city.stop()
         county.stop()
-    sent = int(re.search(r"新入库 (\d+) 条", done)[1])
-    pushed = int(re.search(r"（\d+ 批，(\d+) 字节）", done)[1])
+    sent = int(found(r"新入库 (\d+) 条", done)[1])
+    pushed = int(found(r"（\d+ 批，(\d+) 字节）", done)[1])
     assert "新入库 0 条" in again, again
     print(f"\nfieldsync bench — upward: {options.visits:,} station records, {len(rows):,} persons, one county\n")
     print(f"push-up (stage + send, fresh process): {elapsed:.1f} s, {sent:,} upward records "
@@ -133,7 +141,7 @@ def scale(members: int, forwarded: int, work: Path, reuse: bool = False) -> int:
     try:
         city.set_up()
         city.start(workers=1)
-        code = CODE.search(city.cli("add-county", "融安县").stdout)[0]
+        code = found(CODE, city.cli("add-county", "融安县").stdout)[0]
         county.cli("enroll-up", "--city", city.url, "--code", code)
         start = time.perf_counter()
         output = work / "push-up.out"
@@ -150,8 +158,8 @@ def scale(members: int, forwarded: int, work: Path, reuse: bool = False) -> int:
     finally:
         city.stop()
     print(done.stdout)
-    sent = int(re.search(r"新入库 (\d+) 条", done.stdout)[1])
-    pushed = int(re.search(r"（\d+ 批，(\d+) 字节）", done.stdout)[1])
+    sent = int(found(r"新入库 (\d+) 条", done.stdout)[1])
+    pushed = int(found(r"（\d+ 批，(\d+) 字节）", done.stdout)[1])
     print(f"\nfieldsync bench — upward at scale: a {members:,}-member county's month, {forwarded:,} forwarded "
           f"station records, {members:,} persons\n")
     print(f"push-up (stage + send, fresh process): {elapsed:.1f} s, {sent:,} upward records "
