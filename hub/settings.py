@@ -14,6 +14,9 @@ HUB_SETTINGS: list[Setting] = [
     Setting("PUBLIC_URL", "http://127.0.0.1:8000", "The URL nodes and phones use to reach this hub; "
             "it goes into enrolment QR codes."),
     Setting("TIMEZONE", "Asia/Shanghai", "Time zone in which pages and commands show times (stored in UTC)."),
+    Setting("REGION_WORD", "省", "What the county calls its province in work places on pages and reports: 省 "
+            "(省内县外/省外) or 区 in Guangxi (区内县外/区外); the stations' FIELDSYNC_NODE_REGION_WORD says the "
+            "same."),
     Setting("SILENT_HOURS", 72, "A station not heard from for longer than this is listed first as silent "
             "(a dead or stolen Pi, usually).", int),
     Setting("BIND", "127.0.0.1:8000", "Address gunicorn listens on for `fieldsync-hub serve`."),

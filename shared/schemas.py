@@ -21,7 +21,15 @@ from shared.sealing import PERSON_KEY_SHAPE, SEALED_SHAPE
 
 # Closed vocabularies. Keys are what the record stores; values are the Chinese labels people see.
 VISIT_METHODS = {"in_person": "入户", "phone": "电话", "wechat": "微信"}
-WORK_PLACES = {"county": "县内", "province": "省内县外", "outside": "省外"}
+REGION_WORDS = ("省", "区")  # what a county calls its province: 省, or 区 in an autonomous region (Guangxi)
+
+
+def place_labels(region_word: str = "省") -> dict[str, str]:
+    """The work places in the county's words: 省内县外/省外, or 区内县外/区外 with ``region_word`` 区."""
+    return {"county": "县内", "province": f"{region_word}内县外", "outside": f"{region_word}外"}
+
+
+WORK_PLACES = place_labels()
 RISKS = {
     "illness": "疾病",
     "disability": "残疾",

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from field_node.store.models import Household, Member, Visit
-from shared import idnumber
+from shared import idnumber, schemas
 from shared.months import parse_month
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, MAX_MONTHLY_YUAN, RISKS, VISIT_METHODS, WORK_PLACES
 from shared.sealing import SEALED_SHAPE
@@ -62,8 +62,8 @@ class Context:
 
 
 def place_labels(region_word: str) -> dict[str, str]:
-    """The work places as the county says them: 省内县外/省外, or 区内县外/区外 with ``region_word`` 区."""
-    return {"county": "县内", "province": f"{region_word}内县外", "outside": f"{region_word}外"}
+    """The work places as the county says them (shared.schemas.place_labels)."""
+    return schemas.place_labels(region_word)
 
 
 def age_in(birth_month: str | None, month: str) -> int | None:

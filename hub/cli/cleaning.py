@@ -77,9 +77,10 @@ def export(app: Any, out: Path, period: str | None, township: str | None, full_i
     written += exports.quarterly_income(out, ctx)
     written += exports.coverage_table(out, period)
     quarter_end = handoff.last_quarter_end(period)
-    written += handoff.quarterly_handoff(out, quarter_end)
+    region_word = app.config["REGION_WORD"]
+    written += handoff.quarterly_handoff(out, quarter_end, region_word=region_word)
     if request:
-        written += handoff.quarterly_handoff(out, quarter_end, full_ids=request)
-    written += analysis.quarterly_analysis(out, quarter_end, ctx.params)
+        written += handoff.quarterly_handoff(out, quarter_end, full_ids=request, region_word=region_word)
+    written += analysis.quarterly_analysis(out, quarter_end, ctx.params, region_word)
     for path in written:
         click.echo(f"已写出 {path}")

@@ -20,19 +20,21 @@ from hub.store.models import Anomaly, Household, Township, Village, Visit, Visit
 from shared import safe_cells
 from shared.months import add_months, month_span, quarter_start
 from shared.rows import tuples
-from shared.schemas import WORK_PLACES
+from shared.schemas import WORK_PLACES, place_labels
 
 SOURCES = ["工资性收入", "经营性收入", "财产性收入", "转移性收入", "生产经营性支出"]
 INCOME_HEADERS = ["乡(镇)", *[f"{s}(元)" for s in SOURCES], "本季度人均纯收入(元)", "上年同期人均纯收入(元)",
                   "同比增长"]
 CLASS_HEADERS = ["乡(镇)", "高收入(户)", "中等收入(户)", "低收入(户)", "人均纯收入低于1万元(户)"]
-PLACE_HEADERS = ["乡(镇)", *[f"{name}(人)" for name in WORK_PLACES.values()], "合计(人)"]
+def place_headers(region_word: str = "省") -> list[str]:
+    return ["乡(镇)", *[f"{name}(人)" for name in place_labels(region_word).values()], "合计(人)"]
 ANOMALY_HEADERS = ["乡(镇)", "本季度发现(条)", "本季度已核实或消除(条)", "季末仍待处理(条)"]
 TOTAL = "合计"
 
 
-def quarterly_analysis(out: Path, quarter_end: str, params: dict[str, Any]) -> list[Path]:
-    """The analysis workbook for the quarter ending with the month ``quarter_end``."""
+def quarterly_analysis(out: Path, quarter_end: str, params: dict[str, Any], region_word: str = "省") -> list[Path]:
+    """The analysis workbook for the quarter ending with the month ``quarter_end``; work places in the county's
+    words (``region_word``)."""
     from openpyxl.chart import BarChart, Reference
 
     ctx = Context(quarter_end, date.today(), params)
@@ -45,7 +47,8 @@ def quarterly_analysis(out: Path, quarter_end: str, params: dict[str, Any]) -> l
         ("收入来源", "各乡(镇)收入来源及同比", INCOME_HEADERS, income_rows(townships, quarter_end, places), [6, 7],
          "元"),
         ("收入分档", "各乡(镇)收入分档", CLASS_HEADERS, class_rows(townships, ctx, places), [1, 2, 3], "户"),
-        ("务工地点", "各乡(镇)脱贫劳动力务工地点", PLACE_HEADERS, place_rows(townships, quarter_end), [1, 2, 3], "人"),
+        ("务工地点", "各乡(镇)脱贫劳动力务工地点", place_headers(region_word), place_rows(townships, quarter_end),
+         [1, 2, 3], "人"),
         ("异常情况", "各乡(镇)数据异常发现与处理", ANOMALY_HEADERS, anomaly_rows(townships, quarter_end), [1, 2, 3],
          "条"),
     ]

@@ -29,7 +29,7 @@ from hub.store.models import Household, Person, Township, Village, Visit, VisitE
 from shared.errors import ErrorCode, FieldsyncError
 from shared.idnumber import mask
 from shared.months import add_months, month_span, quarter_of, quarter_start
-from shared.schemas import WORK_PLACES
+from shared.schemas import place_labels
 
 WORK_HEADERS = ["序号", "乡(镇)", "村(安置点)", "户编号", "姓名", "证件号码", "务工地点", "务工省份",
                 "年内累计务工时长(月)", "本季度工资收入(元)"]
@@ -75,9 +75,10 @@ def last_quarter_end(month: str) -> str:
 
 
 def quarterly_handoff(out: Path, quarter_end: str, days_back: int | None = None,
-                      full_ids: FullIds | None = None) -> list[Path]:
+                      full_ids: FullIds | None = None, region_word: str = "省") -> list[Path]:
     """The hand-off workbook for the quarter ending with the month ``quarter_end`` (YYYY-MM): ID numbers masked,
-    or in full for ``full_ids`` (checked, then audited once the file is written)."""
+    or in full for ``full_ids`` (checked, then audited once the file is written); work places in the county's
+    words (``region_word``)."""
     if full_ids:
         full_ids.check()
     identify: Callable[[str], str] = (lambda id_number: id_number) if full_ids else mask
@@ -86,7 +87,8 @@ def quarterly_handoff(out: Path, quarter_end: str, days_back: int | None = None,
     warning = [FULL_IDS_WARNING] if full_ids else []
     when = f"{label}（{exports.month_text(quarter_start(quarter_end))}至{exports.month_text(quarter_end)}）"
     tables = [office.Table(sheet="务工信息", title=f"{county}脱贫劳动力务工信息{marked}", unit=county, when=when,
-                           headers=WORK_HEADERS, rows=work_rows(quarter_end, identify), text_columns=frozenset({3, 5}),
+                           headers=WORK_HEADERS, rows=work_rows(quarter_end, identify, region_word),
+                           text_columns=frozenset({3, 5}),
                            footer=[*warning, f"报送：{RECEIVER}", "填报人：", "联系电话："])]
     people = exports.untransferred_labourers(quarter_end, days_back)
     sources, ledger = group_sources(quarter_end), support_ledger.Ledger.of_year(quarter_end)
@@ -120,7 +122,7 @@ def group_sources(quarter_end: str) -> dict[str, str]:
     return found
 
 
-def work_rows(quarter_end: str, identify: Callable[[str], str] = mask) -> list[list[Any]]:
+def work_rows(quarter_end: str, identify: Callable[[str], str] = mask, region_word: str = "省") -> list[list[Any]]:
     """Per labourer with work recorded in the quarter: the latest place, the year's months so far, the quarter's
     wage (the current visits' employment records of its three months)."""
     months = month_span(quarter_start(quarter_end), quarter_end)
@@ -130,9 +132,10 @@ def work_rows(quarter_end: str, identify: Callable[[str], str] = mask) -> list[l
              .join(Visit).join(Household)
              .where(Visit.is_current(), Visit.month.in_(months)).order_by(Visit.month))
     found: dict[str, dict[str, Any]] = {}
+    places = place_labels(region_word)
     for id_number, _month, place, province, worked, wage, household_id in database.execute_sql(*query.sql()):
         entry = found.setdefault(id_number, {"household": household_id, "wage": 0, "months": 0})
-        entry.update(place=WORK_PLACES.get(place, place), province=province, months=max(entry["months"], worked))
+        entry.update(place=places.get(place, place), province=province, months=max(entry["months"], worked))
         entry["wage"] += wage
     return _named_rows(found, identify)
 

@@ -8,13 +8,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 
 from hub.accounts.users import ROLES
 from hub.county.policy import source_name
 from hub.store.models import AuditLog, CountyUser
 from shared.errors import ErrorCode
-from shared.schemas import ACK_STATUSES, VISIT_METHODS, WORK_PLACES
+from shared.schemas import ACK_STATUSES, VISIT_METHODS, place_labels
 from shared.verification import ANSWERS
 
 ACTIONS = {
@@ -99,6 +99,11 @@ def error_words(name: str | None) -> str:
     return found.value[1] if found else "未知错误"
 
 
+def place_words(code: str) -> str:
+    """A work place in the county's words (REGION_WORD: 省外 or 区外)."""
+    return place_labels(current_app.config["REGION_WORD"]).get(code, code)
+
+
 def months_words(value: Any) -> str:
     return f"{value} 个月" if value not in (None, "") else ""
 
@@ -106,7 +111,7 @@ def months_words(value: Any) -> str:
 def init_app(app: Flask) -> None:
     filters: dict[str, Callable[..., Any]] = {
         "actor": actor_words, "action": lambda code: ACTIONS.get(code, "其他操作"),
-        "method": lambda code: VISIT_METHODS.get(code, code or ""), "place": lambda code: WORK_PLACES.get(code, code),
+        "method": lambda code: VISIT_METHODS.get(code, code or ""), "place": place_words,
         "ack": lambda code: ACK_STATUSES.get(code, code or ""), "alarm": lambda code: ALARMS.get(code, "其他报警"),
         "field": lambda name: FIELDS.get(name, name), "months": months_words, "source": source_name,
         "role": lambda code: ROLES.get(code, code), "did": entry_words,

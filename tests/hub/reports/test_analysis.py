@@ -39,3 +39,14 @@ def test_the_quarterly_analysis_has_its_figures_and_charts(hub_db, tmp_path):
     text = re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(pdf).pages))
     assert "2026年第3季度" in text and "务工地点" in text
     assert text.count("各乡(镇)收入来源及同比") >= 2  # the table's title and the chart's, drawn by LibreOffice
+
+
+def test_work_places_are_in_the_countys_words(hub_db, tmp_path):
+    """A Guangxi county (REGION_WORD 区) reads 区内县外 and 区外, never 省外, as its stations' forms say."""
+    county = build(tmp_path)
+    baseline(county)
+    written = analysis.quarterly_analysis(tmp_path / "out", "2026-09", parameters(), "区")
+    sheet = load_workbook(written[0])["务工地点"]
+    headers = [c.value for c in sheet[office.HEADER_ROW]]
+    assert headers == ["乡(镇)", "县内(人)", "区内县外(人)", "区外(人)", "合计(人)"]
+    assert not any("省" in str(cell.value or "") for row in sheet.iter_rows() for cell in row)

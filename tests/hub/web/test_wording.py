@@ -271,3 +271,11 @@ def test_every_rule_source_is_named_by_its_document():
     for rule in CATALOGUE.values():
         named = source_name(rule.source)
         assert named.startswith(("《", "国家标准", "数据质量")) and not untranslated(named), (rule.id, named)
+
+
+def test_pages_say_work_places_in_the_countys_words(app):
+    place = app.jinja_env.filters["place"]
+    with app.app_context():
+        assert [place(code) for code in ("county", "province", "outside")] == ["县内", "省内县外", "省外"]
+        app.config["REGION_WORD"] = "区"
+        assert [place(code) for code in ("county", "province", "outside")] == ["县内", "区内县外", "区外"]
