@@ -31,6 +31,7 @@ import psycopg2
 from pypinyin import lazy_pinyin
 
 from devtools import synthetic
+from devtools.scratch import execute_autocommit
 from hub.store import db, partitions
 from shared.migrations import dialect
 from shared.months import months_back, parse_month
@@ -254,15 +255,6 @@ def database_size() -> tuple[int, dict[str, int], dict[str, int]]:
     return total, sizes, rows
 
 
-def admin(url: str, sql: str) -> None:
-    connection = psycopg2.connect(url)
-    try:
-        connection.autocommit = True
-        connection.cursor().execute(sql)
-    finally:
-        connection.close()
-
-
 def with_database(url: str, name: str) -> str:
     return f"{url.rsplit('/', 1)[0]}/{name}"
 
@@ -319,8 +311,8 @@ def main() -> int:
                                                              "(no generation)")
     options = parser.parse_args()
     if not options.reuse:
-        admin(options.server_url, f"DROP DATABASE IF EXISTS {options.database}")
-        admin(options.server_url, f"CREATE DATABASE {options.database}")
+        execute_autocommit(options.server_url, f"DROP DATABASE IF EXISTS {options.database}")
+        execute_autocommit(options.server_url, f"CREATE DATABASE {options.database}")
     url = with_database(options.server_url, options.database)
     try:
         result = bench(url, options)
@@ -328,7 +320,7 @@ def main() -> int:
         if hasattr(db.database.obj, "close_all"):
             db.database.obj.close_all()
         if not options.keep:
-            admin(options.server_url, f"DROP DATABASE IF EXISTS {options.database}")
+            execute_autocommit(options.server_url, f"DROP DATABASE IF EXISTS {options.database}")
     report(options, result)
     return 0 if result["cleaning"] / result["scan"] < TARGET_RATIO else 1
 

@@ -16,14 +16,15 @@ def postgres_schema(url: str, prefix: str = "t") -> Iterator[str]:
     The caller closes its own connections to the schema before the block ends.
     """
     schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    _execute(url, f"CREATE SCHEMA {schema}")
+    execute_autocommit(url, f"CREATE SCHEMA {schema}")
     try:
         yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
     finally:
-        _execute(url, f"DROP SCHEMA {schema} CASCADE")  # a new connection: the server may have restarted meanwhile
+        execute_autocommit(url, f"DROP SCHEMA {schema} CASCADE")  # a new connection: the server may have restarted meanwhile
 
 
-def _execute(url: str, sql: str) -> None:
+def execute_autocommit(url: str, sql: str) -> None:
+    """One statement on a connection of its own, outside any transaction (CREATE/DROP SCHEMA or DATABASE)."""
     admin = psycopg2.connect(url)
     try:
         admin.autocommit = True
