@@ -20,7 +20,8 @@ def postgres_schema(url: str, prefix: str = "t") -> Iterator[str]:
     try:
         yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
     finally:
-        execute_autocommit(url, f"DROP SCHEMA {schema} CASCADE")  # a new connection: the server may have restarted meanwhile
+        # a new connection: the server may have restarted meanwhile
+        execute_autocommit(url, f"DROP SCHEMA {schema} CASCADE")
 
 
 def execute_autocommit(url: str, sql: str) -> None:
