@@ -122,7 +122,8 @@ def kept_problem(stations: dict[int, StationKey], body: dict[str, Any]) -> Probl
 def level_problem(node: Node, kind: str) -> Problem | None:
     """Stations send station kinds, county hubs upward kinds, city hubs their counties' (SIGNER_KINDS): anything
     else is refused."""
-    if kind not in SIGNER_KINDS.get(node.level, STATION_KINDS):
+    allowed = SIGNER_KINDS.get(node.level)  # a station sends any station kind (BODY_SCHEMAS as it is now)
+    if (kind not in allowed) if allowed is not None else (kind in ABOVE_STATION_KINDS):
         return ErrorCode.WRONG_SIGNER_LEVEL, {"kind": kind, "level": node.level}
     return None
 
