@@ -14,7 +14,8 @@ Schema: hub/store/migrations/0009_audit.sql.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,8 +35,7 @@ VERIFY_CHUNK = 1000  # rows read per query by verify(): memory stays flat howeve
 ALTERED, MISSING, CHAIN_BROKEN, HEAD_MISMATCH = "altered", "missing", "chain_broken", "head_mismatch"
 
 _COLUMNS = ("id", "seq", "at", "actor", "action", "subject", "before_json", "after_json", "why", "prev_hash", "hash")
-
-
+REDACT_ACTION = "audit.redact"
 
 
 @dataclass(frozen=True)
@@ -192,3 +192,76 @@ def entries_about(subject: str, limit: int = 100) -> list[AuditLog]:
 def count(subject_prefix: str | None = None) -> int:
     """How many entries :func:`entries` pages through."""
     return _filtered(AuditLog.select(), subject_prefix).count()
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What :func:`redact` did: how many entries it rewrote, the first and last of them, the head hash before and
+    after, and the entry that records it (None when nothing needed rewriting)."""
+
+    changed: int
+    first_seq: int | None
+    last_seq: int | None
+    head_before: str
+    head_after: str
+    entry: AuditLog | None
+
+
+# (action, before, after, why) -> the same four as they should be kept; returning them unchanged keeps the entry.
+Redactor = Callable[[str, Any, Any, str], tuple[Any, Any, str]]
+
+
+def _loaded(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def redact(actor: str, redactor: Redactor, why: str) -> Redaction:
+    """Rewrite old entries through ``redactor`` (masking values a later release no longer keeps) without leaving
+    the trail unverifiable: the chain is checked first and a broken one is refused (a redaction must not launder
+    tampering); every entry from the first rewritten one on gets its hash recomputed over the new values and the
+    new ``prev_hash``, the head follows, and one more entry (``audit.redact``) records how many entries changed,
+    their seq range and the head hash before, so a copy of the old head kept elsewhere can be matched to it.
+
+    One transaction: either all of it or nothing.  Entries ``redactor`` leaves as they are keep their text; those
+    after the first change keep their content and get new hashes only."""
+    if not actor:
+        raise ValueError("actor must not be empty")
+    with write_transaction():
+        # Taking the head first queues every append behind the rewrite (see the module docstring).
+        AuditHead.update(seq=AuditHead.seq).where(AuditHead.id == HEAD_ID).execute()
+        problems = _check()
+        if problems:
+            raise FieldsyncError(ErrorCode.AUDIT_CHAIN_BROKEN, details={
+                "problems": len(problems), "first_seq": problems[0].seq})
+        head = AuditHead.get_by_id(HEAD_ID)
+        head_before = head.hash
+        changed: list[int] = []
+        prev_hash = GENESIS_HASH
+        rewriting = False
+        updates: list[tuple] = []
+        for row in _rows():
+            entry_id, seq, at, entry_actor, action, subject, before_json, after_json, entry_why, _prev, stored = row
+            before, after, new_why = redactor(action, _loaded(before_json), _loaded(after_json), entry_why)
+            new_before, new_after = _json_text(before), _json_text(after)
+            content_changed = (new_before, new_after, new_why) != (before_json, after_json, entry_why)
+            if content_changed:
+                changed.append(seq)
+                rewriting = True
+            if not rewriting:
+                prev_hash = stored
+                continue
+            digest = entry_hash(seq, _at_text(at), entry_actor, action, subject, new_before, new_after, new_why,
+                                prev_hash)
+            updates.append((new_before, new_after, new_why, prev_hash, digest, entry_id))
+            prev_hash = digest
+        if not changed:
+            return Redaction(0, None, None, head_before, head_before, None)
+        mark = database.param
+        for params in updates:
+            database.execute_sql(f"UPDATE audit_log SET before_json = {mark}, after_json = {mark}, why = {mark}, "
+                                 f"prev_hash = {mark}, hash = {mark} WHERE id = {mark}", params)
+        AuditHead.update(hash=prev_hash).where(AuditHead.id == HEAD_ID).execute()
+        entry = record(actor, REDACT_ACTION, "audit_log", {"head_seq": head.seq, "head_hash": head_before},
+                       {"entries": len(changed), "first_seq": changed[0], "last_seq": changed[-1],
+                        "rehashed_from": changed[0], "rehashed_to": head.seq}, why[:500])
+    return Redaction(len(changed), changed[0], changed[-1], head_before, prev_hash, entry)

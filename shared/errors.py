@@ -91,6 +91,9 @@ class ErrorCode(Enum):
     COUNTY_FIGURES_DISAGREE = (422, "县级平台上报的汇总数与其转发的站点记录重新计算的结果不符，已报警，请该县核实。")
     # The region level (issue 17): a city hub forwarding its counties' records.
     COUNTY_RECORD_FORGED = (422, "市级平台转发的县级记录与该县的签名或密钥对不上（记录被改动或伪造），已拒收并报警。")
+    # Redacting old audit entries (fieldsync-hub audit redact).
+    AUDIT_CHAIN_BROKEN = (409, "审计日志的哈希链校验不通过，没有做任何遮盖（遮盖会重算哈希，掩盖被改动的记录）："
+                               "请先运行 fieldsync-hub audit verify 查明问题，并联系县级管理员。")
 
     @property
     def http_status(self) -> int:

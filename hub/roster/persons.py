@@ -14,7 +14,7 @@ from hub.roster import sealing_keys
 from hub.roster.importer import MOBILE, id_disagreement, parse_roster_date
 from hub.store.db import write_transaction
 from hub.store.models import Household, Person, RosterClock, next_change_seq
-from shared import idnumber
+from shared import free_text, idnumber
 from shared.errors import ErrorCode, FieldsyncError
 from shared.pinyin import syllables
 from shared.rows import tuples
@@ -121,6 +121,35 @@ def _audited_value(name: str, value: Any) -> Any:
 
 PRIVATE_FIELDS = {"id_number": idnumber.mask, "phone": idnumber.mask_phone,
                   "birth_date": lambda text: text[:4] + "-**-**"}
+
+
+def redacted_entry(action: str, before: Any, after: Any, why: str) -> tuple[Any, Any, str]:
+    """An audit entry's values as this release keeps them (``audit.redact``'s redactor, `fieldsync-hub audit
+    redact`): a ``person.correct`` of an earlier release keeps a corrected ID number, phone or birth date in full,
+    now masked as :func:`audited` masks them; an ID or mobile number typed into any free text of any entry (a
+    reason, an answer's note) is masked as pages mask it (``shared.free_text``).  An entry already kept so comes
+    back unchanged, so a second redaction changes nothing."""
+    if action == "person.correct":
+        before, after = _unmasked_audited(before), _unmasked_audited(after)
+    return _masked_free_text(before), _masked_free_text(after), free_text.masked(why)
+
+
+def _unmasked_audited(values: Any) -> Any:
+    if not isinstance(values, dict):
+        return values
+    # A value this release wrote is a mask (it holds "*"); a full ID number, phone or birth date never does.
+    return {name: value if not isinstance(value, str) or "*" in value else _audited_value(name, value)
+            for name, value in values.items()}
+
+
+def _masked_free_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return free_text.masked(value)
+    if isinstance(value, dict):
+        return {name: _masked_free_text(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_masked_free_text(item) for item in value]
+    return value
 
 
 def heads(household_ids: list[int]) -> dict[int, str]:

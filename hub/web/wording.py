@@ -22,6 +22,7 @@ ACTIONS = {
     "anomaly.send_to_field": "派往村级核实", "anomaly.bulk_answer": "批量答复了异常",
     "interest.confirm": "确认了求职登记", "node.enrol": "站点登记", "node.quarantine": "隔离了站点",
     "node.release": "解除了站点隔离", "node.revoke": "停用了站点", "person.correct": "更正了人员信息",
+    "audit.redact": "遮盖了旧审计记录中的个人信息",
     "person.reveal": "查看了完整身份证号码", "role.change": "更改了用户角色", "setting.change": "修改了规则设置",
     "spot_check.draw": "抽取了月度抽查样本", "task.answer": "答复了核实任务", "token.create": "创建了接口令牌",
     "token.revoke": "撤销了接口令牌", "user.create": "添加了用户", "user.disable": "停用了用户",
