@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from shared import idnumber
+from shared.errors import ErrorCode, FieldsyncError
 
 ID_NUMBER, MOBILE = "id_number", "mobile"
 
@@ -96,3 +97,11 @@ def masked(text: str) -> str:
         last = item.end
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def refuse_numbers(field_name: str, text: str | None) -> None:
+    """Raise INVALID_FIELDS (the message names the field's problem, never the number) when ``text`` holds an ID
+    number or a mobile number: what a form of the hub calls before it stores a note or a reason."""
+    message = problem(text)
+    if message:
+        raise FieldsyncError(ErrorCode.INVALID_FIELDS, message, {field_name: [message]})

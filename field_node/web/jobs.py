@@ -13,6 +13,7 @@ from field_node.outbox import records
 from field_node.roster import visits
 from field_node.store.state import get_state, now_text
 from field_node.web import auth, scope
+from shared import free_text
 from shared.errors import ErrorCode, FieldsyncError, field_messages
 from shared.postings import (
     PAY_UNITS,
@@ -132,8 +133,11 @@ def recommend(number: str, member_id: int) -> Any:
     error = None
     if request.method == "POST":
         chosen = request.form.get("posting_id", "")
+        note_problem = free_text.problem(request.form.get("note", ""))
         if chosen not in {posting.posting_id for posting in board}:
             error = "请选择一个岗位。"
+        elif note_problem:
+            error = note_problem
         else:
             body = {"posting_id": chosen, "person": member.person_key, "household": number, "date": today}
             note = request.form.get("note", "").strip()[:200]

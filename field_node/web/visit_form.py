@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from field_node.store.models import Household, Member, Visit
-from shared import idnumber, schemas
+from shared import free_text, idnumber, schemas
 from shared.months import parse_month
 from shared.schemas import ACK_STATUSES, CHANGE_TYPES, MAX_MONTHLY_YUAN, RISKS, VISIT_METHODS, WORK_PLACES
 from shared.sealing import SEALED_SHAPE
@@ -125,6 +125,8 @@ def parse(form: MultiDict, ctx: Context, author: str, visitor: str) -> Outcome:
     note = form.get("note", "").strip()
     if len(note) > 500:
         errors["note"] = _("At most 500 characters.")
+    elif free_text.problem(note):  # a number in a note escapes every mask (shared/free_text.py)
+        errors["note"] = free_text.problem(note) or ""
     if note:
         body["note"] = note
     if unchanged:
@@ -132,6 +134,8 @@ def parse(form: MultiDict, ctx: Context, author: str, visitor: str) -> Outcome:
     why = form.get("correction_reason", "").strip()[:200]
     if ctx.correcting and not why:
         errors["correction_reason"] = _("Say why this visit is corrected.")
+    elif free_text.problem(why):
+        errors["correction_reason"] = free_text.problem(why) or ""
     if errors:
         return out
     confirmed = _warnings(form, ctx, body, out)
@@ -350,7 +354,7 @@ def _net(income: dict[str, int]) -> int:
 def values_of(body: dict[str, Any], ctx: Context) -> MultiDict:
     """Form values that show a signed body again (to correct it); the signature must be drawn anew."""
     values = MultiDict({"method": body["method"], "date": body["date"], "ack_status": body["ack"]["status"],
-                        "ack_by": body["ack"].get("by", ""), "note": body.get("note", "")})
+                        "ack_by": body["ack"].get("by", ""), "note": free_text.masked(body.get("note", ""))})
     for source in SOURCES:
         values[f"income_{source}"] = str(body["income"][source])
     by_id = {m.person_key: m.id for m in ctx.members}

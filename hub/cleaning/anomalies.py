@@ -24,6 +24,7 @@ from hub.cleaning.catalogue import Finding, person_subject
 from hub.county.clock import utcnow
 from hub.store.db import insert_rows, write_transaction
 from hub.store.models import Anomaly, AuditLog, CleaningRun, Household
+from shared import free_text
 from shared.errors import ErrorCode, FieldsyncError
 from shared.rows import tuples
 from shared.sealing import is_person_key
@@ -146,6 +147,7 @@ def _check_answer(verdict: str, note: str) -> None:
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"答复只能是：{'、'.join(ANSWERS.values())}。")
     if not note.strip():
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请写明核实情况（谁、何时、怎样核实；更正了什么）。")
+    free_text.refuse_numbers("note", note)
 
 
 def _answered(who: Principal, anomaly: Anomaly, verdict: str, note: str, extra: dict[str, Any]) -> None:
@@ -191,6 +193,7 @@ def reopen(who: Principal, anomaly: Anomaly, why: str) -> Anomaly:
     """The county reopens an answer: back in the township's queue, with the reason."""
     if not why.strip():
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, "请写明重新打开的原因。")
+    free_text.refuse_numbers("why", why)
     with write_transaction():
         before = _snapshot(anomaly)
         Anomaly.update(status=OPEN, answer=None, answered_at=None, answered_by=None).where(

@@ -99,6 +99,7 @@ def correct_person(actor: str, person: Person, changes: dict[str, Any], before: 
                    why: str) -> dict[str, Any]:
     """One audited correction: ``change_person``, with the values ``before`` (as the page showed them), the
     values written and the reason in the audit log, in one transaction."""
+    free_text.refuse_numbers("why", why)
     with write_transaction():
         written = change_person(person, changes)
         audit.record(actor, "person.correct", subject, {"person": person.id, **audited(before)},

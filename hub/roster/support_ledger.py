@@ -27,6 +27,7 @@ from hub.county.clock import utcnow
 from hub.county.parameters import parameters
 from hub.store.db import write_transaction
 from hub.store.models import Person, Recommendation, SupportAction
+from shared import free_text
 from shared.errors import ErrorCode, FieldsyncError
 from shared.rows import tuples
 from shared.table_files import parse_date
@@ -56,6 +57,7 @@ def record_action(actor: str, person: Person, action: str, when: str, note: str,
     note = note.strip()
     if len(note) > NOTE_LIMIT:
         raise FieldsyncError(ErrorCode.INVALID_FIELDS, f"备注最多 {NOTE_LIMIT} 个字。", {"note": ["备注太长。"]})
+    free_text.refuse_numbers("note", note)
     with write_transaction():
         entry = SupportAction.create(id_number=person.id_number, action=action, action_date=day, note=note,
                                      recorded_by=actor[:80], recorded_at=utcnow())

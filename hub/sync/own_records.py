@@ -20,7 +20,7 @@ from hub.county.clock import utcnow
 from hub.store.db import write_transaction
 from hub.store.models import Node, Record, Visit
 from hub.sync import ingest, nodes
-from shared import keys, wire
+from shared import free_text, keys, wire
 from shared.errors import ErrorCode, FieldsyncError
 from shared.kinds import body_errors
 from shared.records import GENESIS_PREV, seal
@@ -81,6 +81,7 @@ def signed_body(visit: Visit) -> dict[str, Any]:
 def correct_visit(actor: str, visit: Visit, income: dict[str, int], subject: str, why: str) -> None:
     """A correction of a visit's figures: a new record signed by the hub that names the record it corrects (the
     original stays, superseded), in the original's record format, audited with the reason."""
+    free_text.refuse_numbers("why", why)
     original = json.loads(bytes(visit.record.content))
     body = original["body"]
     corrected = {**body, "income": income, "corrects": bytes(visit.record.hash).hex(), "author": actor[:40]}

@@ -17,6 +17,7 @@ from peewee import JOIN
 from hub.store.models import Anomaly, Household, Township, Village, Visit
 from hub.web import scope
 from hub.web.schemas import ErrorSchema
+from shared import free_text
 from shared.idnumber import mask, mask_phone
 from shared.schemas import MONTH_SHAPE, StrictSchema
 
@@ -79,7 +80,8 @@ def _anomaly_item(anomaly: Anomaly) -> dict[str, Any]:
     return {"id": anomaly.id, "rule": anomaly.rule, "subject": anomaly.subject, "status": anomaly.status,
             "township": anomaly.township.name if anomaly.township else None,
             "household": anomaly.household.number if anomaly.household else None,
-            "answer": anomaly.answer, "answer_note": anomaly.answer_note, "answered_by": anomaly.answered_by,
+            "answer": anomaly.answer, "answer_note": anomaly.answer_note and free_text.masked(anomaly.answer_note),
+            "answered_by": anomaly.answered_by,
             "answered_at": anomaly.answered_at.isoformat() if anomaly.answered_at else None}
 
 

@@ -13,6 +13,7 @@ from flask import Flask, current_app, g
 from hub.accounts.users import ROLES
 from hub.county.policy import source_name
 from hub.store.models import AuditLog, CountyUser
+from shared import free_text
 from shared.errors import ErrorCode
 from shared.schemas import ACK_STATUSES, VISIT_METHODS, place_labels
 from shared.verification import ANSWERS
@@ -116,7 +117,7 @@ def init_app(app: Flask) -> None:
         "ack": lambda code: ACK_STATUSES.get(code, code or ""), "alarm": lambda code: ALARMS.get(code, "其他报警"),
         "field": lambda name: FIELDS.get(name, name), "months": months_words, "source": source_name,
         "role": lambda code: ROLES.get(code, code), "did": entry_words,
-        "error": error_words,
+        "error": error_words, "masked": lambda text: free_text.masked(text or ""),  # notes typed before the check
     }
     for name, function in filters.items():
         app.add_template_filter(function, name)

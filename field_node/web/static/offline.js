@@ -335,6 +335,7 @@
       form.appendChild(el("span", { "class": "field-error", id: "error-correction_reason" }));
     }
     form.appendChild(el("label", {}, ["备注", el("textarea", { name: "note", maxlength: "500", rows: "2", text: values.note || "" })]));
+    form.appendChild(el("span", { "class": "field-error", id: "error-note" }));
     form.appendChild(el("div", { id: "warnings" }));
     form.appendChild(el("p", { "class": "error", id: "form-error", role: "alert" }));
     form.appendChild(el("button", { type: "submit", "class": "primary big", id: "save", text: "保存在手机" }));
@@ -387,6 +388,10 @@
     var errors = {}, warnings = {}, one = function (k) { return (f[k] || [""])[0]; };
     var last = h.last, all = !!one("all_unchanged"), income = {};
     if (!one("method")) { errors.method = "请选择走访方式。"; }
+    ["note", "correction_reason"].forEach(function (k) {  /* no ID or mobile number in free text (shared/free_text.py) */
+      var found = P.textProblem(one(k));
+      if (found) { errors[k] = found; }
+    });
     var day = one("date");
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) { errors.date = "请填写走访日期（年-月-日）。"; }
     else if (day > today()) { errors.date = "日期在今天之后，请核对日期（和手机的时间）。"; }

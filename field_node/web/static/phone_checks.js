@@ -3,7 +3,9 @@
      hub's public key in the browser (WebCrypto X25519 + HKDF-SHA-256 + AES-256-GCM, byte for byte the format of
      shared/sealing.py): the phone keeps only the sealed text, which only the hub can open;
    - the readings of the characters a grid member may type (static/readings.txt), so that a name typed with a
-     homophone (周兰平) finds 周兰萍 by its pinyin, as the station's search does. */
+     homophone (周兰平) finds 周兰萍 by its pinyin, as the station's search does;
+   - an ID number or a mobile number typed into a note (numbersInText, textProblem): the mirror of
+     shared/free_text.py, refused before the visit is saved on the phone. */
 (function () {
   "use strict";
   var WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], CHECK = "10X98765432";
@@ -25,6 +27,64 @@
     for (var i = 0; i < 17; i++) { total += (+value[i]) * WEIGHTS[i]; }
     if (CHECK[total % 11] !== value[17]) { return "身份证号码校验位不对，可能有数字录错，请核对证件。"; }
     return null;
+  }
+
+  /* ID numbers and mobile numbers typed into free text, found as shared/free_text.py finds them (the same
+     patterns; no lookbehind, which older Safari cannot parse: the character before a match is matched instead). */
+  var WIDE = "０１２３４５６７８９Ｘｘ", NARROW = "0123456789Xx";
+  var TEXT_MESSAGES = {
+    id_number: "这里不能写身份证号码：备注会同步到县里，出现在页面和报表上。请删去号码后再保存（成员的证件号码在“家庭变化”或户信息里登记）。",
+    mobile: "这里不能写手机号码：备注会同步到县里，出现在页面和报表上。请删去号码后再保存（联系电话在户信息里登记）。"
+  };
+
+  function narrowDigits(text) {
+    var out = "";
+    for (var i = 0; i < text.length; i++) {
+      var at = WIDE.indexOf(text[i]);
+      out += at < 0 ? text[i] : NARROW[at];
+    }
+    return out;
+  }
+
+  function matches(pattern, text, keep) {
+    var found = [], m;
+    pattern.lastIndex = 0;
+    while ((m = pattern.exec(text)) !== null) {
+      var start = m.index + m[1].length, value = m[2];
+      if (keep(value)) { found.push({ start: start, end: start + value.length }); }
+    }
+    return found;
+  }
+
+  function valid15(digits) {
+    var year = 1900 + +digits.slice(6, 8), month = +digits.slice(8, 10), day = +digits.slice(10, 12);
+    var born = new Date(Date.UTC(year, month - 1, day));
+    return born.getUTCFullYear() === year && born.getUTCMonth() === month - 1 && born.getUTCDate() === day;
+  }
+
+  function checkOk(value) {
+    var total = 0;
+    for (var i = 0; i < 17; i++) { total += (+value[i]) * WEIGHTS[i]; }
+    return CHECK[total % 11] === value[17].toUpperCase();
+  }
+
+  /* Every ID number and mobile number in ``text``: [{kind, start, end}] in order of position. */
+  function numbersInText(text) {
+    var plain = narrowDigits(String(text || "")), found = [];
+    matches(/(^|[^0-9A-Za-z])(\d{17}[0-9Xx])(?![0-9A-Za-z])/g, plain, checkOk)
+      .forEach(function (f) { found.push({ kind: "id_number", start: f.start, end: f.end }); });
+    matches(/(^|[^0-9A-Za-z])(\d{15})(?![0-9A-Za-z])/g, plain, valid15)
+      .forEach(function (f) { found.push({ kind: "id_number", start: f.start, end: f.end }); });
+    matches(/(^|[^0-9A-Za-z])(1[3-9]\d(?:\d{8}|([ -])\d{4}\3\d{4}))(?![0-9A-Za-z])/g, plain, function () { return true; })
+      .forEach(function (f) { found.push({ kind: "mobile", start: f.start, end: f.end }); });
+    return found.sort(function (a, b) { return a.start - b.start; });
+  }
+
+  /* The message for a text that holds an ID number (first) or a mobile number, or null. */
+  function textProblem(text) {
+    var kinds = numbersInText(text).map(function (f) { return f.kind; });
+    if (kinds.indexOf("id_number") >= 0) { return TEXT_MESSAGES.id_number; }
+    return kinds.indexOf("mobile") >= 0 ? TEXT_MESSAGES.mobile : null;
   }
 
   function fromBase64url(text) {
@@ -129,5 +189,6 @@
   function netOf(income) { return income.wage + income.business + income.property + income.transfer - income.expenses; }
 
   window.FieldsyncPhone = { idProblem: idProblem, normaliseId: normalise, canSeal: canSeal, seal: seal,
-                            loadReadings: loadReadings, spelled: spelled, incomeBaseline: incomeBaseline };
+                            loadReadings: loadReadings, spelled: spelled, incomeBaseline: incomeBaseline,
+                            numbersInText: numbersInText, textProblem: textProblem };
 })();

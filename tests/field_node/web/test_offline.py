@@ -221,3 +221,16 @@ def test_the_phones_reading_table_is_current_and_spells_homophones_alike():
     assert text == readings_text(), "run python -m devtools.phone_readings"
     table = {char: line.split(" ")[0] for line in text.splitlines() for char in line.split(" ")[1]}
     assert table["平"] == table["萍"] == "ping" and len(table) == 6763
+
+
+def test_a_phone_visit_with_a_number_in_its_note_is_refused_in_chinese(member_client, station):
+    """An older copy of the phone app that did not check the note: the station refuses it, nothing is stored."""
+    number, _ = household_with_labourer(station)
+    token = start(member_client)
+    before = len(records_of(number))
+    reply = upload(station["app"].test_client(), token, number, full_form(note="电话 139-1234-5678"))
+    assert reply.status_code == 422 and "不能写手机号码" in reply.get_json()["errors"]["note"]
+    assert "139-1234-5678" not in reply.get_data(as_text=True)
+    with database.connection_context():
+        assert PhoneVisit.select().count() == 0
+    assert len(records_of(number)) == before

@@ -115,6 +115,9 @@ def test_a_job_recommended_to_a_labourer_reaches_the_county_ledger(app, live_hub
     page = client.get(f"/h/{number}").get_data(as_text=True)
     assert f"/h/{number}/recommend/{labourer.id}" in page
     assert client.post(f"/h/{number}/recommend/{labourer.id}", data={}).status_code == 422
+    numbered = client.post(f"/h/{number}/recommend/{labourer.id}", data={"posting_id": county["posting_id"],
+                                                                           "note": "本人电话13812345678"})
+    assert numbered.status_code == 422 and "不能写手机号码" in numbered.get_data(as_text=True)
     reply = client.post(f"/h/{number}/recommend/{labourer.id}", data={"posting_id": county["posting_id"],
                                                                         "note": "本人有驾照"})
     assert reply.status_code == 302

@@ -36,6 +36,10 @@ def test_an_anomaly_sent_to_the_field_is_answered_offline_and_closes_after_sync(
     listing = client.get("/tasks").get_data(as_text=True)
     assert "请核实该户 10 月是否走访" in listing
     assert client.post(f"/tasks/{task.id}", data={"answer": "correct"}).status_code == 422  # a note is needed
+    numbered = client.post(f"/tasks/{task.id}", data={"answer": "correct", "note": "户主电话13812345678，核实无误"})
+    assert numbered.status_code == 422 and "不能写手机号码" in numbered.get_data(as_text=True)  # shared/free_text.py
+    with database.connection_context():
+        assert Record.select().where(Record.kind == "verification").count() == 0
     reply = client.post(f"/tasks/{task.id}", data={"answer": "corrected", "note": "10 月电话联系过，已补录走访"})
     assert reply.status_code == 302  # saved and signed with the hub unreached: the answer waits in the outbox
     with database.connection_context():

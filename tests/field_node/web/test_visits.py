@@ -191,3 +191,51 @@ def test_the_form_asks_about_work_of_everyone_able_to_work(ability, status, birt
 
     member = Member(labour_ability=ability, status=status, birth_month=birth_month)
     assert is_labourer(member, "2026-10") is asked
+
+
+ID_IN_NOTE = "45022619800301123"
+
+
+def _valid_id() -> str:
+    from shared.idnumber import check_character
+
+    return ID_IN_NOTE + check_character(ID_IN_NOTE)
+
+
+@pytest.mark.parametrize(("note", "message"), [
+    (f"户主身份证{_valid_id()}", "不能写身份证号码"),
+    ("儿子电话13812345678，在广东", "不能写手机号码"),
+])
+def test_a_note_with_an_id_or_mobile_number_is_refused_and_nothing_is_saved(member_client, station, note, message):
+    number, _ = household_with_labourer(station)
+    before = len(records_of(number))
+    reply = member_client.post(f"/h/{number}/visit", data=full_form(note=note))
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 422 and 'id="error-note"' in page and message in page and "删去号码" in page
+    assert len(records_of(number)) == before
+
+
+def test_a_correction_reason_with_a_number_is_refused(member_client, station):
+    number, _ = household_with_labourer(station)
+    member_client.post(f"/h/{number}/visit", data=full_form())
+    held = records_of(number)
+    reply = member_client.post(f"/h/{number}/visit", data=full_form(
+        income_wage="3500", correct=str(held[-1]["seq"]), correction_reason="户主来电13812345678说工资填错"))
+    assert reply.status_code == 422 and "不能写手机号码" in reply.get_data(as_text=True)
+    assert records_of(number) == held
+
+
+def test_an_old_note_with_a_number_shows_masked_when_the_visit_is_corrected(member_client, station):
+    """A visit signed before the check, with a phone in its note: the correction form (and the phone's bundle,
+    which starts from the same values) shows it masked, so the correction saves without it."""
+    from field_node.outbox import records
+
+    number, _ = household_with_labourer(station)
+    member_client.post(f"/h/{number}/visit", data=full_form())
+    body = {**records_of(number)[-1]["body"], "note": "儿子电话13812345678"}
+    node = station["node"]
+    with database.connection_context():
+        saved, problems = records.save_records(node.key(), node.node_id, [("visit", body)])
+    assert not problems
+    page = member_client.get(f"/h/{number}/visit?correct={saved[0].seq}").get_data(as_text=True)
+    assert "13812345678" not in page and "儿子电话138****5678" in page

@@ -115,6 +115,7 @@ def test_a_township_user_records_an_action_on_the_labourer_page_audited(app, cou
     ({"action": "guidance", "action_date": "2009-12-01"}, "到今天"),
     ({"action": "guidance", "action_date": ""}, "帮扶日期"),
     ({"action": "guidance", "action_date": "2026-10-08", "note": "长" * 201}, "备注最多"),
+    ({"action": "guidance", "action_date": "2026-10-08", "note": "本人电话13812345678"}, "不能写手机号码"),
 ])
 def test_bad_input_is_refused_in_chinese_and_nothing_is_stored(app, county, pages, form, said):
     person = person_of(county, RETURNED)
