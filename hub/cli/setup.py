@@ -33,6 +33,11 @@ def migrate(app: Any) -> None:
     applied = db.migrate()
     for migration in applied:
         click.echo(f"已应用迁移 {migration.version:04d} {migration.name}")
+    from hub.roster.sealing_keys import fill_person_keys
+
+    filled = fill_person_keys()  # 0032: SQL cannot compute person keys (they need the hub's sealing key)
+    if filled:
+        click.echo(f"已为 {filled} 名人员写入人员密钥（person_key）。")
     click.echo("数据库结构已是最新。")
 
 

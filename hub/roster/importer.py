@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub.roster import sealing_keys
 from hub.settings import import_limits
 from hub.store.db import write_transaction
 from hub.store.models import Household, Person, RosterClock, Township, Village, next_change_seq
@@ -249,6 +250,7 @@ def _write_members(household_id: int, draft: _HouseholdDraft) -> None:
     held = {p.id_number: p.id for p in Person.select(Person.id, Person.id_number)
             .where(Person.household == household_id)}
     for id_number, person in draft.members.items():
+        person = {**person, "person_key": sealing_keys.person_key(id_number)}
         if id_number in held:
             Person.update(**person).where(Person.id == held[id_number]).execute()
         else:

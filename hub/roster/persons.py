@@ -89,6 +89,8 @@ def change_person(person: Person, changes: dict[str, Any]) -> dict[str, Any]:
     values = {name: getattr(person, name) for name in ("id_number", "name", "gender", "birth_date", "phone")}
     values.update({name: value for name, value in checked.items() if name in values})
     written = {**checked, **_derived_checks(values)}
+    if "id_number" in checked:
+        written["person_key"] = sealing_keys.person_key(checked["id_number"])
     Person.update(**written).where(Person.id == person.id).execute()
     clock = next_change_seq(RosterClock)
     Household.update(change_seq=clock).where(Household.id.in_({person.household_id, target})).execute()

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app
 
-from hub.store.models import Household, Person
+from hub.store.models import Person
 from shared import sealing
 from shared.postings import MOBILE_SHAPE
 from shared.rows import tuples
@@ -93,16 +93,42 @@ def id_numbers_by_key(household_id: int | None) -> dict[str, str]:
     return {person_key(number): number for (number,) in numbers}
 
 
+FILL_CHUNK = 1000  # persons keyed per query by fill_person_keys
+
+
+def fill_person_keys() -> int:
+    """Write the person key of every person whose ``person_key`` is still empty (rows from before migration 0032);
+    return how many.  `fieldsync-hub migrate` runs it; so does the first lookup that meets an empty key."""
+    filled = 0
+    while True:
+        rows = list(Person.select(Person.id, Person.id_number).where(Person.person_key == "")
+                    .order_by(Person.id).limit(FILL_CHUNK).tuples())
+        for person_id, number in rows:
+            Person.update(person_key=person_key(number)).where(Person.id == person_id).execute()
+        filled += len(rows)
+        if len(rows) < FILL_CHUNK:
+            return filled
+
+
+def _by_key(key: str) -> str | None:
+    found = Person.select(Person.id_number).where(Person.person_key == key).order_by(Person.id).first()
+    return found.id_number if found else None
+
+
 def _resolve(key: str, known: dict[str, str]) -> str:
-    """The ID number behind a person key; a person who left the household is looked up county-wide.  A key
-    no person has (the person was removed from the roster) is kept as it is."""
+    """The ID number behind a person key; a person who left the household is looked up county-wide by the
+    indexed ``person_key`` column (filled first when some rows still lack it).  A key no person has (the person
+    was removed from the roster) is kept as it is."""
     if key in known:
         return known[key]
-    for (number,) in Person.select(Person.id_number).join(Household).tuples().iterator():
-        if person_key(number) == key:
-            known[key] = number
-            return number
-    return key
+    number = _by_key(key)
+    if number is None and Person.select().where(Person.person_key == "").exists():
+        fill_person_keys()
+        number = _by_key(key)
+    if number is None:
+        return key
+    known[key] = number
+    return number
 
 
 def readable_body(kind: str, body: dict[str, Any], household_id: int | None, version: int) -> dict[str, Any]:

@@ -102,6 +102,7 @@ class Person(BaseModel):
     checked = BooleanField(default=False)
     returned_since = TextField(null=True)  # 返乡时间 (a returned migrant labourer)
     support_251 = BooleanField(default=False)  # 是否开展"251"就业帮扶
+    person_key = TextField(default="")  # the ID number's person key (0032; hub/roster/sealing_keys.py), "" until filled
 
 
 class Node(BaseModel):
