@@ -39,6 +39,7 @@ STATIC = Path(__file__).parent / "static"
 APP_FILES = ("offline.js", "phone_checks.js", "readings.txt", "offline.css", "app.css", "sw.js", "station.js",
              "manifest.webmanifest")
 TOKEN_HEADER = "X-Fieldsync-Phone"
+BUNDLE_LENGTH_HEADER = "X-Bundle-Length"  # the bundle's size before gzip: the phone's download percentage
 CLIENT_ID = re.compile(r"^[0-9a-f]{32}$")
 STATUS_NAMES = {2: visits.VISITED, 1: visits.CONTACTED}
 CORRECTED_GONE = "要更正的那次走访已经被更正过，或不是这户的记录：请回户况页，选最新的一次再更正。"
@@ -112,10 +113,13 @@ def bundle() -> Any:
     recent = _recent_visits(numbers)
     rows = [_household(h, members.get(h.number, []), month, status.get(h.number, 0), recent.get(h.number, []))
             for h in households]
-    return jsonify(month=month, user=account.username, name=account.display_name, households=rows,
-                   provinces=PROVINCES, change_types=list(CHANGE_TYPES.items()), seal_key=get_state("hub_seal_key"),
-                   places=list(visit_form.place_labels(current_app.config["NODE"].settings["REGION_WORD"]).items()),
-                   version=app_version())
+    reply = jsonify(month=month, user=account.username, name=account.display_name, households=rows,
+                    provinces=PROVINCES, change_types=list(CHANGE_TYPES.items()), seal_key=get_state("hub_seal_key"),
+                    places=list(visit_form.place_labels(current_app.config["NODE"].settings["REGION_WORD"]).items()),
+                    version=app_version())
+    # The size before gzip (compression.py): what the phone's download counts its percentage against.
+    reply.headers[BUNDLE_LENGTH_HEADER] = str(len(reply.get_data()))
+    return reply
 
 
 def _recent_visits(numbers: list[str]) -> dict[str, list[Visit]]:

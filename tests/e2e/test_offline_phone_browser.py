@@ -282,3 +282,68 @@ def test_a_note_with_a_phone_number_is_refused_on_the_phone_before_anything_is_k
         assert len(phone_store(page)["queue"]) == 1
         come_back(world, context)
         browser.close()
+
+
+# Every text the status line shows, kept in sessionStorage: the page moves on to /offline when it is done.
+PROGRESS_SEEN = """() => {
+  sessionStorage.setItem("seen", "[]");
+  const status = document.getElementById("offline-status");
+  new MutationObserver(() => {
+    const seen = JSON.parse(sessionStorage.getItem("seen"));
+    seen.push(status.textContent);
+    sessionStorage.setItem("seen", JSON.stringify(seen));
+  }).observe(status, { childList: true, characterData: true, subtree: true });
+}"""
+
+# The bundle read in three pieces by the browser's own stream reader, its size given as the station gives it.
+STREAMED = """async ([pieces, header]) => {
+  const encoder = new TextEncoder(), heard = [];
+  const body = new ReadableStream({ start(c) { pieces.forEach((p) => c.enqueue(encoder.encode(p))); c.close(); } });
+  const headers = header ? { "X-Bundle-Length": String(header) } : {};
+  const text = await window.FieldsyncStore.readWithProgress(new Response(body, { headers }),
+    (received, total) => heard.push(window.FieldsyncStore.progressText(received, total)));
+  return { text, heard };
+}"""
+
+
+def percent_of(text: str) -> int:
+    return int(re.search(r"已完成 (\d+)%", text).group(1))
+
+
+def test_the_offline_package_download_shows_its_progress_in_chinese(world):
+    """离线使用 at the station: the status line counts the package's download in per cent (against the size
+    before gzip the station sends), then says what it does next; each piece of the download moves it on."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.browser import FLAGS, chromium_path
+    from tests.e2e.offline_world import sign_in
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=FLAGS)
+        context = browser.new_context(viewport={"width": 360, "height": 640}, has_touch=True, is_mobile=True,
+                                      locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, world)
+        page.evaluate(PROGRESS_SEEN)
+        page.click("#offline-start")
+        page.wait_for_url("**/offline")
+        page.wait_for_selector("button.household-row")
+        seen = json.loads(page.evaluate("() => sessionStorage.getItem('seen')"))
+        downloading = [text for text in seen if "正在下载离线数据包" in text]
+        assert downloading and percent_of(downloading[-1]) == 100, seen
+        assert [percent_of(t) for t in downloading] == sorted(percent_of(t) for t in downloading)
+        assert "离线数据包已下载（100%）" in " ".join(seen) and "正在打开" in seen[-1]
+
+        pieces = ['{"households": [', '{"number": "H1"}, ', '{"number": "H2"}]}']
+        streamed = page.evaluate(STREAMED, [pieces, len("".join(pieces).encode())])
+        assert streamed["text"] == "".join(pieces)
+        total, received, expected = len("".join(pieces).encode()), 0, [0]
+        for piece in pieces:
+            received += len(piece.encode())
+            expected.append(received * 100 // total)
+        assert [percent_of(text) for text in streamed["heard"]] == [*expected, 100]  # 0, 30, 65, 100, done
+        assert streamed["heard"][1] == f"正在下载离线数据包：已完成 {expected[1]}%（1 KB / 1 KB）"
+        unknown = page.evaluate(STREAMED, [pieces, 0])
+        assert unknown["heard"][-1] == "正在下载离线数据包：已下载 1 KB"
+        browser.close()

@@ -159,10 +159,47 @@
     }).catch(function () { return null; });  // the list on the phone stays as it was
   }
 
+  /* What the status line says while the offline package comes down: a percentage when the size is known (the
+     station sends the uncompressed size in X-Bundle-Length: a gzip'd reply's Content-Length is not what the
+     stream counts), else the kilobytes so far. */
+  function kb(bytes) { return Math.max(1, Math.round(bytes / 1024)) + " KB"; }
+  function progressText(received, total) {
+    if (total > 0) {
+      var percent = Math.min(100, Math.floor(received * 100 / total));
+      return "正在下载离线数据包：已完成 " + percent + "%（" + kb(Math.min(received, total)) + " / " + kb(total) + "）";
+    }
+    return "正在下载离线数据包：已下载 " + kb(received);
+  }
+
+  /* The reply's body as text, calling ``progress(received, total)`` as its bytes arrive (total 0 when unknown). */
+  function readWithProgress(reply, progress) {
+    var total = +(reply.headers.get("X-Bundle-Length") || 0);
+    if (!total && !reply.headers.get("Content-Encoding")) { total = +(reply.headers.get("Content-Length") || 0); }
+    if (!reply.body || !reply.body.getReader || !window.TextDecoder) {
+      return reply.text().then(function (text) { progress(total || text.length, total); return text; });
+    }
+    var reader = reply.body.getReader(), decoder = new TextDecoder("utf-8"), received = 0, parts = [];
+    progress(0, total);
+    function next() {
+      return reader.read().then(function (step) {
+        if (step.done) { parts.push(decoder.decode()); progress(total || received, total); return parts.join(""); }
+        received += step.value.length;
+        parts.push(decoder.decode(step.value, { stream: true }));
+        progress(received, total);
+        return next();
+      });
+    }
+    return next();
+  }
+
   /* 离线使用, tapped once at the station while signed in. */
   function startOffline(button) {
-    var status = document.getElementById("offline-status");
+    var status = document.getElementById("offline-status"), bar = document.getElementById("offline-progress");
     function say(text) { if (status) { status.textContent = text; } }
+    function shown(received, total) {
+      say(progressText(received, total));
+      if (bar && total > 0) { bar.hidden = false; bar.value = Math.min(100, Math.floor(received * 100 / total)); }
+    }
     say("正在准备离线使用……");
     fetch(button.getAttribute("data-url"), {
       method: "POST", credentials: "same-origin",
@@ -171,8 +208,9 @@
       if (!reply.ok) { throw new Error("start " + reply.status); }
       return reply.json();
     }).then(function (session) {
-      return store.put("meta", session, "session").then(function () { return loadBundle(session); });
+      return store.put("meta", session, "session").then(function () { return loadBundle(session, shown); });
     }).then(function () {
+      say("离线数据包已下载（100%），正在把应用保存到手机……");
       return navigator.serviceWorker.register("/sw.js", { scope: "/" });
     }).then(function () {
       return navigator.serviceWorker.ready;
@@ -181,16 +219,19 @@
     }).then(function (kept) {
       return store.put("meta", !!kept, "persisted");
     }).then(function () {
+      say("离线使用已准备好，正在打开……");
       window.location.href = "/offline";
     }).catch(function () {
+      if (bar) { bar.hidden = true; }
       say("没能准备好离线使用，请在站点 Wi-Fi 下再点一次。");
     });
   }
 
-  function loadBundle(session) {
+  /* The month's list of the account's villages; ``progress(received, total)``, when given, hears its bytes. */
+  function loadBundle(session, progress) {
     return api("/api/phone/bundle", session.token).then(function (reply) {
       if (!reply.ok) { throw new Error("bundle " + reply.status); }
-      return reply.json();
+      return progress ? readWithProgress(reply, progress).then(JSON.parse) : reply.json();
     }).then(function (bundle) { bundle.fetched_at = Date.now(); return store.put("meta", bundle, "bundle"); });
   }
 
@@ -270,6 +311,7 @@
 
   window.FieldsyncStore = {
     store: store, newId: newId, flush: flush, showCount: showCount, loadBundle: loadBundle, api: api,
+    readWithProgress: readWithProgress, progressText: progressText,
     labels: STATE_LABELS, canWorkOffline: canWorkOffline
   };
 

@@ -234,3 +234,15 @@ def test_a_phone_visit_with_a_number_in_its_note_is_refused_in_chinese(member_cl
     with database.connection_context():
         assert PhoneVisit.select().count() == 0
     assert len(records_of(number)) == before
+
+
+def test_the_bundle_says_its_size_before_gzip_for_the_phones_percentage(member_client, station):
+    import gzip
+
+    token = start(member_client)
+    reply = station["app"].test_client().get("/api/phone/bundle", headers={TOKEN_HEADER: token,
+                                                                          "Accept-Encoding": "gzip"})
+    assert reply.status_code == 200 and reply.headers["Content-Encoding"] == "gzip"
+    plain = gzip.decompress(reply.get_data())
+    assert int(reply.headers["X-Bundle-Length"]) == len(plain) > int(reply.headers["Content-Length"])
+    assert json.loads(plain)["households"]
