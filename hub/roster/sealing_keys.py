@@ -101,8 +101,8 @@ def fill_person_keys() -> int:
     return how many.  `fieldsync-hub migrate` runs it; so does the first lookup that meets an empty key."""
     filled = 0
     while True:
-        rows = list(Person.select(Person.id, Person.id_number).where(Person.person_key == "")
-                    .order_by(Person.id).limit(FILL_CHUNK).tuples())
+        rows = list(tuples(Person.select(Person.id, Person.id_number).where(Person.person_key == "")
+                           .order_by(Person.id).limit(FILL_CHUNK)))
         for person_id, number in rows:
             Person.update(person_key=person_key(number)).where(Person.id == person_id).execute()
         filled += len(rows)
