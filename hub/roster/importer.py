@@ -250,7 +250,7 @@ def _write_members(household_id: int, draft: _HouseholdDraft) -> None:
     held = {p.id_number: p.id for p in Person.select(Person.id, Person.id_number)
             .where(Person.household == household_id)}
     for id_number, person in draft.members.items():
-        person = {**person, "person_key": sealing_keys.person_key(id_number)}
+        person = {**person, "person_key": sealing_keys.stored_person_key(id_number)}
         if id_number in held:
             Person.update(**person).where(Person.id == held[id_number]).execute()
         else:

@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from flask import current_app
+from flask import current_app, has_app_context
 
 from hub.store.models import Person
 from shared import sealing
@@ -75,6 +75,12 @@ def _secret(path: Path) -> bytes:
 
 def person_key(id_number: str) -> str:
     return sealing.person_key(_secret(_data_dir() / SEAL_KEY_FILE), id_number)
+
+
+def stored_person_key(id_number: str) -> str:
+    """The key to store in ``person.person_key``: "" outside the hub's app (a script importing a roster with no
+    data folder bound), which :func:`fill_person_keys` fills later."""
+    return person_key(id_number) if has_app_context() else ""
 
 
 def open_sealed(text: str) -> str | None:
