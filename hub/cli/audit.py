@@ -43,7 +43,9 @@ def audit_redact(app: Any, why: str) -> None:
     Take a backup first, and write down the head hash it prints if you keep one elsewhere.
     """
     from hub.roster.persons import redacted_entry
+    from shared.free_text import refuse_numbers
 
+    refuse_numbers("why", why)
     done = audit.redact(CLI_PRINCIPAL.actor, redacted_entry, why)
     if not done.changed:
         click.echo(f"没有需要遮盖的审计记录（共 {audit.count()} 条），未做改动。")
