@@ -26,6 +26,7 @@ from hub.store.models import (
     UpwardStation,
     UpwardTransferred,
 )
+from hub.upward import chain
 from shared import keys
 from shared.errors import ErrorCode
 from shared.kinds import BODY_SCHEMAS
@@ -163,9 +164,19 @@ def project_forwarded(items: list[Projected], now: str) -> list[CityAlarm]:
                      "kind": inner["kind"], "month": inner["body"].get("month"),
                      "hash": record_hash(bytes.fromhex(body["prev"]), content), "record": item.record_id,
                      "prev": bytes.fromhex(body["prev"]), "household": _visit_household(inner)})
-    if rows:  # the same station record forwarded again (a county restored from a backup) is held once
-        UpwardForwarded.insert_many(rows).on_conflict_ignore().execute()
+    _file_links(UpwardForwarded, rows)  # the same station record forwarded again (a restored county): held once
     return recheck_above(items)
+
+
+def _file_links(model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert forwarded or kept rows, each station record once, and move the stations' chains on by the new ones
+    (hub/upward/chain.py), in the ingest's transaction."""
+    if not rows:
+        return
+    new = chain.unheld(model, [chain.Link(row["county"], row["station"], row["station_seq"], row["prev"],
+                                          row["hash"]) for row in rows])
+    model.insert_many(rows).on_conflict_ignore().execute()
+    chain.note(new)
 
 
 def _visit_household(envelope: dict[str, Any]) -> str | None:
@@ -173,13 +184,12 @@ def _visit_household(envelope: dict[str, Any]) -> str | None:
 
 
 def project_kept(items: list[Projected], now: str) -> list[CityAlarm]:
-    """Records the county keeps, by hash: links of the station's chain the city checks (overview.chain_faults)."""
+    """Records the county keeps, by hash: links of the station's chain the city checks (hub/upward/chain.py)."""
     rows = [{"county": item.county_id, "station": item.body["station"], "station_seq": item.body["seq"],
              "prev": bytes.fromhex(item.body["prev"]), "hash": bytes.fromhex(item.body["hash"]),
              "reason": item.body["reason"], "kind": item.body["kind"], "month": item.body.get("month"),
              "household": item.body.get("household"), "record": item.record_id} for item in items]
-    if rows:
-        UpwardKept.insert_many(rows).on_conflict_ignore().execute()
+    _file_links(UpwardKept, rows)
     return recheck_above(items)
 
 
