@@ -26,7 +26,7 @@ from hub.store.models import (
     UpwardStation,
     UpwardTransferred,
 )
-from hub.upward import chain
+from hub.upward import chain, townships
 from shared import keys
 from shared.errors import ErrorCode
 from shared.kinds import BODY_SCHEMAS
@@ -304,13 +304,29 @@ def recomputed_figures(county_id: int, body: dict[str, Any], seq: int) -> list[t
     return [("走访覆盖户数（全县各乡镇合计）", claimed, visited_households(county_id, body["month"], seq))]
 
 
+def township_coverage_wrong(county_id: int, body: dict[str, Any], seq: int) -> list[tuple[str, int, str]]:
+    """(figure, as the county signed it, as the station records give it) for each township whose visited
+    households disagree with the visits beneath (hub/upward/townships.py): fewer than the records place in it,
+    or more than could lie in it.  A range where some households' township the records leave open."""
+    signed: dict[str, int] = {}
+    for row in body["coverage"]:
+        signed[row["township"]] = signed.get(row["township"], 0) + row["visited"]
+    wrong = []
+    for found in townships.visited_by_township(county_id, body["month"], seq, list(signed)):
+        claimed = signed.get(found.township, 0)
+        if not found.placed <= claimed <= found.high:
+            words = str(found.placed) if found.placed == found.high else f"{found.placed}–{found.high}"
+            wrong.append((f"走访覆盖户数（{found.township}）", claimed, words))
+    return wrong
+
+
 def figures_alarm(county_id: int, body: dict[str, Any], seq: int) -> CityAlarm | None:
     """An alarm when the county's month disagrees with the station records it sent before it; None when they
     agree, or while some of those records are not yet projected (checked again when they are)."""
     if not _beneath_complete(county_id, seq):
         return None
-    wrong = [(name, signed, found) for name, signed, found in recomputed_figures(county_id, body, seq)
-             if signed != found]
+    wrong = [(name, signed, str(found)) for name, signed, found in recomputed_figures(county_id, body, seq)
+             if signed != found] + township_coverage_wrong(county_id, body, seq)
     if not wrong:
         return None
     county = Node.get_by_id(county_id)
