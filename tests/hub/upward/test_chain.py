@@ -12,6 +12,7 @@ from hub.store import db
 from hub.store.models import UpwardChain, UpwardChainFault
 from hub.upward import overview
 from shared import migrations
+from tests.conftest import make_user, signed_in
 from tests.hub.upward.test_city import Signer, city, codes, forwarded
 from tests.hub.upward.test_city_checks import Chain, _with_keys, kept
 
@@ -173,3 +174,25 @@ def test_the_migration_fills_the_state_of_links_held_before_it(city):
         assert sorted((r.county_id, r.station, r.head_seq, bytes(r.head_hash or b""), r.top_seq)
                       for r in UpwardChain.select()) == heads
     assert heads == [(one.node_id, 7, 5, first.records[4].hash, 8), (two.node_id, 8, 0, b"", 4)]
+
+
+def test_the_region_keeps_each_stations_chain_under_the_county_node_and_its_page_shows_the_gap(app):
+    """At a region the county's station records arrive inside the city's county records, two levels down: the
+    same state, under the county's node there, read by /region/."""
+    from tests.hub.upward.test_region import County, _city_with_county, relayed
+
+    app.config["HUB_LEVEL"] = "region"
+    county, station = County(4, "融安县"), Chain(7)
+    city = _city_with_county(app, app.test_client(), "柳州市", county, station)
+    visits = [station.visit_of(f"H{n}") for n in range(1, 5)]
+    batch = [county.seal("station_record", forwarded(visits[i], 7)) for i in (0, 3, 2)]  # 2 withheld, 4 before 3
+    reply = city.push([city.seal("county_record", relayed(record, county.number)) for record in batch])
+    assert reply["rejected"] == []
+    check(app, [(2, 2, False)])
+    with app.app_context(), db.database.connection_context():
+        [row] = UpwardChain.select()
+        assert (row.county.name, row.station, row.head_seq, bytes(row.head_hash), row.top_seq) == (
+            "融安县（柳州市）", 7, 1, visits[0].hash, 4)
+    page = signed_in(app, make_user(app, "qu", "viewer")).get("/region/").get_data(as_text=True)
+    section = page[page.index('id="chains"'):]
+    assert "融安县（柳州市）" in section and "序号 2（共 1 条）" in section
