@@ -263,16 +263,8 @@ def test_a_labourer_transferred_in_both_counties_is_found_and_a_move_withdrawn(l
 def _hide_visits(county: Hub, household: str) -> None:
     """What a county that edits its database behind the records would do: make a household's visits stop
     counting (marked superseded by themselves), so its coverage figure drops while the station records stand."""
-    sql = ("UPDATE visit SET superseded_by = id WHERE household_id = "
-           "(SELECT id FROM household WHERE number = ?)")
-    if county.database_url:
-        import psycopg2
-
-        with psycopg2.connect(county.database_url) as conn, conn.cursor() as cursor:
-            cursor.execute(sql.replace("?", "%s"), (household,))
-    else:
-        with sqlite3.connect(county.data_dir / "hub.db") as conn:
-            conn.execute(sql, (household,))
+    _county_sql(county, "UPDATE visit SET superseded_by = id WHERE household_id = "
+                "(SELECT id FROM household WHERE number = ?)", (household,))
 
 
 def test_figures_altered_in_a_countys_database_raise_an_alarm_naming_the_county_and_figure(levels):
@@ -322,8 +314,8 @@ def test_a_township_figure_altered_in_a_countys_database_is_flagged_naming_the_t
     honest, altered = counties
     honest.hub.cli("push-up", "--month", month)
     moved = next(r for r in altered.rows if (r["township"], r["village"]) == VILLAGES[0])["household_id"]
-    hub_query(altered.hub, "UPDATE household SET village_id = (SELECT id FROM village WHERE name = ?) "
-              "WHERE number = ?", (VILLAGES[1][1], moved))
+    _county_sql(altered.hub, "UPDATE household SET village_id = (SELECT id FROM village WHERE name = ?) "
+                "WHERE number = ?", (VILLAGES[1][1], moved))  # behind the records: its visits stay as signed
     altered.hub.cli("push-up", "--month", month)
     alarms = hub_query(city, "SELECT n.name, a.code, a.detail FROM alarm a JOIN node n ON n.id = a.node_id")
     assert [(name, code) for name, code, _ in alarms] == [(altered.name, "COUNTY_FIGURES_DISAGREE")]
@@ -333,6 +325,18 @@ def test_a_township_figure_altered_in_a_countys_database_is_flagged_naming_the_t
     assert f"走访覆盖户数（{one}）：县报 {coverage[one]}，按站点记录为 {coverage[one] + 1}" in detail
     assert f"走访覆盖户数（{two}）：县报 {coverage[two]}，按站点记录为 {coverage[two] - 1}" in detail
     assert month in detail and "全县" not in detail  # the total agrees: only the townships show it
+
+
+def _county_sql(county: Hub, sql: str, params: tuple) -> None:
+    """A statement run in the county's database, as a county editing it behind the records would."""
+    if county.database_url:
+        import psycopg2
+
+        with psycopg2.connect(county.database_url) as conn, conn.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), params)
+    else:
+        with sqlite3.connect(county.data_dir / "hub.db") as conn:
+            conn.execute(sql, params)
 
 
 def _signed_month(county: Hub, month: str) -> dict:
