@@ -83,25 +83,27 @@ def _copies(county_id: int, station: int, seqs: set[int]) -> dict[int, list[tupl
 def _note_station(county_id: int, station: int, seqs: list[int]) -> None:
     state = UpwardChain.get_or_none(UpwardChain.county == county_id, UpwardChain.station == station)
     top = int(state.top_seq) if state is not None else 0
-    old_gaps = dict(tuples(UpwardChainFault.select(UpwardChainFault.first_seq, UpwardChainFault.last_seq).where(
-        UpwardChainFault.county == county_id, UpwardChainFault.station == station,
-        UpwardChainFault.broken == False)))  # noqa: E712 (SQL)
-    gaps = {int(first): int(last) for first, last in old_gaps.items()}
+    gap_rows = _gaps(county_id, station).where(UpwardChainFault.first_seq <= seqs[-1],
+                                               UpwardChainFault.last_seq >= seqs[0])
+    old_gaps = {int(first): int(last) for first, last in tuples(gap_rows)}  # only those these seqs may touch
+    gaps, firsts = dict(old_gaps), sorted(old_gaps)
     for seq in seqs:  # ascending: a seq above the highest opens a gap below it, one inside a gap splits it
         if seq > top:
             if seq > top + 1:
                 gaps[top + 1] = seq - 1
+                firsts.append(top + 1)
             top = seq
             continue
-        firsts = sorted(gaps)
         at = bisect.bisect_right(firsts, seq) - 1
         if at >= 0 and seq <= gaps[firsts[at]]:
-            first = firsts[at]
+            first = firsts.pop(at)
             last = gaps.pop(first)
-            if first <= seq - 1:
-                gaps[first] = seq - 1
             if seq + 1 <= last:
                 gaps[seq + 1] = last
+                firsts.insert(at, seq + 1)
+            if first <= seq - 1:
+                gaps[first] = seq - 1
+                firsts.insert(at, first)
     copies = _copies(county_id, station, {near for seq in seqs for near in (seq - 1, seq, seq + 1)})
     breaks = set()
     for seq in seqs:
@@ -111,18 +113,17 @@ def _note_station(county_id: int, station: int, seqs: list[int]) -> None:
             if any(prev is not None and prev != before for prev, _ in copies.get(later, [])
                    for _, before in copies.get(later - 1, [])):
                 breaks.add(later)
-    _write(county_id, station, state, top, {int(k): int(v) for k, v in old_gaps.items()}, gaps, breaks)
+    _write(county_id, station, state, top, old_gaps, gaps, breaks)
+
+
+def _gaps(county_id: int, station: int) -> Any:
+    return UpwardChainFault.select(UpwardChainFault.first_seq, UpwardChainFault.last_seq).where(
+        UpwardChainFault.county == county_id, UpwardChainFault.station == station,
+        UpwardChainFault.broken == False)  # noqa: E712 (SQL)
 
 
 def _write(county_id: int, station: int, state: UpwardChain | None, top: int, old_gaps: dict[int, int],
            gaps: dict[int, int], breaks: set[int]) -> None:
-    head = min(gaps) - 1 if gaps else top
-    head_hash = _hash_at(county_id, station, head) if head else None
-    if state is None:
-        UpwardChain.create(county=county_id, station=station, head_seq=head, head_hash=head_hash, top_seq=top)
-    else:
-        UpwardChain.update(head_seq=head, head_hash=head_hash, top_seq=top).where(UpwardChain.id == state.id) \
-            .execute()
     stale = [first for first, last in old_gaps.items() if gaps.get(first) != last]
     if stale:
         UpwardChainFault.delete().where(UpwardChainFault.county == county_id, UpwardChainFault.station == station,
@@ -134,6 +135,16 @@ def _write(county_id: int, station: int, state: UpwardChain | None, top: int, ol
              for seq in sorted(breaks)]
     if rows:  # a break found again is held once
         UpwardChainFault.insert_many(rows).on_conflict_ignore().execute()
+    lowest = _gaps(county_id, station).order_by(UpwardChainFault.first_seq).first()
+    head = int(lowest.first_seq) - 1 if lowest is not None else top
+    if state is None:
+        UpwardChain.create(county=county_id, station=station, head_seq=head, top_seq=top,
+                           head_hash=_hash_at(county_id, station, head) if head else None)
+    elif head != state.head_seq or top != state.top_seq:
+        head_hash = bytes(state.head_hash) if head == state.head_seq and state.head_hash is not None else (
+            _hash_at(county_id, station, head) if head else None)
+        UpwardChain.update(head_seq=head, head_hash=head_hash, top_seq=top).where(UpwardChain.id == state.id) \
+            .execute()
 
 
 def _hash_at(county_id: int, station: int, seq: int) -> bytes | None:

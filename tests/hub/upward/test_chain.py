@@ -88,6 +88,23 @@ def test_records_arriving_out_of_order_open_gaps_that_close_when_filled(city):
         assert UpwardChainFault.select().count() == 0
 
 
+def test_every_other_record_withheld_then_sent_backwards_in_one_batch(city):
+    station = Chain(7)
+    county = _with_keys(city, "柳江区", station)
+    for n in range(1, 32):
+        station.visit_of(f"H{n}")
+    county.push(whole(county, station, *range(1, 32, 2)))
+    check(city, [(seq, seq, False) for seq in range(2, 31, 2)])
+    county.push([*whole(county, station, *range(30, 9, -2)), *by_hash(county, station, 8, 4)])
+    check(city, [(2, 2, False), (6, 6, False)])
+    with city.app_context(), db.database.connection_context():
+        assert state(county) == (1, station.records[0].hash, 31)
+    county.push(whole(county, station, 6, 2))
+    check(city, [])
+    with city.app_context(), db.database.connection_context():
+        assert state(county) == (31, station.records[30].hash, 31)
+
+
 def test_a_break_stays_whatever_comes_after_and_a_gap_filled_by_a_lie_breaks_at_the_next(city):
     station = Chain(7)
     county = _with_keys(city, "三江县", station)
