@@ -730,6 +730,37 @@ class UpwardTransferred(BaseModel):
         indexes = ((("county", "month", "person"), True),)
 
 
+class UpwardChain(BaseModel):
+    """City side (0031, owned by hub/upward/chain.py): a station's chain as the city holds it, kept at ingest."""
+
+    id = AutoField()
+    county = ForeignKeyField(Node, backref="+")
+    county_id: ForeignKeyField[int]
+    station = IntegerField()
+    head_seq = BigIntegerField(default=0)  # every seq 1..head_seq held, whole or by hash
+    head_hash = BlobField(null=True)  # the hash of head_seq (NULL while head_seq is 0)
+    top_seq = BigIntegerField(default=0)  # the highest seq held
+
+    class Meta:
+        indexes = ((("county", "station"), True),)
+
+
+class UpwardChainFault(BaseModel):
+    """City side (0031, owned by hub/upward/chain.py): a gap in a station's chain (it goes when filled) or a
+    break (it stays)."""
+
+    id = AutoField()
+    county = ForeignKeyField(Node, backref="+")
+    county_id: ForeignKeyField[int]
+    station = IntegerField()
+    first_seq = BigIntegerField()
+    last_seq = BigIntegerField()
+    broken = BooleanField()
+
+    class Meta:
+        indexes = ((("county", "station", "first_seq", "broken"), True),)
+
+
 class UpwardRelay(BaseModel):
     """Region side: a county as its city's newest statement vouches for it, and the node the region names it by."""
 
@@ -765,4 +796,5 @@ ALL_MODELS = [County, Township, Village, RosterClock, Household, Person, Node, N
               CountyUser, SignInFailure, RateLimitCounter, ApiToken, SpotCheck, TaskClock, CleaningRun, Anomaly,
               VerificationTask, CleaningSetting, DepartmentList, DepartmentEntry, SupportAction, AuditLog, AuditHead,
               Job, DashboardFigures, UpwardLink, UpwardRecord, UpwardStation, UpwardForwarded, UpwardMonth,
-               UpwardPerson, UpwardPersonSent, UpwardKept, UpwardTransferred, UpwardPush, UpwardRelay]
+               UpwardPerson, UpwardPersonSent, UpwardKept, UpwardTransferred, UpwardPush, UpwardRelay,
+               UpwardChain, UpwardChainFault]

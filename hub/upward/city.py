@@ -26,6 +26,7 @@ from hub.store.models import (
     UpwardStation,
     UpwardTransferred,
 )
+from hub.upward import chain, townships
 from shared import keys
 from shared.errors import ErrorCode
 from shared.kinds import BODY_SCHEMAS
@@ -163,9 +164,19 @@ def project_forwarded(items: list[Projected], now: str) -> list[CityAlarm]:
                      "kind": inner["kind"], "month": inner["body"].get("month"),
                      "hash": record_hash(bytes.fromhex(body["prev"]), content), "record": item.record_id,
                      "prev": bytes.fromhex(body["prev"]), "household": _visit_household(inner)})
-    if rows:  # the same station record forwarded again (a county restored from a backup) is held once
-        UpwardForwarded.insert_many(rows).on_conflict_ignore().execute()
+    _file_links(UpwardForwarded, rows)  # the same station record forwarded again (a restored county): held once
     return recheck_above(items)
+
+
+def _file_links(model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert forwarded or kept rows, each station record once, and move the stations' chains on by the new ones
+    (hub/upward/chain.py), in the ingest's transaction."""
+    if not rows:
+        return
+    new = chain.unheld(model, [chain.Link(row["county"], row["station"], row["station_seq"], row["prev"],
+                                          row["hash"]) for row in rows])
+    model.insert_many(rows).on_conflict_ignore().execute()
+    chain.note(new)
 
 
 def _visit_household(envelope: dict[str, Any]) -> str | None:
@@ -173,13 +184,12 @@ def _visit_household(envelope: dict[str, Any]) -> str | None:
 
 
 def project_kept(items: list[Projected], now: str) -> list[CityAlarm]:
-    """Records the county keeps, by hash: links of the station's chain the city checks (overview.chain_faults)."""
+    """Records the county keeps, by hash: links of the station's chain the city checks (hub/upward/chain.py)."""
     rows = [{"county": item.county_id, "station": item.body["station"], "station_seq": item.body["seq"],
              "prev": bytes.fromhex(item.body["prev"]), "hash": bytes.fromhex(item.body["hash"]),
              "reason": item.body["reason"], "kind": item.body["kind"], "month": item.body.get("month"),
              "household": item.body.get("household"), "record": item.record_id} for item in items]
-    if rows:
-        UpwardKept.insert_many(rows).on_conflict_ignore().execute()
+    _file_links(UpwardKept, rows)
     return recheck_above(items)
 
 
@@ -294,13 +304,29 @@ def recomputed_figures(county_id: int, body: dict[str, Any], seq: int) -> list[t
     return [("走访覆盖户数（全县各乡镇合计）", claimed, visited_households(county_id, body["month"], seq))]
 
 
+def township_coverage_wrong(county_id: int, body: dict[str, Any], seq: int) -> list[tuple[str, int, str]]:
+    """(figure, as the county signed it, as the station records give it) for each township whose visited
+    households disagree with the visits beneath (hub/upward/townships.py): fewer than the records place in it,
+    or more than could lie in it.  A range where some households' township the records leave open."""
+    signed: dict[str, int] = {}
+    for row in body["coverage"]:
+        signed[row["township"]] = signed.get(row["township"], 0) + row["visited"]
+    wrong = []
+    for found in townships.visited_by_township(county_id, body["month"], seq, list(signed)):
+        claimed = signed.get(found.township, 0)
+        if not found.placed <= claimed <= found.high:
+            words = str(found.placed) if found.placed == found.high else f"{found.placed}–{found.high}"
+            wrong.append((f"走访覆盖户数（{found.township}）", claimed, words))
+    return wrong
+
+
 def figures_alarm(county_id: int, body: dict[str, Any], seq: int) -> CityAlarm | None:
     """An alarm when the county's month disagrees with the station records it sent before it; None when they
     agree, or while some of those records are not yet projected (checked again when they are)."""
     if not _beneath_complete(county_id, seq):
         return None
-    wrong = [(name, signed, found) for name, signed, found in recomputed_figures(county_id, body, seq)
-             if signed != found]
+    wrong = [(name, signed, str(found)) for name, signed, found in recomputed_figures(county_id, body, seq)
+             if signed != found] + township_coverage_wrong(county_id, body, seq)
     if not wrong:
         return None
     county = Node.get_by_id(county_id)

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
-from hub.store.db import database
 from hub.store.models import Alarm, Node, UpwardForwarded, UpwardMonth, UpwardPerson, UpwardStation, UpwardTransferred
+from hub.upward import chain
 from shared.months import add_months, parse_month
 from shared.rows import tuples
 from shared.schemas import WORK_PLACES
@@ -156,29 +156,6 @@ class ChainFault:
         return f"{span}（共 {self.last - self.first + 1} 条）未转发，也未说明留在县里"
 
 
-# Every link of every station's chain at the city: forwarded records and those kept at the county by hash.  A
-# window over (county, station) by seq finds what precedes each: a jump is a gap, a prev that is not the hash
-# before it (or the same seq twice) a break.  No parameters: the same text runs on SQLite and PostgreSQL.
-CHAIN_SQL = """
-WITH links AS (
-    SELECT county_id, station, station_seq AS seq, prev, hash FROM upward_forwarded
-    UNION ALL
-    SELECT county_id, station, station_seq AS seq, prev, hash FROM upward_kept
-), ordered AS (
-    SELECT county_id, station, seq, prev,
-           LAG(seq) OVER (PARTITION BY county_id, station ORDER BY seq) AS before_seq,
-           LAG(hash) OVER (PARTITION BY county_id, station ORDER BY seq) AS before_hash
-    FROM links
-)
-SELECT county_id, station, COALESCE(before_seq, 0) + 1 AS first, seq - 1 AS last, 0 AS broken FROM ordered
-WHERE seq > COALESCE(before_seq, 0) + 1
-UNION ALL
-SELECT county_id, station, seq, seq, 1 FROM ordered
-WHERE before_seq = seq OR (before_seq = seq - 1 AND prev IS NOT NULL AND prev <> before_hash)
-ORDER BY 1, 2, 3
-"""
-
-
 def chain_faults(limit: int = 200) -> list[ChainFault]:
     """Gaps and breaks in the stations' chains as the counties forwarded them (docs/upward.md).  A gap after the
     last record the city holds cannot be seen here: the county's next record closes it or shows it."""
@@ -186,8 +163,8 @@ def chain_faults(limit: int = 200) -> list[ChainFault]:
     names = dict(((county, station), name) for county, station, name in
                  tuples(UpwardStation.select(UpwardStation.county, UpwardStation.station, UpwardStation.name)))
     found = []
-    for county_id, station, first, last, broken in database.execute_sql(f"{CHAIN_SQL} LIMIT {int(limit)}"):
-        station_name = names.get((county_id, station), "")
-        found.append(ChainFault(counties_by_id.get(county_id, ""), f"站点 {station}" +
-                                (f"（{station_name}）" if station_name else ""), int(first), int(last), bool(broken)))
+    for fault in chain.faults(limit):  # kept at ingest (hub/upward/chain.py): a few rows, whatever the links held
+        station_name = names.get((fault.county_id, fault.station), "")
+        found.append(ChainFault(counties_by_id.get(fault.county_id, ""), f"站点 {fault.station}" +
+                                (f"（{station_name}）" if station_name else ""), fault.first, fault.last, fault.broken))
     return found

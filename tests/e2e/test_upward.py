@@ -263,16 +263,8 @@ def test_a_labourer_transferred_in_both_counties_is_found_and_a_move_withdrawn(l
 def _hide_visits(county: Hub, household: str) -> None:
     """What a county that edits its database behind the records would do: make a household's visits stop
     counting (marked superseded by themselves), so its coverage figure drops while the station records stand."""
-    sql = ("UPDATE visit SET superseded_by = id WHERE household_id = "
-           "(SELECT id FROM household WHERE number = ?)")
-    if county.database_url:
-        import psycopg2
-
-        with psycopg2.connect(county.database_url) as conn, conn.cursor() as cursor:
-            cursor.execute(sql.replace("?", "%s"), (household,))
-    else:
-        with sqlite3.connect(county.data_dir / "hub.db") as conn:
-            conn.execute(sql, (household,))
+    _county_sql(county, "UPDATE visit SET superseded_by = id WHERE household_id = "
+                "(SELECT id FROM household WHERE number = ?)", (household,))
 
 
 def test_figures_altered_in_a_countys_database_raise_an_alarm_naming_the_county_and_figure(levels):
@@ -287,6 +279,70 @@ def test_figures_altered_in_a_countys_database_raise_an_alarm_naming_the_county_
     alarms = hub_query(city, "SELECT n.name, a.code, a.detail FROM alarm a JOIN node n ON n.id = a.node_id")
     assert [(name, code) for name, code, _ in alarms] == [(altered.name, "COUNTY_FIGURES_DISAGREE")]
     assert "走访覆盖户数" in alarms[0][2] and "县报 7，按站点记录为 8" in alarms[0][2]  # 8 households visited, 1 hidden
+
+
+@pytest.fixture
+def by_township(tmp_path, region_key) -> Iterator[tuple[Hub, list[County], list[Station]]]:
+    """A city and two county hubs (one on PostgreSQL when configured), each with a station per township: one for
+    the first village (its township), one for the second; the second county's pair of stations last."""
+    first, second, _ = _rosters()
+    with ExitStack() as stack:
+        city = _city(stack, tmp_path)
+        url = stack.enter_context(postgres_schema(POSTGRES_URL, "tw")) if POSTGRES_URL else ""
+        counties, stations = [], []
+        for name, rows, database in (("融安县", first, ""), ("三江县", second, url)):
+            hub = Hub(tmp_path / name, database, env={"FIELDSYNC_REGION_PERSON_KEY_FILE": str(region_key)})
+            hub.set_up(rows)
+            hub.start()
+            stack.callback(hub.kill)
+            pair = [station(hub, tmp_path, f"{name}站{n}", [village]) for n, village in enumerate(VILLAGES)]
+            code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", city.cli("add-county", name).stdout)[0]
+            hub.cli("enroll-up", "--city", city.url, "--code", code)
+            counties.append(County(name, hub, rows, pair[0]))
+            stations.extend(pair)
+        yield city, counties, stations
+
+
+def test_a_township_figure_altered_in_a_countys_database_is_flagged_naming_the_township(by_township):
+    """The altered county moves a visited household into the other township in its database: its county-wide
+    total still agrees, its two townships' figures do not — the city names each, with both numbers."""
+    city, counties, stations = by_township
+    month = synthetic_month()
+    for index, county in enumerate(counties):
+        for station_, village in zip(stations[2 * index:2 * index + 2], VILLAGES, strict=True):
+            _visits(station_, [r for r in county.rows if (r["township"], r["village"]) == village], 4, month)
+    honest, altered = counties
+    honest.hub.cli("push-up", "--month", month)
+    moved = next(r for r in altered.rows if (r["township"], r["village"]) == VILLAGES[0])["household_id"]
+    _county_sql(altered.hub, "UPDATE household SET village_id = (SELECT id FROM village WHERE name = ?) "
+                "WHERE number = ?", (VILLAGES[1][1], moved))  # behind the records: its visits stay as signed
+    altered.hub.cli("push-up", "--month", month)
+    alarms = hub_query(city, "SELECT n.name, a.code, a.detail FROM alarm a JOIN node n ON n.id = a.node_id")
+    assert [(name, code) for name, code, _ in alarms] == [(altered.name, "COUNTY_FIGURES_DISAGREE")]
+    detail = alarms[0][2]
+    coverage = {row["township"]: row["visited"] for row in _signed_month(altered.hub, month)["coverage"]}
+    (one, _), (two, _) = VILLAGES
+    assert f"走访覆盖户数（{one}）：县报 {coverage[one]}，按站点记录为 {coverage[one] + 1}" in detail
+    assert f"走访覆盖户数（{two}）：县报 {coverage[two]}，按站点记录为 {coverage[two] - 1}" in detail
+    assert month in detail and "全县" not in detail  # the total agrees: only the townships show it
+
+
+def _county_sql(county: Hub, sql: str, params: tuple) -> None:
+    """A statement run in the county's database, as a county editing it behind the records would."""
+    if county.database_url:
+        import psycopg2
+
+        with psycopg2.connect(county.database_url) as conn, conn.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), params)
+    else:
+        with sqlite3.connect(county.data_dir / "hub.db") as conn:
+            conn.execute(sql, params)
+
+
+def _signed_month(county: Hub, month: str) -> dict:
+    figures = hub_query(county, "SELECT content FROM upward_record WHERE kind = 'county_month' ORDER BY seq")
+    return [body for body in (json.loads(bytes(content))["body"] for (content,) in figures)
+            if body["month"] == month][-1]
 
 
 def test_a_record_the_county_altered_is_refused_with_an_alarm_naming_it(levels):

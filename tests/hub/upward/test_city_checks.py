@@ -21,8 +21,8 @@ PLANTED, OTHER = person_hash(REGION, "450221199001011234"), person_hash(REGION, 
 
 def _month(county: str, visited: int, month: str = MONTH) -> dict[str, Any]:
     return {"month": month, "county": county, "untransferred": [], "anomalies": [], "income_classes": [],
-            "coverage": [{"township": "板榄镇", "households": 10, "visited": visited // 2},
-                         {"township": "大将镇", "households": 10, "visited": visited - visited // 2}]}
+            "coverage": [{"township": "板榄镇", "households": 10, "visited": visited},  # every station serves 板榄镇
+                         {"township": "大将镇", "households": 10, "visited": 0}]}
 
 
 class Chain(Station):
