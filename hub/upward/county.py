@@ -38,6 +38,7 @@ from hub.store.models import (
     VisitEmployment,
     village_ids,
 )
+from hub.upward.client import RESUMED
 from shared import keys
 from shared.errors import ErrorCode, FieldsyncError
 from shared.kinds import body_errors
@@ -370,6 +371,27 @@ def _chunks(items: list[Any]) -> list[list[Any]]:
     return [items[start:start + PERSONS_PER_RECORD] for start in range(0, len(items), PERSONS_PER_RECORD)]
 
 
+def _reset_due(outbox: Outbox, of: str) -> str | None:
+    """The source of the reset of ``of`` due — the county resumed its chain after the city's records (restored
+    from a backup older than what the city holds: client.resume_after leaves a marker) and has not reset ``of``
+    since — or None.  The marker outlives a push-up killed before the reset: it is due until it is staged."""
+    marker = UpwardRecord.select(fn.MAX(UpwardRecord.seq)).where(UpwardRecord.kind == RESUMED).scalar()
+    if not marker or f"reset:{of}:{marker}" in outbox.known:
+        return None
+    return f"reset:{of}:{marker}"
+
+
+def _reset(outbox: Outbox, of: str, source: str) -> None:
+    """Start ``of`` again at the city: a signed withdrawal of everything the county said of it before (``all``),
+    and forget what ``upward_person_sent`` says was told (it came back with the backup, and misses what was sent
+    after it) — so the changes staged next are the whole current set, at seqs after the reset, and the city's
+    projection (by the county's seq) ends exactly at the county's roster.  In the caller's transaction: the
+    reset, the whole set and the rebuilt ``upward_person_sent`` commit together or not at all."""
+    outbox.append(COUNTY_WITHDRAWN, {"of": of, "all": True, "persons": []}, source)
+    topics = UpwardPersonSent.topic == ROSTER if of == ROSTER else UpwardPersonSent.topic.startswith(f"{TRANSFERRED}:")
+    UpwardPersonSent.delete().where(topics).execute()
+
+
 def _stage_changes(outbox: Outbox, topic: str, current: dict[str, str], kind: str, value_field: str,
                    withdrawal: dict[str, Any], extra: dict[str, Any]) -> None:
     """Send the city what changed in ``topic`` since the last push-up: the persons new or changed (``kind``), and a
@@ -392,10 +414,19 @@ def _stage_changes(outbox: Outbox, topic: str, current: dict[str, str], kind: st
 
 
 def _stage_persons(outbox: Outbox, region: bytes) -> None:
+    if (source := _reset_due(outbox, ROSTER)) is not None:
+        _reset(outbox, ROSTER, source)
     _stage_changes(outbox, ROSTER, roster_hashes(region), COUNTY_PERSONS, "household", {"of": ROSTER}, {})
 
 
 def _stage_transferred(outbox: Outbox, region: bytes, months: list[str]) -> None:
+    """The months' transferred labourers, as changes.  A reset withdraws every month's at the city: each month the
+    county had told the city of is then sent whole again, with the months staged now."""
+    if (source := _reset_due(outbox, TRANSFERRED)) is not None:
+        told = UpwardPersonSent.select(UpwardPersonSent.topic.distinct()) \
+            .where(UpwardPersonSent.topic.startswith(f"{TRANSFERRED}:")).scalars()
+        months = sorted({*months, *(topic.split(":", 1)[1] for topic in told)})
+        _reset(outbox, TRANSFERRED, source)
     for month in months:
         _stage_changes(outbox, f"{TRANSFERRED}:{month}", transferred_hashes(region, month), COUNTY_TRANSFERRED,
                        "place", {"of": TRANSFERRED, "month": month}, {"month": month})
