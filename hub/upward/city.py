@@ -78,9 +78,10 @@ def projected(rows: list[tuple[int, int, dict[str, Any]]]) -> list[Projected]:
 def said_seq(record_id: int) -> int:
     """The county's seq of a record this level holds and projected: its own seq at a city; at a region, the
     county's seq inside the city's ``county_record``."""
-    kind, seq, content = Record.select(Record.kind, Record.seq, Record.content).where(Record.id == record_id) \
-        .tuples().get()
-    return int(json.loads(bytes(content))["body"]["seq"]) if kind == COUNTY_RECORD else int(seq)
+    query = Record.select(Record.kind, Record.seq, Record.content).where(Record.id == record_id)
+    for kind, seq, content in tuples(query):
+        return int(json.loads(bytes(content))["body"]["seq"]) if kind == COUNTY_RECORD else int(seq)
+    raise LookupError(f"no record {record_id}")  # a projection names only records this level holds
 
 
 @dataclass(frozen=True)
