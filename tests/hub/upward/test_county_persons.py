@@ -161,3 +161,28 @@ def test_a_county_resumed_after_a_restore_resets_what_it_told_and_sends_its_whol
     done = last_seq()
     upward.stage(tmp_path, REGION, [MONTH])
     assert last_seq() == done  # the reset is made once per restore
+
+
+def test_persons_are_compared_by_pages_with_what_was_told(station, county, tmp_path, monkeypatch):
+    """Staged by pages of three (a million-member roster is compared page by page, memory bounded by a page):
+    each record holds at most a page, the whole roster goes up once, a person gone is withdrawn, one changed is
+    sent again, and nothing else."""
+    monkeypatch.setattr(upward, "PERSONS_PAGE", 3)
+    upward.stage(tmp_path, REGION, [MONTH])
+    roster = {person_hash(REGION, row["id_number"]): row["household_id"] for row in county if row["id_number"]}
+    bodies = staged("county_persons")
+    assert len(roster) > 3 and all(len(body["persons"]) <= 3 for body in bodies)
+    assert sorted(p["person"] for body in bodies for p in body["persons"]) == sorted(roster)
+    numbered = [row for row in county if row["id_number"]]
+    leaver = numbered[0]
+    mover = next(row for row in numbered if row["household_id"] != leaver["household_id"])  # into leaver's household
+    Person.update(status=MOVED_OUT).where(Person.id_number == leaver["id_number"]).execute()
+    Person.update(household=Person.select(Person.household).where(Person.id_number == leaver["id_number"])) \
+        .where(Person.id_number == mover["id_number"]).execute()
+    before = last_seq()
+    upward.stage(tmp_path, REGION, [MONTH])
+    assert staged("county_withdrawn", before) == [{"of": "roster", "persons": [person_hash(REGION,
+                                                                                          leaver["id_number"])]}]
+    changed = [p for body in staged("county_persons", before) for p in body["persons"]]
+    assert changed == [{"person": person_hash(REGION, mover["id_number"]), "household": leaver["household_id"]}]
+    assert _told()["roster"] == upward.roster_hashes(REGION)
