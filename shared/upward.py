@@ -147,15 +147,21 @@ class CountyTransferredSchema(StrictSchema):
 
 class CountyWithdrawnSchema(StrictSchema):
     """Persons the county takes back: gone from its roster (``of`` roster), or no longer counted as transferred in
-    ``month`` (``of`` transferred)."""
+    ``month`` (``of`` transferred).  With ``all`` (a reset, after the county was restored from a backup): every
+    person it said anything of before this record — the roster, or the transferred labourers of every month —
+    listing none; the county then sends its whole current set after it."""
 
     of = Text(required=True, choices={ROSTER: "人员名册", TRANSFERRED: "转移就业"})
     month = Text(pattern=MONTH_SHAPE, metadata={"description": "for transferred: the month"})
     persons = listing(Text(pattern=HASH_SHAPE), required=True)
+    all = fields.Boolean(metadata={"description": "a reset: everything of ``of`` said before this record"})
 
     @validates_schema
     def month_for_transferred(self, data: dict[str, Any], **_: Any) -> None:
-        if (data["of"] == TRANSFERRED) != bool(data.get("month")):
+        if data.get("all"):
+            if data.get("month") or data["persons"]:
+                raise ValidationError("全部撤回时不写月份，也不列人员。", field_name="all")
+        elif (data["of"] == TRANSFERRED) != bool(data.get("month")):
             raise ValidationError("撤回转移就业人员须写明月份，撤回名册人员不写月份。", field_name="month")
 
 

@@ -190,7 +190,7 @@ def _upward(project: city.Projection) -> Callable[[list[Stored], str], None]:
     """An upward kind's projection; the alarms it finds (figures that disagree with the records) are raised on
     the county's row."""
     def run(stored: list[Stored], now: str) -> None:
-        for alarm in project([city.Projected(s.record_id, s.node_id, s.body) for s in stored], now) or []:
+        for alarm in project(city.projected([(s.record_id, s.node_id, s.body) for s in stored]), now) or []:
             nodes.raise_alarm(Node.get_by_id(alarm.county_id), alarm.code, alarm.detail, alarm.seq)
     return run
 

@@ -36,6 +36,7 @@ from shared.upward import (
     ABOVE_STATION_KINDS,
     COUNTY_MONTH,
     COUNTY_PERSONS,
+    COUNTY_RECORD,
     COUNTY_TRANSFERRED,
     COUNTY_WITHDRAWN,
     ROSTER,
@@ -58,11 +59,30 @@ class StationKey:
 
 @dataclass(frozen=True)
 class Projected:
-    """An accepted upward record: its row id, its signer (the county) and its body as the schema loaded it."""
+    """An accepted upward record: its row id, its signer (the county), its body as the schema loaded it, and the
+    county's seq (the order the county said things in: at a region, the seq inside the city's county_record, not
+    the city's — a city restored from a backup forwards its counties' records again, in another order)."""
 
     record_id: int
     county_id: int
     body: dict[str, Any]
+    seq: int
+
+
+def projected(rows: list[tuple[int, int, dict[str, Any]]]) -> list[Projected]:
+    """Accepted records of the counties' (record id, signer, body) as the projections take them, each with its
+    seq."""
+    seqs = dict(tuples(Record.select(Record.id, Record.seq).where(Record.id.in_([row[0] for row in rows]))))
+    return [Projected(record_id, county_id, body, seqs[record_id]) for record_id, county_id, body in rows]
+
+
+def said_seq(record_id: int) -> int:
+    """The county's seq of a record this level holds and projected: its own seq at a city; at a region, the
+    county's seq inside the city's ``county_record``."""
+    query = Record.select(Record.kind, Record.seq, Record.content).where(Record.id == record_id)
+    for kind, seq, content in tuples(query):
+        return int(json.loads(bytes(content))["body"]["seq"]) if kind == COUNTY_RECORD else int(seq)
+    raise LookupError(f"no record {record_id}")  # a projection names only records this level holds
 
 
 @dataclass(frozen=True)
@@ -135,16 +155,18 @@ def forged_alarm(county: Node, details: dict[str, Any]) -> str:
             "与站点签名对不上：记录被改动或伪造，已拒收。")
 
 
-def _newer(existing_record_id: int | None, record_id: int) -> bool:
-    return existing_record_id is None or record_id > existing_record_id
+def _newer(held_record_id: int | None, item: Projected) -> bool:
+    """Whether ``item`` is the county's newer word than the record held: by the county's seq, never by the order
+    records arrived in (an older one sent or forwarded again after a restore arrives after a newer one)."""
+    return held_record_id is None or item.seq > said_seq(held_record_id)
 
 
 def project_station_keys(items: list[Projected], now: str) -> None:
     """The newest statement of a county replaces its stations (an older one resent after a restore changes
     nothing)."""
-    for item in sorted(items, key=lambda i: i.record_id):
+    for item in sorted(items, key=lambda i: i.seq):
         held = UpwardStation.select(UpwardStation.record).where(UpwardStation.county == item.county_id).scalar()
-        if not _newer(held, item.record_id):
+        if not _newer(held, item):
             continue
         UpwardStation.delete().where(UpwardStation.county == item.county_id).execute()
         for station in item.body["stations"]:
@@ -197,22 +219,17 @@ def project_county_month(items: list[Projected], now: str) -> list[CityAlarm]:
     """The newest figures of a county's month stand; when the month first arrived is kept (lateness).  Each
     month's figures are checked against the station records the county sent before them."""
     alarms = month_alarms(items)
-    for item in sorted(items, key=lambda i: i.record_id):
+    for item in sorted(items, key=lambda i: i.seq):
         month = item.body["month"]
         figures = json.dumps(item.body, ensure_ascii=False, sort_keys=True)
         held = UpwardMonth.get_or_none(UpwardMonth.county == item.county_id, UpwardMonth.month == month)
         if held is None:
             UpwardMonth.create(county=item.county_id, month=month, figures=figures, record=item.record_id,
                                first_received_at=now, received_at=now)
-        elif _newer(held.record_id, item.record_id):
+        elif _newer(held.record_id, item):
             UpwardMonth.update(figures=figures, record=item.record_id, received_at=now) \
                 .where(UpwardMonth.id == held.id).execute()
     return alarms
-
-
-def _upward_seqs(items: list[Projected]) -> dict[int, int]:
-    """Record id -> the county's upward seq: the order the county said things in."""
-    return dict(tuples(Record.select(Record.id, Record.seq).where(Record.id.in_([i.record_id for i in items]))))
 
 
 def _latest_word(model: Any, rows: list[dict[str, Any]], target: list[Any], changed: list[str]) -> None:
@@ -232,16 +249,14 @@ def _latest_word(model: Any, rows: list[dict[str, Any]], target: list[Any], chan
 
 
 def project_county_persons(items: list[Projected], now: str) -> None:
-    seqs = _upward_seqs(items)
     rows = [{"county": item.county_id, "person": person["person"], "household": person["household"],
-             "seq": seqs[item.record_id], "withdrawn": False} for item in items for person in item.body["persons"]]
+             "seq": item.seq, "withdrawn": False} for item in items for person in item.body["persons"]]
     _latest_word(UpwardPerson, rows, [UpwardPerson.county, UpwardPerson.person], ["household"])
 
 
 def project_county_transferred(items: list[Projected], now: str) -> None:
-    seqs = _upward_seqs(items)
     rows = [{"county": item.county_id, "month": item.body["month"], "person": person["person"],
-             "place": person["place"], "seq": seqs[item.record_id], "withdrawn": False}
+             "place": person["place"], "seq": item.seq, "withdrawn": False}
             for item in items for person in item.body["persons"]]
     _latest_word(UpwardTransferred, rows, [UpwardTransferred.county, UpwardTransferred.month,
                                            UpwardTransferred.person], ["place"])
@@ -249,16 +264,31 @@ def project_county_transferred(items: list[Projected], now: str) -> None:
 
 def project_county_withdrawn(items: list[Projected], now: str) -> None:
     """A person gone from the county's roster, or no longer counted as transferred in a month: the row stays,
-    marked withdrawn (so that an earlier addition projected after it cannot bring the person back)."""
-    seqs = _upward_seqs(items)
-    roster = [{"county": item.county_id, "person": person, "household": "", "seq": seqs[item.record_id],
+    marked withdrawn (so that an earlier addition projected after it cannot bring the person back).  A reset
+    (``all``: a county restored from a backup) withdraws every person the county said anything of before it; the
+    whole current set follows it, at later seqs."""
+    for item in items:
+        if item.body.get("all"):
+            _reset(item)
+    roster = [{"county": item.county_id, "person": person, "household": "", "seq": item.seq,
                "withdrawn": True} for item in items if item.body["of"] == ROSTER for person in item.body["persons"]]
     _latest_word(UpwardPerson, roster, [UpwardPerson.county, UpwardPerson.person], [])
     transferred = [{"county": item.county_id, "month": item.body["month"], "person": person, "place": "",
-                    "seq": seqs[item.record_id], "withdrawn": True}
+                    "seq": item.seq, "withdrawn": True}
                    for item in items if item.body["of"] != ROSTER for person in item.body["persons"]]
     _latest_word(UpwardTransferred, transferred, [UpwardTransferred.county, UpwardTransferred.month,
                                                   UpwardTransferred.person], [])
+
+
+def _reset(item: Projected) -> None:
+    """Every row the county's word before ``item`` stands for, marked withdrawn at ``item``'s seq (rows it said
+    later stay: the kinds of a batch are projected kind by kind)."""
+    if item.body["of"] == ROSTER:
+        UpwardPerson.update(withdrawn=True, household="", seq=item.seq) \
+            .where(UpwardPerson.county == item.county_id, UpwardPerson.seq < item.seq).execute()
+    else:
+        UpwardTransferred.update(withdrawn=True, place="", seq=item.seq) \
+            .where(UpwardTransferred.county == item.county_id, UpwardTransferred.seq < item.seq).execute()
 
 
 PROJECTIONS: dict[str, Projection] = {
@@ -336,8 +366,7 @@ def figures_alarm(county_id: int, body: dict[str, Any], seq: int) -> CityAlarm |
 
 
 def month_alarms(items: list[Projected]) -> list[CityAlarm]:
-    seqs = _upward_seqs(items)
-    return [alarm for item in items if (alarm := figures_alarm(item.county_id, item.body, seqs[item.record_id]))]
+    return [alarm for item in items if (alarm := figures_alarm(item.county_id, item.body, item.seq))]
 
 
 def recheck_above(items: list[Projected]) -> list[CityAlarm]:
@@ -354,7 +383,7 @@ def recheck_above(items: list[Projected]) -> list[CityAlarm]:
 
 
 def _first_seqs(items: list[Projected]) -> dict[int, int]:
-    seqs, first = _upward_seqs(items), dict[int, int]()
+    first = dict[int, int]()
     for item in items:
-        first[item.county_id] = min(first.get(item.county_id, seqs[item.record_id]), seqs[item.record_id])
+        first[item.county_id] = min(first.get(item.county_id, item.seq), item.seq)
     return first

@@ -11,19 +11,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from peewee import EXCLUDED, fn
+from peewee import EXCLUDED, JOIN, TextField, fn
 
 from hub import audit
 from hub.county.clock import utcnow
 from hub.reports import figures
-from hub.store.db import insert_rows, write_transaction
+from hub.store.db import database, insert_rows, write_transaction
 from hub.store.models import (
     Anomaly,
+    BaseModel,
     County,
     Household,
     Node,
@@ -38,9 +40,11 @@ from hub.store.models import (
     VisitEmployment,
     village_ids,
 )
+from hub.upward.client import RESUMED
 from shared import keys
 from shared.errors import ErrorCode, FieldsyncError
 from shared.kinds import body_errors
+from shared.migrations import dialect
 from shared.months import months_back
 from shared.records import (
     FORMAT_VERSION,
@@ -350,54 +354,156 @@ def kept_body(station: int, seq: int, prev: bytes, hash_: bytes, kind: str, acce
 
 # --- Persons by keyed hash, sent as changes; withdrawn when gone ------------------------------------------------
 
+PERSONS_PAGE = 10 * PERSONS_PER_RECORD  # persons one page of the roster reads, hashes and compares
+
+
+def roster_pages(region: bytes, page: int = PERSONS_PAGE) -> Iterator[list[tuple[str, str]]]:
+    """(keyed hash, household number) of every person on the roster (moved out: no longer on it), ``page`` at a
+    time by a keyset on the person's row."""
+    after = 0
+    while True:
+        query = (Person.select(Person.id, Person.id_number, Household.number).join(Household)
+                 .where(Person.id > after, Person.id_number != "", Person.status != MOVED_OUT)
+                 .order_by(Person.id).limit(page))
+        rows = list(tuples(query))
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield [(person_hash(region, id_number), number) for _, id_number, number in rows]
+
+
+def transferred_pages(region: bytes, month: str, page: int = PERSONS_PAGE) -> Iterator[list[tuple[str, str]]]:
+    """(keyed hash, place of work) of every labourer in transferred employment (转移就业: working in the county or
+    away) in a current visit of ``month``, ``page`` at a time.  No number, no wage, no months worked go up."""
+    after = 0
+    while True:
+        query = (VisitEmployment.select(VisitEmployment.id, VisitEmployment.id_number, VisitEmployment.place)
+                 .join(Visit).where(VisitEmployment.id > after, Visit.is_current(), Visit.month == month,
+                                    VisitEmployment.id_number != "")
+                 .order_by(VisitEmployment.id).limit(page))
+        rows = list(tuples(query))
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield [(person_hash(region, id_number), place) for _, id_number, place in rows]
+
+
 def roster_hashes(region: bytes) -> dict[str, str]:
-    """Keyed hash -> household number of every person on the roster (moved out: no longer on it)."""
-    query = (Person.select(Person.id_number, Household.number).join(Household)
-             .where(Person.id_number != "", Person.status != MOVED_OUT).order_by(Household.number, Person.id))
-    return {person_hash(region, id_number): number for id_number, number in tuples(query)}
+    """Keyed hash -> household number of the whole roster (for tests and tools; staging reads it by pages)."""
+    return {person: number for page in roster_pages(region) for person, number in page}
 
 
 def transferred_hashes(region: bytes, month: str) -> dict[str, str]:
-    """Keyed hash -> place of work of every labourer in transferred employment (转移就业: working in the county or
-    away) in a current visit of ``month``.  No number, no wage, no months worked go up."""
-    query = (VisitEmployment.select(VisitEmployment.id_number, VisitEmployment.place).join(Visit)
-             .where(Visit.is_current(), Visit.month == month, VisitEmployment.id_number != "")
-             .order_by(Visit.id, VisitEmployment.id))
-    return {person_hash(region, id_number): place for id_number, place in tuples(query)}
+    """Keyed hash -> place of work of the month's transferred labourers (for tests and tools)."""
+    return {person: place for page in transferred_pages(region, month) for person, place in page}
+
+
+class _Current(BaseModel):
+    """One topic's current set while a staging transaction compares it with ``upward_person_sent``: a temporary
+    table, filled page by page, so the county's memory holds a page, never the roster (a million persons).
+    Dropped at the end of the comparison; a transaction that fails takes it with it."""
+
+    person = TextField(primary_key=True)
+    value = TextField()
+
+    class Meta:
+        table_name = "upward_current"
+
+
+def _fill_current(pages: Iterable[list[tuple[str, str]]]) -> None:
+    _Current.drop_table(safe=True)
+    _Current.create_table(safe=False, temporary=True)
+    sql = 'INSERT INTO "upward_current" ("person", "value") VALUES ({}) ON CONFLICT ("person") DO UPDATE SET ' \
+          '"value" = EXCLUDED."value"'
+    for page in pages:
+        rows = list(dict(page).items())  # the later of a person's rows, as the whole set's dict would keep
+        if dialect(database) == "postgresql":
+            from psycopg2.extras import execute_values
+
+            execute_values(database.cursor(), sql.format("%s").replace("VALUES (%s)", "VALUES %s"), rows,
+                           page_size=5_000)
+        else:
+            database.cursor().executemany(sql.format("?, ?"), rows)
 
 
 def _chunks(items: list[Any]) -> list[list[Any]]:
     return [items[start:start + PERSONS_PER_RECORD] for start in range(0, len(items), PERSONS_PER_RECORD)]
 
 
-def _stage_changes(outbox: Outbox, topic: str, current: dict[str, str], kind: str, value_field: str,
-                   withdrawal: dict[str, Any], extra: dict[str, Any]) -> None:
+def _reset_due(outbox: Outbox, of: str) -> str | None:
+    """The source of the reset of ``of`` due — the county resumed its chain after the city's records (restored
+    from a backup older than what the city holds: client.resume_after leaves a marker) and has not reset ``of``
+    since — or None.  The marker outlives a push-up killed before the reset: it is due until it is staged."""
+    marker = UpwardRecord.select(fn.MAX(UpwardRecord.seq)).where(UpwardRecord.kind == RESUMED).scalar()
+    if not marker or f"reset:{of}:{marker}" in outbox.known:
+        return None
+    return f"reset:{of}:{marker}"
+
+
+def _reset(outbox: Outbox, of: str, source: str) -> None:
+    """Start ``of`` again at the city: a signed withdrawal of everything the county said of it before (``all``),
+    and forget what ``upward_person_sent`` says was told (it came back with the backup, and misses what was sent
+    after it) — so the changes staged next are the whole current set, at seqs after the reset, and the city's
+    projection (by the county's seq) ends exactly at the county's roster.  In the caller's transaction: the
+    reset, the whole set and the rebuilt ``upward_person_sent`` commit together or not at all."""
+    outbox.append(COUNTY_WITHDRAWN, {"of": of, "all": True, "persons": []}, source)
+    topics = UpwardPersonSent.topic == ROSTER if of == ROSTER else UpwardPersonSent.topic.startswith(f"{TRANSFERRED}:")
+    UpwardPersonSent.delete().where(topics).execute()
+
+
+def _stage_changes(outbox: Outbox, topic: str, pages: Iterable[list[tuple[str, str]]], kind: str,
+                   value_field: str, withdrawal: dict[str, Any], extra: dict[str, Any]) -> None:
     """Send the city what changed in ``topic`` since the last push-up: the persons new or changed (``kind``), and a
     signed withdrawal of those gone.  ``upward_person_sent`` keeps what the city was told, in the same
-    transaction as the outbox."""
-    sent = dict(tuples(UpwardPersonSent.select(UpwardPersonSent.person, UpwardPersonSent.value)
-                       .where(UpwardPersonSent.topic == topic)))
-    changed = sorted((person, value) for person, value in current.items() if sent.get(person) != value)
-    gone = sorted(person for person in sent if person not in current)
-    for part in _chunks(changed):
-        body = {**extra, "persons": [{"person": person, value_field: value} for person, value in part]}
-        outbox.append(kind, body, f"{topic}:{outbox.seq + 1}")
-    for part in _chunks(gone):
-        outbox.append(COUNTY_WITHDRAWN, {**withdrawal, "persons": part}, f"{topic}:{outbox.seq + 1}")
-        UpwardPersonSent.delete().where(UpwardPersonSent.topic == topic, UpwardPersonSent.person.in_(part)).execute()
-    for part in _chunks(changed):
-        (UpwardPersonSent.insert_many([{"topic": topic, "person": person, "value": value} for person, value in part])
-         .on_conflict(conflict_target=[UpwardPersonSent.topic, UpwardPersonSent.person],
-                      update={UpwardPersonSent.value: EXCLUDED.value}).execute())
+    transaction as the outbox.  The current set (``pages``) goes into a temporary table and the database compares
+    it with what was told, page by page (a keyset on the keyed hash): memory holds a page; the staged records are
+    written page by page too."""
+    _fill_current(pages)
+    told = (UpwardPersonSent.topic == topic) & (UpwardPersonSent.person == _Current.person)
+    after = ""
+    while changed := list(tuples(
+            _Current.select(_Current.person, _Current.value).join(UpwardPersonSent, JOIN.LEFT_OUTER, on=told)
+            .where(_Current.person > after, UpwardPersonSent.id.is_null() | (UpwardPersonSent.value != _Current.value))
+            .order_by(_Current.person).limit(PERSONS_PAGE))):
+        after = changed[-1][0]
+        for part in _chunks(changed):
+            body = {**extra, "persons": [{"person": person, value_field: value} for person, value in part]}
+            outbox.append(kind, body, f"{topic}:{outbox.seq + 1}")
+            (UpwardPersonSent.insert_many([{"topic": topic, "person": person, "value": value}
+                                           for person, value in part])
+             .on_conflict(conflict_target=[UpwardPersonSent.topic, UpwardPersonSent.person],
+                          update={UpwardPersonSent.value: EXCLUDED.value}).execute())
+        outbox.write()
+    held = _Current.select(_Current.person).where(_Current.person == UpwardPersonSent.person)
+    after = ""
+    while gone := list(UpwardPersonSent.select(UpwardPersonSent.person)
+                       .where(UpwardPersonSent.topic == topic, UpwardPersonSent.person > after, ~fn.EXISTS(held))
+                       .order_by(UpwardPersonSent.person).limit(PERSONS_PAGE).scalars()):
+        after = gone[-1]
+        for part in _chunks(gone):
+            outbox.append(COUNTY_WITHDRAWN, {**withdrawal, "persons": part}, f"{topic}:{outbox.seq + 1}")
+            UpwardPersonSent.delete().where(UpwardPersonSent.topic == topic,
+                                            UpwardPersonSent.person.in_(part)).execute()
+        outbox.write()
+    _Current.drop_table(safe=True)
 
 
 def _stage_persons(outbox: Outbox, region: bytes) -> None:
-    _stage_changes(outbox, ROSTER, roster_hashes(region), COUNTY_PERSONS, "household", {"of": ROSTER}, {})
+    if (source := _reset_due(outbox, ROSTER)) is not None:
+        _reset(outbox, ROSTER, source)
+    _stage_changes(outbox, ROSTER, roster_pages(region), COUNTY_PERSONS, "household", {"of": ROSTER}, {})
 
 
 def _stage_transferred(outbox: Outbox, region: bytes, months: list[str]) -> None:
+    """The months' transferred labourers, as changes.  A reset withdraws every month's at the city: each month the
+    county had told the city of is then sent whole again, with the months staged now."""
+    if (source := _reset_due(outbox, TRANSFERRED)) is not None:
+        told = UpwardPersonSent.select(UpwardPersonSent.topic.distinct()) \
+            .where(UpwardPersonSent.topic.startswith(f"{TRANSFERRED}:")).scalars()
+        months = sorted({*months, *(topic.split(":", 1)[1] for topic in told)})
+        _reset(outbox, TRANSFERRED, source)
     for month in months:
-        _stage_changes(outbox, f"{TRANSFERRED}:{month}", transferred_hashes(region, month), COUNTY_TRANSFERRED,
+        _stage_changes(outbox, f"{TRANSFERRED}:{month}", transferred_pages(region, month), COUNTY_TRANSFERRED,
                        "place", {"of": TRANSFERRED, "month": month}, {"month": month})
 
 

@@ -118,9 +118,9 @@ def _newest_statement(city_id: int) -> int | None:
 def project_county_keys(items: list[Projected], now: str, county_node: Callable[[str], int]) -> None:
     """The newest statement of a city stands (an older one resent after a restore changes nothing); a county keeps
     its node at the region across statements, made by ``county_node`` on first sight."""
-    for item in sorted(items, key=lambda i: i.record_id):
+    for item in sorted(items, key=lambda i: i.seq):
         held = _newest_statement(item.county_id)
-        if held is not None and item.record_id <= held:
+        if held is not None and item.seq <= city.said_seq(held):  # by the city's seq, not the order of arrival
             continue
         city_name = Node.get_by_id(item.county_id).name
         listed = []
@@ -142,13 +142,13 @@ def project_relayed(items: list[Projected], now: str) -> list[city.CityAlarm]:
     (figures that disagree with the records) name the county."""
     nodes: dict[tuple[int, int], int] = {}
     runs: list[tuple[str, list[Projected]]] = []
-    for item in sorted(items, key=lambda i: i.record_id):
+    for item in sorted(items, key=lambda i: i.seq):
         where = (item.county_id, item.body["county"])
         if where not in nodes:
             nodes[where] = UpwardRelay.get(UpwardRelay.city == where[0], UpwardRelay.county == where[1]).node_id
         envelope = json.loads(item.body["content"])
         inner, _ = load_body(envelope["kind"], envelope["body"], envelope["v"])
-        projected = Projected(item.record_id, nodes[where], inner or {})
+        projected = Projected(item.record_id, nodes[where], inner or {}, item.body["seq"])  # the county's seq
         if runs and runs[-1][0] == envelope["kind"]:
             runs[-1][1].append(projected)
         else:

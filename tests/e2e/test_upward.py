@@ -478,3 +478,68 @@ def _read_the_county_page(county: County, month: str) -> None:
         assert "没有待上报的内容" in page.inner_text("#waiting")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
         screenshot(page, "72-county-upward-state")
+
+
+def _real_roster(county: Hub, region: Path) -> dict[str, str]:
+    """The county's roster as its database holds it: keyed hash -> household number (moved out: not on it)."""
+    rows = hub_query(county, "SELECT p.id_number, h.number FROM person p JOIN household h ON h.id = p.household_id "
+                             "WHERE p.id_number <> '' AND p.status <> ?", ("迁出",))
+    return {person_hash(region.read_bytes(), number): household for number, household in rows}
+
+
+def _held_at_the_city(city: Hub, county: County) -> dict[str, str]:
+    rows = hub_query(city, "SELECT person, household FROM upward_person WHERE county_id = ? AND NOT withdrawn",
+                     (_city_signer(city, county.name),))
+    return dict(rows)
+
+
+TWICE = "SELECT person FROM upward_person WHERE NOT withdrawn GROUP BY person HAVING COUNT(DISTINCT county_id) > 1"
+
+
+def test_a_county_restored_from_an_old_backup_withdraws_what_it_sent_after_the_backup(tmp_path, region_key):
+    """After its backup 融安县 registers a person who lives in 三江县 (in a household of its own, in place of one of
+    its members) and pushes: the city rightly shows the person registered in two counties.  融安县's database is
+    then restored from the backup — the registration never happened there, the member is back.  After its next
+    push-up the city holds exactly 融安县's real roster: no false "registered in two counties", the member
+    registered again; the county's chain at the city is whole, each record once, nothing refused, no alarm."""
+    first, second = synthetic.generate_roster(31, VILLAGES, 6), synthetic.generate_roster(32, VILLAGES, 6)
+    with ExitStack() as stack:
+        city = _city(stack, tmp_path)
+        url = stack.enter_context(postgres_schema(POSTGRES_URL, "uprestore")) if POSTGRES_URL else ""
+        restored = _county(stack, tmp_path, city, "融安县", first, "", region_key)
+        other = _county(stack, tmp_path, city, "三江县", second, url, region_key)
+        for county in (restored, other):
+            county.hub.cli("push-up")
+            assert _held_at_the_city(city, county) == _real_roster(county.hub, region_key)
+        backup = tmp_path / "county-backup"
+        restored.hub.cli("backup", str(backup))
+
+        lives_in_other, replaced = second[1], first[1]
+        changed = [{**row, **{name: lives_in_other[name] for name in PERSON_FIELDS}} if row is replaced else row
+                   for row in first]
+        roster = tmp_path / "roster-after-the-backup.csv"
+        synthetic.write_roster_csv(changed, roster)
+        restored.hub.cli("import-roster", str(roster))
+        restored.hub.cli("push-up")
+        twice = person_hash(region_key.read_bytes(), lives_in_other["id_number"])
+        assert [person for (person,) in hub_query(city, TWICE)] == [twice]  # true, for now
+
+        restored.hub.stop()
+        restored.hub.cli("restore", str(backup), "--yes")
+        restored.hub.start()
+        after = restored.hub.cli("push-up").stdout
+        assert "拒收 0 条" in after
+        assert hub_query(city, TWICE) == []
+        real = _real_roster(restored.hub, region_key)
+        assert person_hash(region_key.read_bytes(), replaced["id_number"]) in real
+        assert _held_at_the_city(city, restored) == real and _held_at_the_city(city, other) == _real_roster(
+            other.hub, region_key)
+        signer = _city_signer(city, restored.name)
+        chain = dict(hub_query(restored.hub, "SELECT seq, hash FROM upward_record WHERE kind <> 'resumed'"))
+        held = dict(hub_query(city, "SELECT seq, hash FROM record WHERE node_id = ? AND status = 'accepted'",
+                              (signer,)))
+        assert sorted(held) == list(range(1, max(chain) + 1))  # one chain, each record once, nothing refused
+        assert all(bytes(held[seq]) == bytes(hash_) for seq, hash_ in chain.items())  # resumed after the city's
+        assert hub_query(city, "SELECT COUNT(*) FROM alarm WHERE node_id = ?", (signer,)) == [(0,)]
+        again = restored.hub.cli("push-up").stdout
+        assert "无新内容" in again  # the reset is made once

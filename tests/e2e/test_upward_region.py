@@ -22,15 +22,26 @@ from pathlib import Path
 
 import pytest
 
+from devtools import synthetic
 from devtools.processes import BIN, Hub
 from devtools.scratch import postgres_schema
 from shared import keys
-from shared.records import signature_valid
+from shared.records import record_hash, signature_valid
 from shared.upward import person_hash
 from tests.conftest import POSTGRES_URL
 from tests.e2e.browser import chromium, screenshot, signed_in_page
-from tests.e2e.test_e2e_spine import hub_query, node_id
-from tests.e2e.test_upward import County, _city, _city_signer, _county, _rosters, _visits, synthetic_month
+from tests.e2e.test_e2e_spine import hub_query, node_id, station
+from tests.e2e.test_upward import (
+    VILLAGES,
+    County,
+    _city,
+    _city_signer,
+    _county,
+    _real_roster,
+    _rosters,
+    _visits,
+    synthetic_month,
+)
 from tests.e2e.test_upward import region_key as region_key  # the fixture
 
 pytestmark = pytest.mark.e2e
@@ -220,3 +231,82 @@ def test_a_city_offline_catches_up_and_a_region_killed_mid_push_loses_and_duplic
         assert_region_holds_the_citys_chain_once(region, city)
         assert assert_verified_to_the_station(region, county) == 220
         assert hub_query(region, "SELECT COUNT(*) FROM alarm") == [(0,)]
+
+
+def _newest_figures(county: County, month: str) -> dict:
+    rows = hub_query(county.hub, "SELECT content FROM upward_record WHERE kind = 'county_month' ORDER BY seq")
+    return [body for body in (json.loads(bytes(content))["body"] for (content,) in rows) if body["month"] == month][-1]
+
+
+def _county_records_at_the_region(region: Hub, county: County) -> list[tuple[int, bytes]]:
+    """Each county record the region holds for ``county`` (forwarded in the city's county_record), by the county's
+    seq and its hash, without the copies a restored city forwarded again."""
+    found = set()
+    for (content,) in hub_query(region, "SELECT content FROM record WHERE kind = 'county_record' AND status = ?",
+                                ("accepted",)):
+        body = json.loads(bytes(content))["body"]
+        if body["county"] == _county_number(county):
+            found.add((body["seq"], record_hash(bytes.fromhex(body["prev"]), body["content"].encode())))
+    return sorted(found)
+
+
+def _county_number(county: County) -> int:
+    return hub_query(county.hub, "SELECT signer_id FROM upward_link")[0][0]
+
+
+def test_a_city_restored_from_an_old_backup_pushes_again_and_the_region_holds_each_county_record_once(
+        chain, region_key, tmp_path):
+    """The city's database comes back from a backup taken mid-way — after it had pushed one round, before the
+    counties' second (a new station at 融安县: a newer statement; more visits: newer figures; a person moved out:
+    withdrawn).  The counties send the restored city again what it lacks, the city pushes again, resuming its own
+    chain after the region's records: the region holds every county record (each once in what it files), the
+    newest statements and figures standing, each county's roster exactly, no alarm."""
+    region, city, counties = chain
+    month = synthetic_month()
+    for county in counties:
+        _visits(county.station, county.rows, 6, month)
+        county.hub.cli("push-up", "--month", month)
+    city.cli("push-up")
+    backup = tmp_path / "city-backup"
+    city.cli("backup", str(backup))
+
+    first = counties[0]
+    station(first.hub, tmp_path, "融安县二站", VILLAGES[:1])
+    moved = [{**row, "status": "迁出"} if row is first.rows[1] else row for row in first.rows]
+    roster = tmp_path / "roster-moved.csv"
+    synthetic.write_roster_csv(moved, roster)
+    first.hub.cli("import-roster", str(roster))
+    for county in counties:
+        _visits(county.station, county.rows, 5, month)
+        county.hub.cli("push-up", "--month", month)
+    assert "拒收 0 条" in city.cli("push-up").stdout
+
+    city.stop()
+    city.cli("restore", str(backup), "--yes")
+    city.start()
+    for county in counties:  # each sends the restored city again what it lacks
+        assert "拒收 0 条" in county.hub.cli("push-up", "--month", month).stdout
+    assert "拒收 0 条" in city.cli("push-up").stdout
+
+    signer = hub_query(region, "SELECT id FROM node WHERE name = ? AND level = 'city'", (CITY,))[0][0]
+    own = dict(hub_query(city, "SELECT seq, hash FROM upward_record WHERE kind <> 'resumed'"))
+    held = dict(hub_query(region, "SELECT seq, hash FROM record WHERE node_id = ? AND status = 'accepted'", (signer,)))
+    assert sorted(held) == list(range(1, max(own) + 1))  # the city's chain, whole, resumed after the region's
+    assert all(bytes(held[seq]) == bytes(hash_) for seq, hash_ in own.items())
+    assert hub_query(city, "SELECT COUNT(*) FROM upward_record WHERE kind = 'resumed'") == [(1,)]
+    for county in counties:
+        chain_of = [(seq, bytes(h)) for seq, h in hub_query(county.hub, "SELECT seq, hash FROM upward_record "
+                                                                        "ORDER BY seq")]
+        assert _county_records_at_the_region(region, county) == chain_of  # every county record
+        assert assert_verified_to_the_station(region, county) == 11  # each station record once, verified
+        node = _relayed_node(region, county)
+        figures = hub_query(region, "SELECT figures FROM upward_month WHERE county_id = ? AND month = ?",
+                            (node, month))
+        assert [json.loads(text) for (text,) in figures] == [_newest_figures(county, month)]
+        standing = dict(hub_query(region, "SELECT person, household FROM upward_person WHERE county_id = ? "
+                                          "AND NOT withdrawn", (node,)))
+        assert standing == _real_roster(county.hub, region_key)
+    stations = hub_query(region, "SELECT name FROM upward_station WHERE county_id = ? ORDER BY station",
+                         (_relayed_node(region, first),))
+    assert [name for (name,) in stations] == ["融安县站", "融安县二站"]  # the newest statement stands
+    assert hub_query(region, "SELECT COUNT(*) FROM alarm") == [(0,)]

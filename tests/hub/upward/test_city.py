@@ -4,13 +4,14 @@ the reporting standing against the 5th."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
 import pytest
 
 from hub.store import db
-from hub.store.models import Alarm, UpwardForwarded, UpwardMonth
+from hub.store.models import Alarm, UpwardForwarded, UpwardMonth, UpwardPerson, UpwardStation, UpwardTransferred
 from hub.sync import nodes
 from hub.upward import overview
 from shared import keys, wire
@@ -170,3 +171,60 @@ def test_the_city_page_is_for_city_wide_roles_in_chinese(city):
     assert refused.status_code == 403 and "查看市级汇总" in refused.get_data(as_text=True)
     assert viewer.get("/city/?month=2026-13").status_code == 400
 
+
+
+def _figures(count: int) -> dict[str, Any]:
+    return {"month": MONTH, "county": "三江县", "anomalies": [], "coverage": [], "income_classes": [],
+            "untransferred": [{"township": "板榄镇", "type": "监测户", "count": count}]}
+
+
+def test_the_countys_newest_word_is_chosen_by_its_seq_not_by_the_order_records_arrive_in(city):
+    """A county restored from a backup sends again what the city lacks below what it holds: an older statement,
+    older figures and an older word on a person then arrive after newer ones, and none of them stands over the
+    newer."""
+    county = Signer(city, city.test_client(), "三江县", "county")
+    old, new = Station(3), Station(4)
+    older = [county.seal("station_keys", {"stations": [old.entry()]}), county.seal("county_month", _figures(4)),
+             county.seal("county_persons", {"persons": [{"person": "ab" * 32, "household": "H1"}]})]
+    newer = [county.seal("station_keys", {"stations": [old.entry(), new.entry()]}),
+             county.seal("county_month", _figures(9)),
+             county.seal("county_withdrawn", {"of": "roster", "persons": ["ab" * 32]})]
+    for record in [*newer, *older]:  # one by one, the newer first: each arrives as a gap the city fills later
+        assert codes(county.push([record])) == {}
+    with city.app_context(), db.database.connection_context():
+        assert sorted(row.station for row in UpwardStation.select()) == [3, 4]
+        held = UpwardMonth.get(UpwardMonth.county == county.node_id)
+        assert json.loads(held.figures)["untransferred"][0]["count"] == 9
+        assert [(row.withdrawn, row.seq) for row in UpwardPerson.select()] == [(True, 6)]
+
+
+def test_a_reset_withdraws_all_the_county_said_before_it_and_the_whole_set_after_it_stands(city):
+    """A county restored from a backup resets its persons (``all``) and sends its whole roster after: whatever
+    it sent after the backup, and no longer holds, is withdrawn — a person it lost no longer shows as registered
+    in two counties — and the rest stands, in whichever order the batch's kinds are projected."""
+    client = city.test_client()
+    county, other = Signer(city, client, "三江县", "county"), Signer(city, client, "融水县", "county")
+    kept, lost, added = "a1" * 32, "b2" * 32, "c3" * 32
+    other.push([other.seal("county_persons", {"persons": [{"person": lost, "household": "H7"}]})])
+    county.push([county.seal("county_persons", {"persons": [{"person": kept, "household": "H1"},
+                                                             {"person": lost, "household": "H2"}]}),
+                 county.seal("county_transferred", {"month": MONTH, "persons": [{"person": lost, "place": "county"}]})])
+    with city.app_context(), db.database.connection_context():
+        assert [found.code for found in overview.registered_twice()] == [lost[:10]]
+    reply = county.push([county.seal("county_withdrawn", {"of": "roster", "all": True, "persons": []}),
+                         county.seal("county_withdrawn", {"of": "transferred", "all": True, "persons": []}),
+                         county.seal("county_persons", {"persons": [{"person": kept, "household": "H1"},
+                                                                    {"person": added, "household": "H3"}]}),
+                         county.seal("county_transferred", {"month": MONTH,
+                                                            "persons": [{"person": added, "place": "outside"}]})])
+    assert codes(reply) == {}
+    with city.app_context(), db.database.connection_context():
+        standing = {row.person: row.household for row in UpwardPerson.select()
+                    .where(UpwardPerson.county == county.node_id, UpwardPerson.withdrawn == False)}  # noqa: E712
+        assert standing == {kept: "H1", added: "H3"}
+        counted = {row.person: row.place for row in UpwardTransferred.select()
+                   .where(UpwardTransferred.county == county.node_id, UpwardTransferred.withdrawn == False)}  # noqa: E712
+        assert counted == {added: "outside"}
+        assert overview.registered_twice() == []
+    bad = county.push([county.seal("county_withdrawn", {"of": "roster", "all": True, "persons": [kept]})])
+    assert codes(bad) == {7: "RECORD_INVALID"}  # a reset lists no one

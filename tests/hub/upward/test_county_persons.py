@@ -11,11 +11,13 @@ import pytest
 
 from devtools import synthetic
 from hub.roster import sealing_keys
-from hub.store.models import Person, Record, UpwardLink, UpwardRecord, VisitEmployment
+from hub.store.models import Person, Record, UpwardLink, UpwardPersonSent, UpwardRecord, VisitEmployment
+from hub.upward import client
 from hub.upward import county as upward
 from shared.records import GENESIS_PREV, seal
 from shared.upward import person_hash
 from shared.vocabulary import MOVED_OUT
+from tests.hub.upward.test_staging import _abort_inserts_at, _let_inserts_through
 from tests.support import MONTH, VILLAGES, SimNode, households_of
 
 REGION = bytes(range(1, 33))
@@ -117,3 +119,70 @@ def test_a_labourer_no_longer_working_that_month_is_withdrawn_from_the_months_tr
     upward.stage(tmp_path, REGION, [MONTH])
     assert staged("county_withdrawn", before) == [{"of": "transferred", "month": MONTH,
                                                    "persons": [person_hash(REGION, number)]}]
+
+
+def _told() -> dict[str, dict[str, str]]:
+    """What ``upward_person_sent`` says the city was told, by topic."""
+    told: dict[str, dict[str, str]] = {}
+    for row in UpwardPersonSent.select():
+        told.setdefault(row.topic, {})[row.person] = row.value
+    return told
+
+
+def test_a_county_resumed_after_a_restore_resets_what_it_told_and_sends_its_whole_current_set(station, county,
+                                                                                                tmp_path):
+    """Restored from a backup older than what the city holds, the county has forgotten what it sent after the
+    backup (``upward_person_sent`` came back with the database): once it resumes after the city's records it
+    withdraws everything it said (a reset of the roster, and of every month's transferred labourers) and sends
+    its whole current set after it, in one transaction with the rebuilt ``upward_person_sent`` — a staging killed
+    in the middle loses and duplicates nothing — and only once."""
+    upward.stage(tmp_path, REGION, [MONTH])
+    current = _told()
+    UpwardPersonSent.create(topic="transferred:2026-07", person="cd" * 32, value="county")  # an older month told
+    UpwardPersonSent.create(topic="roster", person="ef" * 32, value="H0")  # gone since, never withdrawn
+    marker = last_seq() + 5  # the city holds 5 more records of the county's than it does
+    assert client.resume_after({"hwm": marker, "hwm_hash": "ab" * 32})
+    held = last_seq()
+    _abort_inserts_at(marker + 3)  # inside the persons' transaction: its reset of the transferred labourers
+    with pytest.raises(Exception, match="killed"):
+        upward.stage(tmp_path, REGION, [MONTH])
+    _let_inserts_through()
+    assert last_seq() == held and _told()["transferred:2026-07"] == {"cd" * 32: "county"}  # nothing committed
+    upward.stage(tmp_path, REGION, [MONTH])
+    kinds = [row.kind for row in UpwardRecord.select().where(UpwardRecord.seq > marker).order_by(UpwardRecord.seq)]
+    assert kinds == ["county_withdrawn", "county_persons", "county_withdrawn", "county_transferred"]
+    assert staged("county_withdrawn", marker) == [{"of": "roster", "all": True, "persons": []},
+                                                  {"of": "transferred", "all": True, "persons": []}]
+    assert {p["person"]: p["household"] for body in staged("county_persons", marker)
+            for p in body["persons"]} == current["roster"]  # the whole roster, not only what changed
+    assert {p["person"]: p["place"] for body in staged("county_transferred", marker)
+            for p in body["persons"]} == current[f"transferred:{MONTH}"]
+    assert _told() == current  # rebuilt: the older month (no one counted in it now) and the gone person forgotten
+    done = last_seq()
+    upward.stage(tmp_path, REGION, [MONTH])
+    assert last_seq() == done  # the reset is made once per restore
+
+
+def test_persons_are_compared_by_pages_with_what_was_told(station, county, tmp_path, monkeypatch):
+    """Staged by pages of three (a million-member roster is compared page by page, memory bounded by a page):
+    each record holds at most a page, the whole roster goes up once, a person gone is withdrawn, one changed is
+    sent again, and nothing else."""
+    monkeypatch.setattr(upward, "PERSONS_PAGE", 3)
+    upward.stage(tmp_path, REGION, [MONTH])
+    roster = {person_hash(REGION, row["id_number"]): row["household_id"] for row in county if row["id_number"]}
+    bodies = staged("county_persons")
+    assert len(roster) > 3 and all(len(body["persons"]) <= 3 for body in bodies)
+    assert sorted(p["person"] for body in bodies for p in body["persons"]) == sorted(roster)
+    numbered = [row for row in county if row["id_number"]]
+    leaver = numbered[0]
+    mover = next(row for row in numbered if row["household_id"] != leaver["household_id"])  # into leaver's household
+    Person.update(status=MOVED_OUT).where(Person.id_number == leaver["id_number"]).execute()
+    Person.update(household=Person.select(Person.household).where(Person.id_number == leaver["id_number"])) \
+        .where(Person.id_number == mover["id_number"]).execute()
+    before = last_seq()
+    upward.stage(tmp_path, REGION, [MONTH])
+    assert staged("county_withdrawn", before) == [{"of": "roster", "persons": [person_hash(REGION,
+                                                                                          leaver["id_number"])]}]
+    changed = [p for body in staged("county_persons", before) for p in body["persons"]]
+    assert changed == [{"person": person_hash(REGION, mover["id_number"]), "household": leaver["household_id"]}]
+    assert _told()["roster"] == upward.roster_hashes(REGION)

@@ -5,12 +5,13 @@ naming the county, the level of each signer, a person of two counties in two cit
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from hub.store import db
-from hub.store.models import Alarm, Node, UpwardForwarded, UpwardMonth, UpwardPerson, UpwardRelay
+from hub.store.models import Alarm, Node, UpwardForwarded, UpwardMonth, UpwardPerson, UpwardRelay, UpwardStation
 from hub.upward import overview
 from shared import keys
 from shared.records import GENESIS_PREV, SealedRecord, seal
@@ -183,3 +184,25 @@ def test_a_person_registered_in_two_counties_of_two_cities_is_found_and_the_page
     township = signed_in(region, make_user(region, "tang", "township", "板榄镇"))
     refused = township.get("/region/")
     assert refused.status_code == 403 and "查看区级汇总" in refused.get_data(as_text=True)
+
+
+def test_a_countys_older_word_forwarded_again_after_a_city_restore_does_not_stand_over_its_newer(region):
+    """A city restored from an old backup forwards its counties' records again, under new seqs of its own: at the
+    region a county's older statement, older figures and older word on a person then arrive after the newer ones.
+    The newest is the county's by the county's seq, never the region's record id or the city's seq."""
+    client = region.test_client()
+    county, first, second = County(4, "融安县"), Station(7), Station(8)
+    city = _city_with_county(region, client, "柳州市", county, first)  # the county's statement 1: station 7
+    older = [county.month(4), county.seal("county_persons", {"persons": [{"person": PERSON, "household": "H4"}]})]
+    newer = [county.seal("station_keys", {"stations": [first.entry(), second.entry()]}), county.month(9),
+             county.seal("county_withdrawn", {"of": "roster", "persons": [PERSON]})]
+    for record in newer:
+        assert codes(city.push([city.seal("county_record", relayed(record, county.number))])) == {}
+    for record in [county.records[0], *older]:  # forwarded again, after the newer: statement 1, figures, person
+        assert codes(city.push([city.seal("county_record", relayed(record, county.number))])) == {}
+    with region.app_context(), db.database.connection_context():
+        node = _node("融安县（柳州市）")
+        assert sorted(row.station for row in UpwardStation.select().where(UpwardStation.county == node)) == [7, 8]
+        held = UpwardMonth.get(UpwardMonth.county == node)
+        assert json.loads(held.figures)["untransferred"][0]["count"] == 9
+        assert [(row.withdrawn, row.seq) for row in UpwardPerson.select()] == [(True, 6)]  # the county's seq
