@@ -26,6 +26,7 @@ from hub.store.models import (
     UpwardStation,
     UpwardTransferred,
 )
+from hub.upward import loader
 from shared import keys
 from shared.errors import ErrorCode
 from shared.kinds import BODY_SCHEMAS
@@ -165,6 +166,10 @@ def project_forwarded(items: list[Projected], now: str) -> list[CityAlarm]:
                      "prev": bytes.fromhex(body["prev"]), "household": _visit_household(inner)})
     if rows:  # the same station record forwarded again (a county restored from a backup) is held once
         UpwardForwarded.insert_many(rows).on_conflict_ignore().execute()
+        filed = {record for (record,) in tuples(UpwardForwarded.select(UpwardForwarded.record)
+                                                .where(UpwardForwarded.record.in_([i.record_id for i in items])))}
+        loader.load_forwarded([loader.Forwarded(i.record_id, i.county_id, i.body) for i in items
+                               if i.record_id in filed], now)  # into the cleaning tables, once
     return recheck_above(items)
 
 
