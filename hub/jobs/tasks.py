@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from hub.cleaning import runner
+from hub.cleaning import above, runner
 from hub.cleaning.rules import CATALOGUE
 from hub.jobs import downloads, records
 from hub.postings import importer as postings
@@ -29,7 +29,7 @@ from hub.roster import department_lists
 from hub.roster import importer as roster
 from hub.store import db
 from hub.store.models import Job, UpwardLink
-from hub.sync import own_records
+from hub.sync import own_records, projections
 from hub.upward import push
 from shared.errors import FieldsyncError
 from shared.table_files import RowError
@@ -95,7 +95,10 @@ def _clean(app: Flask, job: Job, progress: Progress) -> Report:
         progress({"done": len(done), "total": len(CATALOGUE), "step": f"正在检查：{CATALOGUE[rule_id].zh}"})
 
     progress({"done": 0, "total": len(CATALOGUE), "step": ""})
-    record = runner.run(records.params(job).get("period") or None, progress=step)
+    level = app.config["HUB_LEVEL"]
+    record = runner.run(records.params(job).get("period") or None, progress=step, level=level)
+    if above.is_above(level):  # each county's reported anomaly counts against this run
+        projections.recheck_counties(record.period)
     return {"run_id": record.id, "period": record.period, "opened": record.opened, "closed": record.closed,
             "rules": json.loads(record.counts)["rules"]}
 

@@ -13,17 +13,14 @@ from typing import Any
 from hub.cleaning.loading import Stored, project_visits
 from hub.postings import store as postings
 from hub.roster import sealing_keys
-from hub.store.db import insert_rows
+from hub.store.db import write_transaction
 from hub.store.models import (
+    Alarm,
     Household,
     Node,
     Person,
-    Record,
     Township,
     Village,
-    Visit,
-    VisitChange,
-    VisitEmployment,
     village_ids,
 )
 from hub.sync import nodes
@@ -33,7 +30,6 @@ from shared import sealing
 from shared.errors import ErrorCode
 from shared.rows import tuples
 from shared.upward import COUNTY_KEYS, COUNTY_RECORD, STATION_KEPT, STATION_RECORD
-
 
 ScopeProblem = tuple[ErrorCode, dict[str, Any]]
 
@@ -143,6 +139,21 @@ def _upward(project: city.Projection) -> Callable[[list[Stored], str], None]:
         for alarm in project([city.Projected(s.record_id, s.node_id, s.body) for s in stored], now) or []:
             nodes.raise_alarm(Node.get_by_id(alarm.county_id), alarm.code, alarm.detail, alarm.seq)
     return run
+
+
+def recheck_counties(month: str) -> int:
+    """After a cleaning run at a city or region: each county's figures of ``month`` against this hub's own run
+    (hub/cleaning/above.py); a disagreement not already raised and open is an alarm on the county's row.
+    Returns the alarms raised."""
+    raised = 0
+    with write_transaction():
+        for alarm in city.recheck_month(month):
+            county = Node.get_by_id(alarm.county_id)
+            if not Alarm.select().where(Alarm.node == county, Alarm.code == alarm.code.name,
+                                        Alarm.detail == alarm.detail, Alarm.resolved_at.is_null()).exists():
+                nodes.raise_alarm(county, alarm.code, alarm.detail, alarm.seq)
+                raised += 1
+    return raised
 
 
 UPWARD_SCOPES = {STATION_RECORD: forwarded_outside_scope, STATION_KEPT: kept_outside_scope}

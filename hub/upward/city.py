@@ -16,6 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from peewee import EXCLUDED, fn
 
+from hub.cleaning import above
 from hub.store.models import (
     Node,
     Record,
@@ -305,13 +306,21 @@ def figures_alarm(county_id: int, body: dict[str, Any], seq: int) -> CityAlarm |
     if not _beneath_complete(county_id, seq):
         return None
     wrong = [(name, signed, found) for name, signed, found in recomputed_figures(county_id, body, seq)
-             if signed != found]
+             if signed != found] + above.under_reported(county_id, body)  # anomalies: this hub's own run
     if not wrong:
         return None
     county = Node.get_by_id(county_id)
     said = "；".join(f"{name}：县报 {signed}，按站点记录为 {found}" for name, signed, found in wrong)
     return CityAlarm(county_id, ErrorCode.COUNTY_FIGURES_DISAGREE,
                      f"{county.name}上报的 {body['month']} 数据与其转发的站点记录不符（{said}）：请该县核实。", seq)
+
+
+def recheck_month(month: str) -> list[CityAlarm]:
+    """After a cleaning run here for ``month``: each county's standing figures of the month checked again."""
+    query = (UpwardMonth.select(UpwardMonth.county, UpwardMonth.figures, Record.seq).join(Record)
+             .where(UpwardMonth.month == month).order_by(UpwardMonth.county))
+    return [alarm for county_id, figures, seq in tuples(query)
+            if (alarm := figures_alarm(county_id, json.loads(figures), seq)) is not None]
 
 
 def month_alarms(items: list[Projected]) -> list[CityAlarm]:

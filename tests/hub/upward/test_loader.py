@@ -5,6 +5,7 @@ the city, on both databases."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -114,3 +115,67 @@ def test_at_a_region_the_visits_a_city_forwards_load_under_the_county_named_with
     again = city.push([city.seal("county_record", relayed(record, 4))])  # a city restored: forwarded again
     assert codes(again) == {}
     assert _loaded(region) == [("板榄镇（融安县（柳州市））", "某村", "H1（融安县（柳州市））", 2600, True)]
+
+
+# --- The catalogue above the county, and each county's reported anomaly counts checked against it -------------
+
+def _month(county: str, p11: tuple[int, int], visited: int) -> dict[str, Any]:
+    """A county's month reporting ``p11`` (open, resolved) anomalies of P11 in 板榄镇."""
+    return {"month": MONTH, "county": county, "untransferred": [], "income_classes": [],
+            "anomalies": [{"township": "板榄镇", "rule": "P11", "open": p11[0], "resolved": p11[1]}],
+            "coverage": [{"township": "板榄镇", "households": visited, "visited": visited}]}
+
+
+def _county_with_unacknowledged_visits(city, client, name: str) -> tuple[Signer, VisitingStation]:
+    """A county whose station sent two visits the households did not acknowledge (P11 twice) and one they did."""
+    county, station = Signer(city, client, name, "county"), VisitingStation(5, ["板榄镇/某村"])
+    assert codes(county.push([county.seal("station_keys", {"stations": [station.entry()]})])) == {}
+    visits = [visit("H1", ack="disputed"), visit("H2", ack="disputed"), visit("H3")]
+    assert codes(county.push([county.seal("station_record", forwarded(station.sign(v), 5)) for v in visits])) == {}
+    return county, station
+
+
+def _args(app) -> list[str]:
+    return ["--data-dir", app.config["DATA_DIR"], "--database-url", app.config["DATABASE_URL"]]
+
+
+def test_a_county_reporting_fewer_anomalies_than_its_visits_show_is_flagged_and_an_honest_one_is_not(
+        city, runner, monkeypatch):
+    from hub.cli import main
+    from hub.store.models import Alarm, CleaningRun
+
+    client = city.test_client()
+    honest, _ = _county_with_unacknowledged_visits(city, client, "融安县")
+    hiding, _ = _county_with_unacknowledged_visits(city, client, "三江县")
+    assert codes(honest.push([honest.seal("county_month", _month("融安县", (1, 1), 3))])) == {}
+    assert codes(hiding.push([hiding.seal("county_month", _month("三江县", (0, 0), 3))])) == {}
+    monkeypatch.setenv("FIELDSYNC_HUB_LEVEL", "city")
+    result = runner.invoke(main, [*_args(city), "clean", "--period", MONTH])
+    assert result.exit_code == 0, result.output
+    assert "P5   当月未走访：未运行（需要县里的全部户" in result.output
+    assert "P11  收入未经户认可或照抄：4" in result.output and "新增告警 1 条" in result.output
+    with city.app_context(), db.database.connection_context():
+        alarms = list(Alarm.select().where(Alarm.code == "COUNTY_FIGURES_DISAGREE"))
+        assert [a.node_id for a in alarms] == [hiding.node_id]
+        assert alarms[0].detail == (f"三江县上报的 {MONTH} 数据与其转发的站点记录不符（"
+                                    "P11（收入未经户认可或照抄）异常条数（全县）：县报 0，按站点记录为 2；"
+                                    "P11（收入未经户认可或照抄）异常条数（板榄镇）：县报 0，按站点记录为 2）：请该县核实。")
+        skipped = json.loads(CleaningRun.select().get().counts)["skipped"]
+        assert set(skipped) == {"P1", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "I1", "I2", "I3", "I4", "I6",
+                                "I7", "I9", "X1", "X2", "X3"}
+    again = runner.invoke(main, [*_args(city), "clean", "--period", MONTH])
+    assert "新增告警 0 条" in again.output  # the same disagreement, still open, is not raised twice
+    # The county signs its month again, still short: the city checks it as it arrives, against its last run.
+    assert codes(hiding.push([hiding.seal("county_month", _month("三江县", (1, 0), 3))])) == {}
+    with city.app_context(), db.database.connection_context():
+        newest = Alarm.select().where(Alarm.node == hiding.node_id).order_by(Alarm.id.desc()).first()
+        assert "县报 1，按站点记录为 2" in newest.detail
+        assert Alarm.select().where(Alarm.node == honest.node_id).count() == 0
+
+
+def test_every_rule_either_runs_above_the_county_or_says_why_not():
+    from hub.cleaning import above
+    from hub.cleaning.rules import CATALOGUE
+
+    assert set(above.RUN_ABOVE) | set(above.SKIPPED_ABOVE) == set(CATALOGUE)
+    assert not set(above.RUN_ABOVE) & set(above.SKIPPED_ABOVE)
