@@ -17,6 +17,7 @@ from typing import Any
 from hub.cleaning.catalogue import Finding
 from hub.cleaning.rules import CATALOGUE
 from hub.store.models import CleaningRun, Township
+from shared.rows import tuples
 
 LEVELS_ABOVE = ("city", "region")
 
@@ -76,9 +77,10 @@ def county_counts(findings: list[Finding], places: dict[int | None, tuple[int, i
 
 def _latest_run(month: str) -> dict[str, Any] | None:
     """The counts of this hub's newest run above the county for ``month``, or None."""
-    for (counts,) in (CleaningRun.select(CleaningRun.counts)
-                      .where(CleaningRun.period == month, CleaningRun.finished_at.is_null(False))
-                      .order_by(CleaningRun.id.desc()).tuples()):
+    query = (CleaningRun.select(CleaningRun.counts)
+             .where(CleaningRun.period == month, CleaningRun.finished_at.is_null(False))
+             .order_by(CleaningRun.id.desc()))
+    for (counts,) in tuples(query):
         found = json.loads(counts)
         if "counties" in found:
             return found

@@ -30,10 +30,10 @@ class Stored:
     body: dict[str, Any]
 
 
-Named = Callable[["Stored"], ModelSelect]  # the ids of the records a correction may name
+Named = Callable[["Stored"], "ModelSelect[Any]"]  # the ids of the records a correction may name
 
 
-def named_at_county(item: Stored) -> ModelSelect:
+def named_at_county(item: Stored) -> ModelSelect[Any]:
     """At a county: the record whose own hash the correction names, of the same household."""
     return Record.select(Record.id).where(Record.hash == bytes.fromhex(item.body["corrects"]),
                                           Record.household == item.household_id)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from peewee import SqliteDatabase
 
@@ -141,7 +142,7 @@ def _run(period: str | None, today: date, progress: Progress, level: str = "coun
         places = _places()
         opened, closed = anomalies.reconcile(findings, record, places, examined)
         per_township = Counter(str(places[f.household_id][1]) for f in findings if f.household_id in places)
-        summary = {"rules": counts, "townships": per_township}
+        summary: dict[str, Any] = {"rules": counts, "townships": per_township}
         if above.is_above(level):  # each county's counts, for its reported figures (above.under_reported)
             summary.update(skipped=skipped, counties=above.county_counts(findings, places))
         record.counts = json.dumps(summary, ensure_ascii=False)

@@ -107,7 +107,7 @@ class CountyPlaces:
 
 
 def _named_above(county_id: int) -> Any:
-    def named(item: Stored) -> ModelSelect:
+    def named(item: Stored) -> ModelSelect[Any]:
         return UpwardForwarded.select(UpwardForwarded.record).where(
             UpwardForwarded.county == county_id, UpwardForwarded.hash == bytes.fromhex(item.body["corrects"]))
     return named
