@@ -302,10 +302,11 @@ def recomputed_figures(county_id: int, body: dict[str, Any], seq: int) -> list[t
 
 def figures_alarm(county_id: int, body: dict[str, Any], seq: int) -> CityAlarm | None:
     """An alarm when the county's month disagrees with the station records it sent before it; None when they
-    agree, or while some of those records are not yet projected (checked again when they are)."""
-    if not _beneath_complete(county_id, seq):
-        return None
-    wrong = [(name, signed, found) for name, signed, found in recomputed_figures(county_id, body, seq)
+    agree, or while some of those records are not yet projected (checked again when they are).  Its anomaly
+    counts are checked against this hub's own newest cleaning run of the month whenever asked (a run over fewer
+    records finds fewer, so waiting adds nothing)."""
+    recomputed = recomputed_figures(county_id, body, seq) if _beneath_complete(county_id, seq) else []
+    wrong = [(name, signed, found) for name, signed, found in recomputed
              if signed != found] + above.under_reported(county_id, body)  # anomalies: this hub's own run
     if not wrong:
         return None

@@ -221,3 +221,29 @@ def test_on_a_regions_partitioned_tables_the_loaded_rows_carry_the_county(tmp_pa
                                                ).fetchall() == [(f"{table}_c{county.id}", county.id)]
         if hasattr(db.database.obj, "close_all"):
             db.database.obj.close_all()
+
+
+def test_at_a_region_a_county_under_reporting_is_flagged_naming_it_with_its_city_on_the_regions_page(
+        region, runner, monkeypatch):
+    from hub.cli import main
+    from hub.store.models import Alarm, Node
+    from tests.conftest import make_user, signed_in
+
+    county, station = County(4, "融安县"), VisitingStation(7, ["板榄镇/某村"])
+    city = Signer(region, region.test_client(), "柳州市", "city")
+    assert codes(city.push([city.seal("county_keys", {"counties": [county.entry()]})])) == {}
+    statement = county.seal("station_keys", {"stations": [station.entry()]})
+    assert codes(city.push([city.seal("county_record", relayed(statement, 4))])) == {}
+    records = [county.seal("station_record", forwarded(station.sign(visit(h, ack="not_reached")), 7))
+               for h in ("H1", "H2", "H3")]
+    records.append(county.seal("county_month", _month("融安县", (1, 1), 3)))
+    assert codes(city.push([city.seal("county_record", relayed(r, 4)) for r in records])) == {}
+    monkeypatch.setenv("FIELDSYNC_HUB_LEVEL", "region")
+    result = runner.invoke(main, [*_args(region), "clean", "--period", MONTH])
+    assert result.exit_code == 0 and "新增告警 1 条" in result.output, result.output
+    with region.app_context(), db.database.connection_context():
+        alarm = Alarm.get(Alarm.code == "COUNTY_FIGURES_DISAGREE")
+        assert alarm.node_id == Node.get(Node.name == "融安县（柳州市）").id
+        assert "异常条数（全县）：县报 2，按站点记录为 3" in alarm.detail
+    page = signed_in(region, make_user(region, "qu", "viewer")).get(f"/region/?month={MONTH}").get_data(as_text=True)
+    assert "上报数与站点记录不符" in page and "融安县（柳州市）上报的" in page and "县报 2，按站点记录为 3" in page
