@@ -36,6 +36,7 @@ from hub.store import partitions
 from hub.store.db import insert_rows
 from hub.store.models import Household, Node, Township, UpwardForwarded, UpwardStation, Village
 from shared.kinds import load_body
+from shared.rows import tuples
 
 log = logging.getLogger("fieldsync.hub.upward.loader")
 VISIT = "visit"
@@ -92,6 +93,14 @@ class CountyPlaces:
         village = Village.get_or_none(Village.township == township_id, Village.name == name)
         return int(village.id if village is not None else Village.create(township=township_id, name=name).id)
 
+    def prefetch(self, numbers: Iterable[str]) -> None:
+        """Read the households of ``numbers`` already held in one query (a batch names up to a thousand)."""
+        names = list({qualified(number, self.county.name) for number in numbers})
+        for start in range(0, len(names), 500):
+            part = names[start:start + 500]
+            query = Household.select(Household.number, Household.id).where(Household.number.in_(part))
+            self._households.update((name, int(household_id)) for name, household_id in tuples(query))
+
     def household(self, number: str, station: int) -> int:
         """The household's id here, made in the forwarding station's village on first sight."""
         name = qualified(number, self.county.name)
@@ -139,6 +148,7 @@ def load_forwarded(items: Iterable[Forwarded], now: str) -> int:
     partitioned = partitions.is_partitioned()
     for county_id, pairs in by_county.items():
         places = CountyPlaces(Node.get_by_id(county_id), partitioned)
+        places.prefetch(str(body["household"]) for _, body in pairs)
         stored = [Stored(item.record_id, county_id, places.household(str(body["household"]), item.body["station"]),
                          body) for item, body in pairs]
         project_visits(stored, now, named=_named_above(county_id), county_id=county_id if partitioned else None)
