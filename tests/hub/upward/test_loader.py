@@ -247,3 +247,21 @@ def test_at_a_region_a_county_under_reporting_is_flagged_naming_it_with_its_city
         assert "异常条数（全县）：县报 2，按站点记录为 3" in alarm.detail
     page = signed_in(region, make_user(region, "qu", "viewer")).get(f"/region/?month={MONTH}").get_data(as_text=True)
     assert "上报数与站点记录不符" in page and "融安县（柳州市）上报的" in page and "县报 2，按站点记录为 3" in page
+
+
+def test_the_cleaning_job_at_a_city_checks_the_counties_too(city):
+    """A run started from the cleaning page (a job the worker takes; huey's immediate mode here) at a city runs
+    the catalogue above the county and checks each county's counts, as the command does."""
+    from hub.jobs import queue
+    from hub.store.models import Alarm, Job
+    from tests.conftest import make_user, signed_in
+
+    queue.queue(city).immediate = True
+    hiding, _ = _county_with_unacknowledged_visits(city, city.test_client(), "三江县")
+    assert codes(hiding.push([hiding.seal("county_month", _month("三江县", (1, 0), 3))])) == {}
+    started = signed_in(city, make_user(city, "clerk", "staff")).post("/cleaning/run", data={"period": MONTH})
+    assert started.status_code == 302
+    with city.app_context(), db.database.connection_context():
+        assert Job.select().get().status == "done"
+        alarm = Alarm.get(Alarm.code == "COUNTY_FIGURES_DISAGREE")
+        assert alarm.node_id == hiding.node_id and "县报 1，按站点记录为 2" in alarm.detail
