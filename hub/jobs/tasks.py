@@ -100,7 +100,7 @@ def _clean(app: Flask, job: Job, progress: Progress) -> Report:
     if above.is_above(level):  # each county's reported anomaly counts against this run
         projections.recheck_counties(record.period)
     return {"run_id": record.id, "period": record.period, "opened": record.opened, "closed": record.closed,
-            "rules": json.loads(record.counts)["rules"]}
+            "rules": json.loads(record.counts)["rules"], "skipped": json.loads(record.counts).get("skipped", {})}
 
 
 def _rows(errors: list[RowError]) -> list[list[Any]]:
