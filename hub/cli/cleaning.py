@@ -13,9 +13,11 @@ from hub.cleaning import above, exports, runner
 from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE, facts
 from hub.cli.context import CLI_PRINCIPAL, run_in_app
+from hub.county.clock import utcnow
 from hub.county.parameters import PARAMETERS, parameters, set_parameter
 from hub.reports import analysis, handoff
 from hub.sync import projections
+from hub.upward import loader
 from shared.months import check_month, month_of, previous_month
 
 
@@ -31,6 +33,8 @@ def clean(app: Any, period: str | None) -> None:
     the rules the forwarded visits allow (the others skipped, with why), then each county's reported anomaly
     counts of the month checked against them."""
     period, level = _period(period), app.config["HUB_LEVEL"]
+    if above.is_above(level) and (loaded := loader.backfill(utcnow().isoformat(" "))):
+        click.echo(f"已补载此前转发的走访记录 {loaded} 条。")
     with click.progressbar(length=len(CATALOGUE), label=f"清洗 {period}", show_pos=True) as bar:
         record = runner.run(period, progress=lambda _rule: bar.update(1), level=level)
     summary = json.loads(record.counts)

@@ -22,6 +22,7 @@ from flask import Flask
 
 from hub.cleaning import above, runner
 from hub.cleaning.rules import CATALOGUE
+from hub.county.clock import utcnow
 from hub.jobs import downloads, records
 from hub.postings import importer as postings
 from hub.reports import figures
@@ -30,7 +31,7 @@ from hub.roster import importer as roster
 from hub.store import db
 from hub.store.models import Job, UpwardLink
 from hub.sync import own_records, projections
-from hub.upward import push
+from hub.upward import loader, push
 from shared.errors import FieldsyncError
 from shared.table_files import RowError
 
@@ -96,6 +97,8 @@ def _clean(app: Flask, job: Job, progress: Progress) -> Report:
 
     progress({"done": 0, "total": len(CATALOGUE), "step": ""})
     level = app.config["HUB_LEVEL"]
+    if above.is_above(level):  # visits filed before this hub had the loader
+        loader.backfill(utcnow().isoformat(" "))
     record = runner.run(records.params(job).get("period") or None, progress=step, level=level)
     if above.is_above(level):  # each county's reported anomaly counts against this run
         projections.recheck_counties(record.period)

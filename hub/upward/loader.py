@@ -19,6 +19,8 @@ The projection is the county's own (``hub.cleaning.loading.project_visits``).  W
   restored from a backup) is held once and loaded once.
 - **county_id** is written on the rows of a region's partitioned tables (hub/store/partitions.py): the county's
   node id here.
+- **Filed before the loader** (a city or region upgraded from a release without it): ``backfill`` loads the
+  forwarded visits with no visit row yet, before a cleaning run here.
 """
 
 from __future__ import annotations
@@ -29,14 +31,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import ModelSelect
+from peewee import ModelSelect, fn
 
 from hub.cleaning.loading import Stored, project_visits
 from hub.store import partitions
-from hub.store.db import insert_rows
-from hub.store.models import Household, Node, Township, UpwardForwarded, UpwardStation, Village
+from hub.store.db import insert_rows, write_transaction
+from hub.store.models import Household, Node, Record, Township, UpwardForwarded, UpwardStation, Village, Visit
 from shared.kinds import load_body
 from shared.rows import tuples
+from shared.upward import COUNTY_RECORD
 
 log = logging.getLogger("fieldsync.hub.upward.loader")
 VISIT = "visit"
@@ -153,3 +156,34 @@ def load_forwarded(items: Iterable[Forwarded], now: str) -> int:
                          body) for item, body in pairs]
         project_visits(stored, now, named=_named_above(county_id), county_id=county_id if partitioned else None)
     return sum(len(pairs) for pairs in by_county.values())
+
+
+BACKFILL_PAGE = 1000
+
+
+def _forwarded_body(content: bytes) -> dict[str, Any]:
+    """The station_record body inside an upward record as this hub holds it: the county's own (at a city), or
+    inside the county record its city forwarded (at a region)."""
+    envelope = json.loads(content)
+    if envelope["kind"] == COUNTY_RECORD:
+        envelope = json.loads(envelope["body"]["content"])
+    return dict(envelope["body"])
+
+
+def backfill(now: str, page: int = BACKFILL_PAGE) -> int:
+    """Load the forwarded visits filed before this hub had the loader (no visit row holds their record), ``page``
+    by ``page`` in record order, each page one transaction; return how many were loaded."""
+    loaded, after = 0, 0
+    while True:
+        with write_transaction():
+            held = Visit.select(Visit.id).where(Visit.record == UpwardForwarded.record)
+            query = (UpwardForwarded.select(UpwardForwarded.record, UpwardForwarded.county, Record.content)
+                     .join(Record, on=(Record.id == UpwardForwarded.record))
+                     .where(UpwardForwarded.kind == VISIT, UpwardForwarded.record > after, ~fn.EXISTS(held))
+                     .order_by(UpwardForwarded.record).limit(page))
+            rows = list(tuples(query))
+            if not rows:
+                return loaded
+            loaded += load_forwarded([Forwarded(record_id, county_id, _forwarded_body(bytes(content)))
+                                      for record_id, county_id, content in rows], now)
+            after = rows[-1][0]

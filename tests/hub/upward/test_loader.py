@@ -273,3 +273,38 @@ def test_the_cleaning_job_at_a_city_checks_the_counties_too(city):
         assert Job.select().get().status == "done"
         alarm = Alarm.get(Alarm.code == "COUNTY_FIGURES_DISAGREE")
         assert alarm.node_id == hiding.node_id and "县报 1，按站点记录为 2" in alarm.detail
+
+
+@pytest.mark.parametrize("level", ["city", "region"])
+def test_visits_filed_before_the_loader_are_loaded_by_the_next_cleaning_run(app, runner, monkeypatch, level):
+    """A city or region upgraded from a release without the loader holds forwarded visits in upward_forwarded
+    only: its next `clean` loads them (once), corrections included, then runs over them."""
+    from hub.cli import main
+
+    app.config["HUB_LEVEL"] = level
+    client, station = app.test_client(), VisitingStation(7, ["板榄镇/某村"])
+    first = station.sign(visit("H1", wage=900, ack="disputed"))
+    records = [first, station.sign(visit("H1", wage=2500, corrects=first.hash.hex())),
+               station.sign(visit("H2", ack="disputed"))]
+    if level == "city":
+        county = Signer(app, client, "融安县", "county")
+        county.push([county.seal("station_keys", {"stations": [station.entry()]})])
+        assert codes(county.push([county.seal("station_record", forwarded(r, 7)) for r in records])) == {}
+    else:
+        county, city = County(4, "融安县"), Signer(app, client, "柳州市", "city")
+        city.push([city.seal("county_keys", {"counties": [county.entry()]})])
+        city.push([city.seal("county_record", relayed(county.seal("station_keys", {"stations": [station.entry()]}),
+                                                      4))])
+        wrapped = [county.seal("station_record", forwarded(r, 7)) for r in records]
+        assert codes(city.push([city.seal("county_record", relayed(r, 4)) for r in wrapped])) == {}
+    loaded = _loaded(app)
+    with app.app_context(), db.database.connection_context():  # as a hub without the loader held them
+        for model in (VisitEmployment, Visit, Household, Village, Township):
+            model.delete().execute()
+    monkeypatch.setenv("FIELDSYNC_HUB_LEVEL", level)
+    result = runner.invoke(main, [*_args(app), "clean", "--period", MONTH])
+    assert result.exit_code == 0 and "已补载此前转发的走访记录 3 条" in result.output, result.output
+    assert "P11  收入未经户认可或照抄：1" in result.output  # H2; H1's disputed visit is corrected
+    assert _loaded(app) == loaded
+    again = runner.invoke(main, [*_args(app), "clean", "--period", MONTH])
+    assert "已补载" not in again.output and _loaded(app) == loaded
