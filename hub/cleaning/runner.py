@@ -14,14 +14,15 @@ import fcntl
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from peewee import SqliteDatabase
 
-from hub.cleaning import anomalies
+from hub.cleaning import above, anomalies
 from hub.cleaning.anomalies import Examined
 from hub.cleaning.catalogue import RULES_VERSION, Context, Finding
 from hub.cleaning.rules import CATALOGUE, facts
@@ -99,12 +100,18 @@ def _places() -> dict[int | None, tuple[int, int]]:
 
 
 
-def find_all(ctx: Context, progress: Progress) -> tuple[list[Finding], Counter, Examined]:
+def find_all(ctx: Context, progress: Progress, skipped: Collection[str] = ()
+             ) -> tuple[list[Finding], Counter, Examined]:
+    """Every rule's findings, but those ``skipped`` (above the county: what the city lacks), which examine
+    nothing and so close nothing."""
     facts.build_household_months(ctx)
     findings: list[Finding] = []
     counts: Counter = Counter()
     examined: Examined = {}
     for rule in CATALOGUE.values():
+        if rule.id in skipped:
+            progress(rule.id)
+            continue
         found = list(rule.find(ctx))
         examined[rule.id] = set(rule.scopes(ctx)) | {finding.scope for finding in found}
         counts[rule.id] = len(found)
@@ -113,26 +120,32 @@ def find_all(ctx: Context, progress: Progress) -> tuple[list[Finding], Counter, 
     return findings, counts, examined
 
 
-def run(period: str | None = None, today: date | None = None, progress: Progress = lambda _: None) -> CleaningRun:
+def run(period: str | None = None, today: date | None = None, progress: Progress = lambda _: None,
+        level: str = "county") -> CleaningRun:
     """Run the whole catalogue for ``period`` (default: last month) and reconcile the anomalies; refused with
-    CLEANING_BUSY while another run holds the lock."""
+    CLEANING_BUSY while another run holds the lock.  At a city or region (``level``) only the rules the
+    forwarded visits allow run (hub/cleaning/above.py); the others are recorded as skipped, with why."""
     with exclusive():
-        return _run(period, today or date.today(), progress)
+        return _run(period, today or date.today(), progress, level)
 
 
-def _run(period: str | None, today: date, progress: Progress) -> CleaningRun:
+def _run(period: str | None, today: date, progress: Progress, level: str = "county") -> CleaningRun:
     ctx = Context(period or previous_month(month_of(today)), today, parameters())
     backfill_person_checks()
     started = datetime.utcnow()
     with write_transaction():
         anomalies.rekey_person_subjects()
-        findings, counts, examined = find_all(ctx, progress)
+        skipped = above.SKIPPED_ABOVE if above.is_above(level) else {}
+        findings, counts, examined = find_all(ctx, progress, skipped)
         record = CleaningRun.create(started_at=started, period=ctx.period, rules_version=RULES_VERSION,
                                     settings=json.dumps(ctx.params))
         places = _places()
         opened, closed = anomalies.reconcile(findings, record, places, examined)
         per_township = Counter(str(places[f.household_id][1]) for f in findings if f.household_id in places)
-        record.counts = json.dumps({"rules": counts, "townships": per_township}, ensure_ascii=False)
+        summary: dict[str, Any] = {"rules": counts, "townships": per_township}
+        if above.is_above(level):  # each county's counts, for its reported figures (above.under_reported)
+            summary.update(skipped=skipped, counties=above.county_counts(findings, places))
+        record.counts = json.dumps(summary, ensure_ascii=False)
         record.opened, record.closed, record.finished_at = opened, closed, datetime.utcnow()
         record.save()
     return record

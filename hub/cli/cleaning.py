@@ -9,12 +9,15 @@ from typing import Any
 
 import click
 
-from hub.cleaning import exports, runner
+from hub.cleaning import above, exports, runner
 from hub.cleaning.catalogue import Context
 from hub.cleaning.rules import CATALOGUE, facts
 from hub.cli.context import CLI_PRINCIPAL, run_in_app
+from hub.county.clock import utcnow
 from hub.county.parameters import PARAMETERS, parameters, set_parameter
 from hub.reports import analysis, handoff
+from hub.sync import projections
+from hub.upward import loader
 from shared.months import check_month, month_of, previous_month
 
 
@@ -26,15 +29,24 @@ def _period(value: str | None) -> str:
 @click.option("--period", help="Month to examine, YYYY-MM [default: last month].")
 @run_in_app()
 def clean(app: Any, period: str | None) -> None:
-    """Run every rule of the catalogue and update the anomaly lists (three times a month)."""
-    period = _period(period)
+    """Run every rule of the catalogue and update the anomaly lists (three times a month). At a city or region:
+    the rules the forwarded visits allow (the others skipped, with why), then each county's reported anomaly
+    counts of the month checked against them."""
+    period, level = _period(period), app.config["HUB_LEVEL"]
+    if above.is_above(level) and (loaded := loader.backfill(utcnow().isoformat(" "))):
+        click.echo(f"已补载此前转发的走访记录 {loaded} 条。")
     with click.progressbar(length=len(CATALOGUE), label=f"清洗 {period}", show_pos=True) as bar:
-        record = runner.run(period, progress=lambda _rule: bar.update(1))
-    counts = json.loads(record.counts)["rules"]
+        record = runner.run(period, progress=lambda _rule: bar.update(1), level=level)
+    summary = json.loads(record.counts)
+    counts, skipped = summary["rules"], summary.get("skipped", {})
     click.echo(f"清洗完成（第 {record.id} 次，规则版本 {record.rules_version}）：新增或重新打开 {record.opened} 条，"
                f"消除 {record.closed} 条。")
     for rule_id, rule in CATALOGUE.items():
-        click.echo(f"  {rule_id:<4} {rule.zh}：{counts.get(rule_id, 0)}")
+        found = f"未运行（{skipped[rule_id]}）" if rule_id in skipped else counts.get(rule_id, 0)
+        click.echo(f"  {rule_id:<4} {rule.zh}：{found}")
+    if above.is_above(level):
+        raised = projections.recheck_counties(period)
+        click.echo(f"各县上报的 {period} 异常条数已与本级清洗结果核对：新增告警 {raised} 条。")
 
 
 @click.command("rule-setting")

@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from hub.cleaning import runner
+from hub.cleaning import above, runner
 from hub.cleaning.rules import CATALOGUE
+from hub.county.clock import utcnow
 from hub.jobs import downloads, records
 from hub.postings import importer as postings
 from hub.reports import figures
@@ -29,8 +30,8 @@ from hub.roster import department_lists
 from hub.roster import importer as roster
 from hub.store import db
 from hub.store.models import Job, UpwardLink
-from hub.sync import own_records
-from hub.upward import push
+from hub.sync import own_records, projections
+from hub.upward import loader, push
 from shared.errors import FieldsyncError
 from shared.table_files import RowError
 
@@ -95,9 +96,14 @@ def _clean(app: Flask, job: Job, progress: Progress) -> Report:
         progress({"done": len(done), "total": len(CATALOGUE), "step": f"正在检查：{CATALOGUE[rule_id].zh}"})
 
     progress({"done": 0, "total": len(CATALOGUE), "step": ""})
-    record = runner.run(records.params(job).get("period") or None, progress=step)
+    level = app.config["HUB_LEVEL"]
+    if above.is_above(level):  # visits filed before this hub had the loader
+        loader.backfill(utcnow().isoformat(" "))
+    record = runner.run(records.params(job).get("period") or None, progress=step, level=level)
+    if above.is_above(level):  # each county's reported anomaly counts against this run
+        projections.recheck_counties(record.period)
     return {"run_id": record.id, "period": record.period, "opened": record.opened, "closed": record.closed,
-            "rules": json.loads(record.counts)["rules"]}
+            "rules": json.loads(record.counts)["rules"], "skipped": json.loads(record.counts).get("skipped", {})}
 
 
 def _rows(errors: list[RowError]) -> list[list[Any]]:

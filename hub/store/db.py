@@ -103,26 +103,31 @@ def write_transaction() -> Iterator[None]:
 
 
 def insert_rows(model: type[Model], rows: list[dict[str, Any]], returning: tuple[str, ...] = (),
-                chunk: int = 500) -> list[tuple]:
+                chunk: int = 500, constant: dict[str, Any] | None = None) -> list[tuple]:
     """Insert many rows with one multi-row INSERT per chunk; return the ``returning`` columns of each row.
 
     peewee's ``insert_many`` builds its SQL value by value, which on the ingest path costs more per record
     than the signature check.  Here the statement is assembled once per chunk and the values, already in
     database form (ints, text, bytes), pass as parameters.  RETURNING works on SQLite >= 3.35 and PostgreSQL;
-    its row order is not guaranteed, so callers return a key column with the id.
+    its row order is not guaranteed, so callers return a key column with the id.  ``constant`` gives columns the
+    model does not declare, the same value in every row (``county_id`` on a region's partitioned tables).
     """
     if not rows:
         return []
     fields = [model._meta.fields[name] for name in rows[0]]
-    columns = ", ".join(f'"{field.column_name}"' for field in fields)
-    row_marks = "(" + ", ".join([database.param] * len(fields)) + ")"
+    extra = constant or {}
+    columns = ", ".join([f'"{field.column_name}"' for field in fields] + [f'"{column}"' for column in extra])
+    row_marks = "(" + ", ".join([database.param] * (len(fields) + len(extra))) + ")"
     names = [field.name for field in fields]
+    added = list(extra.values())
     suffix = " RETURNING " + ", ".join(f'"{model._meta.fields[c].column_name}"' for c in returning) if returning else ""
     found: list[tuple] = []
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
         sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {", ".join([row_marks] * len(part))}'
-        cursor = database.execute_sql(sql + suffix, [row[name] for row in part for name in names])
+        values = ([row[name] for row in part for name in names] if not added
+                  else [value for row in part for value in [*(row[name] for name in names), *added]])
+        cursor = database.execute_sql(sql + suffix, values)
         if returning:
             found += cursor.fetchall()
     return found

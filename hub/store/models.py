@@ -42,6 +42,9 @@ class Township(BaseModel):
     id = AutoField()
     name = TextField(unique=True)
     position = IntegerField(default=0)
+    # Above the county (0033): the county (its node here) whose forwarded visits named it, and its name there.
+    county_node = IntegerField(null=True, column_name="county_node_id")
+    local_name = TextField(null=True)
 
 
 class Village(BaseModel):
@@ -210,7 +213,7 @@ class Visit(BaseModel):
     @classmethod
     def is_current(cls) -> Expression:
         """The one definition of "the current visits": those no correction has superseded
-        (hub/sync/projections.py, supersede_corrected).  Rules, exports and pages read visits through it."""
+        (hub/cleaning/loading.py, supersede_corrected).  Rules, exports and pages read visits through it."""
         return cls.superseded_by.is_null()
 
 

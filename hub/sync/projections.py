@@ -10,19 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hub.cleaning.loading import Stored, project_visits
 from hub.postings import store as postings
 from hub.roster import sealing_keys
-from hub.store.db import insert_rows
+from hub.store.db import write_transaction
 from hub.store.models import (
+    Alarm,
     Household,
     Node,
     Person,
-    Record,
     Township,
     Village,
-    Visit,
-    VisitChange,
-    VisitEmployment,
     village_ids,
 )
 from hub.sync import nodes
@@ -32,17 +30,6 @@ from shared import sealing
 from shared.errors import ErrorCode
 from shared.rows import tuples
 from shared.upward import COUNTY_KEYS, COUNTY_RECORD, STATION_KEPT, STATION_RECORD
-
-
-@dataclass(frozen=True)
-class Stored:
-    """An accepted record just inserted: its row id, the household it names (if any) and its body."""
-
-    record_id: int
-    node_id: int
-    household_id: int | None
-    body: dict[str, Any]
-
 
 ScopeProblem = tuple[ErrorCode, dict[str, Any]]
 
@@ -102,47 +89,6 @@ class KindHandling:
     scope_problem: Callable[[SignerScope, dict[str, Any], int | None], ScopeProblem | None] | None = None
 
 
-def project_visits(stored: list[Stored], now: str) -> None:
-    rows = []
-    for item in stored:
-        body, income = item.body, item.body["income"]
-        rows.append({
-            "record": item.record_id, "household": item.household_id, "month": body["month"],
-            "visit_date": body["date"], "visitor": body["visitor"], "method": body["method"],
-            "wage": income["wage"], "business": income["business"], "property": income["property"],
-            "transfer": income["transfer"], "expenses": income["expenses"], "ack_status": body["ack"]["status"],
-            "risks": ",".join(body["risks"]), "corrects": body.get("corrects"), "received_at": now,
-            "unchanged": ",".join(body.get("unchanged") or ()),
-        })
-    visit_ids = dict((record_id, visit_id) for visit_id, record_id in
-                     insert_rows(Visit, rows, returning=("id", "record")))
-    supersede_corrected([(visit_ids[item.record_id], item) for item in stored if item.body.get("corrects")])
-    insert_rows(VisitEmployment, [
-        {"visit": visit_ids[item.record_id], "id_number": job["person"], "place": job["place"],
-         "province": job.get("province", ""), "months": job["months"], "wage": job["wage"]}
-        for item in stored for job in item.body["employment"]
-    ])
-    insert_rows(VisitChange, [
-        {"visit": visit_ids[item.record_id], "type": change["type"], "name": change.get("name", ""),
-         "id_number": change.get("id_number"), "id_unreadable": "id_unreadable" in change,
-         "change_date": change.get("date"), "note": change.get("note", "")}
-        for item in stored for change in item.body["changes"]
-    ])
-
-
-def supersede_corrected(corrections: list[tuple[int, Stored]]) -> None:
-    """Mark each visit a correction names as superseded by it: same household, named by its record hash.
-
-    Both rows stay; the corrected one only stops counting.  A correction naming a record the hub does not
-    hold (one it rejected, say) supersedes nothing.
-    """
-    for visit_id, item in corrections:
-        named = Record.select(Record.id).where(Record.hash == bytes.fromhex(item.body["corrects"]),
-                                               Record.household == item.household_id)
-        (Visit.update(superseded_by=visit_id)
-         .where(Visit.record.in_(named), Visit.superseded_by.is_null(), Visit.id != visit_id).execute())
-
-
 def posting_outside_scope(scope: SignerScope, body: dict[str, Any], _: int | None) -> ScopeProblem | None:
     """A station publishes to its own townships' boards only (a county-wide posting is the county's)."""
     if scope.anywhere:
@@ -193,6 +139,21 @@ def _upward(project: city.Projection) -> Callable[[list[Stored], str], None]:
         for alarm in project(city.projected([(s.record_id, s.node_id, s.body) for s in stored]), now) or []:
             nodes.raise_alarm(Node.get_by_id(alarm.county_id), alarm.code, alarm.detail, alarm.seq)
     return run
+
+
+def recheck_counties(month: str) -> int:
+    """After a cleaning run at a city or region: each county's figures of ``month`` against this hub's own run
+    (hub/cleaning/above.py); a disagreement not already raised and open is an alarm on the county's row.
+    Returns the alarms raised."""
+    raised = 0
+    with write_transaction():
+        for alarm in city.recheck_month(month):
+            county = Node.get_by_id(alarm.county_id)
+            if not Alarm.select().where(Alarm.node == county, Alarm.code == alarm.code.name,
+                                        Alarm.detail == alarm.detail, Alarm.resolved_at.is_null()).exists():
+                nodes.raise_alarm(county, alarm.code, alarm.detail, alarm.seq)
+                raised += 1
+    return raised
 
 
 UPWARD_SCOPES = {STATION_RECORD: forwarded_outside_scope, STATION_KEPT: kept_outside_scope}

@@ -16,6 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from peewee import EXCLUDED, fn
 
+from hub.cleaning import above
 from hub.store.models import (
     Node,
     Record,
@@ -26,7 +27,7 @@ from hub.store.models import (
     UpwardStation,
     UpwardTransferred,
 )
-from hub.upward import chain, townships
+from hub.upward import chain, loader, townships
 from shared import keys
 from shared.errors import ErrorCode
 from shared.kinds import BODY_SCHEMAS
@@ -187,6 +188,11 @@ def project_forwarded(items: list[Projected], now: str) -> list[CityAlarm]:
                      "hash": record_hash(bytes.fromhex(body["prev"]), content), "record": item.record_id,
                      "prev": bytes.fromhex(body["prev"]), "household": _visit_household(inner)})
     _file_links(UpwardForwarded, rows)  # the same station record forwarded again (a restored county): held once
+    if rows:
+        filed = {record for (record,) in tuples(UpwardForwarded.select(UpwardForwarded.record)
+                                                .where(UpwardForwarded.record.in_([i.record_id for i in items])))}
+        loader.load_forwarded([loader.Forwarded(i.record_id, i.county_id, i.body) for i in items
+                               if i.record_id in filed], now)  # into the cleaning tables, once
     return recheck_above(items)
 
 
@@ -352,17 +358,28 @@ def township_coverage_wrong(county_id: int, body: dict[str, Any], seq: int) -> l
 
 def figures_alarm(county_id: int, body: dict[str, Any], seq: int) -> CityAlarm | None:
     """An alarm when the county's month disagrees with the station records it sent before it; None when they
-    agree, or while some of those records are not yet projected (checked again when they are)."""
-    if not _beneath_complete(county_id, seq):
-        return None
-    wrong = [(name, signed, str(found)) for name, signed, found in recomputed_figures(county_id, body, seq)
-             if signed != found] + township_coverage_wrong(county_id, body, seq)
+    agree, or while some of those records are not yet projected (checked again when they are).  Its anomaly
+    counts are checked against this hub's own newest cleaning run of the month whenever asked (a run over fewer
+    records finds fewer, so waiting adds nothing)."""
+    complete = _beneath_complete(county_id, seq)
+    recomputed = recomputed_figures(county_id, body, seq) if complete else []
+    wrong = [(name, signed, str(found)) for name, signed, found in recomputed if signed != found]
+    wrong += township_coverage_wrong(county_id, body, seq) if complete else []
+    wrong += [(name, signed, str(found)) for name, signed, found in above.under_reported(county_id, body)]
     if not wrong:
         return None
     county = Node.get_by_id(county_id)
     said = "；".join(f"{name}：县报 {signed}，按站点记录为 {found}" for name, signed, found in wrong)
     return CityAlarm(county_id, ErrorCode.COUNTY_FIGURES_DISAGREE,
                      f"{county.name}上报的 {body['month']} 数据与其转发的站点记录不符（{said}）：请该县核实。", seq)
+
+
+def recheck_month(month: str) -> list[CityAlarm]:
+    """After a cleaning run here for ``month``: each county's standing figures of the month checked again."""
+    query = (UpwardMonth.select(UpwardMonth.county, UpwardMonth.figures, Record.seq).join(Record)
+             .where(UpwardMonth.month == month).order_by(UpwardMonth.county))
+    return [alarm for county_id, figures, seq in tuples(query)
+            if (alarm := figures_alarm(county_id, json.loads(figures), seq)) is not None]
 
 
 def month_alarms(items: list[Projected]) -> list[CityAlarm]:

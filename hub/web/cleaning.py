@@ -36,13 +36,15 @@ PAGE_SIZE = 100
 def runs() -> str:
     history = list(CleaningRun.select().order_by(CleaningRun.id.desc()).limit(30))
     latest = history[0] if history else None
-    counts = json.loads(latest.counts)["rules"] if latest else {}
+    summary = json.loads(latest.counts) if latest else {}
+    counts, skipped = summary.get("rules", {}), summary.get("skipped", {})  # skipped: above the county, with why
     township = request.args.get("township", "")
     period = latest.period if latest else ""
     coverage = [c for c in exports.coverage(period) if not township or c["township"] == township] if period else []
     jobs = records.recent((records.CLEAN,), 20)
     return render_template("cleaning/runs.html", history=history, latest=latest, counts=counts, rules=NAMED_RULES,
-                           coverage=coverage, townships=[t.name for t in Township.select().order_by(Township.position)],
+                           skipped=skipped, coverage=coverage,
+                           townships=[t.name for t in Township.select().order_by(Township.position)],
                            township=township, jobs=jobs, active=records.active_cleaning(), job_zh=records.STATUS_ZH,
                            who=records.who, report=records.report, finished=_finished(jobs))
 

@@ -345,6 +345,62 @@ def _signed_month(county: Hub, month: str) -> dict:
             if body["month"] == month][-1]
 
 
+def _unacknowledged_visits(node: Station, rows: list[dict], count: int, month: str) -> None:
+    """``count`` visits of the month whose figures the household disputed: P11 finds each, at the county and at
+    the city alike."""
+    families: dict[str, list[dict]] = {}
+    for row in rows:
+        families.setdefault(row["household_id"], []).append(row)
+    groups, rnd = list(families.values())[:count], random.Random(count)
+    bodies = []
+    for members in groups:
+        body = synthetic.visit_body(rnd, members, month, "网格员")
+        bodies.append(as_signed(node, {**body, "ack": {"status": "disputed", "by": "户主"}}))
+    path = node.data_dir.parent / f"{node.data_dir.name}-{month}-disputed.json"
+    path.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")
+    node.cli("add", str(path))
+    node.cli("sync")
+
+
+def _delete_anomalies(county: Hub, rule: str, keep: int) -> None:
+    """What a county that hides its anomalies would do: delete all but ``keep`` of a rule's from its database."""
+    _county_sql(county, "DELETE FROM anomaly WHERE rule = ? AND id NOT IN "
+                "(SELECT id FROM anomaly WHERE rule = ? ORDER BY id LIMIT ?)", (rule, rule, keep))
+
+
+def test_a_county_hiding_anomalies_is_flagged_by_the_citys_own_cleaning_run_and_an_honest_one_is_not(levels):
+    """Both counties clean the month and report it; 三江县 deletes two of its P11 anomalies first.  The city loads
+    every forwarded visit into its own cleaning tables, runs the rules it can, and flags the county reporting
+    fewer than its visits show — naming it, the month, the rule and both numbers, on the city's page."""
+    city, counties = levels
+    month = synthetic_month()
+    honest, hiding = counties
+    for county in counties:
+        _unacknowledged_visits(county.station, county.rows, 5, month)
+        county.hub.cli("clean", "--period", month)
+    _delete_anomalies(hiding.hub, "P11", keep=3)
+    for county in counties:
+        county.hub.cli("push-up", "--month", month)
+    loaded = hub_query(city, "SELECT t.local_name, COUNT(*) FROM visit v JOIN household h ON h.id = v.household_id "
+                             "JOIN village g ON g.id = h.village_id JOIN township t ON t.id = g.township_id "
+                             "GROUP BY t.local_name")
+    assert sum(count for _, count in loaded) == 10  # every forwarded visit, in its county's townships
+    cleaned = city.cli("clean", "--period", month).stdout
+    assert "P11  收入未经户认可或照抄：10" in cleaned and "未运行（需要身份证号码" in cleaned
+    alarms = hub_query(city, "SELECT n.name, a.code, a.detail FROM alarm a JOIN node n ON n.id = a.node_id")
+    assert [(name, code) for name, code, _ in alarms] == [(hiding.name, "COUNTY_FIGURES_DISAGREE")]
+    assert month in alarms[0][2]
+    assert "P11（收入未经户认可或照抄）异常条数（全县）：县报 3，按站点记录为 5" in alarms[0][2]
+    city.cli("add-user", "shi", "--name", "市领导", "--role", "viewer", "--password", PASSWORD)
+    with chromium() as browser:
+        page = signed_in_page(browser, city.url, "shi", PASSWORD)
+        page.goto(f"{city.url}/city/?month={month}")
+        shown = page.inner_text("#alarms")
+        assert "三江县" in shown and "上报数与站点记录不符" in shown and "县报 3，按站点记录为 5" in shown
+        assert "融安县" not in shown
+        screenshot(page, "73-city-anomalies-under-reported")
+
+
 def test_a_record_the_county_altered_is_refused_with_an_alarm_naming_it(levels):
     city, counties = levels
     county = counties[0]

@@ -137,6 +137,13 @@ def test_two_counties_through_a_city_to_the_region_verified_to_the_station(chain
     assert planted["id_number"] not in region_rows
     reported = dict(hub_query(region, "SELECT n.name, m.month FROM upward_month m JOIN node n ON n.id = m.county_id"))
     assert reported == {f"融安县（{CITY}）": month, f"三江县（{CITY}）": month}
+    loaded = hub_query(region, "SELECT t.name, COUNT(*) FROM visit v JOIN household h ON h.id = v.household_id "
+                               "JOIN village g ON g.id = h.village_id JOIN township t ON t.id = g.township_id "
+                               "GROUP BY t.name")
+    assert sum(count for _, count in loaded) == 24  # every visit, loaded through the city into its county's places
+    assert {name.split("（", 1)[1] for name, _ in loaded} == {f"融安县（{CITY}））", f"三江县（{CITY}））"}
+    cleaned = region.cli("clean", "--period", month).stdout
+    assert "未运行（需要身份证号码" in cleaned and "各县上报的" in cleaned
     _read_the_region_page(region, month, planted)
 
 

@@ -86,7 +86,7 @@ class County:
     def correct(self, visit_id: int, **values: Any) -> int:
         """A correction of visit ``visit_id`` (same household and month, new ``values``), superseding it the way
         the hub's projection does (hub/sync/projections.py ``supersede_corrected``); return the new visit's id."""
-        from hub.sync.projections import Stored, supersede_corrected
+        from hub.cleaning.loading import Stored, supersede_corrected
 
         old = Visit.get_by_id(visit_id)
         number = Household.get_by_id(old.household_id).number
