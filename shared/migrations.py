@@ -65,12 +65,20 @@ def _statements(sql: str, db: Database | DatabaseProxy) -> list[str]:
     return [statement.strip() for statement in rendered.split(";") if statement.strip()]
 
 
+def _recorded(db: Database | DatabaseProxy) -> set[int]:
+    return {version for (version,) in db.execute_sql("SELECT version FROM schema_version").fetchall()}
+
+
 def migrate(db: Database | DatabaseProxy, package: str) -> list[Migration]:
-    """Apply every migration newer than the database; return those applied."""
+    """Apply, in number order, every migration the database has not recorded; return those applied.
+
+    Not only those above the newest recorded: work done in parallel takes numbers in parallel, and a database
+    that met 0033 before 0032 (a test rolling one back, a build of a branch) still gets 0032."""
     db.execute_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+    recorded = _recorded(db)
     applied = []
     for migration in available(package):
-        if migration.version <= current_version(db):
+        if migration.version in recorded:
             continue
         with db.atomic():
             for statement in _statements(migration.sql, db):
@@ -86,6 +94,9 @@ def migrate(db: Database | DatabaseProxy, package: str) -> list[Migration]:
 def ensure_current(db: Database | DatabaseProxy, package: str, command: str) -> None:
     """Refuse to run on a schema older (or newer) than this release's."""
     have, want = current_version(db), latest_version(package)
+    missing = {migration.version for migration in available(package)} - _recorded(db) if have else set()
+    if have == want and missing:
+        have = min(missing) - 1  # a migration below the newest not yet applied: the schema is that old
     if have != want:
         raise FieldsyncError(
             ErrorCode.SCHEMA_OUTDATED,
