@@ -16,6 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from peewee import EXCLUDED, fn
 
+from hub.store import partitions
 from hub.store.models import (
     Node,
     Record,
@@ -164,6 +165,7 @@ def project_forwarded(items: list[Projected], now: str) -> list[CityAlarm]:
                      "hash": record_hash(bytes.fromhex(body["prev"]), content), "record": item.record_id,
                      "prev": bytes.fromhex(body["prev"]), "household": _visit_household(inner)})
     if rows:  # the same station record forwarded again (a county restored from a backup) is held once
+        partitions.add_months((row["county"], row["month"]) for row in rows)  # partitioned on PostgreSQL
         UpwardForwarded.insert_many(rows).on_conflict_ignore().execute()
     return recheck_above(items)
 
