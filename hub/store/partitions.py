@@ -234,7 +234,9 @@ def _kept_foreign_keys(table: str) -> list[str]:
 
 def _rebuild_received(layout: Received) -> list[str]:
     """Replace the empty plain table by one partitioned LIST by its key, of the same columns, defaults and
-    checks, with a DEFAULT partition for a key that has none; return its index and foreign key statements."""
+    checks; return its index and foreign key statements.  Only ``record`` has a DEFAULT partition (a signer
+    without its own): an upward table's rows always name a county whose partitions were made with its node, and
+    a DEFAULT partition there would be read by every query that names a month but not a county."""
     table = layout.table
     after = _received_indexes(layout) + _kept_foreign_keys(table)
     sequence = _rows("SELECT pg_get_serial_sequence(%s, 'id')", (table,))[0][0]
@@ -246,7 +248,8 @@ def _rebuild_received(layout: Received) -> list[str]:
     database.execute_sql(f"ALTER TABLE {table}_partitioned RENAME TO {table}")
     if sequence:
         database.execute_sql(f"ALTER SEQUENCE {sequence} OWNED BY {table}.id")
-    database.execute_sql(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
+    if layout is RECORD:  # a signer made before its partition could be: read by no query naming a signer
+        database.execute_sql(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
     return after
 
 
