@@ -22,7 +22,6 @@ Not a test: figures go to docs/scale.md.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time

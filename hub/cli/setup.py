@@ -40,7 +40,8 @@ def init(app: Any, county_name: str, townships: tuple[str, ...]) -> None:
 @click.command("migrate")
 @run_in_app(check_schema=False)
 def migrate(app: Any) -> None:
-    """Apply the schema migrations this release needs."""
+    """Apply the schema migrations this release needs (at a city or region hub on PostgreSQL, a fresh database's
+    received tables are partitioned by county and month: docs/scale.md)."""
     applied = db.migrate()
     for migration in applied:
         click.echo(f"已应用迁移 {migration.version:04d} {migration.name}")

@@ -130,6 +130,8 @@ def partition(county_ids: Iterable[int], months: Iterable[str], defer_indexes: b
     ``defer_indexes`` the index statements are returned instead of run — a bulk load runs them after."""
     if migrations.dialect(database) != "postgresql":
         raise ValueError("partitioning needs PostgreSQL")
+    if received_partitioned():  # ``record`` is the signer's there, by node_id (docs/scale.md)
+        raise ValueError("the received tables are partitioned: record cannot be partitioned by county too")
     months = list(months)
     with database.atomic():
         database.execute_sql("ALTER TABLE township ADD COLUMN IF NOT EXISTS county_id BIGINT REFERENCES county (id)")
