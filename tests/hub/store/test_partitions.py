@@ -374,3 +374,16 @@ def test_duplicates_are_refused_once_on_the_signers_seq_and_on_the_countys_stati
             "AND station_seq IN (%s, %s) GROUP BY 1, 2 ORDER BY 1", (node, station.number, visit.seq, note.seq))
         assert held.fetchall() == [(visit.seq, MONTH, 1), (note.seq, None, 1)]  # NULLS NOT DISTINCT: once
         assert len(_table("record")) == len(before["record"]) + 2  # the new wrappers are the city's new records
+
+
+@needs_postgres
+def test_the_cleaning_tables_are_not_partitioned_over_a_region_whose_record_is_the_signers(tmp_path: Path) -> None:
+    with postgres_schema(POSTGRES_URL) as url:
+        app = create_app({"DATA_DIR": str(tmp_path / "hub"), "DATABASE_URL": url}, check_schema=False)
+        with app.app_context(), db.database.connection_context():
+            db.migrate()
+            assert partitions.partition_received("region") == "partitioned"
+            with pytest.raises(ValueError, match="received tables are partitioned"):
+                partitions.partition([1], bench_region.MONTHS)
+            assert partitions.received_partitioned() and not partitions.is_partitioned()
+        db.database.obj.close_all()
