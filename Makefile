@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test bench bench-region faults lint clean venv system-deps translations
+.PHONY: demo test bench bench-region bench-region-received faults lint clean venv system-deps translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,14 @@ BENCH_REGION_SERVER_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 bench-region: $(STAMP)  ## a region-wide cleaning run over a region-sized PostgreSQL, partitioned by county and month, and its ratio to a full scan
 	$(PY) -m devtools.bench_region --server-url "$(BENCH_REGION_SERVER_URL)"
+
+# The region page's queries on the received tables, partitioned vs plain (docs/scale.md): its own database on that
+# server (bench_region_received, two schemas), dropped after; a few minutes.  BENCH_REGION_RECEIVED_ARGS=--full for
+# a region-year at ten counties (22 M records; about 60 GB, an hour or more).
+BENCH_REGION_RECEIVED_ARGS ?=
+
+bench-region-received: $(STAMP)  ## the region page's queries over the received tables, partitioned by county and month vs plain
+	$(PY) -m devtools.bench_region_received --server-url "$(BENCH_REGION_SERVER_URL)" $(BENCH_REGION_RECEIVED_ARGS)
 
 lint: $(STAMP)  ## ruff; the import contract (pyproject.toml [tool.importlinter]: each layer imports only downward); mypy
 	$(VENV)/bin/ruff check .

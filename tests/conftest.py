@@ -22,9 +22,10 @@ from hypothesis import settings
 from devtools import synthetic
 from devtools.scratch import postgres_schema
 from hub.county import setup as county
-from hub.store import db
+from hub.store import db, partitions
 from hub.web.app import create_app
 from shared.accounts import hash_password
+from shared.migrations import dialect
 
 # CI (.ci/run) sets HYPOTHESIS_PROFILE=ci: the same examples every run, so a red run is one a person can repeat
 # and a merge is never failed by chance; a developer's `make test` explores new examples each time.
@@ -58,6 +59,16 @@ def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     yield app
     if not db.database.is_closed():
         db.database.close()
+
+
+def at_level(app: Flask, level: str) -> Flask:
+    """The hub as a city or region hub: on PostgreSQL its received tables partitioned, as `fieldsync-hub migrate`
+    leaves them at that level (docs/scale.md); SQLite keeps its plain tables."""
+    app.config["HUB_LEVEL"] = level
+    with app.app_context(), db.database.connection_context():
+        done = partitions.partition_received(level)
+        assert done == ("partitioned" if dialect(db.database) == "postgresql" else "")
+    return app
 
 
 ADMIN_PASSWORD = "county-admin-1"

@@ -11,7 +11,17 @@ import click
 from hub.cli.context import run_in_app
 from hub.county import setup as county
 from hub.store import backup as backups
-from hub.store import db
+from hub.store import db, partitions
+
+
+def _partition_received(app: Any) -> None:
+    """At a city or region hub on PostgreSQL: the tables the levels below fill, partitioned while still empty
+    (docs/scale.md)."""
+    done = partitions.partition_received(app.config["HUB_LEVEL"])
+    if done == "partitioned":
+        click.echo("已按下级平台分区建表（记录、转发的站点记录、人员、留县记录、转移就业）。")
+    elif done == "held":
+        click.echo("下级平台上报的数据表已有数据，保持不分区（分区只在新建的数据库上进行，见 docs/scale.md）。")
 
 
 @click.command("init")
@@ -21,6 +31,7 @@ from hub.store import db
 def init(app: Any, county_name: str, townships: tuple[str, ...]) -> None:
     """Create the database (or bring it up to date) and set the county and its townships."""
     applied = db.migrate()
+    _partition_received(app)
     _, added = county.init_county(county_name, list(townships))
     click.echo(f"数据库结构已是最新（本次应用 {len(applied)} 个迁移）。")
     click.echo(f"县：{county_name}；新增乡镇 {len(added)} 个：{'、'.join(added) or '无'}")
@@ -29,7 +40,8 @@ def init(app: Any, county_name: str, townships: tuple[str, ...]) -> None:
 @click.command("migrate")
 @run_in_app(check_schema=False)
 def migrate(app: Any) -> None:
-    """Apply the schema migrations this release needs."""
+    """Apply the schema migrations this release needs (at a city or region hub on PostgreSQL, a fresh database's
+    received tables are partitioned by county and month: docs/scale.md)."""
     applied = db.migrate()
     for migration in applied:
         click.echo(f"已应用迁移 {migration.version:04d} {migration.name}")
@@ -38,6 +50,7 @@ def migrate(app: Any) -> None:
     filled = fill_person_keys()  # 0032: SQL cannot compute person keys (they need the hub's sealing key)
     if filled:
         click.echo(f"已为 {filled} 名人员写入人员密钥（person_key）。")
+    _partition_received(app)
     click.echo("数据库结构已是最新。")
 
 

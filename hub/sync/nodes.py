@@ -14,6 +14,7 @@ from peewee import fn
 
 from hub import audit
 from hub.county.clock import utcnow
+from hub.store import partitions
 from hub.store.db import database, write_transaction
 from hub.store.models import Alarm, Node, NodeVillage, Record, Township, Village
 from shared import keys, wire
@@ -58,6 +59,7 @@ def register(name: str, villages: list[Village], code_hours: int, *, actor: str,
     with write_transaction():
         node = Node.create(name=name, enrolment_code_hash=_code_hash(code), created_at=utcnow(),
                            enrolment_expires_at=utcnow() + timedelta(hours=code_hours), level=level)
+        partitions.add_node(node.id, level)  # at a city or region on PostgreSQL (docs/scale.md)
         for village in villages:
             NodeVillage.create(node=node, village=village)
         audit.record(actor, "node.register", f"node:{name}", None,
@@ -77,6 +79,7 @@ def relayed_county(name: str, *, actor: str) -> int:
         n += 1
         candidate = f"{name}（{n}）"
     node = Node.create(name=candidate, created_at=utcnow(), level="county")
+    partitions.add_node(node.id, "county", signs=False)  # in the ingest's transaction (docs/scale.md)
     audit.record(actor, "node.relayed", f"node:{candidate}", None, {"level": "county"}, "上级平台转来的下级平台")
     return int(node.id)
 

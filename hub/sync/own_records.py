@@ -17,6 +17,7 @@ from flask import current_app
 
 from hub import audit
 from hub.county.clock import utcnow
+from hub.store import partitions
 from hub.store.db import write_transaction
 from hub.store.models import Node, Record, Visit
 from hub.sync import ingest, nodes
@@ -44,6 +45,7 @@ def hub_node(key: Ed25519PrivateKey) -> Node:
     if node is None:
         now = utcnow()
         node = Node.create(name=HUB_NODE_NAME, public_key=public, enrolled_at=now, created_at=now)
+        partitions.add_node(node.id, node.level)
     elif bytes(node.public_key or b"") != public:
         raise FieldsyncError(ErrorCode.UNAUTHENTICATED,
                              "县级平台的签名密钥与数据库中登记的不一致：请恢复数据目录中的 hub.key。")

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from peewee import EXCLUDED, fn
 
 from hub.cleaning import above
+from hub.store import partitions
 from hub.store.models import (
     Node,
     Record,
@@ -187,6 +188,7 @@ def project_forwarded(items: list[Projected], now: str) -> list[CityAlarm]:
                      "kind": inner["kind"], "month": inner["body"].get("month"),
                      "hash": record_hash(bytes.fromhex(body["prev"]), content), "record": item.record_id,
                      "prev": bytes.fromhex(body["prev"]), "household": _visit_household(inner)})
+    partitions.add_months((row["county"], row["month"]) for row in rows)  # partitioned on PostgreSQL
     _file_links(UpwardForwarded, rows)  # the same station record forwarded again (a restored county): held once
     if rows:
         filed = {record for (record,) in tuples(UpwardForwarded.select(UpwardForwarded.record)

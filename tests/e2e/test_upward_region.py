@@ -114,6 +114,20 @@ def assert_region_holds_the_citys_chain_once(region: Hub, city: Hub) -> None:
     assert {status for (status,) in hub_query(city, "SELECT DISTINCT status FROM upward_record")} == {"sent"}
 
 
+def assert_partitioned_on_postgres(region: Hub) -> None:
+    """On PostgreSQL the region's `init` partitioned its received tables (docs/scale.md): each county's visits are
+    in its month's partition, made as they arrived, and the city's records in the city's."""
+    if not region.database_url:
+        return
+    where = hub_query(region, "SELECT tableoid::regclass::text, county_id, month FROM upward_forwarded "
+                              "WHERE month IS NOT NULL")
+    assert len(where) == 24
+    assert {name for name, county, month in where} == {
+        f"upward_forwarded_c{county}_{month.replace('-', '')}" for _, county, month in where}
+    signer = hub_query(region, "SELECT id FROM node WHERE name = ? AND level = 'city'", (CITY,))[0][0]
+    assert hub_query(region, "SELECT DISTINCT tableoid::regclass::text FROM record") == [(f"record_n{signer}",)]
+
+
 def test_two_counties_through_a_city_to_the_region_verified_to_the_station(chain, region_key):
     region, city, counties = chain
     month = synthetic_month()
@@ -128,6 +142,7 @@ def test_two_counties_through_a_city_to_the_region_verified_to_the_station(chain
     again = city.cli("push-up").stdout
     assert "无新内容" in again and "新入库 0 条" in again  # idempotent: nothing staged or stored twice
     assert hub_query(region, "SELECT COUNT(*) FROM upward_forwarded")[0][0] == 24
+    assert_partitioned_on_postgres(region)
 
     _, _, planted = _rosters()
     twice = hub_query(region, "SELECT person FROM upward_person GROUP BY person "

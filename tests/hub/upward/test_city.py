@@ -17,7 +17,7 @@ from hub.upward import overview
 from shared import keys, wire
 from shared.protocol import ENROLL_PATH, PUSH_PATH
 from shared.records import FORMAT_VERSION, GENESIS_PREV, SealedRecord, seal
-from tests.conftest import make_user, signed_in
+from tests.conftest import at_level, make_user, signed_in
 
 MONTH = "2026-10"
 
@@ -81,8 +81,7 @@ def codes(reply: dict[str, Any]) -> dict[int, str]:
 
 @pytest.fixture
 def city(app):
-    app.config["HUB_LEVEL"] = "city"
-    return app
+    return at_level(app, "city")
 
 
 def test_forwarded_records_verify_to_the_station_and_a_forgery_is_refused_with_an_alarm(city):

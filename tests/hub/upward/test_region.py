@@ -15,7 +15,7 @@ from hub.store.models import Alarm, Node, UpwardForwarded, UpwardMonth, UpwardPe
 from hub.upward import overview
 from shared import keys
 from shared.records import GENESIS_PREV, SealedRecord, seal
-from tests.conftest import make_user, signed_in
+from tests.conftest import at_level, make_user, signed_in
 from tests.hub.upward.test_city import MONTH, Signer, Station, codes, forwarded
 
 PERSON = "ab" * 32
@@ -56,8 +56,7 @@ def _altered(record: SealedRecord, old: bytes, new: bytes) -> SealedRecord:
 
 @pytest.fixture
 def region(app):
-    app.config["HUB_LEVEL"] = "region"
-    return app
+    return at_level(app, "region")
 
 
 def _city_with_county(region, client, city_name: str, county: County, station: Station) -> Signer:

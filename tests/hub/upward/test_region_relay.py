@@ -14,13 +14,13 @@ from hub.store.models import Record, UpwardLink, UpwardRecord
 from hub.upward import client, county, relay
 from shared import keys
 from shared.records import signature_valid
+from tests.conftest import at_level
 from tests.hub.upward.test_city import MONTH, Signer, Station, codes, forwarded
 
 
 @pytest.fixture
 def city(app):
-    app.config["HUB_LEVEL"] = "city"
-    return app
+    return at_level(app, "city")
 
 
 def _month(name: str) -> dict:
