@@ -57,7 +57,7 @@ def current_version(db: Database | DatabaseProxy) -> int:
     return row[0] or 0
 
 
-def _statements(sql: str, db: Database | DatabaseProxy) -> list[str]:
+def statements(sql: str, db: Database | DatabaseProxy) -> list[str]:
     """The file's statements, split on ``;``; whole-line ``--`` comments are dropped first, so prose in them
     may use any punctuation."""
     code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
@@ -81,7 +81,7 @@ def migrate(db: Database | DatabaseProxy, package: str) -> list[Migration]:
         if migration.version in recorded:
             continue
         with db.atomic():
-            for statement in _statements(migration.sql, db):
+            for statement in statements(migration.sql, db):
                 db.execute_sql(statement)
             db.execute_sql("INSERT INTO schema_version (version, name) VALUES (%s, %s)"
                            if dialect(db) == "postgresql" else

@@ -13,7 +13,7 @@ from shared import migrations
 
 def backfill_statements() -> list[str]:
     [migration] = [m for m in migrations.available(db.MIGRATIONS_PACKAGE) if m.version == 13]
-    return [s for s in migrations._statements(migration.sql, db.database) if s.startswith("UPDATE")]
+    return [s for s in migrations.statements(migration.sql, db.database) if s.startswith("UPDATE")]
 
 
 def test_legacy_anomalies_get_the_scope_of_their_keys(hub_db):

@@ -184,7 +184,7 @@ def test_the_migration_fills_the_state_of_links_held_before_it(city):
         UpwardChain.delete().execute()
         assert faults() == []
         [migration] = [m for m in migrations.available(db.MIGRATIONS_PACKAGE) if m.version == 31]
-        for statement in migrations._statements(migration.sql, db.database):
+        for statement in migrations.statements(migration.sql, db.database):
             if statement.startswith("WITH"):
                 db.database.execute_sql(statement)
         assert faults() == before
