@@ -66,6 +66,7 @@ class CountyPlaces:
         self.county, self.partitioned = county, partitioned
         self._households: dict[str, int] = {}
         self._stations: dict[int, list[tuple[str, str]]] = {}
+        self._village_ids: dict[int, int] = {}
 
     def _villages(self, station: int) -> list[tuple[str, str]]:
         """(township, village) of the station as the county's newest statement lists them (乡镇/村)."""
@@ -84,6 +85,12 @@ class CountyPlaces:
         return int(township.id)
 
     def _village(self, station: int) -> int:
+        """The village the station's households are placed in (made on first sight), once per station."""
+        if station not in self._village_ids:
+            self._village_ids[station] = self._find_village(station)
+        return self._village_ids[station]
+
+    def _find_village(self, station: int) -> int:
         villages = self._villages(station)
         townships = {township for township, _ in villages}
         station_name = f"站点{station}所辖各村"
@@ -96,26 +103,25 @@ class CountyPlaces:
         village = Village.get_or_none(Village.township == township_id, Village.name == name)
         return int(village.id if village is not None else Village.create(township=township_id, name=name).id)
 
-    def prefetch(self, numbers: Iterable[str]) -> None:
-        """Read the households of ``numbers`` already held in one query (a batch names up to a thousand)."""
-        names = list({qualified(number, self.county.name) for number in numbers})
-        for start in range(0, len(names), 500):
-            part = names[start:start + 500]
-            query = Household.select(Household.number, Household.id).where(Household.number.in_(part))
+    def place(self, numbers: dict[str, int]) -> None:
+        """Know the id of each household of ``numbers`` (its number -> the forwarding station): those held read
+        in one query per 500, the others made in the station's village in one INSERT per 500 (a batch names up
+        to a thousand)."""
+        names = {qualified(number, self.county.name): station for number, station in numbers.items()}
+        wanted = [name for name in names if name not in self._households]
+        for start in range(0, len(wanted), 500):
+            query = Household.select(Household.number, Household.id).where(
+                Household.number.in_(wanted[start:start + 500]))
             self._households.update((name, int(household_id)) for name, household_id in tuples(query))
+        rows = [{"number": name, "village": self._village(station), "household_type": "", "digest": "",
+                 "change_seq": 0} for name, station in names.items() if name not in self._households]
+        made = insert_rows(Household, rows, returning=("number", "id"),
+                           constant={"county_id": self.county.id} if self.partitioned else None)
+        self._households.update((name, int(household_id)) for name, household_id in made)
 
-    def household(self, number: str, station: int) -> int:
-        """The household's id here, made in the forwarding station's village on first sight."""
-        name = qualified(number, self.county.name)
-        if name not in self._households:
-            found = Household.select(Household.id).where(Household.number == name).scalar()
-            if found is None:
-                row = {"number": name, "village": self._village(station), "household_type": "", "digest": "",
-                       "change_seq": 0}
-                ((found,),) = insert_rows(Household, [row], returning=("id",),
-                                          constant={"county_id": self.county.id} if self.partitioned else None)
-            self._households[name] = int(found)
-        return self._households[name]
+    def household(self, number: str) -> int:
+        """The household's id here (known by ``place``)."""
+        return self._households[qualified(number, self.county.name)]
 
 
 def _named_above(county_id: int) -> Any:
@@ -151,9 +157,12 @@ def load_forwarded(items: Iterable[Forwarded], now: str) -> int:
     partitioned = partitions.is_partitioned()
     for county_id, pairs in by_county.items():
         places = CountyPlaces(Node.get_by_id(county_id), partitioned)
-        places.prefetch(str(body["household"]) for _, body in pairs)
-        stored = [Stored(item.record_id, county_id, places.household(str(body["household"]), item.body["station"]),
-                         body) for item, body in pairs]
+        first_seen: dict[str, int] = {}
+        for item, body in pairs:
+            first_seen.setdefault(str(body["household"]), item.body["station"])  # keeps the place first seen at
+        places.place(first_seen)
+        stored = [Stored(item.record_id, county_id, places.household(str(body["household"])), body)
+                  for item, body in pairs]
         project_visits(stored, now, named=_named_above(county_id), county_id=county_id if partitioned else None)
     return sum(len(pairs) for pairs in by_county.values())
 
