@@ -100,16 +100,21 @@ def _rebuild(layout: Layout) -> list[str]:
     if _rows(f"SELECT 1 FROM {table} LIMIT 1"):
         raise ValueError(f"{table} holds rows: only an empty, freshly migrated database is partitioned")
     indexes = _index_statements(layout)
+    _swap(table, "INCLUDING DEFAULTS, county_id BIGINT NOT NULL", "county_id")
+    return indexes
+
+
+def _swap(table: str, like: str, key: str) -> None:
+    """Put a table partitioned LIST by ``key`` — ``LIKE table`` with ``like`` — in the place of the plain one,
+    its id sequence kept."""
     sequence = _rows("SELECT pg_get_serial_sequence(%s, 'id')", (table,))[0][0]
-    database.execute_sql(f"CREATE TABLE {table}_partitioned (LIKE {table} INCLUDING DEFAULTS, "
-                         f"county_id BIGINT NOT NULL) PARTITION BY LIST (county_id)")
+    database.execute_sql(f"CREATE TABLE {table}_partitioned (LIKE {table} {like}) PARTITION BY LIST ({key})")
     if sequence:
         database.execute_sql(f"ALTER SEQUENCE {sequence} OWNED BY NONE")  # kept for the new table's ids
     database.execute_sql(f"DROP TABLE {table}")
     database.execute_sql(f"ALTER TABLE {table}_partitioned RENAME TO {table}")
     if sequence:
         database.execute_sql(f"ALTER SEQUENCE {sequence} OWNED BY {table}.id")
-    return indexes
 
 
 def add_county(county_id: int, months: Iterable[str]) -> None:
@@ -241,15 +246,7 @@ def _rebuild_received(layout: Received) -> list[str]:
     a DEFAULT partition there would be read by every query that names a month but not a county."""
     table = layout.table
     after = _received_indexes(layout) + _kept_foreign_keys(table)
-    sequence = _rows("SELECT pg_get_serial_sequence(%s, 'id')", (table,))[0][0]
-    database.execute_sql(f"CREATE TABLE {table}_partitioned (LIKE {table} INCLUDING DEFAULTS INCLUDING "
-                         f"CONSTRAINTS) PARTITION BY LIST ({layout.key})")
-    if sequence:
-        database.execute_sql(f"ALTER SEQUENCE {sequence} OWNED BY NONE")  # kept for the new table's ids
-    database.execute_sql(f"DROP TABLE {table}")
-    database.execute_sql(f"ALTER TABLE {table}_partitioned RENAME TO {table}")
-    if sequence:
-        database.execute_sql(f"ALTER SEQUENCE {sequence} OWNED BY {table}.id")
+    _swap(table, "INCLUDING DEFAULTS INCLUDING CONSTRAINTS", layout.key)
     if layout is RECORD:  # a signer made before its partition could be: read by no query naming a signer
         database.execute_sql(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
     return after
