@@ -31,6 +31,16 @@ def chromium(extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None
             browser.close()
 
 
+@contextmanager
+def script_page(script: Path) -> Iterator[Page]:
+    """A blank page in Chromium with ``script`` loaded: a station script's functions tested on their own."""
+    with chromium() as browser:
+        tab = browser.new_page()
+        tab.goto("about:blank")
+        tab.add_script_tag(path=str(script))
+        yield tab
+
+
 def phone_page(browser: Browser) -> Page:
     """A phone-sized page (360 px wide, touch) that fails fast rather than waiting 30 s on a missing element."""
     context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="zh-CN")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shared import free_text
-from tests.e2e.browser import chromium
+from tests.e2e.browser import script_page
 from tests.shared.test_free_text import ID18, SAMPLES
 
 pytestmark = pytest.mark.e2e
@@ -18,10 +18,7 @@ SCRIPT = Path(__file__).parents[2] / "field_node" / "web" / "static" / "phone_ch
 
 @pytest.fixture(scope="module")
 def page():
-    with chromium() as browser:
-        tab = browser.new_page()
-        tab.goto("about:blank")
-        tab.add_script_tag(path=str(SCRIPT))
+    with script_page(SCRIPT) as tab:
         yield tab
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import chromium
+from tests.e2e.browser import script_page
 
 pytestmark = pytest.mark.e2e
 SCRIPT = Path(__file__).parents[2] / "field_node" / "web" / "static" / "phone_checks.js"
@@ -27,10 +27,7 @@ HOUSEHOLD = {"last": {"month": "2026-10", "income": {**INCOME, "wage": 600}},
 
 @pytest.fixture(scope="module")
 def page():
-    with chromium() as browser:
-        tab = browser.new_page()
-        tab.goto("about:blank")
-        tab.add_script_tag(path=str(SCRIPT))
+    with script_page(SCRIPT) as tab:
         yield tab
 
 
