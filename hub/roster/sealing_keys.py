@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app, has_app_context
 
+from hub.store.db import database
 from hub.store.models import Person
 from shared import sealing
 from shared.postings import MOBILE_SHAPE
@@ -109,8 +110,9 @@ def fill_person_keys() -> int:
     while True:
         rows = list(tuples(Person.select(Person.id, Person.id_number).where(Person.person_key == "")
                            .order_by(Person.id).limit(FILL_CHUNK)))
-        for person_id, number in rows:
-            Person.update(person_key=person_key(number)).where(Person.id == person_id).execute()
+        with database.atomic():  # one commit per chunk: a county's million persons is not a million fsyncs
+            for person_id, number in rows:
+                Person.update(person_key=person_key(number)).where(Person.id == person_id).execute()
         filled += len(rows)
         if len(rows) < FILL_CHUNK:
             return filled
